@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class GovernanceConfig(AppConfig):
+    name = "governance"
+    verbose_name = "Governance"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from governance.roles import ensure_roles
+
+        post_migrate.connect(ensure_roles, sender=self)

@@ -1,0 +1,44 @@
+"""Domain errors. Each carries a reason the person who hit it can act on."""
+
+from __future__ import annotations
+
+from governance.rules.gates import GateEvaluation
+
+
+class DomainError(Exception):
+    """A refusal by the rules; nothing was changed."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DomainError):
+    """The actor's role does not allow this operation."""
+
+
+class NotACommitteeMember(NotAllowed):
+    pass
+
+
+class SegregationOfDuties(NotAllowed):
+    pass
+
+
+class WrongStage(DomainError):
+    """The initiative or review is not in a state where this can happen."""
+
+
+class InvalidInput(DomainError):
+    pass
+
+
+class GateNotSatisfied(DomainError):
+    def __init__(self, evaluation: GateEvaluation):
+        self.evaluation = evaluation
+        lines = "; ".join(f"{r.label}: {r.reason}" for r in evaluation.failing)
+        super().__init__(f"The {evaluation.gate} gate is not satisfied. {lines}")
+
+    @property
+    def requirements(self):
+        return self.evaluation.failing

@@ -1,0 +1,48 @@
+"""The default gate policies of DESIGN.md, installed by a data migration and after every flush."""
+
+from __future__ import annotations
+
+from projects.models import EvidenceKind
+
+FOUR_FUNCTIONS = ["business", "legal", "finance", "technical"]
+
+DEFAULT_POLICIES: dict[str, dict] = {
+    "pilot": {
+        "required_functions": FOUR_FUNCTIONS,
+        "risk_ethics_for_high_risk": True,
+        "requires_business_case": True,
+        "requires_primary_kpi": True,
+        "required_evidence": [EvidenceKind.BUSINESS_CASE.value],
+        "personal_data_evidence": [EvidenceKind.PRIVACY_IMPACT.value],
+        "max_pilot_days": 180,
+    },
+    "scale": {
+        "required_functions": FOUR_FUNCTIONS,
+        "risk_ethics_for_high_risk": True,
+        "requires_business_case": True,
+        "requires_primary_kpi": True,
+        "required_evidence": [EvidenceKind.PILOT_REPORT.value],
+        "personal_data_evidence": [],
+        "min_measurements": 3,
+        "requires_targets_met": True,
+        "requires_significant_experiments": True,
+        "requires_positive_roi": True,
+        "requires_conditions_closed": True,
+    },
+    "retire": {
+        "required_functions": ["business", "finance", "technical"],
+        "risk_ethics_for_high_risk": False,
+        "requires_business_case": False,
+        "requires_primary_kpi": False,
+        "required_evidence": [EvidenceKind.DECOMMISSION_PLAN.value],
+        "personal_data_evidence": [EvidenceKind.DATA_DELETION.value],
+        "requires_conditions_closed": True,
+    },
+}
+
+
+def install_default_policies(GatePolicy) -> None:  # noqa: N803 - a model class, also a historical one
+    """Create version 1 of each gate's policy where the gate has no policy yet."""
+    for gate, fields in DEFAULT_POLICIES.items():
+        if not GatePolicy.objects.filter(gate=gate).exists():
+            GatePolicy.objects.create(gate=gate, version=1, **fields)

@@ -1,0 +1,1 @@
+"""Pure rules: gate evaluation and statistics over plain data. No ORM, no clock."""

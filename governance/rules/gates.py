@@ -1,0 +1,405 @@
+"""Gate evaluation: every requirement of a gate policy, each with passed/failed and a reason.
+
+Hand-written because the gate rules are ValueGate's own: no library knows them. Pure functions
+over frozen dataclasses; selectors build the inputs, services act on the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from governance.rules.roi import MonthlyAmount, project_roi
+from governance.rules.statistics import TwoProportionResult, two_proportion_test
+
+FUNCTION_LABELS = {
+    "business": "business",
+    "legal": "legal",
+    "finance": "finance",
+    "technical": "technical",
+    "risk_ethics": "risk & ethics",
+}
+APPROVALS = frozenset({"approve", "approve_with_conditions"})
+
+
+@dataclass(frozen=True)
+class PolicyRules:
+    gate: str
+    version: int
+    required_functions: tuple[str, ...]
+    risk_ethics_for_high_risk: bool = True
+    requires_business_case: bool = True
+    requires_primary_kpi: bool = True
+    required_evidence: tuple[str, ...] = ()
+    personal_data_evidence: tuple[str, ...] = ()
+    min_measurements: int = 0
+    requires_targets_met: bool = False
+    requires_significant_experiments: bool = False
+    significance_level: float = 0.05
+    requires_positive_roi: bool = False
+    requires_conditions_closed: bool = False
+    signoff_validity_days: int = 90
+
+
+@dataclass(frozen=True)
+class BusinessCaseFacts:
+    budget: Decimal
+    expected_annual_benefit: Decimal
+    horizon_months: int
+    exit_criteria: str
+    missed_periods_to_retire: int = 3
+
+
+@dataclass(frozen=True)
+class MeasurementFacts:
+    period: dt.date
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class ExperimentFacts:
+    name: str
+    control_size: int
+    control_successes: int
+    treatment_size: int
+    treatment_successes: int
+
+
+@dataclass(frozen=True)
+class KPIFacts:
+    name: str
+    unit: str
+    direction: str  # "increase" or "decrease"
+    baseline: Decimal | None
+    target: Decimal | None
+    data_source: str
+    is_primary: bool
+    measurements: tuple[MeasurementFacts, ...] = ()  # ordered by period
+    experiments: tuple[ExperimentFacts, ...] = ()
+
+    def meets_target(self, value: Decimal) -> bool:
+        if self.direction == "increase":
+            return value >= self.target
+        return value <= self.target
+
+    @property
+    def latest(self) -> MeasurementFacts | None:
+        return self.measurements[-1] if self.measurements else None
+
+
+@dataclass(frozen=True)
+class SignOffFacts:
+    function: str
+    decision: str
+    reviewer_id: int
+    signed_at: dt.datetime
+    digest: str
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    policy: PolicyRules
+    risk_tier: str
+    uses_personal_data: bool
+    pain_point: str
+    process_embedding: str
+    business_case: BusinessCaseFacts | None
+    kpis: tuple[KPIFacts, ...]
+    evidence_kinds: frozenset[str]
+    signoffs: tuple[SignOffFacts, ...]  # the active (not superseded) sign-offs of the review
+    current_digest: str
+    open_conditions: tuple[str, ...] = ()
+    costs: tuple[MonthlyAmount, ...] = ()
+    benefits: tuple[MonthlyAmount, ...] = ()
+    pilot_started_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    code: str
+    label: str
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class GateEvaluation:
+    gate: str
+    policy_version: int
+    requirements: tuple[Requirement, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.requirements)
+
+    @property
+    def failing(self) -> tuple[Requirement, ...]:
+        return tuple(r for r in self.requirements if not r.passed)
+
+    def evidence_requirements_passed(self) -> bool:
+        """Everything but the sign-offs holds."""
+        return all(r.passed for r in self.requirements if not r.code.startswith("signoff:"))
+
+
+def required_functions(policy: PolicyRules, risk_tier: str) -> tuple[str, ...]:
+    """The policy's functions, plus risk & ethics for a high-risk use at a gate that needs sign-off."""
+    functions = list(policy.required_functions)
+    if (
+        functions
+        and policy.risk_ethics_for_high_risk
+        and risk_tier == "high"
+        and "risk_ethics" not in functions
+    ):
+        functions.append("risk_ethics")
+    return tuple(functions)
+
+
+def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
+    policy = inputs.policy
+    checks: list[Requirement] = []
+    if policy.risk_ethics_for_high_risk:
+        checks.append(_risk_tier(inputs))
+    if policy.requires_business_case:
+        checks.append(_business_case(inputs))
+    if policy.requires_primary_kpi:
+        checks.append(_primary_kpi(inputs))
+    if policy.required_evidence or (inputs.uses_personal_data and policy.personal_data_evidence):
+        checks.append(_evidence(inputs))
+    if policy.min_measurements:
+        checks.append(_measurements(inputs))
+    if policy.requires_targets_met:
+        checks.append(_targets_met(inputs))
+    if policy.requires_significant_experiments:
+        checks.append(_experiments(inputs))
+    if policy.requires_positive_roi:
+        checks.append(_roi(inputs))
+    if policy.requires_conditions_closed:
+        checks.append(_conditions(inputs))
+    for function in required_functions(policy, inputs.risk_tier):
+        checks.append(_signoff(inputs, function, now))
+    return GateEvaluation(gate=policy.gate, policy_version=policy.version, requirements=tuple(checks))
+
+
+def _risk_tier(inputs: GateInputs) -> Requirement:
+    label = "Risk tier allows the use"
+    if inputs.risk_tier == "prohibited":
+        return Requirement(
+            "risk_tier", label, False, "The risk tier is prohibited: this use can never pass a gate."
+        )
+    return Requirement("risk_tier", label, True, f"Risk tier is {inputs.risk_tier}.")
+
+
+def _business_case(inputs: GateInputs) -> Requirement:
+    label = "Business case complete"
+    case = inputs.business_case
+    missing = []
+    if not inputs.pain_point.strip():
+        missing.append("business pain point")
+    if not inputs.process_embedding.strip():
+        missing.append("process it embeds in")
+    if case is None:
+        missing += ["budget", "expected annual benefit", "exit criteria"]
+    else:
+        if case.budget <= 0:
+            missing.append("budget")
+        if case.expected_annual_benefit <= 0:
+            missing.append("expected annual benefit")
+        if not case.exit_criteria.strip():
+            missing.append("exit criteria")
+    if missing:
+        return Requirement("business_case", label, False, "Missing: " + ", ".join(missing) + ".")
+    return Requirement(
+        "business_case", label, True, "Pain point, process, budget, benefit and exit criteria are recorded."
+    )
+
+
+def _primary_kpi(inputs: GateInputs) -> Requirement:
+    label = "Primary KPI with baseline and target"
+    primary = [k for k in inputs.kpis if k.is_primary]
+    if not primary:
+        return Requirement("primary_kpi", label, False, "No primary KPI is defined.")
+    incomplete = [
+        k.name
+        for k in primary
+        if k.baseline is None
+        or k.target is None
+        or k.target == k.baseline
+        or not k.unit.strip()
+        or not k.data_source.strip()
+        or k.direction not in ("increase", "decrease")
+    ]
+    if incomplete:
+        return Requirement(
+            "primary_kpi",
+            label,
+            False,
+            "Incomplete primary KPI (baseline, target, unit, direction, data source): "
+            + ", ".join(incomplete)
+            + ".",
+        )
+    return Requirement("primary_kpi", label, True, f"{len(primary)} primary KPI(s) fully defined.")
+
+
+def _evidence(inputs: GateInputs) -> Requirement:
+    label = "Required evidence submitted"
+    needed = list(inputs.policy.required_evidence)
+    if inputs.uses_personal_data:
+        needed += [k for k in inputs.policy.personal_data_evidence if k not in needed]
+    missing = [k.replace("_", " ") for k in needed if k not in inputs.evidence_kinds]
+    if missing:
+        return Requirement("evidence", label, False, "Missing evidence: " + ", ".join(missing) + ".")
+    return Requirement("evidence", label, True, "All required evidence is on file.")
+
+
+def _pilot_measurements(kpi: KPIFacts, since: dt.date | None) -> tuple[MeasurementFacts, ...]:
+    if since is None:
+        return kpi.measurements
+    start = since.replace(day=1)
+    return tuple(m for m in kpi.measurements if m.period >= start)
+
+
+def _measurements(inputs: GateInputs) -> Requirement:
+    label = f"Each primary KPI measured at least {inputs.policy.min_measurements} times during the pilot"
+    short = [
+        f"{k.name} has {len(_pilot_measurements(k, inputs.pilot_started_on))}"
+        for k in inputs.kpis
+        if k.is_primary
+        and len(_pilot_measurements(k, inputs.pilot_started_on)) < inputs.policy.min_measurements
+    ]
+    if not any(k.is_primary for k in inputs.kpis):
+        return Requirement("measurements", label, False, "No primary KPI to measure.")
+    if short:
+        return Requirement("measurements", label, False, "Too few measurements: " + "; ".join(short) + ".")
+    return Requirement("measurements", label, True, "Every primary KPI has enough measurements.")
+
+
+def _targets_met(inputs: GateInputs) -> Requirement:
+    label = "Latest value of each primary KPI meets its target"
+    primary = [k for k in inputs.kpis if k.is_primary]
+    if not primary:
+        return Requirement("targets_met", label, False, "No primary KPI to compare with its target.")
+    misses = []
+    for kpi in primary:
+        latest = kpi.latest
+        if latest is None:
+            misses.append(f"{kpi.name} has no measurement")
+        elif not kpi.meets_target(latest.value):
+            misses.append(
+                f"{kpi.name} is {_num(latest.value)} {kpi.unit} ({latest.period:%Y-%m}) "
+                f"against a target of {_num(kpi.target)} {kpi.unit} (baseline {_num(kpi.baseline)})"
+            )
+    if misses:
+        return Requirement("targets_met", label, False, "Target missed: " + "; ".join(misses) + ".")
+    return Requirement("targets_met", label, True, "Every primary KPI meets its target.")
+
+
+def experiment_result(experiment: ExperimentFacts) -> TwoProportionResult:
+    return two_proportion_test(
+        control_size=experiment.control_size,
+        control_successes=experiment.control_successes,
+        treatment_size=experiment.treatment_size,
+        treatment_successes=experiment.treatment_successes,
+    )
+
+
+def improvement_is_significant(result: TwoProportionResult, direction: str, alpha: float) -> bool:
+    """Significant at alpha and the whole interval on the good side of zero."""
+    lower_bound_of_improvement = result.ci_low if direction == "increase" else -result.ci_high
+    return result.p_value < alpha and lower_bound_of_improvement > 0
+
+
+def _experiments(inputs: GateInputs) -> Requirement:
+    alpha = inputs.policy.significance_level
+    label = f"A/B experiments show a significant improvement (p < {alpha:g}, interval above zero)"
+    failures, count = [], 0
+    for kpi in inputs.kpis:
+        for experiment in kpi.experiments:
+            count += 1
+            result = experiment_result(experiment)
+            if not improvement_is_significant(result, kpi.direction, alpha):
+                failures.append(f"{experiment.name} on {kpi.name}: {result.describe()}")
+    if failures:
+        return Requirement("experiments", label, False, "Not significant: " + "; ".join(failures) + ".")
+    if not count:
+        return Requirement("experiments", label, True, "No A/B experiment recorded; nothing to test.")
+    return Requirement("experiments", label, True, f"{count} experiment(s) significant.")
+
+
+def _roi(inputs: GateInputs) -> Requirement:
+    label = "Projected ROI is positive"
+    horizon = inputs.business_case.horizon_months if inputs.business_case else 36
+    projection = project_roi(costs=inputs.costs, benefits=inputs.benefits, horizon_months=horizon)
+    if projection.roi is None:
+        return Requirement("roi", label, False, "No costs recorded: ROI cannot be projected.")
+    text = (
+        f"projected ROI {projection.roi:.1%} over {horizon} months "
+        f"(cost {_num(projection.projected_cost)}, benefit {_num(projection.projected_benefit)})"
+    )
+    if projection.roi <= 0:
+        return Requirement("roi", label, False, text[0].upper() + text[1:] + ".")
+    return Requirement("roi", label, True, text[0].upper() + text[1:] + ".")
+
+
+def _conditions(inputs: GateInputs) -> Requirement:
+    label = "Conditions of earlier approvals closed"
+    if inputs.open_conditions:
+        return Requirement(
+            "conditions", label, False, "Open conditions: " + "; ".join(inputs.open_conditions) + "."
+        )
+    return Requirement("conditions", label, True, "No open condition.")
+
+
+def _signoff(inputs: GateInputs, function: str, now: dt.datetime) -> Requirement:
+    name = FUNCTION_LABELS.get(function, function)
+    label = f"Sign-off: {name}"
+    code = f"signoff:{function}"
+    signoff = next((s for s in inputs.signoffs if s.function == function), None)
+    if signoff is None:
+        return Requirement(code, label, False, f"Awaiting the {name} sign-off.")
+    if signoff.decision not in APPROVALS:
+        verb = "rejected" if signoff.decision == "reject" else "requested changes"
+        return Requirement(code, label, False, f"The {name} reviewer {verb}.")
+    expires = signoff.signed_at + dt.timedelta(days=inputs.policy.signoff_validity_days)
+    if now > expires:
+        return Requirement(
+            code, label, False, f"The {name} approval expired on {expires:%Y-%m-%d}; sign again."
+        )
+    if signoff.digest != inputs.current_digest:
+        return Requirement(
+            code,
+            label,
+            False,
+            f"The {name} approval is stale: evidence or KPI data changed after it was signed; sign again.",
+        )
+    return Requirement(code, label, True, f"Approved by {name}.")
+
+
+def _num(value: Decimal | None) -> str:
+    if value is None:
+        return "?"
+    text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+    return text
+
+
+def counted_approvals(inputs: GateInputs, evaluation: GateEvaluation) -> tuple[SignOffFacts, ...]:
+    passed = {r.code for r in evaluation.requirements if r.passed}
+    return tuple(s for s in inputs.signoffs if f"signoff:{s.function}" in passed)
+
+
+def review_outcome(inputs: GateInputs, evaluation: GateEvaluation) -> str | None:
+    """The outcome the sign-offs force, or None while the review stays open.
+
+    Any active reject kills the review; a request for changes recycles it; when every
+    requirement holds it is a Go, conditional when an approval carries conditions.
+    """
+    decisions = {s.decision for s in inputs.signoffs}
+    if "reject" in decisions:
+        return "kill"
+    if "request_changes" in decisions:
+        return "recycle"
+    if evaluation.passed:
+        if any(s.decision == "approve_with_conditions" for s in counted_approvals(inputs, evaluation)):
+            return "conditional_go"
+        return "go"
+    return None

@@ -1,0 +1,100 @@
+"""Return on investment and payback from monthly costs and benefits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+ZERO = Decimal(0)
+RUN_RATE_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class MonthlyAmount:
+    month: dt.date  # first day of the month
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RoiProjection:
+    cost_to_date: Decimal
+    benefit_to_date: Decimal
+    projected_cost: Decimal
+    projected_benefit: Decimal
+    roi: Decimal | None  # (benefit - cost) / cost over the horizon; None when nothing was spent
+    payback_month: int | None  # 1-based month in which cumulative benefit first covers cost
+    months_recorded: int
+
+    @property
+    def roi_to_date(self) -> Decimal | None:
+        if self.cost_to_date == 0:
+            return None
+        return (self.benefit_to_date - self.cost_to_date) / self.cost_to_date
+
+
+def _month_index(month: dt.date, start: dt.date) -> int:
+    return (month.year - start.year) * 12 + month.month - start.month
+
+
+def _by_month(entries: Iterable[MonthlyAmount], start: dt.date, months: int) -> list[Decimal]:
+    totals = [ZERO] * months
+    for entry in entries:
+        totals[_month_index(entry.month, start)] += entry.amount
+    return totals
+
+
+def project_roi(
+    *, costs: Iterable[MonthlyAmount], benefits: Iterable[MonthlyAmount], horizon_months: int
+) -> RoiProjection:
+    """Project ROI over the business case's horizon.
+
+    The recorded months count as they are; each remaining month of the horizon repeats the
+    average of the last three recorded months (the run rate), costs and benefits alike.
+    """
+    if horizon_months < 1:
+        raise ValueError("The horizon must be at least one month.")
+    costs, benefits = list(costs), list(benefits)
+    for entry in (*costs, *benefits):
+        if entry.amount < 0 or not entry.amount.is_finite():
+            raise ValueError(f"Amounts must be finite and not negative: {entry.amount}.")
+    months = [e.month for e in (*costs, *benefits)]
+    if not months:
+        return RoiProjection(ZERO, ZERO, ZERO, ZERO, None, None, 0)
+
+    start = min(months)
+    recorded = _month_index(max(months), start) + 1
+    monthly_cost = _by_month(costs, start, recorded)
+    monthly_benefit = _by_month(benefits, start, recorded)
+
+    window = min(RUN_RATE_MONTHS, recorded)
+    cost_rate = sum(monthly_cost[-window:], ZERO) / window
+    benefit_rate = sum(monthly_benefit[-window:], ZERO) / window
+    remaining = max(horizon_months - recorded, 0)
+    monthly_cost += [cost_rate] * remaining
+    monthly_benefit += [benefit_rate] * remaining
+
+    payback = None
+    cumulative_cost = cumulative_benefit = ZERO
+    for index, (cost, benefit) in enumerate(zip(monthly_cost, monthly_benefit, strict=True)):
+        cumulative_cost += cost
+        cumulative_benefit += benefit
+        if cumulative_cost > 0 and cumulative_benefit >= cumulative_cost:
+            payback = index + 1
+            break
+
+    cost_to_date = sum(monthly_cost[:recorded], ZERO)
+    benefit_to_date = sum(monthly_benefit[:recorded], ZERO)
+    projected_cost = sum(monthly_cost, ZERO)
+    projected_benefit = sum(monthly_benefit, ZERO)
+    roi = None if projected_cost == 0 else (projected_benefit - projected_cost) / projected_cost
+    return RoiProjection(
+        cost_to_date=cost_to_date,
+        benefit_to_date=benefit_to_date,
+        projected_cost=projected_cost,
+        projected_benefit=projected_benefit,
+        roi=roi,
+        payback_month=payback,
+        months_recorded=recorded,
+    )

@@ -1,0 +1,79 @@
+"""A/B significance: the two-proportion test, computed by ValueGate rather than taken on trust."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+_STANDARD_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True)
+class TwoProportionResult:
+    control_rate: float
+    treatment_rate: float
+    lift: float  # treatment rate minus control rate, in absolute terms
+    relative_lift: float | None  # lift / control rate; None when the control rate is zero
+    ci_low: float
+    ci_high: float
+    p_value: float  # two-sided
+    confidence: float
+
+    def describe(self) -> str:
+        relative = f"{self.relative_lift:+.1%} relative, " if self.relative_lift is not None else ""
+        return (
+            f"lift {self.lift:+.4f} ({relative}{self.confidence:.0%} CI "
+            f"{self.ci_low:+.4f} to {self.ci_high:+.4f}, p = {self.p_value:.4f})"
+        )
+
+
+def two_proportion_test(
+    *,
+    control_size: int,
+    control_successes: int,
+    treatment_size: int,
+    treatment_successes: int,
+    confidence: float = 0.95,
+) -> TwoProportionResult:
+    """Difference of two proportions.
+
+    The p-value uses the pooled standard error (the null hypothesis says both arms share one
+    rate); the confidence interval uses the unpooled (Wald) standard error around the observed
+    difference. Both are the textbook large-sample normal approximations.
+    """
+    for name, size, successes in (
+        ("control", control_size, control_successes),
+        ("treatment", treatment_size, treatment_successes),
+    ):
+        if size <= 0:
+            raise ValueError(f"The {name} arm has no observations.")
+        if successes < 0 or successes > size:
+            raise ValueError(f"The {name} arm has {successes} successes out of {size}.")
+    if not 0 < confidence < 1:
+        raise ValueError("Confidence must lie strictly between 0 and 1.")
+
+    p_c = control_successes / control_size
+    p_t = treatment_successes / treatment_size
+    lift = p_t - p_c
+
+    pooled = (control_successes + treatment_successes) / (control_size + treatment_size)
+    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / control_size + 1 / treatment_size))
+    if se_pooled == 0:
+        p_value = 1.0  # both arms all-success or all-failure: no evidence of a difference
+    else:
+        z = abs(lift) / se_pooled
+        p_value = min(1.0, 2 * (1 - _STANDARD_NORMAL.cdf(z)))
+
+    se = math.sqrt(p_c * (1 - p_c) / control_size + p_t * (1 - p_t) / treatment_size)
+    z_crit = _STANDARD_NORMAL.inv_cdf(1 - (1 - confidence) / 2)
+    return TwoProportionResult(
+        control_rate=p_c,
+        treatment_rate=p_t,
+        lift=lift,
+        relative_lift=(lift / p_c) if p_c > 0 else None,
+        ci_low=lift - z_crit * se,
+        ci_high=lift + z_crit * se,
+        p_value=p_value,
+        confidence=confidence,
+    )

@@ -1,0 +1,198 @@
+"""Build the gate rules' inputs from the database in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+
+from governance.canonical import sha256_hex
+from governance.models import Condition, GatePolicy, GateReview, SignOff
+from governance.rules.gates import (
+    BusinessCaseFacts,
+    ExperimentFacts,
+    GateEvaluation,
+    GateInputs,
+    KPIFacts,
+    MeasurementFacts,
+    PolicyRules,
+    SignOffFacts,
+    evaluate_gate,
+)
+from governance.rules.roi import MonthlyAmount
+from projects.models import KPI, BusinessCase, EntryKind, Evidence, Initiative
+
+
+def policy_rules(policy: GatePolicy) -> PolicyRules:
+    return PolicyRules(
+        gate=policy.gate,
+        version=policy.version,
+        required_functions=tuple(policy.required_functions),
+        risk_ethics_for_high_risk=policy.risk_ethics_for_high_risk,
+        requires_business_case=policy.requires_business_case,
+        requires_primary_kpi=policy.requires_primary_kpi,
+        required_evidence=tuple(policy.required_evidence),
+        personal_data_evidence=tuple(policy.personal_data_evidence),
+        min_measurements=policy.min_measurements,
+        requires_targets_met=policy.requires_targets_met,
+        requires_significant_experiments=policy.requires_significant_experiments,
+        significance_level=float(policy.significance_level),
+        requires_positive_roi=policy.requires_positive_roi,
+        requires_conditions_closed=policy.requires_conditions_closed,
+        signoff_validity_days=policy.signoff_validity_days,
+    )
+
+
+def current_policy(gate: str) -> GatePolicy:
+    policy = GatePolicy.objects.filter(gate=gate).order_by("-version").first()
+    if policy is None:
+        raise GatePolicy.DoesNotExist(f"No policy is defined for the {gate} gate.")
+    return policy
+
+
+def _kpi_facts(kpi: KPI) -> KPIFacts:
+    return KPIFacts(
+        name=kpi.name,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        baseline=kpi.baseline,
+        target=kpi.target,
+        data_source=kpi.data_source,
+        is_primary=kpi.is_primary,
+        measurements=tuple(MeasurementFacts(m.period, m.value) for m in kpi.measurements.all()),
+        experiments=tuple(
+            ExperimentFacts(
+                e.name, e.control_size, e.control_successes, e.treatment_size, e.treatment_successes
+            )
+            for e in kpi.experiments.all()
+        ),
+    )
+
+
+def initiative_with_gate_data(initiative_id: int) -> Initiative:
+    """The initiative and everything a gate reads: 6 queries whatever the row counts."""
+    return (
+        Initiative.objects.select_related("business_case")
+        .prefetch_related(
+            Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments")),
+            Prefetch("evidence", queryset=Evidence.objects.order_by("id")),
+            "financial_entries",
+        )
+        .get(pk=initiative_id)
+    )
+
+
+def evidence_snapshot(initiative: Initiative) -> dict:
+    """What a signer sees: evidence files by hash, KPI definitions, values and experiment counts."""
+    return {
+        "evidence": [{"id": e.pk, "kind": e.kind, "sha256": e.sha256} for e in initiative.evidence.all()],
+        "kpis": [
+            {
+                "id": k.pk,
+                "name": k.name,
+                "direction": k.direction,
+                "baseline": k.baseline,
+                "target": k.target,
+                "measurements": [
+                    {"period": m.period, "value": m.value, "sample_size": m.sample_size}
+                    for m in k.measurements.all()
+                ],
+                "experiments": [
+                    {
+                        "id": e.pk,
+                        "control": [e.control_size, e.control_successes],
+                        "treatment": [e.treatment_size, e.treatment_successes],
+                    }
+                    for e in k.experiments.all()
+                ],
+            }
+            for k in initiative.kpis.all()
+        ],
+    }
+
+
+def evidence_digest(initiative: Initiative) -> str:
+    return sha256_hex(evidence_snapshot(initiative))
+
+
+def _business_case(initiative: Initiative) -> BusinessCaseFacts | None:
+    try:
+        case: BusinessCase = initiative.business_case
+    except BusinessCase.DoesNotExist:
+        return None
+    return BusinessCaseFacts(
+        budget=case.budget,
+        expected_annual_benefit=case.expected_annual_benefit,
+        horizon_months=case.horizon_months,
+        exit_criteria=case.exit_criteria,
+        missed_periods_to_retire=case.missed_periods_to_retire,
+    )
+
+
+def gate_inputs(
+    initiative: Initiative,
+    policy: GatePolicy | None,
+    review: GateReview | None = None,
+    *,
+    rules: PolicyRules | None = None,
+) -> GateInputs:
+    """Inputs for `initiative` (loaded with initiative_with_gate_data) at `policy`'s gate.
+
+    `rules` replaces the stored policy for checks that have none, such as submission.
+    """
+    rules = rules or policy_rules(policy)
+    signoffs: tuple[SignOffFacts, ...] = ()
+    if review is not None:
+        signoffs = tuple(
+            SignOffFacts(s.function.code, s.decision, s.reviewer_id, s.signed_at, s.digest)
+            for s in SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related(
+                "function"
+            )
+        )
+    open_conditions = (
+        tuple(
+            Condition.objects.filter(initiative=initiative, closed_at__isnull=True)
+            .order_by("due_on", "id")
+            .values_list("text", flat=True)
+        )
+        if rules.requires_conditions_closed
+        else ()
+    )
+    entries = list(initiative.financial_entries.all())
+    pilot_started_on = initiative.stage_entered_at.date() if initiative.stage == "pilot" else None
+    return GateInputs(
+        policy=rules,
+        risk_tier=initiative.risk_tier,
+        uses_personal_data=initiative.uses_personal_data,
+        pain_point=initiative.pain_point,
+        process_embedding=initiative.process_embedding,
+        business_case=_business_case(initiative),
+        kpis=tuple(_kpi_facts(k) for k in initiative.kpis.all()),
+        evidence_kinds=frozenset(e.kind for e in initiative.evidence.all()),
+        signoffs=signoffs,
+        current_digest=evidence_digest(initiative),
+        open_conditions=open_conditions,
+        costs=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.COST),
+        benefits=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.BENEFIT),
+        pilot_started_on=pilot_started_on,
+    )
+
+
+def evaluate_review(review: GateReview, *, now: dt.datetime) -> tuple[GateInputs, GateEvaluation]:
+    initiative = initiative_with_gate_data(review.initiative_id)
+    inputs = gate_inputs(initiative, review.policy, review)
+    return inputs, evaluate_gate(inputs, now=now)
+
+
+def next_gate_checklist(initiative_id: int, *, now: dt.datetime) -> GateEvaluation | None:
+    """The checklist of the gate the initiative faces next (its open review's, if any)."""
+    initiative = initiative_with_gate_data(initiative_id)
+    review = GateReview.objects.select_related("policy").filter(initiative=initiative, status="open").first()
+    if review is not None:
+        return evaluate_gate(gate_inputs(initiative, review.policy, review), now=now)
+    from governance.models import GATES_FROM_STAGE
+
+    gates = GATES_FROM_STAGE.get(initiative.stage)
+    if not gates:
+        return None
+    return evaluate_gate(gate_inputs(initiative, current_policy(gates[0])), now=now)

@@ -1,0 +1,35 @@
+"""Helpers every service uses: locking, ownership checks."""
+
+from __future__ import annotations
+
+from governance import roles
+from governance.errors import NotAllowed, WrongStage
+from projects.models import TERMINAL_STAGES, Initiative
+
+
+def lock_initiative(initiative: Initiative | int) -> Initiative:
+    """Lock the initiative's row and return it fresh from the database.
+
+    On PostgreSQL the row lock makes a concurrent service wait, then re-read the stage it left.
+    SQLite has no row locks; there the IMMEDIATE transaction mode (config/settings.py) already
+    holds the database's write lock since the transaction began.
+    """
+    pk = initiative.pk if isinstance(initiative, Initiative) else initiative
+    return Initiative.objects.select_for_update().get(pk=pk)
+
+
+def require_active(actor) -> None:
+    if actor is None or not actor.is_active:
+        raise NotAllowed("An active user account is required.")
+
+
+def require_owner(actor, initiative: Initiative, *, action: str) -> None:
+    """Only the initiative's project lead may do this."""
+    require_active(actor)
+    if initiative.owner_id != actor.pk or not roles.is_project_lead(actor):
+        raise NotAllowed(f"Only the initiative's project lead may {action}.")
+
+
+def require_not_terminal(initiative: Initiative) -> None:
+    if initiative.stage in TERMINAL_STAGES:
+        raise WrongStage(f"The initiative is {initiative.stage}; it can no longer change.")

@@ -1,0 +1,234 @@
+"""Value data: KPI measurements, experiments, costs and benefits, evidence.
+
+Project leads record these for their own initiatives; each recording changes the evidence digest,
+so approvals signed before it become stale and must be given again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from governance.errors import InvalidInput
+from governance.ledger import ledger_append
+from governance.services.common import lock_initiative, require_not_terminal, require_owner
+from projects.models import (
+    KPI,
+    EntryKind,
+    Evidence,
+    EvidenceKind,
+    Experiment,
+    FinancialEntry,
+    Initiative,
+    KPIMeasurement,
+)
+from projects.values import parse_decimal
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    period: dt.date
+    value: object  # parsed and checked here: people and pipelines send strings, floats, NaN …
+    source: str
+    sample_size: int | None = None
+
+
+class MeasurementErrors(InvalidInput):
+    """Bulk input refused; `errors` maps each bad row's index to its reason."""
+
+    def __init__(self, errors: dict[int, str]):
+        self.errors = errors
+        shown = "; ".join(f"row {i}: {reason}" for i, reason in list(errors.items())[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} measurement(s) refused, nothing stored: {shown}{more}.")
+
+
+def _first_of_month(day: dt.date) -> bool:
+    return isinstance(day, dt.date) and day.day == 1
+
+
+def _owned_live_initiative(actor, initiative: Initiative | int, *, action: str) -> Initiative:
+    initiative = lock_initiative(initiative)
+    require_owner(actor, initiative, action=action)
+    require_not_terminal(initiative)
+    return initiative
+
+
+@transaction.atomic
+def measurements_record(
+    *, actor, kpi: KPI, measurements: Sequence[MeasurementInput], now: dt.datetime | None = None
+) -> list[KPIMeasurement]:
+    """Record KPI measurements, all or nothing. Ledger: kpi.measurements_recorded (one event)."""
+    this_month = (now or timezone.now()).date().replace(day=1)
+    _owned_live_initiative(actor, kpi.initiative_id, action="record its KPI measurements")
+    if not measurements:
+        raise InvalidInput("No measurement given.")
+    errors: dict[int, str] = {}
+    rows: list[KPIMeasurement] = []
+    seen: set[dt.date] = set()
+    existing = set(KPIMeasurement.objects.filter(kpi=kpi).values_list("period", flat=True))
+    for index, item in enumerate(measurements):
+        try:
+            value = parse_decimal(item.value, what="Value")
+        except ValueError as error:
+            errors[index] = str(error)
+            continue
+        if not _first_of_month(item.period):
+            errors[index] = "Period must be the first day of a month."
+        elif item.period > this_month:
+            errors[index] = f"{item.period:%Y-%m} has not happened yet."
+        elif item.period in seen or item.period in existing:
+            errors[index] = f"{kpi.name} already has a measurement for {item.period:%Y-%m}."
+        elif item.sample_size is not None and (isinstance(item.sample_size, bool) or item.sample_size < 0):
+            errors[index] = "Sample size must be a non-negative whole number."
+        elif not item.source or not item.source.strip():
+            errors[index] = "Source is required."
+        else:
+            seen.add(item.period)
+            rows.append(
+                KPIMeasurement(
+                    kpi=kpi,
+                    period=item.period,
+                    value=value,
+                    sample_size=item.sample_size,
+                    source=item.source.strip(),
+                    recorded_by=actor,
+                )
+            )
+    if errors:
+        raise MeasurementErrors(errors)
+    created = KPIMeasurement.objects.bulk_create(rows)
+    ledger_append(
+        actor=actor,
+        action="kpi.measurements_recorded",
+        initiative=kpi.initiative,
+        payload={
+            "kpi": kpi.pk,
+            "measurements": [
+                {"period": m.period, "value": m.value, "sample_size": m.sample_size, "source": m.source}
+                for m in rows
+            ],
+        },
+    )
+    return created
+
+
+def _count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{what} must be a non-negative whole number.")
+    return value
+
+
+@transaction.atomic
+def experiment_record(
+    *,
+    actor,
+    kpi: KPI,
+    name: str,
+    success_definition: str,
+    control_size: int,
+    control_successes: int,
+    treatment_size: int,
+    treatment_successes: int,
+) -> Experiment:
+    """Record an A/B experiment's counts. Ledger: experiment.recorded."""
+    _owned_live_initiative(actor, kpi.initiative_id, action="record its experiments")
+    counts = {
+        "control_size": _count(control_size, "Control size"),
+        "control_successes": _count(control_successes, "Control successes"),
+        "treatment_size": _count(treatment_size, "Treatment size"),
+        "treatment_successes": _count(treatment_successes, "Treatment successes"),
+    }
+    if counts["control_size"] == 0 or counts["treatment_size"] == 0:
+        raise InvalidInput("Each arm needs at least one observation.")
+    if counts["control_successes"] > counts["control_size"]:
+        raise InvalidInput("The control arm cannot have more successes than observations.")
+    if counts["treatment_successes"] > counts["treatment_size"]:
+        raise InvalidInput("The treatment arm cannot have more successes than observations.")
+    if not name.strip():
+        raise InvalidInput("An experiment needs a name.")
+    experiment = Experiment.objects.create(
+        kpi=kpi, name=name.strip(), success_definition=success_definition, recorded_by=actor, **counts
+    )
+    ledger_append(
+        actor=actor,
+        action="experiment.recorded",
+        initiative=kpi.initiative,
+        payload={"experiment": experiment.pk, "kpi": kpi.pk, "name": experiment.name, **counts},
+    )
+    return experiment
+
+
+@transaction.atomic
+def financial_entry_record(
+    *, actor, initiative: Initiative, kind: str, month: dt.date, amount: Decimal | str, description: str = ""
+) -> FinancialEntry:
+    """Record a month's cost or realised benefit. Ledger: financial_entry.recorded."""
+    initiative = _owned_live_initiative(actor, initiative, action="record its costs and benefits")
+    if kind not in EntryKind.values:
+        raise InvalidInput(f"Kind must be one of {', '.join(EntryKind.values)}.")
+    if not _first_of_month(month):
+        raise InvalidInput("Month must be the first day of a month.")
+    try:
+        amount = parse_decimal(amount, what="Amount", max_digits=14, decimal_places=2)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    if amount < 0:
+        raise InvalidInput("Amounts are recorded as positive numbers; the kind says cost or benefit.")
+    entry = FinancialEntry.objects.create(
+        initiative=initiative,
+        kind=kind,
+        month=month,
+        amount=amount,
+        description=description,
+        recorded_by=actor,
+    )
+    ledger_append(
+        actor=actor,
+        action="financial_entry.recorded",
+        initiative=initiative,
+        payload={"entry": entry.pk, "kind": kind, "month": month, "amount": amount},
+    )
+    return entry
+
+
+def _sha256_of(upload: File) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def evidence_submit(*, actor, initiative: Initiative, kind: str, title: str, file: File) -> Evidence:
+    """Add an evidence file with its SHA-256. Ledger: evidence.submitted."""
+    initiative = _owned_live_initiative(actor, initiative, action="submit its evidence")
+    if kind not in EvidenceKind.values:
+        raise InvalidInput(f"Kind must be one of {', '.join(EvidenceKind.values)}.")
+    if not title.strip():
+        raise InvalidInput("Evidence needs a title.")
+    if not file or not getattr(file, "size", 0):
+        raise InvalidInput("The evidence file is empty.")
+    sha256 = _sha256_of(file)
+    evidence = Evidence(
+        initiative=initiative, kind=kind, title=title.strip(), sha256=sha256, submitted_by=actor
+    )
+    # Stored under a name the server chooses: the sender's file name never reaches the disk.
+    evidence.file.save(f"{sha256[:16]}.bin", file, save=False)
+    evidence.save()
+    ledger_append(
+        actor=actor,
+        action="evidence.submitted",
+        initiative=initiative,
+        payload={"evidence": evidence.pk, "kind": kind, "title": evidence.title, "sha256": sha256},
+    )
+    return evidence

@@ -1,0 +1,323 @@
+"""The portfolio: AI initiatives, their business case, KPIs, experiments, money and evidence.
+
+This app knows nothing of committees. An initiative's stage moves only through the transitions
+below, and each transition's condition requires a passing gate clearance that the governance
+services attach after evaluating the gate; nothing else can produce one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class Stage(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PROPOSAL = "proposal", "Proposal"
+    PILOT = "pilot", "Pilot"
+    SCALE = "scale", "Scale"
+    RETIRED = "retired", "Retired"
+    REJECTED = "rejected", "Rejected"
+
+
+TERMINAL_STAGES = frozenset({Stage.RETIRED, Stage.REJECTED})
+
+
+class RiskTier(models.TextChoices):
+    MINIMAL = "minimal", "Minimal"
+    LIMITED = "limited", "Limited"
+    HIGH = "high", "High"
+    PROHIBITED = "prohibited", "Prohibited"
+
+
+@dataclass(frozen=True)
+class GateClearance:
+    """Proof, attached by a governance service, that a gate was evaluated and passed.
+
+    `target` is the stage the clearance allows; a clearance for one transition cannot be used
+    for another.
+    """
+
+    target: str
+    passed: bool
+
+
+def _cleared_for(target: str):
+    def condition(initiative: Initiative) -> bool:
+        clearance = getattr(initiative, "gate_clearance", None)
+        return bool(clearance and clearance.passed and clearance.target == target)
+
+    condition.__name__ = f"gate_cleared_for_{target}"
+    return condition
+
+
+class Initiative(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_initiatives",
+        help_text="The project lead.",
+    )
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sponsored_initiatives",
+        null=True,
+        blank=True,
+    )
+    department = models.CharField(max_length=120)
+    pain_point = models.TextField(help_text="The business pain point this initiative removes.")
+    process_embedding = models.TextField(help_text="The operational process the solution embeds in, and how.")
+    risk_tier = models.CharField(max_length=16, choices=RiskTier.choices, default=RiskTier.LIMITED)
+    uses_personal_data = models.BooleanField(default=False)
+    stage = FSMField(max_length=16, choices=Stage.choices, default=Stage.DRAFT, protected=True, db_index=True)
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    pilot_deadline = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "stage"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # Transitions. Only governance services call them, after evaluating the gate and attaching
+    # a GateClearance. Recycle, hold and kill need no clearance: they never let an initiative
+    # advance.
+
+    @transition(
+        field=stage, source=Stage.DRAFT, target=Stage.PROPOSAL, conditions=[_cleared_for(Stage.PROPOSAL)]
+    )
+    def submit(self, *, now) -> None:
+        self._entered_stage(now)
+
+    @transition(
+        field=stage, source=Stage.PROPOSAL, target=Stage.PILOT, conditions=[_cleared_for(Stage.PILOT)]
+    )
+    def start_pilot(self, *, now, deadline) -> None:
+        self.pilot_deadline = deadline
+        self._entered_stage(now)
+
+    @transition(field=stage, source=Stage.PILOT, target=Stage.SCALE, conditions=[_cleared_for(Stage.SCALE)])
+    def scale_up(self, *, now) -> None:
+        self._entered_stage(now)
+
+    @transition(
+        field=stage,
+        source=[Stage.PILOT, Stage.SCALE],
+        target=Stage.RETIRED,
+        conditions=[_cleared_for(Stage.RETIRED)],
+    )
+    def retire(self, *, now) -> None:
+        self._entered_stage(now)
+
+    @transition(field=stage, source=Stage.PILOT, target=Stage.RETIRED)
+    def kill_pilot(self, *, now) -> None:
+        """Scale gate says Kill: the pilot ends without scaling."""
+        self._entered_stage(now)
+
+    @transition(field=stage, source=Stage.PROPOSAL, target=Stage.REJECTED)
+    def reject(self, *, now) -> None:
+        self._entered_stage(now)
+
+    @transition(field=stage, source=Stage.PROPOSAL, target=Stage.DRAFT)
+    def recycle(self, *, now) -> None:
+        self._entered_stage(now)
+
+    def _entered_stage(self, now) -> None:
+        self.stage_entered_at = now
+        self.gate_clearance = None
+
+
+class BusinessCase(models.Model):
+    initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="business_case")
+    budget = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    expected_annual_benefit = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    horizon_months = models.PositiveSmallIntegerField(default=36)
+    exit_criteria = models.TextField(help_text="When the initiative is stopped.")
+    missed_periods_to_retire = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="Consecutive periods a primary KPI may miss its target before retirement is proposed.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gte=0), name="business_case_budget_not_negative"),
+            models.CheckConstraint(
+                condition=Q(expected_annual_benefit__gte=0),
+                name="business_case_benefit_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(horizon_months__gte=1), name="business_case_horizon_positive"),
+            models.CheckConstraint(
+                condition=Q(missed_periods_to_retire__gte=1),
+                name="business_case_missed_periods_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Business case of {self.initiative}"
+
+
+class Direction(models.TextChoices):
+    INCREASE = "increase", "Higher is better"
+    DECREASE = "decrease", "Lower is better"
+
+
+KPI_MAX_DIGITS = 20
+KPI_DECIMAL_PLACES = 6
+
+
+class KPI(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
+    name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=40)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    baseline = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
+    target = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
+    data_source = models.CharField(max_length=200)
+    is_primary = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "KPI"
+        ordering = ["initiative_id", "-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "name"], name="kpi_name_unique_per_initiative"),
+            models.CheckConstraint(
+                condition=~Q(target=F("baseline")), name="kpi_target_differs_from_baseline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})"
+
+    def clean(self) -> None:
+        if self.target is None or self.baseline is None:
+            return
+        if self.target == self.baseline:
+            raise ValidationError({"target": "The target must differ from the baseline."})
+        if self.direction == Direction.INCREASE and self.target < self.baseline:
+            raise ValidationError({"target": "Higher is better, so the target must exceed the baseline."})
+        if self.direction == Direction.DECREASE and self.target > self.baseline:
+            raise ValidationError({"target": "Lower is better, so the target must be below the baseline."})
+
+    def meets_target(self, value: Decimal) -> bool:
+        if self.direction == Direction.INCREASE:
+            return value >= self.target
+        return value <= self.target
+
+
+class KPIMeasurement(models.Model):
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
+    period = models.DateField(help_text="First day of the month measured.")
+    value = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "KPI measurement"
+        ordering = ["kpi_id", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period"], name="one_measurement_per_kpi_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.name} {self.period:%Y-%m}: {self.value}"
+
+
+class Experiment(models.Model):
+    """An A/B experiment on a KPI. Counts only: ValueGate computes lift and significance itself."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="experiments")
+    name = models.CharField(max_length=200)
+    success_definition = models.CharField(
+        max_length=200, help_text="What counts as a success in both arms, e.g. 'clicked'."
+    )
+    control_size = models.PositiveIntegerField()
+    control_successes = models.PositiveIntegerField()
+    treatment_size = models.PositiveIntegerField()
+    treatment_successes = models.PositiveIntegerField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kpi_id", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(control_successes__lte=F("control_size")),
+                name="experiment_control_successes_within_size",
+            ),
+            models.CheckConstraint(
+                condition=Q(treatment_successes__lte=F("treatment_size")),
+                name="experiment_treatment_successes_within_size",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EntryKind(models.TextChoices):
+    COST = "cost", "Cost"
+    BENEFIT = "benefit", "Benefit"
+
+
+class FinancialEntry(models.Model):
+    """A cost or a realised benefit of one month."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="financial_entries")
+    kind = models.CharField(max_length=8, choices=EntryKind.choices)
+    month = models.DateField(help_text="First day of the month.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    description = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "financial entries"
+        ordering = ["initiative_id", "month", "kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="financial_entry_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.month:%Y-%m}: {self.amount}"
+
+
+class EvidenceKind(models.TextChoices):
+    BUSINESS_CASE = "business_case", "Business case document"
+    PRIVACY_IMPACT = "privacy_impact", "Privacy impact assessment"
+    PILOT_REPORT = "pilot_report", "Pilot report"
+    DECOMMISSION_PLAN = "decommission_plan", "Decommission plan"
+    DATA_DELETION = "data_deletion", "Data deletion confirmation"
+    OTHER = "other", "Other"
+
+
+class Evidence(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(max_length=32, choices=EvidenceKind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    sha256 = models.CharField(max_length=64, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["initiative_id", "submitted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"

@@ -1,0 +1,190 @@
+"""Factories: initiatives in any stage, with the evidence a gate needs and a committee around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from governance import roles
+from projects.models import (
+    KPI,
+    BusinessCase,
+    Direction,
+    EntryKind,
+    Evidence,
+    EvidenceKind,
+    Experiment,
+    FinancialEntry,
+    Initiative,
+    KPIMeasurement,
+    Stage,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.django.Password("pw-correct-horse")
+
+
+def user_in(*group_names: str, **kwargs):
+    user = UserFactory(**kwargs)
+    for name in group_names:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def lead(**kwargs):
+    return user_in(roles.PROJECT_LEADS, **kwargs)
+
+
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Initiative
+
+    title = factory.Sequence(lambda n: f"Initiative {n}")
+    owner = factory.LazyFunction(lead)
+    department = "Customer service"
+    pain_point = "Customers wait an hour for a first reply."
+    process_embedding = "Drafts replies inside the ticketing tool; agents edit and send."
+    risk_tier = "limited"
+    uses_personal_data = False
+    stage = Stage.DRAFT
+
+
+class BusinessCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BusinessCase
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    budget = Decimal("120000.00")
+    expected_annual_benefit = Decimal("400000.00")
+    horizon_months = 36
+    exit_criteria = "Stop if first response time is not 30% lower after three months."
+    missed_periods_to_retire = 3
+
+
+class KPIFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KPI
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    name = factory.Sequence(lambda n: f"KPI {n}")
+    unit = "%"
+    direction = Direction.INCREASE
+    baseline = Decimal("10")
+    target = Decimal("13")
+    data_source = "BI warehouse"
+    is_primary = True
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KPIMeasurement
+
+    kpi = factory.SubFactory(KPIFactory)
+    period = dt.date(2026, 1, 1)
+    value = Decimal("14")
+    sample_size = 1000
+    source = "BI warehouse"
+    recorded_by = factory.LazyAttribute(lambda m: m.kpi.initiative.owner)
+
+
+class ExperimentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Experiment
+
+    kpi = factory.SubFactory(KPIFactory)
+    name = factory.Sequence(lambda n: f"A/B test {n}")
+    success_definition = "converted"
+    control_size = 5000
+    control_successes = 500
+    treatment_size = 5000
+    treatment_successes = 650
+    recorded_by = factory.LazyAttribute(lambda e: e.kpi.initiative.owner)
+
+
+class FinancialEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FinancialEntry
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    kind = EntryKind.COST
+    month = dt.date(2026, 1, 1)
+    amount = Decimal("10000.00")
+    recorded_by = factory.LazyAttribute(lambda e: e.initiative.owner)
+
+
+def evidence(
+    initiative: Initiative, kind: str = EvidenceKind.BUSINESS_CASE, content: bytes = b"%PDF-1.4 case"
+):
+    digest = hashlib.sha256(content).hexdigest()
+    item = Evidence(
+        initiative=initiative,
+        kind=kind,
+        title=kind.replace("_", " "),
+        sha256=digest,
+        submitted_by=initiative.owner,
+    )
+    item.file.save(f"{digest[:16]}.bin", ContentFile(content), save=True)
+    return item
+
+
+def committee() -> dict[str, object]:
+    """One member for each function, a chair and an auditor."""
+    members = {
+        code: user_in(group, username=f"{code}-member") for code, group in roles.FUNCTION_GROUPS.items()
+    }
+    members["chair"] = user_in(roles.COMMITTEE_CHAIR, username="chair")
+    members["auditor"] = user_in(roles.AUDITORS, username="auditor")
+    return members
+
+
+def proposal_ready_for_pilot_gate(**kwargs) -> Initiative:
+    """A proposal with a complete business case, a primary KPI and its business-case document."""
+    initiative = InitiativeFactory(stage=Stage.PROPOSAL, **kwargs)
+    BusinessCaseFactory(initiative=initiative)
+    KPIFactory(initiative=initiative, name="First-contact resolution")
+    evidence(initiative, EvidenceKind.BUSINESS_CASE)
+    if initiative.uses_personal_data:
+        evidence(initiative, EvidenceKind.PRIVACY_IMPACT, b"PIA content")
+    return initiative
+
+
+def pilot_ready_for_scale_gate(*, months: int = 3, **kwargs) -> Initiative:
+    """A pilot with measurements that meet target, a significant experiment, positive ROI, report."""
+    started = timezone.now() - dt.timedelta(days=31 * months + 5)
+    initiative = InitiativeFactory(stage=Stage.PILOT, stage_entered_at=started, **kwargs)
+    BusinessCaseFactory(initiative=initiative)
+    kpi = KPIFactory(
+        initiative=initiative, name="Conversion rate", baseline=Decimal("10"), target=Decimal("12")
+    )
+    first = started.date().replace(day=1)
+    for i in range(months):
+        month = _add_months(first, i + 1)
+        MeasurementFactory(kpi=kpi, period=month, value=Decimal("12.5") + i)
+        FinancialEntryFactory(
+            initiative=initiative, kind=EntryKind.COST, month=month, amount=Decimal("10000")
+        )
+        FinancialEntryFactory(
+            initiative=initiative, kind=EntryKind.BENEFIT, month=month, amount=Decimal("30000")
+        )
+    ExperimentFactory(kpi=kpi)
+    evidence(initiative, EvidenceKind.PILOT_REPORT, b"pilot report")
+    return initiative
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
