@@ -1,4 +1,4 @@
-"""Admin registrations. State changes go through services; rows the services own are read-only here."""
+"""Admin for initiatives, their value data, reviews, sign-offs and policies."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from governance.admin.base import ReadOnlyAdmin, ReadOnlyInline
 from governance.models import (
     CommitteeFunction,
     Condition,
     GatePolicy,
     GateReview,
-    LedgerEvent,
     Notification,
     SignOff,
 )
@@ -26,31 +26,6 @@ from projects.models import (
     Initiative,
     KPIMeasurement,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows changed only by services: viewable, never edited here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class BusinessCaseInline(ReadOnlyInline):
@@ -167,14 +142,6 @@ class GatePolicyAdmin(ReadOnlyAdmin):
 @admin.register(CommitteeFunction)
 class CommitteeFunctionAdmin(ReadOnlyAdmin):
     list_display = ["code", "group"]
-
-
-@admin.register(LedgerEvent)
-class LedgerEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "recorded_at", "actor_name", "action", "initiative", "hash"]
-    list_filter = ["action"]
-    list_select_related = ["initiative"]
-    search_fields = ["actor_name", "action"]
 
 
 @admin.register(Notification)
