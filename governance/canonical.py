@@ -29,11 +29,22 @@ def normalise(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("Naive datetime cannot be recorded; give it a time zone.")
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            utc = value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError(f"{value} cannot be expressed in UTC.") from None
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {normalise(str(k)): normalise(v) for k, v in value.items()}
+        result = {}
+        for key, item in value.items():
+            text = normalise(str(key))
+            if text in result:
+                # Two keys that read the same would silently drop one value from what is hashed.
+                raise ValueError(f"Two keys read as {text!r} once written as text.")
+            result[text] = normalise(item)
+        return result
     if isinstance(value, list | tuple):
         return [normalise(v) for v in value]
     if isinstance(value, float):

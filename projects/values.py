@@ -29,6 +29,8 @@ def parse_decimal(
     places = max(0, -exponent)
     if places > decimal_places:
         raise ValueError(f"{what} has {places} decimal places; at most {decimal_places} are kept.")
+    if digits == (0,):
+        return value  # zero, however it was written
     whole_digits = max(len(digits) + exponent, 0) if exponent < 0 else len(digits) + exponent
     if whole_digits > max_digits - decimal_places:
         raise ValueError(

@@ -282,7 +282,9 @@ def _targets_met(inputs: GateInputs) -> Requirement:
     misses = []
     for kpi in primary:
         latest = kpi.latest
-        if latest is None:
+        if kpi.target is None:
+            misses.append(f"{kpi.name} has no target")
+        elif latest is None:
             misses.append(f"{kpi.name} has no measurement")
         elif not kpi.meets_target(latest.value):
             misses.append(
@@ -304,9 +306,9 @@ def experiment_result(experiment: ExperimentFacts) -> TwoProportionResult:
 
 
 def improvement_is_significant(result: TwoProportionResult, direction: str, alpha: float) -> bool:
-    """Significant at alpha and the whole interval on the good side of zero."""
+    """Significant at alpha, the whole interval on the good side of zero, on enough data."""
     lower_bound_of_improvement = result.ci_low if direction == "increase" else -result.ci_high
-    return result.p_value < alpha and lower_bound_of_improvement > 0
+    return result.large_sample and result.p_value < alpha and lower_bound_of_improvement > 0
 
 
 def _experiments(inputs: GateInputs) -> Requirement:

@@ -51,13 +51,15 @@ def project_roi(
     """Project ROI over the business case's horizon.
 
     The recorded months count as they are; each remaining month of the horizon repeats the
-    average of the last three recorded months (the run rate), costs and benefits alike.
+    average of the last three calendar months of the record (the run rate), costs and benefits
+    alike. A month inside the record with no entry counts as zero: a benefit that dried up
+    lowers the projection, as it should.
     """
     if horizon_months < 1:
         raise ValueError("The horizon must be at least one month.")
     costs, benefits = list(costs), list(benefits)
     for entry in (*costs, *benefits):
-        if entry.amount < 0 or not entry.amount.is_finite():
+        if not entry.amount.is_finite() or entry.amount < 0:
             raise ValueError(f"Amounts must be finite and not negative: {entry.amount}.")
     months = [e.month for e in (*costs, *benefits)]
     if not months:

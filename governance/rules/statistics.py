@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 _STANDARD_NORMAL = NormalDist()
+MIN_EXPECTED = 5
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,21 @@ class TwoProportionResult:
     ci_high: float
     p_value: float  # two-sided
     confidence: float
+    # The normal approximation holds when each arm expects at least MIN_EXPECTED successes and
+    # failures under the pooled rate; below that the p-value and interval are not to be trusted
+    # (3 users per arm, all converting in one and none in the other, would "prove" anything).
+    large_sample: bool = True
 
     def describe(self) -> str:
         relative = f"{self.relative_lift:+.1%} relative, " if self.relative_lift is not None else ""
+        caveat = (
+            ""
+            if self.large_sample
+            else f"; too few observations for this test: each arm needs {MIN_EXPECTED} expected successes and failures"
+        )
         return (
             f"lift {self.lift:+.4f} ({relative}{self.confidence:.0%} CI "
-            f"{self.ci_low:+.4f} to {self.ci_high:+.4f}, p = {self.p_value:.4f})"
+            f"{self.ci_low:+.4f} to {self.ci_high:+.4f}, p = {self.p_value:.4f}{caveat})"
         )
 
 
@@ -76,4 +86,9 @@ def two_proportion_test(
         ci_high=lift + z_crit * se,
         p_value=p_value,
         confidence=confidence,
+        large_sample=all(
+            n * rate >= MIN_EXPECTED and n * (1 - rate) >= MIN_EXPECTED
+            for n in (control_size, treatment_size)
+            for rate in (pooled,)
+        ),
     )

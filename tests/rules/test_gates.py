@@ -542,13 +542,6 @@ def test_every_missing_kpi_is_listed_and_met_ones_are_not():
     assert "Conversion rate" not in met.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: KPIFacts.target is typed Decimal | None and _primary_kpi reports a None target as "
-    "incomplete, but _targets_met then calls meets_target(), which compares Decimal with None and "
-    "raises TypeError instead of failing the requirement.",
-)
 def test_primary_kpi_without_a_target_fails_the_target_check_instead_of_crashing():
     evaluation = evaluate_gate(gate_inputs(SCALE, kpis=(kpi(target=None),)), now=NOW)
 
@@ -665,12 +658,6 @@ def test_improvement_is_significant(direction, lift, ci_low, ci_high, p_value, s
     assert improvement_is_significant(result, direction, 0.05) is significant
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Statistical weakness: the large-sample Wald interval collapses to a single point when both "
-    "arms are 0% or 100%, so 0/3 against 3/3 reports '95% CI +1.0000 to +1.0000' with p = 0.014 and "
-    "counts as significant (Fisher's exact two-sided p = 0.1); no minimum-sample check guards it.",
-)
 def test_three_users_per_arm_is_not_a_significant_improvement():
     tiny = two_proportion_test(control_size=3, control_successes=0, treatment_size=3, treatment_successes=3)
 
