@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
@@ -50,23 +51,72 @@ def current_policy(gate: str) -> GatePolicy:
     return policy
 
 
-def _kpi_facts(kpi: KPI) -> KPIFacts:
-    return KPIFacts(
-        name=kpi.name,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        baseline=kpi.baseline,
-        target=kpi.target,
-        data_source=kpi.data_source,
-        is_primary=kpi.is_primary,
-        measurements=tuple(MeasurementFacts(m.period, m.value) for m in kpi.measurements.all()),
-        experiments=tuple(
-            ExperimentFacts(
-                e.name, e.control_size, e.control_successes, e.treatment_size, e.treatment_successes
-            )
+def kpi_row(kpi: KPI) -> dict:
+    """A KPI with its measurements and experiments as plain data, in the order digests use."""
+    return {
+        "id": kpi.pk,
+        "name": kpi.name,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "baseline": kpi.baseline,
+        "target": kpi.target,
+        "data_source": kpi.data_source,
+        "is_primary": kpi.is_primary,
+        "measurements": [
+            {"period": m.period, "value": m.value, "sample_size": m.sample_size}
+            for m in kpi.measurements.all()
+        ],
+        "experiments": [
+            {
+                "id": e.pk,
+                "name": e.name,
+                "control": [e.control_size, e.control_successes],
+                "treatment": [e.treatment_size, e.treatment_successes],
+            }
             for e in kpi.experiments.all()
+        ],
+    }
+
+
+def kpi_facts(row: dict) -> KPIFacts:
+    return KPIFacts(
+        name=row["name"],
+        unit=row["unit"],
+        direction=row["direction"],
+        baseline=row["baseline"],
+        target=row["target"],
+        data_source=row["data_source"],
+        is_primary=row["is_primary"],
+        measurements=tuple(MeasurementFacts(m["period"], m["value"]) for m in row["measurements"]),
+        experiments=tuple(
+            ExperimentFacts(e["name"], *e["control"], *e["treatment"]) for e in row["experiments"]
         ),
     )
+
+
+def snapshot_from(evidence_rows: list[dict], kpi_rows: list[dict]) -> dict:
+    """What a signer sees: evidence files by hash, KPI definitions, values and experiment counts.
+
+    Its SHA-256 is the digest a sign-off pins; the ledger rebuilds it for auditors.
+    """
+    return {
+        "evidence": [{"id": e["id"], "kind": e["kind"], "sha256": e["sha256"]} for e in evidence_rows],
+        "kpis": [
+            {
+                "id": k["id"],
+                "name": k["name"],
+                "direction": k["direction"],
+                "baseline": k["baseline"],
+                "target": k["target"],
+                "measurements": k["measurements"],
+                "experiments": [
+                    {"id": e["id"], "control": e["control"], "treatment": e["treatment"]}
+                    for e in k["experiments"]
+                ],
+            }
+            for k in kpi_rows
+        ],
+    }
 
 
 def initiative_with_gate_data(initiative_id: int) -> Initiative:
@@ -83,42 +133,38 @@ def initiative_with_gate_data(initiative_id: int) -> Initiative:
 
 
 def evidence_snapshot(initiative: Initiative) -> dict:
-    """What a signer sees: evidence files by hash, KPI definitions, values and experiment counts."""
-    return {
-        "evidence": [{"id": e.pk, "kind": e.kind, "sha256": e.sha256} for e in initiative.evidence.all()],
-        "kpis": [
-            {
-                "id": k.pk,
-                "name": k.name,
-                "direction": k.direction,
-                "baseline": k.baseline,
-                "target": k.target,
-                "measurements": [
-                    {"period": m.period, "value": m.value, "sample_size": m.sample_size}
-                    for m in k.measurements.all()
-                ],
-                "experiments": [
-                    {
-                        "id": e.pk,
-                        "control": [e.control_size, e.control_successes],
-                        "treatment": [e.treatment_size, e.treatment_successes],
-                    }
-                    for e in k.experiments.all()
-                ],
-            }
-            for k in initiative.kpis.all()
-        ],
-    }
+    """The snapshot of an initiative loaded with initiative_with_gate_data."""
+    data = gate_data(initiative)
+    return snapshot_from(data.evidence_rows, data.kpi_rows)
 
 
 def evidence_digest(initiative: Initiative) -> str:
-    return sha256_hex(evidence_snapshot(initiative))
+    return gate_data(initiative).digest
 
 
-def _business_case(initiative: Initiative) -> BusinessCaseFacts | None:
-    try:
-        case: BusinessCase = initiative.business_case
-    except BusinessCase.DoesNotExist:
+@dataclass(frozen=True)
+class GateData:
+    """Everything a gate reads about one initiative, as plain data."""
+
+    stage: str
+    stage_entered_at: dt.datetime
+    risk_tier: str
+    uses_personal_data: bool
+    pain_point: str
+    process_embedding: str
+    business_case: BusinessCaseFacts | None
+    kpi_rows: list[dict]
+    evidence_rows: list[dict]
+    costs: tuple[MonthlyAmount, ...]
+    benefits: tuple[MonthlyAmount, ...]
+
+    @property
+    def digest(self) -> str:
+        return sha256_hex(snapshot_from(self.evidence_rows, self.kpi_rows))
+
+
+def business_case_facts(case) -> BusinessCaseFacts | None:
+    if case is None:
         return None
     return BusinessCaseFacts(
         budget=case.budget,
@@ -126,6 +172,49 @@ def _business_case(initiative: Initiative) -> BusinessCaseFacts | None:
         horizon_months=case.horizon_months,
         exit_criteria=case.exit_criteria,
         missed_periods_to_retire=case.missed_periods_to_retire,
+    )
+
+
+def gate_data(initiative: Initiative) -> GateData:
+    """GateData of an initiative loaded with initiative_with_gate_data."""
+    try:
+        case = initiative.business_case
+    except BusinessCase.DoesNotExist:
+        case = None
+    entries = list(initiative.financial_entries.all())
+    return GateData(
+        stage=initiative.stage,
+        stage_entered_at=initiative.stage_entered_at,
+        risk_tier=initiative.risk_tier,
+        uses_personal_data=initiative.uses_personal_data,
+        pain_point=initiative.pain_point,
+        process_embedding=initiative.process_embedding,
+        business_case=business_case_facts(case),
+        kpi_rows=[kpi_row(k) for k in initiative.kpis.all()],
+        evidence_rows=[{"id": e.pk, "kind": e.kind, "sha256": e.sha256} for e in initiative.evidence.all()],
+        costs=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.COST),
+        benefits=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.BENEFIT),
+    )
+
+
+def inputs_from(
+    data: GateData, rules: PolicyRules, signoffs: tuple[SignOffFacts, ...], open_conditions: tuple[str, ...]
+) -> GateInputs:
+    return GateInputs(
+        policy=rules,
+        risk_tier=data.risk_tier,
+        uses_personal_data=data.uses_personal_data,
+        pain_point=data.pain_point,
+        process_embedding=data.process_embedding,
+        business_case=data.business_case,
+        kpis=tuple(kpi_facts(row) for row in data.kpi_rows),
+        evidence_kinds=frozenset(e["kind"] for e in data.evidence_rows),
+        signoffs=signoffs,
+        current_digest=data.digest,
+        open_conditions=open_conditions if rules.requires_conditions_closed else (),
+        costs=data.costs,
+        benefits=data.benefits,
+        pilot_started_on=data.stage_entered_at.date() if data.stage == "pilot" else None,
     )
 
 
@@ -158,24 +247,7 @@ def gate_inputs(
         if rules.requires_conditions_closed
         else ()
     )
-    entries = list(initiative.financial_entries.all())
-    pilot_started_on = initiative.stage_entered_at.date() if initiative.stage == "pilot" else None
-    return GateInputs(
-        policy=rules,
-        risk_tier=initiative.risk_tier,
-        uses_personal_data=initiative.uses_personal_data,
-        pain_point=initiative.pain_point,
-        process_embedding=initiative.process_embedding,
-        business_case=_business_case(initiative),
-        kpis=tuple(_kpi_facts(k) for k in initiative.kpis.all()),
-        evidence_kinds=frozenset(e.kind for e in initiative.evidence.all()),
-        signoffs=signoffs,
-        current_digest=evidence_digest(initiative),
-        open_conditions=open_conditions,
-        costs=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.COST),
-        benefits=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.BENEFIT),
-        pilot_started_on=pilot_started_on,
-    )
+    return inputs_from(gate_data(initiative), rules, signoffs, open_conditions)
 
 
 def evaluate_review(review: GateReview, *, now: dt.datetime) -> tuple[GateInputs, GateEvaluation]:

@@ -1,0 +1,354 @@
+"""Fill a database at portfolio scale, fast: bulk inserts with progress output.
+
+For benchmarks and load checks, not for the demo. Rows are written in bulk rather than through
+the services (which would take hours at this size); the ledger events are real, chained
+continuations of the existing chain, so verify_ledger passes on the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import sys
+import time
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from governance import roles
+from governance.canonical import canonical_json
+from governance.ledger import GENESIS_HASH, event_hash
+from governance.models import CommitteeFunction, GatePolicy, GateReview, LedgerEvent, LedgerHead, SignOff
+from projects.models import (
+    KPI,
+    BusinessCase,
+    EntryKind,
+    Evidence,
+    Experiment,
+    FinancialEntry,
+    Initiative,
+    KPIMeasurement,
+    Stage,
+)
+
+BATCH = 5000
+STAGE_MIX = [
+    (Stage.DRAFT, 20),
+    (Stage.PROPOSAL, 20),
+    (Stage.PILOT, 30),
+    (Stage.SCALE, 20),
+    (Stage.RETIRED, 5),
+    (Stage.REJECTED, 5),
+]
+DEPARTMENTS = ["Customer service", "Marketing", "Finance", "Supply chain", "Legal", "HR", "IT", "Sales"]
+LEDGER_ACTIONS = [
+    "kpi.measurements_recorded",
+    "evidence.submitted",
+    "signoff.recorded",
+    "review.opened",
+    "experiment.recorded",
+    "financial_entry.recorded",
+]
+
+
+def month_start(day: dt.date, offset: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + offset
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+class Command(BaseCommand):
+    help = "Fill the database with a realistic portfolio at scale (bulk inserts, progress output)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--initiatives", type=int, default=10_000)
+        parser.add_argument("--measurements-per-kpi", type=int, default=24)
+        parser.add_argument("--ledger-events", type=int, default=1_000_000)
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, **options) -> None:
+        count, months, events = (
+            options["initiatives"],
+            options["measurements_per_kpi"],
+            options["ledger_events"],
+        )
+        if count < 1 or months < 0 or events < 0:
+            raise CommandError("--initiatives must be positive; the other counts cannot be negative.")
+        self.random = random.Random(options["seed"])
+        self.now = timezone.now()
+        started = time.monotonic()
+        with transaction.atomic():
+            people = self._people()
+            initiatives = self._initiatives(count, people)
+            kpis, measurements = self._portfolio_rows(initiatives, months, people)
+            self._reviews(initiatives, people)
+        self._ledger(events, initiatives, people)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {count:,} initiatives, {len(kpis):,} KPIs, {measurements:,} measurements and "
+                f"{events:,} ledger events in {time.monotonic() - started:.0f} s."
+            )
+        )
+
+    def _progress(self, label: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r  {label}: {done:,}/{total:,}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def _bulk(self, model, rows, label: str) -> list:
+        created = []
+        for start in range(0, len(rows), BATCH):
+            created += model.objects.bulk_create(rows[start : start + BATCH])
+            self._progress(label, min(start + BATCH, len(rows)), len(rows))
+        return created
+
+    def _people(self) -> dict:
+        user_model = get_user_model()
+        password = make_password(None)  # unusable: scale users never log in
+        wanted = [f"scale-lead-{i}" for i in range(50)] + [f"scale-{code}" for code in roles.FUNCTION_GROUPS]
+        existing = set(user_model.objects.filter(username__in=wanted).values_list("username", flat=True))
+        user_model.objects.bulk_create(
+            [
+                user_model(username=name, password=password, email=f"{name}@scale.example")
+                for name in wanted
+                if name not in existing
+            ]
+        )
+        users = {u.username: u for u in user_model.objects.filter(username__in=wanted)}
+        leads_group = Group.objects.get(name=roles.PROJECT_LEADS)
+        for i in range(50):
+            users[f"scale-lead-{i}"].groups.add(leads_group)
+        for code, group in roles.FUNCTION_GROUPS.items():
+            users[f"scale-{code}"].groups.add(Group.objects.get(name=group))
+        return {
+            "leads": [users[f"scale-lead-{i}"] for i in range(50)],
+            "members": {code: users[f"scale-{code}"] for code in roles.FUNCTION_GROUPS},
+        }
+
+    def _initiatives(self, count: int, people) -> list[Initiative]:
+        stages = [stage for stage, weight in STAGE_MIX for _ in range(weight)]
+        rows = []
+        for i in range(count):
+            stage = stages[i % len(stages)]
+            entered = self.now - dt.timedelta(days=self.random.randint(10, 400))
+            rows.append(
+                Initiative(
+                    title=f"Scale initiative {i:05d}",
+                    owner=people["leads"][i % 50],
+                    department=DEPARTMENTS[i % len(DEPARTMENTS)],
+                    pain_point="Manual work that costs hours each week.",
+                    process_embedding="Embedded in the team's operational tool.",
+                    risk_tier="high" if i % 10 == 0 else "limited",
+                    uses_personal_data=i % 4 == 0,
+                    stage=stage,
+                    stage_entered_at=entered,
+                    pilot_deadline=(entered + dt.timedelta(days=180)).date()
+                    if stage == Stage.PILOT
+                    else None,
+                )
+            )
+        return self._bulk(Initiative, rows, "initiatives")
+
+    def _portfolio_rows(self, initiatives, months: int, people) -> tuple[list[KPI], int]:
+        self._bulk(
+            BusinessCase,
+            [
+                BusinessCase(
+                    initiative=i,
+                    budget=Decimal("100000"),
+                    expected_annual_benefit=Decimal("300000"),
+                    horizon_months=36,
+                    exit_criteria="Stop if the primary KPI misses for three months.",
+                )
+                for i in initiatives
+            ],
+            "business cases",
+        )
+        kpis = []
+        for initiative in initiatives:
+            kpis.append(
+                KPI(
+                    initiative=initiative,
+                    name="Primary outcome",
+                    unit="%",
+                    direction="increase",
+                    baseline=Decimal("10"),
+                    target=Decimal("13"),
+                    data_source="BI",
+                    is_primary=True,
+                )
+            )
+            kpis.append(
+                KPI(
+                    initiative=initiative,
+                    name="Satisfaction",
+                    unit="score",
+                    direction="increase",
+                    baseline=Decimal("3.5"),
+                    target=Decimal("4"),
+                    data_source="Survey",
+                    is_primary=False,
+                )
+            )
+        kpis = self._bulk(KPI, kpis, "KPIs")
+        owners = {i.pk: i.owner for i in initiatives}
+        this_month = self.now.date().replace(day=1)
+        measured = [k for k in kpis if k.initiative.stage in (Stage.PILOT, Stage.SCALE, Stage.RETIRED)]
+        rows = [
+            KPIMeasurement(
+                kpi=kpi,
+                period=month_start(this_month, -months + n),
+                value=Decimal(self.random.randint(900, 1500)) / 100,
+                sample_size=1000,
+                source="BI",
+                recorded_by=owners[kpi.initiative_id],
+            )
+            for kpi in measured
+            for n in range(months)
+        ]
+        self._bulk(KPIMeasurement, rows, "measurements")
+        self._bulk(
+            Experiment,
+            [
+                Experiment(
+                    kpi=kpi,
+                    name="A/B test",
+                    success_definition="converted",
+                    control_size=5000,
+                    control_successes=500,
+                    treatment_size=5000,
+                    treatment_successes=self.random.randint(480, 700),
+                    recorded_by=owners[kpi.initiative_id],
+                )
+                for kpi in measured
+                if kpi.is_primary
+            ],
+            "experiments",
+        )
+        entries = []
+        for initiative in initiatives:
+            if initiative.stage in (Stage.PILOT, Stage.SCALE, Stage.RETIRED):
+                for n in range(min(months, 12)):
+                    month = month_start(this_month, -n - 1)
+                    entries.append(
+                        FinancialEntry(
+                            initiative=initiative,
+                            kind=EntryKind.COST,
+                            month=month,
+                            amount=Decimal("8000"),
+                            recorded_by=initiative.owner,
+                        )
+                    )
+                    entries.append(
+                        FinancialEntry(
+                            initiative=initiative,
+                            kind=EntryKind.BENEFIT,
+                            month=month,
+                            amount=Decimal(self.random.randint(2000, 30000)),
+                            recorded_by=initiative.owner,
+                        )
+                    )
+        self._bulk(FinancialEntry, entries, "costs and benefits")
+        self._bulk(
+            Evidence,
+            [
+                Evidence(
+                    initiative=i,
+                    kind=kind,
+                    title=kind.replace("_", " "),
+                    file=f"evidence/scale/{kind}.bin",
+                    sha256=f"{i.pk:064x}",
+                    submitted_by=i.owner,
+                )
+                for i in initiatives
+                for kind in ("business_case", "pilot_report")
+                if kind == "business_case" or i.stage in (Stage.PILOT, Stage.SCALE, Stage.RETIRED)
+            ],
+            "evidence",
+        )
+        return kpis, len(rows)
+
+    def _reviews(self, initiatives, people) -> None:
+        policies = {p.gate: p for p in GatePolicy.objects.order_by("gate", "-version")}
+        gate_for = {Stage.PROPOSAL: "pilot", Stage.PILOT: "scale"}
+        reviews = [
+            GateReview(
+                initiative=i,
+                gate=gate_for[i.stage],
+                policy=policies[gate_for[i.stage]],
+                requested_by=i.owner,
+                opened_at=self.now - dt.timedelta(days=self.random.randint(1, 60)),
+            )
+            for i in initiatives
+            if i.stage in gate_for
+        ]
+        reviews = self._bulk(GateReview, reviews, "open reviews")
+        functions = {f.code: f for f in CommitteeFunction.objects.all()}
+        signoffs = []
+        for n, review in enumerate(reviews):
+            for code in ("business", "legal", "finance", "technical")[: n % 4]:
+                signoffs.append(
+                    SignOff(
+                        review=review,
+                        function=functions[code],
+                        reviewer=people["members"][code],
+                        decision="approve",
+                        rationale="Reviewed.",
+                        digest="0" * 64,
+                        signed_at=review.opened_at + dt.timedelta(days=1),
+                    )
+                )
+        self._bulk(SignOff, signoffs, "sign-offs")
+
+    def _ledger(self, total: int, initiatives, people) -> None:
+        """Append `total` chained events after the current head, in batches of one transaction each."""
+        if not total:
+            return
+        LedgerHead.objects.bulk_create([LedgerHead(id=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)
+        actor = people["leads"][0]
+        done = 0
+        while done < total:
+            with transaction.atomic():
+                head = LedgerHead.objects.select_for_update().get(id=1)
+                seq, prev = head.seq, head.hash
+                rows = []
+                for _ in range(min(BATCH * 4, total - done)):
+                    seq += 1
+                    initiative = initiatives[seq % len(initiatives)]
+                    payload = {"n": seq, "value": Decimal(seq % 1000) / 10}
+                    payload_text = canonical_json(payload)
+                    recorded_at = self.now
+                    action = LEDGER_ACTIONS[seq % len(LEDGER_ACTIONS)]
+                    digest = event_hash(
+                        seq=seq,
+                        recorded_at=recorded_at,
+                        actor=actor.username,
+                        action=action,
+                        initiative=initiative.pk,
+                        payload=json.loads(payload_text),
+                        prev_hash=prev,
+                    )
+                    rows.append(
+                        LedgerEvent(
+                            seq=seq,
+                            recorded_at=recorded_at,
+                            actor=actor,
+                            actor_name=actor.username,
+                            action=action,
+                            initiative_id=initiative.pk,
+                            payload=payload_text,
+                            prev_hash=prev,
+                            hash=digest,
+                        )
+                    )
+                    prev = digest
+                LedgerEvent.objects.bulk_create(rows, batch_size=BATCH)
+                LedgerHead.objects.filter(id=1).update(seq=seq, hash=prev)
+                done += len(rows)
+            self._progress("ledger events", done, total)
