@@ -6,6 +6,7 @@ A deployment sets DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, DJANGO_DEBUG=0, DJ
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -71,7 +72,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the same initiative are serialised instead of both reading the old stage.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     # An on-disk test database so that concurrent test threads see real SQLite locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # One file per test process, so that concurrent test runs on one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -210,7 +210,9 @@ def inputs_from(
         kpis=tuple(kpi_facts(row) for row in data.kpi_rows),
         evidence_kinds=frozenset(e["kind"] for e in data.evidence_rows),
         signoffs=signoffs,
-        current_digest=data.digest,
+        # The digest only matters against sign-offs' pinned digests; hashing the snapshot is
+        # most of an evaluation's cost, so it is skipped when there is nothing to compare.
+        current_digest=data.digest if signoffs else "",
         open_conditions=open_conditions if rules.requires_conditions_closed else (),
         costs=data.costs,
         benefits=data.benefits,

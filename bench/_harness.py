@@ -1,0 +1,71 @@
+"""Shared set-up for the benchmarks: a database of their own, medians, side-by-side ratios.
+
+Each benchmark measures ValueGate's path and a bare baseline doing the same work, alternately,
+in one process, and prints the medians and their ratio. Machines are noisy; ratios are what
+carry from one machine to another.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(*, database: str | None = None) -> None:
+    """Point Django at the benchmark database (BENCH_DATABASE_URL, or a SQLite file) and migrate it."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DATABASE_URL"] = database or os.environ.get(
+        "BENCH_DATABASE_URL", f"sqlite:///{ROOT / '.bench-db.sqlite3'}"
+    )
+    os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+    # Production settings: DEBUG off (no query log kept in memory), so timings are the real ones.
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def side_by_side(ours: Callable[[], object], baseline: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Alternate the two paths so that drift in machine load hits both alike."""
+    ours_samples, base_samples = [], []
+    for _ in range(repeats):
+        for fn, samples in ((baseline, base_samples), (ours, ours_samples)):
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+    return statistics.median(ours_samples), statistics.median(base_samples)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def verdict(ratio: float, goal: float, *, at_most: bool = True) -> str:
+    met = ratio <= goal if at_most else ratio >= goal
+    sign = "≤" if at_most else "≥"
+    return f"goal {sign} {goal:g}×: {'met' if met else 'MISSED'}"
+
+
+def line(label: str, value: str) -> None:
+    print(f"  {label:<44} {value}")
