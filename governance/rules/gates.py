@@ -11,7 +11,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from governance.rules.roi import MonthlyAmount, project_roi
-from governance.rules.statistics import TwoProportionResult, two_proportion_test
+from governance.rules.sequential import (
+    AlwaysValidResult,
+    MeanLook,
+    ProportionLook,
+    always_valid_means,
+    always_valid_proportions,
+    tau_for_claimed_effect,
+)
+from governance.rules.statistics import (
+    TwoMeansResult,
+    TwoProportionResult,
+    two_means_test,
+    two_proportion_test,
+)
 
 FUNCTION_LABELS = {
     "business": "business",
@@ -40,6 +53,9 @@ class PolicyRules:
     requires_positive_roi: bool = False
     requires_conditions_closed: bool = False
     signoff_validity_days: int = 90
+    # "always_valid": the verdict holds however often the committee looks (governance/rules/sequential.py);
+    # "fixed_horizon": the classic test, valid for one look decided in advance.
+    experiment_method: str = "fixed_horizon"
 
 
 @dataclass(frozen=True)
@@ -59,11 +75,43 @@ class MeasurementFacts:
 
 @dataclass(frozen=True)
 class ExperimentFacts:
+    """An experiment at its latest look; `looks` holds every look, oldest first, when recorded.
+
+    Proportion experiments count successes; mean experiments (time or amount KPIs) carry each
+    arm's mean and sample variance, their success counts unused.
+    """
+
     name: str
     control_size: int
     control_successes: int
     treatment_size: int
     treatment_successes: int
+    looks: tuple[ProportionLook | MeanLook, ...] = ()
+    metric: str = "proportion"
+    control_mean: float | None = None
+    control_variance: float | None = None
+    treatment_mean: float | None = None
+    treatment_variance: float | None = None
+
+    def all_looks(self) -> tuple[ProportionLook | MeanLook, ...]:
+        if self.looks:
+            return self.looks
+        if self.metric == "mean":
+            return (
+                MeanLook(
+                    self.control_size,
+                    self.control_mean,
+                    self.control_variance,
+                    self.treatment_size,
+                    self.treatment_mean,
+                    self.treatment_variance,
+                ),
+            )
+        return (
+            ProportionLook(
+                self.control_size, self.control_successes, self.treatment_size, self.treatment_successes
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -296,16 +344,92 @@ def _targets_met(inputs: GateInputs) -> Requirement:
     return Requirement("targets_met", label, True, "Every primary KPI meets its target.")
 
 
-def experiment_result(experiment: ExperimentFacts) -> TwoProportionResult:
+def experiment_result(experiment: ExperimentFacts) -> TwoProportionResult | TwoMeansResult:
+    """The fixed-horizon test at the experiment's latest look."""
+    last = experiment.all_looks()[-1]
+    if experiment.metric == "mean":
+        return two_means_test(
+            control_size=last.control_size,
+            control_mean=last.control_mean,
+            control_variance=last.control_variance,
+            treatment_size=last.treatment_size,
+            treatment_mean=last.treatment_mean,
+            treatment_variance=last.treatment_variance,
+        )
     return two_proportion_test(
-        control_size=experiment.control_size,
-        control_successes=experiment.control_successes,
-        treatment_size=experiment.treatment_size,
-        treatment_successes=experiment.treatment_successes,
+        control_size=last.control_size,
+        control_successes=last.control_successes,
+        treatment_size=last.treatment_size,
+        treatment_successes=last.treatment_successes,
     )
 
 
-def improvement_is_significant(result: TwoProportionResult, direction: str, alpha: float) -> bool:
+def always_valid_result(experiment: ExperimentFacts, kpi: KPIFacts, *, alpha: float) -> AlwaysValidResult:
+    """The always-valid test over every look, tuned to the effect the KPI's target claims."""
+    looks = experiment.all_looks()
+    first = looks[0]
+    if experiment.metric == "mean":
+        level = abs(first.control_mean) or 1.0
+    else:
+        level = first.control_successes / first.control_size if first.control_size else 0.0
+    tau = tau_for_claimed_effect(
+        baseline=float(kpi.baseline or 0), target=float(kpi.target or 0), control_level=level or 0.01
+    )
+    test = always_valid_means if experiment.metric == "mean" else always_valid_proportions
+    return test(looks, tau=tau, confidence=1 - alpha)
+
+
+@dataclass(frozen=True)
+class ExperimentVerdict:
+    method: str
+    significant: bool
+    fixed: TwoProportionResult | TwoMeansResult
+    always_valid: AlwaysValidResult
+
+    def describe(self) -> str:
+        fixed_ok = "significant" if self.fixed_significant else "not significant"
+        valid_ok = "significant" if self.always_valid_significant else "not significant"
+        if self.method == "always_valid":
+            return (
+                f"decided by the always-valid test, which stays valid however often the committee looks: "
+                f"{valid_ok} ({self.always_valid.describe()}); for comparison, the fixed-horizon test, "
+                f"valid for a single planned look only: {fixed_ok} ({self.fixed.describe()})"
+            )
+        return (
+            f"decided by the fixed-horizon test, valid for a single planned look: {fixed_ok} "
+            f"({self.fixed.describe()}); the always-valid test would say {valid_ok} ({self.always_valid.describe()})"
+        )
+
+    fixed_significant: bool = False
+    always_valid_significant: bool = False
+
+
+def sequence_is_significant(result: AlwaysValidResult, direction: str, alpha: float) -> bool:
+    lower_bound_of_improvement = result.cs_low if direction == "increase" else -result.cs_high
+    return result.enough_data and result.p_value < alpha and lower_bound_of_improvement > 0
+
+
+def experiment_verdict(
+    experiment: ExperimentFacts, kpi: KPIFacts, *, method: str = "fixed_horizon", alpha: float = 0.05
+) -> ExperimentVerdict:
+    """Both tests on one experiment, and which of them the policy's method lets decide."""
+    fixed = experiment_result(experiment)
+    valid = always_valid_result(experiment, kpi, alpha=alpha)
+    fixed_ok = improvement_is_significant(fixed, kpi.direction, alpha)
+    valid_ok = sequence_is_significant(valid, kpi.direction, alpha)
+    return ExperimentVerdict(
+        method=method,
+        significant=valid_ok if method == "always_valid" else fixed_ok,
+        fixed=fixed,
+        always_valid=valid,
+        fixed_significant=fixed_ok,
+        always_valid_significant=valid_ok,
+    )
+
+
+def improvement_is_significant(
+    result: TwoProportionResult | TwoMeansResult, direction: str, alpha: float
+) -> bool:
     """Significant at alpha, the whole interval on the good side of zero, on enough data."""
     lower_bound_of_improvement = result.ci_low if direction == "increase" else -result.ci_high
     return result.large_sample and result.p_value < alpha and lower_bound_of_improvement > 0
@@ -313,19 +437,22 @@ def improvement_is_significant(result: TwoProportionResult, direction: str, alph
 
 def _experiments(inputs: GateInputs) -> Requirement:
     alpha = inputs.policy.significance_level
-    label = f"A/B experiments show a significant improvement (p < {alpha:g}, interval above zero)"
-    failures, count = [], 0
+    method = inputs.policy.experiment_method
+    kind = "always-valid" if method == "always_valid" else "fixed-horizon"
+    label = (
+        f"A/B experiments show a significant improvement ({kind} test, p < {alpha:g}, interval above zero)"
+    )
+    failures, successes = [], []
     for kpi in inputs.kpis:
         for experiment in kpi.experiments:
-            count += 1
-            result = experiment_result(experiment)
-            if not improvement_is_significant(result, kpi.direction, alpha):
-                failures.append(f"{experiment.name} on {kpi.name}: {result.describe()}")
+            verdict = experiment_verdict(experiment, kpi, method=method, alpha=alpha)
+            line = f"{experiment.name} on {kpi.name}: {verdict.describe()}"
+            (successes if verdict.significant else failures).append(line)
     if failures:
         return Requirement("experiments", label, False, "Not significant: " + "; ".join(failures) + ".")
-    if not count:
+    if not successes:
         return Requirement("experiments", label, True, "No A/B experiment recorded; nothing to test.")
-    return Requirement("experiments", label, True, f"{count} experiment(s) significant.")
+    return Requirement("experiments", label, True, "Significant: " + "; ".join(successes) + ".")
 
 
 def _roi(inputs: GateInputs) -> Requirement:

@@ -35,7 +35,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from governance.rules.statistics import MIN_EXPECTED
+from governance.rules.statistics import MIN_EXPECTED, MIN_MEAN_ARM
 
 
 @dataclass(frozen=True)
@@ -171,9 +171,6 @@ def always_valid_proportions(
         for n in (last.control_size, last.treatment_size)
     )
     return _sequence(points, tau=tau, confidence=confidence, enough_data=enough)
-
-
-MIN_MEAN_ARM = 30  # observations per arm before the plug-in variance is trusted
 
 
 def always_valid_means(

@@ -92,3 +92,69 @@ def two_proportion_test(
             for rate in (pooled,)
         ),
     )
+
+
+@dataclass(frozen=True)
+class TwoMeansResult:
+    """Difference of two means (treatment − control), for time or amount KPIs."""
+
+    control_mean: float
+    treatment_mean: float
+    lift: float
+    relative_lift: float | None
+    ci_low: float
+    ci_high: float
+    p_value: float
+    confidence: float
+    large_sample: bool = True
+
+    def describe(self) -> str:
+        relative = f"{self.relative_lift:+.1%} relative, " if self.relative_lift is not None else ""
+        caveat = "" if self.large_sample else f"; too few observations: each arm needs {MIN_MEAN_ARM}"
+        return (
+            f"difference {self.lift:+.4f} ({relative}{self.confidence:.0%} CI "
+            f"{self.ci_low:+.4f} to {self.ci_high:+.4f}, p = {self.p_value:.4f}{caveat})"
+        )
+
+
+MIN_MEAN_ARM = 30  # observations per arm before a sample variance is trusted for a z-test
+
+
+def two_means_test(
+    *,
+    control_size: int,
+    control_mean: float,
+    control_variance: float,
+    treatment_size: int,
+    treatment_mean: float,
+    treatment_variance: float,
+    confidence: float = 0.95,
+) -> TwoMeansResult:
+    """Welch's large-sample z-test for the difference of two means (unequal variances)."""
+    for name, size, mean, variance in (
+        ("control", control_size, control_mean, control_variance),
+        ("treatment", treatment_size, treatment_mean, treatment_variance),
+    ):
+        if size <= 1:
+            raise ValueError(f"The {name} arm needs at least two observations.")
+        if mean is None or variance is None or not math.isfinite(mean) or not math.isfinite(variance):
+            raise ValueError(f"The {name} arm needs a finite mean and variance.")
+        if variance < 0:
+            raise ValueError(f"The {name} arm's variance cannot be negative.")
+    if not 0 < confidence < 1:
+        raise ValueError("Confidence must lie strictly between 0 and 1.")
+    lift = treatment_mean - control_mean
+    se = math.sqrt(control_variance / control_size + treatment_variance / treatment_size)
+    p_value = 1.0 if se == 0 else min(1.0, 2 * (1 - _STANDARD_NORMAL.cdf(abs(lift) / se)))
+    z_crit = _STANDARD_NORMAL.inv_cdf(1 - (1 - confidence) / 2)
+    return TwoMeansResult(
+        control_mean=control_mean,
+        treatment_mean=treatment_mean,
+        lift=lift,
+        relative_lift=(lift / control_mean) if control_mean else None,
+        ci_low=lift - z_crit * se,
+        ci_high=lift + z_crit * se,
+        p_value=p_value,
+        confidence=confidence,
+        large_sample=min(control_size, treatment_size) >= MIN_MEAN_ARM,
+    )

@@ -1,0 +1,143 @@
+"""The gate's experiment verdict: which method decided, both intervals side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from governance.rules.gates import (
+    ExperimentFacts,
+    GateInputs,
+    KPIFacts,
+    PolicyRules,
+    evaluate_gate,
+    experiment_verdict,
+)
+from governance.rules.sequential import ProportionLook
+from governance.rules.statistics import two_means_test
+
+NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+CTR = KPIFacts(
+    name="Click-through rate",
+    unit="ratio",
+    direction="increase",
+    baseline=Decimal("0.040"),
+    target=Decimal("0.052"),
+    data_source="Analytics",
+    is_primary=True,
+)
+# 4.0% against 4.6% over 10,000 visitors per arm: p = 0.037 for one planned look, but weak
+# evidence for a committee that has been looking every month.
+BORDERLINE = ExperimentFacts("Headline test", 10_000, 400, 10_000, 460)
+
+
+def inputs(method: str, experiment: ExperimentFacts, kpi: KPIFacts = CTR) -> GateInputs:
+    kpi = KPIFacts(**{**kpi.__dict__, "experiments": (experiment,)})
+    return GateInputs(
+        policy=PolicyRules(
+            gate="scale",
+            version=1,
+            required_functions=(),
+            requires_business_case=False,
+            requires_primary_kpi=False,
+            requires_significant_experiments=True,
+            risk_ethics_for_high_risk=False,
+            experiment_method=method,
+        ),
+        risk_tier="limited",
+        uses_personal_data=False,
+        pain_point="p",
+        process_embedding="e",
+        business_case=None,
+        kpis=(kpi,),
+        evidence_kinds=frozenset(),
+        signoffs=(),
+        current_digest="",
+    )
+
+
+def test_a_borderline_result_passes_a_fixed_horizon_gate_but_not_an_always_valid_one():
+    fixed = evaluate_gate(inputs("fixed_horizon", BORDERLINE), now=NOW)
+    valid = evaluate_gate(inputs("always_valid", BORDERLINE), now=NOW)
+    assert fixed.passed and not valid.passed
+    reason = valid.failing[0].reason
+    assert "decided by the always-valid test" in reason
+    assert "fixed-horizon test, valid for a single planned look only: significant" in reason
+    assert "always-valid 95% interval" in reason and "95% CI" in reason
+    assert "always-valid test" in valid.failing[0].label
+
+
+def test_every_look_counts_in_the_always_valid_verdict():
+    looks = tuple(ProportionLook(2_000 * k, 80 * k, 2_000 * k, 104 * k) for k in range(1, 7))
+    experiment = ExperimentFacts("Copy test", *looks[-1].__dict__.values(), looks=looks)
+    verdict = experiment_verdict(experiment, CTR, method="always_valid")
+    assert verdict.always_valid.looks == 6
+    assert verdict.significant and verdict.always_valid.first_significant_look is not None
+    assert verdict.always_valid.cs_low < verdict.fixed.ci_low
+
+
+def test_a_time_kpi_experiment_uses_means_and_variances():
+    frt = KPIFacts(
+        name="First response time",
+        unit="minutes",
+        direction="decrease",
+        baseline=Decimal("60"),
+        target=Decimal("42"),
+        data_source="Zendesk",
+        is_primary=True,
+    )
+    experiment = ExperimentFacts(
+        "Reply drafts",
+        1_200,
+        0,
+        1_200,
+        0,
+        metric="mean",
+        control_mean=58.0,
+        control_variance=400.0,
+        treatment_mean=40.0,
+        treatment_variance=380.0,
+    )
+    verdict = experiment_verdict(experiment, frt, method="always_valid")
+    assert verdict.significant
+    assert verdict.fixed.lift == pytest.approx(-18.0)
+    assert verdict.always_valid.cs_high < 0
+    assert evaluate_gate(inputs("always_valid", experiment, frt), now=NOW).passed
+
+
+def test_welch_z_test_agrees_with_a_hand_computation():
+    # Δ = 5, SE = sqrt(100/50 + 144/60) = sqrt(4.4) = 2.0976; z = 2.3837; two-sided p = 0.01714.
+    result = two_means_test(
+        control_size=50,
+        control_mean=20,
+        control_variance=100,
+        treatment_size=60,
+        treatment_mean=25,
+        treatment_variance=144,
+    )
+    assert result.lift == 5
+    assert result.p_value == pytest.approx(0.01714, abs=1e-4)
+    assert result.ci_low == pytest.approx(5 - 1.959964 * 2.0976, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"control_size": 1}, "at least two"),
+        ({"control_variance": -1.0}, "negative"),
+        ({"treatment_mean": float("inf")}, "finite"),
+    ],
+)
+def test_bad_mean_summaries_are_refused(kwargs, message):
+    arguments = dict(
+        control_size=50,
+        control_mean=20.0,
+        control_variance=100.0,
+        treatment_size=60,
+        treatment_mean=25.0,
+        treatment_variance=144.0,
+    )
+    with pytest.raises(ValueError, match=message):
+        two_means_test(**{**arguments, **kwargs})
