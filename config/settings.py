@@ -34,6 +34,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "projects",
     "governance",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "governance.api",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +119,46 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
+
+# REST API (governance/api): tokens or the admin session, strict JSON, one error format.
+# 10,000 KPI measurements of up to ~500 bytes each fit in one request; a bigger body gets a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("VALUEGATE_API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+VALUEGATE_API_MAX_UPLOAD_BYTES = env.int("VALUEGATE_API_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+VALUEGATE_API_TOKEN_RATE = env.str("VALUEGATE_API_TOKEN_RATE", default="1200/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "governance.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "governance.api.permissions.IntegrationScope",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["governance.api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["governance.api.throttling.TokenRateThrottle"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": None,
+    "EXCEPTION_HANDLER": "governance.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ValueGate API",
+    "DESCRIPTION": "Stage gates for AI initiatives: KPI ingestion, experiments, evidence, reviews, sign-offs, ledger.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.api.schema.add_errors_and_idempotency",
+    ],
+}
 
 LOGGING = {
     "version": 1,

@@ -217,3 +217,43 @@ def initiative_submit(*, actor, initiative: Initiative, now: dt.datetime | None 
         payload={"from": Stage.DRAFT, "to": Stage.PROPOSAL},
     )
     return initiative
+
+
+# The draft fields a project lead may change before submission; the stage, owner and dates are
+# the state machine's.
+DRAFT_FIELDS = (
+    "title",
+    "department",
+    "pain_point",
+    "process_embedding",
+    "risk_tier",
+    "uses_personal_data",
+    "sponsor",
+)
+
+
+@transaction.atomic
+def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Initiative:
+    """The project lead edits the description of a draft. Ledger: initiative.updated (changed fields)."""
+    unknown = sorted(set(changes) - set(DRAFT_FIELDS))
+    if unknown:
+        raise InvalidInput(f"These fields cannot be edited: {', '.join(unknown)}.")
+    initiative = _editable_by_owner(actor, initiative, action="edit it")
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()
+        if not changes["title"]:
+            raise InvalidInput("An initiative needs a title.")
+    if "risk_tier" in changes and changes["risk_tier"] not in RiskTier.values:
+        raise InvalidInput(f"Unknown risk tier {changes['risk_tier']!r}.")
+    if "uses_personal_data" in changes and not isinstance(changes["uses_personal_data"], bool):
+        raise InvalidInput("Uses personal data must be true or false.")
+    changed = {}
+    for field, value in changes.items():
+        if getattr(initiative, field) != value:
+            setattr(initiative, field, value)
+            changed[field] = value.get_username() if field == "sponsor" and value else value
+    if not changed:
+        return initiative
+    initiative.save(update_fields=list(changed))
+    ledger_append(actor=actor, action="initiative.updated", initiative=initiative, payload=changed)
+    return initiative

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "governance.api"
+    label = "api"
+    verbose_name = "API access"
+
+    def ready(self) -> None:
+        from governance.api import schema  # noqa: F401  (registers the token security scheme)

@@ -1,0 +1,169 @@
+"""One error format for every API response: {"error": {"code", "message", "fields" | "rows"}}.
+
+Domain errors from the services keep their message: NotAllowed → 403, WrongStage and
+GateNotSatisfied → 409 (with the failing requirements), InvalidInput → 400 (MeasurementErrors with
+its rows). Anything the request did wrong is a 4xx; a 500 means a defect.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from governance.errors import (
+    DomainError,
+    GateNotSatisfied,
+    InvalidInput,
+    NotAllowed,
+    SegregationOfDuties,
+    WrongStage,
+)
+from governance.services.portfolio import MeasurementErrors
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The request body is too large."
+
+
+class RowErrors(exceptions.APIException):
+    """Bulk input refused before reaching the service: each bad row's index and reason."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_rows"
+
+    def __init__(self, rows: dict[int, str], message: str | None = None):
+        self.rows = rows
+        shown = "; ".join(f"row {i}: {reason.rstrip('.')}" for i, reason in list(rows.items())[:3])
+        super().__init__(message or f"{len(rows)} row(s) refused, nothing stored: {shown}.")
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}}
+
+
+def _flatten(detail) -> dict[str, list[str]] | list[str] | str:
+    if isinstance(detail, dict):
+        return {str(key): _messages(value) for key, value in detail.items()}
+    return _messages(detail)
+
+
+def _messages(detail) -> list[str]:
+    if isinstance(detail, list):
+        out = []
+        for item in detail:
+            if isinstance(item, dict):
+                out.extend(f"{k}: {m}" for k, v in item.items() for m in _messages(v))
+            else:
+                out.extend(_messages(item))
+        return out
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, v in detail.items() for m in _messages(v)]
+    return [str(detail)]
+
+
+def _validation_response(detail) -> Response:
+    fields = _flatten(detail)
+    if isinstance(fields, dict):
+        non_field = fields.pop("non_field_errors", None)
+        first = next(iter(fields.items()), None)
+        if non_field:
+            message = non_field[0]
+        elif first:
+            message = f"{first[0]}: {first[1][0]}" if first[1] else "Invalid input."
+        else:
+            message = "Invalid input."
+        if non_field and fields:
+            fields["non_field_errors"] = non_field
+        return Response(error_body("invalid", message, fields=fields or None), status=400)
+    return Response(error_body("invalid", fields[0] if fields else "Invalid input."), status=400)
+
+
+def _domain_response(exc: DomainError) -> Response:
+    if isinstance(exc, MeasurementErrors):
+        return Response(
+            error_body("invalid_rows", exc.message, rows={str(i): r for i, r in exc.errors.items()}),
+            status=400,
+        )
+    if isinstance(exc, GateNotSatisfied):
+        requirements = [
+            {"code": r.code, "label": r.label, "passed": r.passed, "reason": r.reason}
+            for r in exc.requirements
+        ]
+        return Response(error_body("gate_not_satisfied", exc.message, requirements=requirements), status=409)
+    if isinstance(exc, SegregationOfDuties):
+        return Response(error_body("segregation_of_duties", exc.message), status=403)
+    if isinstance(exc, NotAllowed):
+        return Response(error_body("not_allowed", exc.message), status=403)
+    if isinstance(exc, WrongStage):
+        return Response(error_body("wrong_stage", exc.message), status=409)
+    if isinstance(exc, InvalidInput):
+        return Response(error_body("invalid", exc.message), status=400)
+    return Response(error_body("refused", exc.message), status=400)
+
+
+_API_CODES = {
+    exceptions.ParseError: "malformed",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "not_allowed",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    PayloadTooLarge: "too_large",
+}
+
+
+def api_exception_handler(exc, context) -> Response | None:
+    if isinstance(exc, DomainError):
+        return _domain_response(exc)
+    if isinstance(exc, RowErrors):
+        return Response(
+            error_body("invalid_rows", str(exc.detail), rows={str(i): r for i, r in exc.rows.items()}),
+            status=400,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc.detail)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return _validation_response(detail)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("too_large", "The request body is too large."), status=413)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response(error_body("malformed", "The request has too many fields or files."), status=400)
+    if isinstance(exc, Http404):
+        return Response(error_body("not_found", str(exc) or "Not found."), status=404)
+    if isinstance(exc, PermissionDenied):
+        return Response(error_body("not_allowed", str(exc) or "Not allowed."), status=403)
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        return Response(error_body("malformed", "The request could not be understood."), status=400)
+    if isinstance(exc, exceptions.APIException):
+        code = next((c for cls, c in _API_CODES.items() if isinstance(exc, cls)), exc.default_code)
+        detail = exc.detail if isinstance(exc.detail, str) else _messages(exc.detail)[0]
+        response = Response(error_body(code, str(detail)), status=exc.status_code)
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            response["Retry-After"] = str(int(exc.wait) + 1)
+        if getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = exc.auth_header
+        return response
+    return None
+
+
+@csrf_exempt  # a path that matches nothing changes nothing: answer 404, whatever the method
+def not_found_view(request, *args, **kwargs) -> JsonResponse:
+    """Unknown paths under /api/ answer in the API's error format too."""
+    return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)

@@ -1,0 +1,69 @@
+"""API tokens for integrations, and the idempotency keys that make retried requests safe."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from projects.models import Initiative
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only the SHA-256 of its secret is stored; the secret is shown once.
+
+    A token bound to an initiative is an integration's: it acts as the initiative's project lead
+    (its owner, checked when it is issued) but reaches only that initiative's value data.
+    """
+
+    name = models.CharField(max_length=120, help_text="What uses it, e.g. 'BI nightly export'.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", help_text="Owner."
+    )
+    initiative = models.ForeignKey(
+        Initiative,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Bind the token to one initiative's integration.",
+    )
+    prefix = models.CharField(max_length=12, help_text="The secret's first characters, to recognise it.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class IdempotencyKey(models.Model):
+    """The stored outcome of a successful request sent with an `Idempotency-Key` header."""
+
+    key = models.CharField(max_length=255)
+    principal = models.CharField(max_length=40, help_text="'token:<id>' or 'user:<id>'.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique_per_principal"),
+            models.CheckConstraint(condition=~Q(key=""), name="idempotency_key_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

@@ -1,0 +1,77 @@
+"""Request body parsers that refuse what the database would distort or the server could choke on.
+
+- JSON: UTF-8 only; numbers with a fraction or exponent become Decimal (never float, so 1e400
+  is "too large", not infinity, and 0.1 keeps its digits); NaN/Infinity literals and duplicate
+  keys are refused; nesting too deep for the parser is a 400, not a crash.
+- Sizes: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE and a multipart body over
+  VALUEGATE_API_MAX_UPLOAD_BYTES are refused with 413 before they are read.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+from governance.api.exceptions import PayloadTooLarge
+
+
+def _declared_length(parser_context) -> int:
+    request = (parser_context or {}).get("request")
+    if request is None:
+        return 0
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows; send a finite number")
+
+
+def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"the key {duplicate!r} appears twice in one object")
+    return result
+
+
+class StrictJSONParser(parsers.BaseParser):
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if _declared_length(parser_context) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError("The request body is not UTF-8 text.") from None
+        try:
+            return json.loads(
+                text,
+                parse_float=Decimal,
+                parse_constant=_refuse_constant,
+                object_pairs_hook=_object_without_duplicates,
+            )
+        except RecursionError:
+            raise ParseError("The JSON is nested too deeply.") from None
+        except ValueError as error:
+            raise ParseError(f"Malformed JSON: {error}.") from None
+
+
+class BoundedMultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.VALUEGATE_API_MAX_UPLOAD_BYTES
+        if _declared_length(parser_context) > limit:
+            raise PayloadTooLarge(f"The upload is larger than {limit} bytes.")
+        return super().parse(stream, media_type, parser_context)

@@ -1,0 +1,56 @@
+"""Who reaches what. Initiatives are scoped by the same selector the admin uses; the services
+still check ownership and committee membership on every write."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
+
+from governance import roles
+from governance.api.authentication import bound_initiative_id
+from governance.selectors.access import visible_initiatives
+from projects.models import Initiative
+
+
+def initiatives_for(request) -> QuerySet[Initiative]:
+    """What the caller may see: the portfolio or a lead's own initiatives, and for an integration
+    token only the initiative it is bound to."""
+    queryset = visible_initiatives(request.user)
+    bound = bound_initiative_id(request)
+    if bound is not None:
+        queryset = queryset.filter(pk=bound)
+    return queryset
+
+
+class IntegrationScope(BasePermission):
+    """An integration token may use only the methods a view lists in `integration_methods`."""
+
+    message = (
+        "An integration token reaches only its initiative's KPIs, measurements, experiments, "
+        "costs and benefits, evidence and checklist."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        if bound_initiative_id(request) is None:
+            return True
+        return request.method in getattr(view, "integration_methods", ())
+
+
+def reads_ledger(user) -> bool:
+    return bool(
+        user
+        and user.is_active
+        and (
+            user.is_superuser
+            or roles.is_auditor(user)
+            or roles.is_chair(user)
+            or roles.is_governance_admin(user)
+        )
+    )
+
+
+class ReadsLedger(BasePermission):
+    message = "Only auditors, the committee chair and governance admins read the ledger."
+
+    def has_permission(self, request, view) -> bool:
+        return reads_ledger(request.user)

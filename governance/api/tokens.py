@@ -1,0 +1,87 @@
+"""Issuing and revoking API tokens: the only code that changes them. Both land in the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance import roles
+from governance.api.models import ApiToken
+from governance.errors import InvalidInput, NotAllowed, WrongStage
+from governance.ledger import ledger_append
+from governance.services.common import require_active
+from projects.models import Initiative
+
+SECRET_PREFIX = "vg_"
+# last_used_at is bookkeeping: written at most once a minute per token, not on every request.
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def may_manage_all_tokens(user) -> bool:
+    return bool(user and user.is_active and (user.is_superuser or roles.is_governance_admin(user)))
+
+
+@transaction.atomic
+def token_issue(*, actor, name: str, initiative: Initiative | None = None) -> tuple[ApiToken, str]:
+    """Issue a token to `actor`; return it with its secret, which is never stored or shown again.
+
+    A token bound to an initiative may be issued only by that initiative's project lead.
+    Ledger: api_token.issued.
+    """
+    require_active(actor)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A token needs a name saying what uses it.")
+    if initiative is not None and initiative.owner_id != actor.pk:
+        raise NotAllowed("Only the initiative's project lead may issue a token bound to it.")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        name=name,
+        user=actor,
+        initiative=initiative,
+        prefix=secret[: len(SECRET_PREFIX) + 6],
+        token_hash=hash_secret(secret),
+    )
+    ledger_append(
+        actor=actor,
+        action="api_token.issued",
+        initiative=initiative,
+        payload={"token": token.pk, "name": name, "prefix": token.prefix, "owner": actor.get_username()},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
+    """Revoke a token: it answers 401 from now on. Its owner or a governance admin. Ledger: api_token.revoked."""
+    require_active(actor)
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.user_id != actor.pk and not may_manage_all_tokens(actor):
+        raise NotAllowed("Only the token's owner or a governance admin may revoke it.")
+    if token.revoked_at is not None:
+        raise WrongStage("This token is already revoked.")
+    token.revoked_at = now or timezone.now()
+    token.save(update_fields=["revoked_at"])
+    ledger_append(
+        actor=actor,
+        action="api_token.revoked",
+        initiative=token.initiative,
+        payload={"token": token.pk, "name": token.name, "prefix": token.prefix},
+    )
+    return token
+
+
+def token_touch(token: ApiToken, *, now: dt.datetime | None = None) -> None:
+    """Note when the token was last used (at most once a minute)."""
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

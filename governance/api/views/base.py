@@ -1,0 +1,44 @@
+"""What every API view shares: scoping to the caller's initiatives, pagination."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+from governance.api.permissions import initiatives_for
+from projects.models import KPI, Initiative
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ApiView(GenericAPIView):
+    # Methods an integration token (bound to one initiative) may use on this view; none by default.
+    integration_methods: frozenset[str] = frozenset()
+
+    def get_initiative(self) -> Initiative:
+        """The initiative in the URL, if the caller may see it; else 404, whether it exists or not."""
+        pk = self.kwargs["initiative_id"]
+        initiative = initiatives_for(self.request).select_related("owner", "sponsor").filter(pk=pk).first()
+        if initiative is None:
+            raise NotFound(f"No initiative {pk} is visible to you.")
+        return initiative
+
+    def get_kpi(self) -> KPI:
+        initiative = self.get_initiative()
+        kpi = KPI.objects.filter(initiative=initiative, pk=self.kwargs["kpi_id"]).first()
+        if kpi is None:
+            raise NotFound(f"Initiative {initiative.pk} has no KPI {self.kwargs['kpi_id']}.")
+        kpi.initiative = initiative
+        return kpi
+
+
+class LedgerCursor(CursorPagination):
+    ordering = "seq"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000

@@ -1,0 +1,142 @@
+"""Initiatives, their business case and KPIs."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.mixins import ListModelMixin
+from rest_framework.response import Response
+
+from governance.api.fields import StrictSerializer
+from governance.api.idempotency import idempotent
+from governance.api.permissions import initiatives_for
+from governance.api.serializers import BusinessCaseSerializer, InitiativeSerializer, KPISerializer
+from governance.api.views.base import ApiView, Pages
+from governance.services.initiatives import (
+    business_case_record,
+    initiative_create,
+    initiative_submit,
+    initiative_update_draft,
+    kpi_define,
+)
+from projects.models import KPI, BusinessCase, Initiative, Stage
+
+TAG = ["initiatives"]
+
+
+class InitiativeFilter(django_filters.FilterSet):
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    department = django_filters.CharFilter(lookup_expr="iexact", max_length=120)
+    owner = django_filters.CharFilter(field_name="owner__username", max_length=150, label="Owner's username")
+
+    class Meta:
+        model = Initiative
+        fields = ["stage", "department", "owner"]
+
+
+class EmptySerializer(StrictSerializer):
+    pass
+
+
+@extend_schema(tags=TAG)
+class InitiativeListView(ListModelMixin, ApiView):
+    """Initiatives you may see: a project lead's own, the whole portfolio for the committee."""
+
+    serializer_class = InitiativeSerializer
+    pagination_class = Pages
+    filterset_class = InitiativeFilter
+    integration_methods = frozenset({"GET"})
+
+    def get_queryset(self):
+        return initiatives_for(self.request).select_related("owner", "sponsor").order_by("-created_at", "-id")
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Register a draft initiative (project leads)", responses={201: InitiativeSerializer}
+    )
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        serializer = InitiativeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        initiative = initiative_create(actor=request.user, **serializer.validated_data)
+        return Response(InitiativeSerializer(initiative).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAG)
+class InitiativeDetailView(ApiView):
+    serializer_class = InitiativeSerializer
+    integration_methods = frozenset({"GET"})
+
+    def get(self, request, *args, **kwargs):
+        return Response(InitiativeSerializer(self.get_initiative()).data)
+
+    @extend_schema(summary="Edit your draft's description")
+    @idempotent
+    def patch(self, request, *args, **kwargs):
+        initiative = self.get_initiative()
+        serializer = InitiativeSerializer(initiative, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        initiative = initiative_update_draft(
+            actor=request.user, initiative=initiative, **serializer.validated_data
+        )
+        initiative = initiatives_for(request).select_related("owner", "sponsor").get(pk=initiative.pk)
+        return Response(InitiativeSerializer(initiative).data)
+
+
+@extend_schema(tags=TAG)
+class InitiativeSubmitView(ApiView):
+    """Submit your draft: it becomes a proposal if its business case and primary KPI are complete."""
+
+    serializer_class = EmptySerializer
+
+    @extend_schema(request=EmptySerializer, responses={200: InitiativeSerializer})
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        EmptySerializer(data=request.data).is_valid(raise_exception=True)
+        initiative = initiative_submit(actor=request.user, initiative=self.get_initiative())
+        return Response(InitiativeSerializer(initiative).data)
+
+
+@extend_schema(tags=TAG)
+class BusinessCaseView(ApiView):
+    serializer_class = BusinessCaseSerializer
+
+    def get(self, request, *args, **kwargs):
+        case = BusinessCase.objects.filter(initiative=self.get_initiative()).first()
+        if case is None:
+            raise NotFound("No business case is recorded for this initiative yet.")
+        return Response(BusinessCaseSerializer(case).data)
+
+    @extend_schema(summary="Record or replace your draft's business case")
+    @idempotent
+    def put(self, request, *args, **kwargs):
+        initiative = self.get_initiative()
+        serializer = BusinessCaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = business_case_record(actor=request.user, initiative=initiative, **serializer.validated_data)
+        return Response(BusinessCaseSerializer(case).data)
+
+
+@extend_schema(tags=TAG)
+class KPIListView(ApiView):
+    queryset = KPI.objects.none()
+    serializer_class = KPISerializer
+    integration_methods = frozenset({"GET", "POST"})
+
+    @extend_schema(responses={200: KPISerializer(many=True)})
+    def get(self, request, *args, **kwargs):
+        kpis = KPI.objects.filter(initiative=self.get_initiative())
+        return Response(KPISerializer(kpis, many=True).data)
+
+    @extend_schema(summary="Define a KPI of your draft", responses={201: KPISerializer})
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        initiative = self.get_initiative()
+        serializer = KPISerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kpi = kpi_define(actor=request.user, initiative=initiative, **serializer.validated_data)
+        return Response(KPISerializer(kpi).data, status=status.HTTP_201_CREATED)
