@@ -193,3 +193,23 @@ def test_listing_measurements_is_paginated_oldest_first(world):
     periods = [row["period"] for row in page["results"]]
     assert periods == sorted(periods) and len(periods) == 100
     assert json.loads(json.dumps(page["results"][0]))["value"] == "11.500000"
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.client("integration")
+    client.get(url("me/"))  # notes the token's last use, which is written at most once a minute
+
+    def queries_for(periods) -> int:
+        kpi = world.pilot.kpis.create(
+            name=f"K{len(periods)}", unit="%", direction="increase", baseline=1, target=2, data_source="BI"
+        )
+        path = url(f"initiatives/{world.pilot.pk}/kpis/{kpi.pk}/measurements/")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(path, batch(periods), format="json").status_code == 201
+        return len(captured)
+
+    # Both batches fit one INSERT on every database; the count must not grow with the rows.
+    assert queries_for(months_back(10)) == queries_for(months_back(100))

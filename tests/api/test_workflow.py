@@ -45,11 +45,9 @@ def sign_as_the_committee(members, review_id, *, rationale="Measured KPI and exp
         assert [p["review"] for p in pending] == [review_id]
         assert pending[0]["functions"] == [function]
         body = {"function": function, "decision": "approve", "rationale": rationale}
-        stages.append(
-            ok(client.post(url(f"reviews/{review_id}/signoffs/"), body, format="json"), 201)[
-                "initiative_stage"
-            ]
-        )
+        recorded = ok(client.post(url(f"reviews/{review_id}/signoffs/"), body, format="json"), 201)
+        stages.append(recorded["initiative_stage"])
+        assert ok(client.get(url("signoffs/pending/"))) == []  # signed: no longer waiting on them
     return stages
 
 
@@ -304,3 +302,20 @@ def test_approval_with_conditions_through_the_api(world):
     assert recorded["signoff"]["conditions"][0]["owner"] == "lead-owner"
     assert recorded["signoff"]["reviewer"] == "legal-member" and len(recorded["signoff"]["digest"]) == 64
     assert recorded["review"]["status"] == "open"
+
+
+def test_a_superseded_sign_off_of_mine_does_not_hide_a_review_someone_else_signed(world):
+    from governance.services.signoffs import signoff_record
+    from tests import factories as f
+
+    second_legal = f.user_in("Committee: legal", username="legal-second")
+    legal = world.users["legal"]
+    signoff_record(actor=legal, review=world.review, function="legal", decision="approve", rationale="Yes.")
+    signoff_record(
+        actor=second_legal, review=world.review, function="legal", decision="approve", rationale="Yes."
+    )
+    # legal's own sign-off is superseded by second_legal's: the review waits on legal again.
+    assert [p["review"] for p in world.client("legal").get(url("signoffs/pending/")).json()] == [
+        world.review.pk
+    ]
+    assert world.client("business").get(url("signoffs/pending/")).json()[0]["functions"] == ["business"]

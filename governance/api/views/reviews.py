@@ -159,7 +159,9 @@ class PendingSignOffsView(ApiView):
             return Response([])
         reviews = (
             GateReview.objects.filter(status=ReviewStatus.OPEN)
-            .exclude(signoffs__reviewer=user, signoffs__superseded_at__isnull=True)
+            .exclude(
+                pk__in=SignOff.objects.filter(reviewer=user, superseded_at__isnull=True).values("review_id")
+            )
             .exclude(Q(initiative__owner=user) | Q(initiative__sponsor=user) | Q(requested_by=user))
             .select_related("initiative", "policy")
             .order_by("opened_at", "id")
