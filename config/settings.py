@@ -99,6 +99,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("VALUEGATE_MEDIA_ROOT", default=BASE_DIR / "media")
+# Largest evidence file accepted (bytes); see governance/evidence_checks.py.
+EVIDENCE_MAX_BYTES = env.int("VALUEGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -314,6 +314,15 @@ class Evidence(models.Model):
     sha256 = models.CharField(max_length=64, editable=False)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(default=timezone.now)
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        help_text="The earlier version this file supersedes. Files are never overwritten: "
+        "the earlier version stays on file, as a sign-off may have pinned it.",
+    )
 
     class Meta:
         verbose_name_plural = "evidence"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+
+from governance.admin.access import access
+from governance.errors import DomainError
+from governance.selectors.access import visible_initiatives
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -18,6 +23,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ScopedReadOnlyAdmin(ReadOnlyAdmin):
+    """Read-only rows that belong to an initiative: a project lead sees those of their own only."""
+
+    initiative_path = "initiative"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if access(request).sees_whole_portfolio:
+            return queryset  # the committee, auditors and governance admins read the whole portfolio
+        return queryset.filter(**{f"{self.initiative_path}__in": visible_initiatives(request.user)})
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -28,3 +45,31 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ServiceErrorsAsMessages:
+    """A service's refusal while an admin form saves becomes a message; nothing is stored."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def run_for_each(model_admin, request, queryset, service, *, done: str) -> None:
+    """Run `service(obj)` for each selected object; report successes and each refusal's reason."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            service(obj)
+        except DomainError as error:
+            model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        model_admin.message_user(request, done.format(count=succeeded), messages.SUCCESS)

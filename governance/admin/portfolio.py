@@ -1,101 +1,183 @@
-"""Admin for initiatives, their value data, reviews, sign-offs and policies."""
+"""Admin for initiatives and their value data.
+
+The initiative page is read-only: stage changes and edits happen through its buttons, each a
+form handed to a service (governance/views/initiatives.py). The add form registers an initiative
+through initiative_create. No form edits a stage or a ledger row.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
-from governance.admin.base import ReadOnlyAdmin, ReadOnlyInline
-from governance.models import (
-    CommitteeFunction,
-    Condition,
-    GatePolicy,
-    GateReview,
-    Notification,
-    SignOff,
-)
+from governance.admin.access import access
+from governance.admin.base import ScopedReadOnlyAdmin, ServiceErrorsAsMessages, run_for_each
+from governance.evidence_checks import keeping_sent_file_names
+from governance.models import Gate, GateReview, ReviewStatus
+from governance.rules.gates import ExperimentFacts, experiment_result, improvement_is_significant
 from governance.selectors.access import visible_initiatives
-from governance.selectors.gates import next_gate_checklist
-from projects.models import (
-    KPI,
-    BusinessCase,
-    Evidence,
-    Experiment,
-    FinancialEntry,
-    Initiative,
-    KPIMeasurement,
-)
+from governance.services.initiatives import initiative_create, initiative_submit
+from governance.services.reviews import review_open
+from governance.views import dashboard as dashboard_views
+from governance.views import initiatives as initiative_views
+from governance.views.forms import InitiativeForm
+from projects.models import Evidence, Experiment, FinancialEntry, Initiative, KPIMeasurement, Stage
 
-
-class BusinessCaseInline(ReadOnlyInline):
-    model = BusinessCase
-
-
-class KPIInline(ReadOnlyInline):
-    model = KPI
-    fields = ["name", "unit", "direction", "baseline", "target", "data_source", "is_primary"]
-
-
-class EvidenceInline(ReadOnlyInline):
-    model = Evidence
-    fields = ["kind", "title", "sha256", "submitted_by", "submitted_at"]
-
-
-class ReviewInline(ReadOnlyInline):
-    model = GateReview
-    fields = ["gate", "policy", "status", "outcome", "outcome_reason", "opened_at", "decided_at"]
+GATE_LABELS = dict(Gate.choices)
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(ReadOnlyAdmin):
+class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = InitiativeForm
     list_display = [
         "title",
         "stage",
         "department",
         "owner",
         "risk_tier",
+        "open_review",
+        "pilot_deadline_status",
         "stage_entered_at",
-        "pilot_deadline",
     ]
     list_filter = ["stage", "risk_tier", "department"]
     search_fields = ["title", "department"]
     list_select_related = ["owner"]
-    readonly_fields = ["next_gate_checklist"]
-    inlines = [BusinessCaseInline, KPIInline, EvidenceInline, ReviewInline]
+    change_list_template = "governance/admin/initiative_change_list.html"
+    add_form_template = "governance/admin/initiative_add_form.html"
+    actions = ["submit_selected", "request_review_selected"]
+    save_as = False
+
+    # Who may do what ----------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return visible_initiatives(request.user, super().get_queryset(request))
+        open_review = GateReview.objects.filter(initiative=OuterRef("pk"), status=ReviewStatus.OPEN)
+        return visible_initiatives(request.user, super().get_queryset(request)).annotate(
+            open_review_gate=Subquery(open_review.values("gate")[:1])
+        )
 
-    @admin.display(description="Next gate checklist")
-    def next_gate_checklist(self, obj: Initiative):
-        evaluation = next_gate_checklist(obj.pk, now=timezone.now())
-        if evaluation is None:
-            return "No gate ahead."
-        rows = format_html_join(
-            "",
-            "<li>{} <strong>{}</strong>: {}</li>",
-            (("✔" if r.passed else "✘", r.label, r.reason) for r in evaluation.requirements),
+    def has_add_permission(self, request):
+        return access(request).may_register_initiative()
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the page is read-only; its buttons call the services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_submit_permission(self, request):
+        who = access(request)
+        return who.is_lead and who.can("projects.change_initiative")
+
+    def has_request_review_permission(self, request):
+        who = access(request)
+        return (who.is_lead or who.is_chair) and who.can("governance.add_gatereview")
+
+    # Columns ------------------------------------------------------------------------------
+
+    @admin.display(description="Open review", ordering="open_review_gate")
+    def open_review(self, obj):
+        return GATE_LABELS.get(obj.open_review_gate, "—") if obj.open_review_gate else "—"
+
+    @admin.display(description="Pilot deadline", ordering="pilot_deadline")
+    def pilot_deadline_status(self, obj):
+        if obj.pilot_deadline is None:
+            return "—"
+        if obj.stage == Stage.PILOT and obj.pilot_deadline < timezone.now().date():
+            return format_html('<span class="vg-fail">{} (overdue)</span>', obj.pilot_deadline)
+        return obj.pilot_deadline
+
+    # Actions: each calls a service per initiative and reports each refusal ---------------
+
+    @admin.action(description="Submit the selected drafts to the committee", permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda initiative: initiative_submit(actor=request.user, initiative=initiative),
+            done="{count} draft(s) submitted.",
         )
-        verdict = "passes" if evaluation.passed else "does not pass yet"
-        return format_html(
-            "<p>{} gate (policy v{}) {}.</p><ul>{}</ul>",
-            evaluation.gate.capitalize(),
-            evaluation.policy_version,
-            verdict,
-            rows,
+
+    @admin.action(description="Request a review of the next gate", permissions=["request_review"])
+    def request_review_selected(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda initiative: review_open(actor=request.user, initiative=initiative),
+            done="{count} review(s) opened; the committee was notified.",
         )
+
+    # Pages ---------------------------------------------------------------------------------
+
+    def get_urls(self):
+        def view(function, name, route=None, *, uploads=False):
+            wrapped = self.admin_site.admin_view(
+                lambda request, object_id: function(request, self, object_id)
+            )
+            if uploads:
+                wrapped = keeping_sent_file_names(wrapped)
+            return path(
+                f"<path:object_id>/{route or name.replace('_', '-')}/",
+                wrapped,
+                name=f"projects_initiative_{name}",
+            )
+
+        return [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(lambda request: dashboard_views.dashboard(request, self)),
+                name="projects_initiative_dashboard",
+            ),
+            view(initiative_views.describe, "describe"),
+            view(initiative_views.business_case, "business_case"),
+            view(initiative_views.kpi, "kpi"),
+            view(initiative_views.measurements, "measurements"),
+            view(initiative_views.experiment, "experiment"),
+            view(initiative_views.money, "money"),
+            view(initiative_views.evidence, "evidence", uploads=True),
+            view(initiative_views.submit, "submit"),
+            view(initiative_views.request_review, "request_review"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return initiative_views.page(request, self, object_id)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        created = initiative_create(actor=request.user, **form.cleaned_data)
+        obj.pk = created.pk  # for the admin's log entry and the redirect; the service saved it
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(
+            request,
+            f"“{obj.title}” is registered as a draft. Add its business case and KPIs, then submit it.",
+        )
+        return HttpResponseRedirect(reverse("admin:projects_initiative_change", args=[obj.pk]))
 
 
 @admin.register(KPIMeasurement)
-class MeasurementAdmin(ReadOnlyAdmin):
-    list_display = ["kpi", "period", "value", "sample_size", "source", "recorded_at"]
-    list_select_related = ["kpi"]
+class MeasurementAdmin(ScopedReadOnlyAdmin):
+    initiative_path = "kpi__initiative"
+    list_display = ["kpi", "initiative", "period", "value", "sample_size", "source", "recorded_at"]
+    list_select_related = ["kpi__initiative"]
     date_hierarchy = "period"
+
+    @admin.display(description="Initiative")
+    def initiative(self, obj):
+        return obj.kpi.initiative
 
 
 @admin.register(Experiment)
-class ExperimentAdmin(ReadOnlyAdmin):
+class ExperimentAdmin(ScopedReadOnlyAdmin):
+    initiative_path = "kpi__initiative"
     list_display = [
         "name",
         "kpi",
@@ -103,48 +185,65 @@ class ExperimentAdmin(ReadOnlyAdmin):
         "control_successes",
         "treatment_size",
         "treatment_successes",
+        "computed_result",
     ]
     list_select_related = ["kpi"]
+    readonly_fields = ["computed_result"]
+
+    @admin.display(description="Lift, confidence interval and p-value (computed)")
+    def computed_result(self, obj):
+        try:
+            result = experiment_result(
+                ExperimentFacts(
+                    obj.name,
+                    obj.control_size,
+                    obj.control_successes,
+                    obj.treatment_size,
+                    obj.treatment_successes,
+                )
+            )
+        except ValueError as error:
+            return str(error)
+        verdict = (
+            "significant"
+            if improvement_is_significant(result, obj.kpi.direction, 0.05)
+            else "not significant"
+        )
+        return f"{result.describe()}: {verdict}"
 
 
 @admin.register(FinancialEntry)
-class FinancialEntryAdmin(ReadOnlyAdmin):
-    list_display = ["initiative", "kind", "month", "amount"]
+class FinancialEntryAdmin(ScopedReadOnlyAdmin):
+    list_display = ["initiative", "kind", "month", "amount", "description"]
     list_filter = ["kind"]
     list_select_related = ["initiative"]
 
 
-class SignOffInline(ReadOnlyInline):
-    model = SignOff
-    fields = ["function", "reviewer", "decision", "rationale", "signed_at", "superseded_at", "digest"]
+@admin.register(Evidence)
+class EvidenceAdmin(ScopedReadOnlyAdmin):
+    list_display = [
+        "title",
+        "initiative",
+        "kind",
+        "version_of",
+        "short_sha256",
+        "submitted_by",
+        "submitted_at",
+        "download",
+    ]
+    list_filter = ["kind"]
+    list_select_related = ["initiative", "submitted_by", "replaces"]
+    readonly_fields = ["download"]
+    exclude = ["file"]
 
+    @admin.display(description="Replaces")
+    def version_of(self, obj):
+        return obj.replaces.title if obj.replaces_id else "—"
 
-@admin.register(GateReview)
-class GateReviewAdmin(ReadOnlyAdmin):
-    list_display = ["initiative", "gate", "status", "outcome", "opened_at", "decided_at"]
-    list_filter = ["gate", "status", "outcome"]
-    list_select_related = ["initiative"]
-    inlines = [SignOffInline]
+    @admin.display(description="SHA-256")
+    def short_sha256(self, obj):
+        return format_html('<code title="{}">{}…</code>', obj.sha256, obj.sha256[:12])
 
-
-@admin.register(Condition)
-class ConditionAdmin(ReadOnlyAdmin):
-    list_display = ["text", "initiative", "owner", "due_on", "closed_at"]
-    list_select_related = ["initiative", "owner"]
-
-
-@admin.register(GatePolicy)
-class GatePolicyAdmin(ReadOnlyAdmin):
-    list_display = ["gate", "version", "required_functions", "signoff_validity_days", "created_at"]
-    list_filter = ["gate"]
-
-
-@admin.register(CommitteeFunction)
-class CommitteeFunctionAdmin(ReadOnlyAdmin):
-    list_display = ["code", "group"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["subject", "recipient", "created_at", "sent_at"]
-    list_select_related = ["recipient"]
+    @admin.display(description="File")
+    def download(self, obj):
+        return format_html('<a href="{}">Download</a>', reverse("evidence-download", args=[obj.pk]))

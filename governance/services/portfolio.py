@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.errors import InvalidInput
+from governance.evidence_checks import check_evidence_file
 from governance.ledger import ledger_append
 from governance.services.common import lock_initiative, require_not_terminal, require_owner
 from projects.models import (
@@ -209,8 +210,22 @@ def _sha256_of(upload: File) -> str:
 
 
 @transaction.atomic
-def evidence_submit(*, actor, initiative: Initiative, kind: str, title: str, file: File) -> Evidence:
-    """Add an evidence file with its SHA-256. Ledger: evidence.submitted."""
+def evidence_submit(
+    *,
+    actor,
+    initiative: Initiative,
+    kind: str,
+    title: str,
+    file: File,
+    file_name: str | None = None,
+    replaces: Evidence | None = None,
+) -> Evidence:
+    """Add an evidence file with its SHA-256. Ledger: evidence.submitted.
+
+    The file's name (`file_name`, the name as sent; the file's own name by default), size and
+    content are checked first (governance/evidence_checks.py). Files are never overwritten: a
+    revision is a new version that `replaces` the latest one of the same kind, which stays.
+    """
     initiative = _owned_live_initiative(actor, initiative, action="submit its evidence")
     if kind not in EvidenceKind.values:
         raise InvalidInput(f"Kind must be one of {', '.join(EvidenceKind.values)}.")
@@ -218,9 +233,17 @@ def evidence_submit(*, actor, initiative: Initiative, kind: str, title: str, fil
         raise InvalidInput("Evidence needs a title.")
     if not file or not getattr(file, "size", 0):
         raise InvalidInput("The evidence file is empty.")
+    detected = check_evidence_file(file, name=file_name if file_name is not None else file.name)
+    if replaces is not None:
+        replaces = _replaceable(initiative, replaces, kind)
     sha256 = _sha256_of(file)
     evidence = Evidence(
-        initiative=initiative, kind=kind, title=title.strip(), sha256=sha256, submitted_by=actor
+        initiative=initiative,
+        kind=kind,
+        title=title.strip(),
+        sha256=sha256,
+        submitted_by=actor,
+        replaces=replaces,
     )
     # Stored under a name the server chooses: the sender's file name never reaches the disk.
     evidence.file.save(f"{sha256[:16]}.bin", file, save=False)
@@ -229,6 +252,27 @@ def evidence_submit(*, actor, initiative: Initiative, kind: str, title: str, fil
         actor=actor,
         action="evidence.submitted",
         initiative=initiative,
-        payload={"evidence": evidence.pk, "kind": kind, "title": evidence.title, "sha256": sha256},
+        payload={
+            "evidence": evidence.pk,
+            "kind": kind,
+            "title": evidence.title,
+            "sha256": sha256,
+            "media_type": detected.content_type,
+            "replaces": replaces.pk if replaces else None,
+        },
     )
     return evidence
+
+
+def _replaceable(initiative: Initiative, replaces: Evidence, kind: str) -> Evidence:
+    earlier = Evidence.objects.filter(pk=replaces.pk, initiative=initiative).first()
+    if earlier is None:
+        raise InvalidInput("A new version can only replace evidence of the same initiative.")
+    if earlier.kind != kind:
+        raise InvalidInput(
+            f"A new version of a {earlier.get_kind_display().lower()} must be of the same kind."
+        )
+    newer = Evidence.objects.filter(replaces=earlier).first()
+    if newer is not None:
+        raise InvalidInput(f"“{earlier.title}” was already replaced by “{newer.title}”; replace that version.")
+    return earlier

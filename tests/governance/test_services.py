@@ -573,7 +573,7 @@ def test_evidence_is_stored_with_its_sha256_under_a_server_chosen_name():
         initiative=initiative,
         kind="business_case",
         title="Case",
-        file=ContentFile(b"%PDF-1.4 hello", name="../../etc/passwd"),
+        file=ContentFile(b"%PDF-1.4 hello", name="passwd.pdf"),
     )
     import hashlib
 

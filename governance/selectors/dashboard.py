@@ -1,0 +1,167 @@
+"""The portfolio dashboard: where the money goes, what it returns, and what waits too long."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from governance.models import GateReview, ReviewStatus
+from projects.models import (
+    KPI,
+    BusinessCase,
+    Direction,
+    EntryKind,
+    FinancialEntry,
+    Initiative,
+    KPIMeasurement,
+    Stage,
+)
+
+LIST_LENGTH = 10
+ZERO = Decimal(0)
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class StageMoney:
+    stage: str
+    label: str
+    initiatives: int
+    budget: Decimal
+    cost: Decimal
+    benefit: Decimal
+
+
+@dataclass(frozen=True)
+class WaitingReview:
+    review: GateReview
+    waiting: dt.timedelta
+    escalation_days: int
+    active_signoffs: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.waiting > dt.timedelta(days=self.escalation_days)
+
+    @property
+    def waiting_days(self) -> int:
+        return self.waiting.days
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    stages: tuple[StageMoney, ...]
+    top_investments: tuple[Initiative, ...]  # annotated with cost and benefit
+    overdue_pilots: tuple[Initiative, ...]
+    overdue_pilots_total: int
+    kpis_missing_target: tuple[KPI, ...]  # annotated with latest_value and latest_period
+    kpis_missing_target_total: int
+    waiting_reviews: tuple[WaitingReview, ...]
+    escalations: tuple[WaitingReview, ...]
+    escalations_total: int
+    open_reviews_total: int
+    totals: dict = field(default_factory=dict)
+
+
+def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) -> Dashboard:
+    """The dashboard over `initiatives` (what the viewer may see).
+
+    Nine queries whatever the number of initiatives, KPIs, measurements and reviews.
+    """
+    today = now.date()
+    counts = dict(initiatives.order_by().values_list("stage").annotate(n=Count("id")))
+    budgets = dict(
+        BusinessCase.objects.filter(initiative__in=initiatives)
+        .order_by()
+        .values_list("initiative__stage")
+        .annotate(total=Sum("budget"))
+    )
+    money: dict[tuple[str, str], Decimal] = {
+        (stage, kind): total
+        for stage, kind, total in FinancialEntry.objects.filter(initiative__in=initiatives)
+        .order_by()
+        .values_list("initiative__stage", "kind")
+        .annotate(total=Sum("amount"))
+    }
+    stages = tuple(
+        StageMoney(
+            stage=stage,
+            label=label,
+            initiatives=counts.get(stage, 0),
+            budget=budgets.get(stage) or ZERO,
+            cost=money.get((stage, EntryKind.COST)) or ZERO,
+            benefit=money.get((stage, EntryKind.BENEFIT)) or ZERO,
+        )
+        for stage, label in Stage.choices
+    )
+
+    def total(kind: str) -> Coalesce:
+        return Coalesce(
+            Sum("financial_entries__amount", filter=Q(financial_entries__kind=kind)),
+            Value(ZERO),
+            output_field=MONEY,
+        )
+
+    top_investments = tuple(
+        initiatives.filter(stage__in=[Stage.PILOT, Stage.SCALE])
+        .annotate(cost=total(EntryKind.COST), benefit=total(EntryKind.BENEFIT))
+        .filter(cost__gt=0)
+        .order_by("-cost", "id")[:LIST_LENGTH]
+    )
+
+    overdue = initiatives.filter(stage=Stage.PILOT, pilot_deadline__lt=today)
+    overdue_pilots = tuple(overdue.select_related("owner").order_by("pilot_deadline", "id")[:LIST_LENGTH])
+
+    latest = KPIMeasurement.objects.filter(kpi=OuterRef("pk")).order_by("-period")
+    missing = (
+        KPI.objects.filter(
+            initiative__in=initiatives.filter(stage__in=[Stage.PILOT, Stage.SCALE]), is_primary=True
+        )
+        .annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_period=Subquery(latest.values("period")[:1]),
+        )
+        .filter(
+            Q(direction=Direction.INCREASE, latest_value__lt=F("target"))
+            | Q(direction=Direction.DECREASE, latest_value__gt=F("target"))
+        )
+    )
+    kpis_missing_target = tuple(
+        missing.select_related("initiative").order_by("latest_period", "id")[:LIST_LENGTH]
+    )
+
+    waiting = [
+        WaitingReview(
+            review=review,
+            waiting=now - review.opened_at,
+            escalation_days=review.policy.escalation_days,
+            active_signoffs=review.active_signoffs,
+        )
+        for review in GateReview.objects.filter(status=ReviewStatus.OPEN, initiative__in=initiatives)
+        .select_related("initiative", "policy")
+        .annotate(active_signoffs=Count("signoffs", filter=Q(signoffs__superseded_at__isnull=True)))
+        .order_by("opened_at", "id")
+    ]
+    escalations = [w for w in waiting if w.overdue]
+    return Dashboard(
+        stages=stages,
+        top_investments=top_investments,
+        overdue_pilots=overdue_pilots,
+        overdue_pilots_total=overdue.count(),
+        kpis_missing_target=kpis_missing_target,
+        kpis_missing_target_total=missing.count(),
+        waiting_reviews=tuple(waiting[:LIST_LENGTH]),
+        escalations=tuple(escalations[:LIST_LENGTH]),
+        escalations_total=len(escalations),
+        open_reviews_total=len(waiting),
+        totals={
+            "initiatives": sum(s.initiatives for s in stages),
+            "budget": sum((s.budget for s in stages), ZERO),
+            "cost": sum((s.cost for s in stages), ZERO),
+            "benefit": sum((s.benefit for s in stages), ZERO),
+        },
+    )

@@ -1,0 +1,295 @@
+"""The initiative page, and gate checklists of many initiatives, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from governance.models import (
+    GATES_FROM_STAGE,
+    Condition,
+    GatePolicy,
+    GateReview,
+    LedgerEvent,
+    ReviewStatus,
+    SignOff,
+)
+from governance.rules.gates import (
+    ExperimentFacts,
+    GateEvaluation,
+    PolicyRules,
+    SignOffFacts,
+    evaluate_gate,
+    experiment_result,
+    improvement_is_significant,
+)
+from governance.rules.roi import MonthlyAmount, RoiProjection, project_roi
+from governance.rules.statistics import TwoProportionResult
+from governance.selectors.gates import current_policy, gate_data, inputs_from, policy_rules
+from governance.selectors.readiness import next_gate_readiness
+from projects.models import (
+    KPI,
+    BusinessCase,
+    EntryKind,
+    Evidence,
+    Experiment,
+    Initiative,
+    KPIMeasurement,
+    Stage,
+)
+
+LEDGER_EVENTS_SHOWN = 50
+
+
+def _gate_prefetches(evidence: QuerySet[Evidence]) -> list:
+    """The relations a gate reads, in the order the sign-off digest reads them
+    (as governance.selectors.gates.initiative_with_gate_data)."""
+    return [
+        Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments")),
+        Prefetch("evidence", queryset=evidence.order_by("id")),
+        "financial_entries",
+    ]
+
+
+def evaluate_with(
+    initiative: Initiative,
+    rules: PolicyRules,
+    *,
+    signoffs: tuple[SignOffFacts, ...],
+    open_conditions: tuple[str, ...],
+    now: dt.datetime,
+) -> GateEvaluation:
+    """Evaluate a gate on an initiative loaded with its gate data and its sign-offs and conditions."""
+    return evaluate_gate(inputs_from(gate_data(initiative), rules, signoffs, open_conditions), now=now)
+
+
+def review_checklists(reviews: list[GateReview], *, now: dt.datetime) -> dict[int, GateEvaluation]:
+    """Each open review's checklist under its pinned policy, in a fixed number of queries."""
+    if not reviews:
+        return {}
+    readiness = next_gate_readiness(
+        Initiative.objects.filter(pk__in={r.initiative_id for r in reviews}), now=now
+    )
+    return {r.pk: readiness[r.initiative_id] for r in reviews if r.initiative_id in readiness}
+
+
+# The initiative page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    experiment: Experiment
+    result: TwoProportionResult | None
+    significant: bool | None
+    problem: str = ""
+
+    @property
+    def lift_text(self) -> str:
+        if self.result is None:
+            return "—"
+        relative = f" ({self.result.relative_lift:+.1%})" if self.result.relative_lift is not None else ""
+        return f"{self.result.lift:+.4f}{relative}"
+
+    @property
+    def interval_text(self) -> str:
+        if self.result is None:
+            return "—"
+        return f"{self.result.ci_low:+.4f} to {self.result.ci_high:+.4f} ({self.result.confidence:.0%})"
+
+    @property
+    def p_value_text(self) -> str:
+        return f"{self.result.p_value:.4f}" if self.result is not None else "—"
+
+
+@dataclass(frozen=True)
+class KPIRow:
+    kpi: KPI
+    latest: KPIMeasurement | None
+    measurements: tuple[KPIMeasurement, ...]
+    experiments: tuple[ExperimentRow, ...]
+
+    @property
+    def attained(self) -> bool | None:
+        if self.latest is None:
+            return None
+        return self.kpi.meets_target(self.latest.value)
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    evidence: Evidence
+    version: int
+    replaced_by: Evidence | None
+
+
+@dataclass(frozen=True)
+class InitiativePage:
+    initiative: Initiative
+    business_case: BusinessCase | None
+    kpis: tuple[KPIRow, ...]
+    evidence: tuple[EvidenceRow, ...]
+    roi: RoiProjection
+    horizon_months: int
+    open_review: GateReview | None
+    checklist: GateEvaluation | None
+    reviews: tuple[GateReview, ...]
+    conditions: tuple[Condition, ...]
+    ledger_events: tuple[LedgerEvent, ...]
+    ledger_total: int
+    significance_level: float
+
+    @property
+    def roi_to_date(self) -> Decimal | None:
+        return self.roi.roi_to_date
+
+    @property
+    def experiments(self) -> tuple[tuple[KPI, ExperimentRow], ...]:
+        return tuple((row.kpi, e) for row in self.kpis for e in row.experiments)
+
+    @property
+    def roi_to_date_text(self) -> str:
+        return "—" if self.roi.roi_to_date is None else f"{self.roi.roi_to_date:.1%}"
+
+    @property
+    def projected_roi_text(self) -> str:
+        return "—" if self.roi.roi is None else f"{self.roi.roi:.1%}"
+
+
+def _experiment_row(experiment: Experiment, direction: str, alpha: float) -> ExperimentRow:
+    facts = ExperimentFacts(
+        experiment.name,
+        experiment.control_size,
+        experiment.control_successes,
+        experiment.treatment_size,
+        experiment.treatment_successes,
+    )
+    try:
+        result = experiment_result(facts)
+    except ValueError as error:  # an arm without observations: nothing to compute
+        return ExperimentRow(experiment, None, None, str(error))
+    return ExperimentRow(experiment, result, improvement_is_significant(result, direction, alpha))
+
+
+def _evidence_rows(evidence: list[Evidence]) -> tuple[EvidenceRow, ...]:
+    by_id = {e.pk: e for e in evidence}
+    newer = {e.replaces_id: e for e in evidence if e.replaces_id}
+    rows = []
+    for item in evidence:
+        version, earlier = 1, item.replaces_id
+        while earlier in by_id:
+            version += 1
+            earlier = by_id[earlier].replaces_id
+        rows.append(EvidenceRow(item, version, newer.get(item.pk)))
+    return tuple(rows)
+
+
+def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> InitiativePage:
+    """Everything the initiative page shows. 13 to 16 queries whatever the number of KPIs,
+    measurements, experiments, evidence, reviews, sign-offs and ledger events."""
+    pk = initiative.pk if isinstance(initiative, Initiative) else initiative
+    initiative = (
+        Initiative.objects.select_related("owner", "sponsor", "business_case")
+        .prefetch_related(
+            *_gate_prefetches(Evidence.objects.select_related("submitted_by")),
+            Prefetch(
+                "reviews",
+                queryset=GateReview.objects.select_related("policy", "requested_by", "decided_by")
+                .prefetch_related(
+                    Prefetch(
+                        "signoffs",
+                        queryset=SignOff.objects.select_related("function", "reviewer").order_by(
+                            "signed_at", "id"
+                        ),
+                    )
+                )
+                .order_by("-opened_at", "-id"),
+            ),
+            Prefetch(
+                "conditions",
+                queryset=Condition.objects.select_related("owner", "closed_by", "signoff__function"),
+            ),
+        )
+        .get(pk=pk)
+    )
+    try:
+        case = initiative.business_case
+    except BusinessCase.DoesNotExist:
+        case = None
+
+    reviews = tuple(initiative.reviews.all())
+    open_review = next((r for r in reviews if r.status == ReviewStatus.OPEN), None)
+    conditions = tuple(initiative.conditions.all())
+    checklist = None
+    if open_review is not None:
+        checklist = evaluate_with(
+            initiative,
+            policy_rules(open_review.policy),
+            signoffs=tuple(
+                SignOffFacts(s.function.code, s.decision, s.reviewer_id, s.signed_at, s.digest)
+                for s in open_review.signoffs.all()
+                if s.superseded_at is None
+            ),
+            open_conditions=tuple(
+                c.text for c in sorted(conditions, key=lambda c: (c.due_on, c.pk)) if c.closed_at is None
+            ),
+            now=now,
+        )
+    elif initiative.stage == Stage.DRAFT:
+        from governance.services.initiatives import SUBMISSION_RULES  # what submission requires
+
+        checklist = evaluate_with(initiative, SUBMISSION_RULES, signoffs=(), open_conditions=(), now=now)
+    elif GATES_FROM_STAGE.get(initiative.stage):
+        try:
+            policy = current_policy(GATES_FROM_STAGE[initiative.stage][0])
+        except GatePolicy.DoesNotExist:
+            policy = None
+        if policy is not None:
+            checklist = evaluate_with(
+                initiative,
+                policy_rules(policy),
+                signoffs=(),
+                open_conditions=tuple(
+                    c.text for c in sorted(conditions, key=lambda c: (c.due_on, c.pk)) if c.closed_at is None
+                ),
+                now=now,
+            )
+
+    alpha = float(open_review.policy.significance_level) if open_review else 0.05
+    kpis = []
+    for kpi in initiative.kpis.all():
+        measurements = tuple(kpi.measurements.all())
+        kpis.append(
+            KPIRow(
+                kpi=kpi,
+                latest=measurements[-1] if measurements else None,
+                measurements=measurements,
+                experiments=tuple(_experiment_row(e, kpi.direction, alpha) for e in kpi.experiments.all()),
+            )
+        )
+
+    entries = list(initiative.financial_entries.all())
+    horizon = case.horizon_months if case else 36
+    roi = project_roi(
+        costs=[MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.COST],
+        benefits=[MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.BENEFIT],
+        horizon_months=horizon,
+    )
+    events = LedgerEvent.objects.filter(initiative_id=pk)
+    return InitiativePage(
+        initiative=initiative,
+        business_case=case,
+        kpis=tuple(kpis),
+        evidence=_evidence_rows(list(initiative.evidence.all())),
+        roi=roi,
+        horizon_months=horizon,
+        open_review=open_review,
+        checklist=checklist,
+        reviews=reviews,
+        conditions=conditions,
+        ledger_events=tuple(events.order_by("-seq")[:LEDGER_EVENTS_SHOWN]),
+        ledger_total=events.count(),
+        significance_level=alpha,
+    )

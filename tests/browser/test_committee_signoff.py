@@ -1,0 +1,154 @@
+"""End to end in headless Chromium: four committee members sign the demo customer-service
+initiative's scale review in the admin, and the initiative reaches scale.
+
+Screenshots of the queue, the checklist and the dashboard are saved under test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+SERVICE_TITLE = "Customer-service reply assistant"
+PASSWORD = "valuegate-demo"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); "
+        ".ci/run installs them",
+    ),
+]
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1400,1100",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, css: str, timeout: float = 15):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def screenshot(driver, name: str) -> Path:
+    """The whole page, not only the window."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+def log_in(driver, base_url: str, username: str, next_path: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base_url}/admin/login/?next={next_path}")
+    wait_for(driver, "#id_username").send_keys(username)
+    driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
+    wait_for(driver, "#user-tools")
+
+
+def log_out(driver) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, "#logout-form button").click()
+    wait_for(driver, "#content")
+
+
+def test_four_members_sign_the_scale_review_and_the_initiative_reaches_scale(live_server, browser):
+    from selenium.webdriver.common.by import By
+
+    from projects.models import Initiative
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    base = live_server.url
+    initiative = Initiative.objects.get(title=SERVICE_TITLE)
+    page_url = f"{base}/admin/projects/initiative/{initiative.pk}/change/"
+
+    for number, member in enumerate(("business", "legal", "finance", "technical")):
+        log_in(browser, base, member, "/admin/governance/gatereview/queue/")
+        wait_for(browser, "#queue")
+        row = next(
+            r for r in browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr") if SERVICE_TITLE in r.text
+        )
+        assert "Scale gate" in row.text
+        if number == 0:
+            screenshot(browser, "queue")
+        row.find_element(By.LINK_TEXT, "Sign off").click()
+
+        wait_for(browser, "#signoff-form")
+        checklist = browser.find_element(By.ID, "signoff-checklist").text
+        assert f"Awaiting the {member} sign-off." in checklist
+        if number == 3:
+            # Last signature: everything but this sign-off holds.
+            failing = browser.find_elements(By.CSS_SELECTOR, "#signoff-checklist li.vg-req-fail")
+            assert [li.get_attribute("data-code") for li in failing] == ["signoff:technical"]
+        browser.find_element(By.CSS_SELECTOR, "input[name=decision][value=approve]").click()
+        browser.find_element(By.NAME, "rationale").send_keys(
+            "First response time fell from 60 to 37 minutes against a target of 42; the experiment is significant."
+        )
+        browser.find_element(By.ID, "signoff-submit").click()
+        message = wait_for(browser, "ul.messagelist li.success").text
+        assert "Your sign-off was recorded" in message
+
+        if number == 2:
+            browser.get(page_url)
+            wait_for(browser, "#next-gate")
+            assert browser.find_element(By.ID, "initiative-stage").get_attribute("data-stage") == "pilot"
+            screenshot(browser, "checklist")
+        log_out(browser)
+
+    assert "is now in scale" in message
+    initiative.refresh_from_db()
+    assert initiative.stage == "scale"
+
+    log_in(browser, base, "chair", f"/admin/projects/initiative/{initiative.pk}/change/")
+    stage = wait_for(browser, "#initiative-stage")
+    assert stage.get_attribute("data-stage") == "scale" and stage.text.lower() == "scale"
+    assert "Approved by technical." not in browser.find_element(By.ID, "content").text  # no gate ahead now
+    browser.get(f"{base}/admin/projects/initiative/dashboard/")
+    wait_for(browser, "#by-stage svg")
+    assert browser.find_element(By.ID, "escalations").is_displayed()
+    screenshot(browser, "dashboard")
+    for name in ("queue", "checklist", "dashboard"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
