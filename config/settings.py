@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,6 +113,12 @@ STORAGES = {
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="valuegate@localhost")
+# An SMTP server that stops answering must not hold the outbox relay: the send fails, is recorded
+# on its notification and retried later.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
+if env.str("EMAIL_FILE_PATH", default=""):
+    # For the file-based e-mail backend: one file per message, e.g. to see what a worker sent.
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 
 # Celery: a broker only when REDIS_URL is set; otherwise tasks run in-process, eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -119,8 +126,82 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# The queue web processes publish to and workers consume, so deployments can share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env.str("VALUEGATE_CELERY_QUEUE", default="celery")
+# Schedules in UTC: a DST change moves no run and never runs one twice or skips one.
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
+# A task is acknowledged after it ran, and put back when its worker dies mid-task, so a killed
+# worker loses no work; the tasks are idempotent, so a second run does nothing more.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker reserves one message at a time: with late acks, prefetched messages would wait unacked
+# behind a long task and risk the visibility timeout.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A stuck task (hung SMTP server, lock wait) is interrupted, then killed; its transaction rolls
+# back and the next run takes the work up again.
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers a message not acknowledged within this time. It must exceed the longest
+    # task (CELERY_TASK_TIME_LIMIT) and the longest retry countdown (10 minutes, governance/tasks.py):
+    # a worker holds a counting-down message unacknowledged, and a shorter timeout would deliver it
+    # a second time.
+    "visibility_timeout": 3600,
+    # Publishing from a web request must never hang on an unreachable or frozen Redis: bounded
+    # connect and read timeouts, and one quick retry (kombu's default waits forever).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# Workers and beat, unlike web requests, wait for the broker as long as it takes.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The committee's periodic work. Each job is idempotent (unique keys), so two beat processes or a
+# redelivered message do nothing more; each runs hourly so that a run missed while Redis was down
+# is made up within the hour (beat does not replay missed runs). `expires` drops copies that
+# queued up while no worker was running.
+CELERY_BEAT_SCHEDULE = {
+    # The outbox relay: what the after-commit trigger could not queue goes out within a minute.
+    "relay-notifications": {
+        "task": "governance.tasks.relay_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "chase-overdue-signoffs": {
+        "task": "governance.tasks.chase_overdue_signoffs",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    "enforce-exit-criteria": {
+        "task": "governance.tasks.enforce_exit_criteria",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3000},
+    },
+    "escalate-perpetual-pilots": {
+        "task": "governance.tasks.escalate_perpetual_pilots",
+        "schedule": crontab(minute=25),
+        "options": {"expires": 3000},
+    },
+    # Opens the month's reviews from the day last month's measurements are due; hourly so a
+    # missed day is made up, a no-op once the month's reviews exist.
+    "open-value-reviews": {
+        "task": "governance.tasks.open_value_reviews",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 3000},
+    },
+}
 
 # REST API (governance/api): tokens or the admin session, strict JSON, one error format.
 # 10,000 KPI measurements of up to ~500 bytes each fit in one request; a bigger body gets a 413.

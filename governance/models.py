@@ -125,7 +125,14 @@ class GateReview(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="reviews")
     gate = models.CharField(max_length=8, choices=Gate.choices)
     policy = models.ForeignKey(GatePolicy, on_delete=models.PROTECT, related_name="reviews")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when ValueGate opened the review itself (perpetual pilot, exit criteria).",
+    )
     opened_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
@@ -266,6 +273,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed send: not retried before this time."
+    )
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -277,3 +288,123 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# Background governance: what the periodic jobs did, one row per unique occasion, so that running
+# a job twice, or two beat processes running it at once, does nothing more (the unique keys decide,
+# not the timing).
+
+
+class FollowUpKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder to the function"
+    ESCALATION = "escalation", "Escalation to the chair"
+
+
+class SignOffFollowUp(models.Model):
+    """A reminder or an escalation about a function's overdue sign-off: at most one of each."""
+
+    review = models.ForeignKey(GateReview, on_delete=models.PROTECT, related_name="follow_ups")
+    function = models.ForeignKey(CommitteeFunction, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=FollowUpKind.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "sign-off follow-up"
+        ordering = ["review_id", "sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "function", "kind"], name="one_follow_up_per_review_function_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.function} on review {self.review_id}"
+
+
+class PilotEscalation(models.Model):
+    """A pilot found past its time box: flagged once per deadline, the chair told."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="pilot_escalations")
+    deadline = models.DateField()
+    escalated_at = models.DateTimeField()
+    review = models.ForeignKey(
+        GateReview,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The scale-or-kill review opened, or the review that was already open.",
+    )
+
+    class Meta:
+        ordering = ["-escalated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "deadline"], name="one_escalation_per_pilot_deadline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} past its pilot deadline {self.deadline}"
+
+
+class Recommendation(models.TextChoices):
+    CONTINUE = "continue", "Continue"
+    ADJUST = "adjust", "Adjust"
+    ESCALATE = "escalate", "Escalate"
+    RETIRE = "retire", "Retire"
+
+
+class ValueReview(models.Model):
+    """The monthly value review of an initiative in pilot or scale: what it delivers, and advice."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="value_reviews")
+    month = models.DateField(help_text="First day of the month reviewed (UTC).")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    opened_at = models.DateTimeField()
+    recommendation = models.CharField(max_length=8, choices=Recommendation.choices)
+    reasons = models.JSONField(default=list, help_text="Why this recommendation, one line each.")
+    kpi_attainment = models.JSONField(
+        default=list, help_text="Per KPI: latest value, target, share of the planned improvement achieved."
+    )
+    overdue_kpis = models.JSONField(default=list, help_text="KPIs whose last month's measurement is missing.")
+    cost_to_date = models.DecimalField(max_digits=16, decimal_places=2)
+    benefit_to_date = models.DecimalField(max_digits=16, decimal_places=2)
+    roi_to_date = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    projected_roi = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "initiative_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "month"], name="one_value_review_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Value review {self.month:%Y-%m} of {self.initiative}: {self.get_recommendation_display()}"
+
+
+class ExitCriteriaBreach(models.Model):
+    """A primary KPI missed its target for the consecutive periods the business case allows.
+
+    One row per run of misses (keyed by its first missed month), so one retire review per run;
+    the review stays empty while another review of the initiative is open.
+    """
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="exit_breaches")
+    kpi = models.ForeignKey("projects.KPI", on_delete=models.PROTECT, related_name="+")
+    first_missed_period = models.DateField()
+    missed_periods = models.PositiveSmallIntegerField()
+    detected_at = models.DateTimeField()
+    review = models.ForeignKey(GateReview, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "exit criteria breaches"
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "first_missed_period"], name="one_breach_per_run_of_misses"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} missed its target from {self.first_missed_period:%Y-%m}"

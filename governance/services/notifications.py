@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from governance.models import Notification
 
+logger = logging.getLogger(__name__)
+
 
 def notify(*, recipients: Iterable, event_key: str, subject: str, body: str) -> int:
-    """Queue one notification per recipient for this event; a repeated event adds nothing."""
+    """Queue one notification per recipient for this event; a repeated event adds nothing.
+
+    The rows are written in the caller's transaction; one relay is asked for when it commits.
+    """
     rows = [
         Notification(recipient=user, event_key=event_key, subject=subject, body=body)
         for user in {u.pk: u for u in recipients if u.is_active and u.email}.values()
@@ -19,14 +27,34 @@ def notify(*, recipients: Iterable, event_key: str, subject: str, body: str) -> 
     if not rows:
         return 0
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(_relay_soon)
+    # One relay per transaction is enough: it sends every pending row. A relay queued in this
+    # transaction or savepoint (its savepoints all still open) will run; one queued in a savepoint
+    # since released might be rolled back with it, so queue another.
+    connection = transaction.get_connection()
+    scope = set(connection.savepoint_ids)
+    if not any(callback is relay_soon and sids <= scope for sids, callback, _ in connection.run_on_commit):
+        transaction.on_commit(relay_soon)
     return len(rows)
 
 
-def _relay_soon() -> None:
+def relay_soon() -> None:
+    """Ask a worker to relay the outbox now, without ever failing or holding up the caller.
+
+    Runs after the decision committed. With the broker down or unreachable, publishing gives up
+    within the bounded timeouts and retries of config/settings.py; the rows stay in the outbox and
+    the periodic relay (beat, or governance_tick) sends them once the broker is back. Raising here
+    would turn a committed decision into an error page.
+    """
     from governance.tasks import relay_notifications
 
-    relay_notifications.delay()
+    try:
+        relay_notifications.delay()
+    except (KombuError, RedisError, OSError):
+        logger.warning(
+            "Could not queue the notification relay; the outbox keeps the notifications for the "
+            "periodic relay.",
+            exc_info=True,
+        )
 
 
 def members_of(group_names: Iterable[str]):

@@ -43,6 +43,26 @@ def review_open(
         raise NotAllowed(
             "Only the initiative's project lead or the committee chair may request a gate review."
         )
+    return _open_review(initiative=initiative, gate=gate, actor=actor, reason="", now=now or timezone.now())
+
+
+@transaction.atomic
+def review_open_by_system(*, initiative: Initiative, gate: str, reason: str, now: dt.datetime) -> GateReview:
+    """ValueGate opens a review itself, with no one requesting it: a pilot past its time box
+    faces the scale gate, a KPI past its exit criteria the retire gate.
+
+    Ledger: review.opened (actor "system", with the reason). Side effects as for review_open.
+    """
+    if not reason.strip():
+        raise InvalidInput("A review opened by ValueGate states why.")
+    initiative = lock_initiative(initiative)
+    return _open_review(initiative=initiative, gate=gate, actor=None, reason=reason.strip(), now=now)
+
+
+def _open_review(
+    *, initiative: Initiative, gate: str | None, actor, reason: str, now: dt.datetime
+) -> GateReview:
+    """Open the review (caller holds the initiative's lock); `actor` None: ValueGate itself."""
     gates = GATES_FROM_STAGE.get(initiative.stage, ())
     if not gates:
         raise WrongStage(f"An initiative in {initiative.stage} faces no gate.")
@@ -53,29 +73,29 @@ def review_open(
         raise WrongStage("This initiative already has an open review.")
     policy = current_policy(gate)
     review = GateReview.objects.create(
-        initiative=initiative, gate=gate, policy=policy, requested_by=actor, opened_at=now or timezone.now()
+        initiative=initiative, gate=gate, policy=policy, requested_by=actor, opened_at=now
     )
     functions = required_functions(policy_rules(policy), initiative.risk_tier)
-    ledger_append(
-        actor=actor,
-        action="review.opened",
-        initiative=initiative,
-        payload={
-            "review": review.pk,
-            "gate": gate,
-            "policy_version": policy.version,
-            "functions": list(functions),
-        },
-    )
+    payload = {
+        "review": review.pk,
+        "gate": gate,
+        "policy_version": policy.version,
+        "functions": list(functions),
+    }
+    if reason:
+        payload["reason"] = reason
+    ledger_append(actor=actor, action="review.opened", initiative=initiative, payload=payload)
+    opened_by = actor.get_username() if actor is not None else "ValueGate"
     notify(
         recipients=members_of(roles.FUNCTION_GROUPS[f] for f in functions),
         event_key=f"review-{review.pk}-opened",
         subject=f"[ValueGate] {review.get_gate_display()} awaits your sign-off: {initiative.title}",
         body=(
             f"A {review.get_gate_display().lower()} review of “{initiative.title}” was opened by "
-            f"{actor.get_username()}. Functions asked to sign: "
+            f"{opened_by}. Functions asked to sign: "
             + ", ".join(FUNCTION_LABELS[f] for f in functions)
             + "."
+            + (f"\nWhy: {reason}" if reason else "")
         ),
     )
     return review

@@ -1,0 +1,52 @@
+"""Two beat processes, or a task delivered twice at once: the periodic work still happens once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from governance.ledger import verify_chain
+from governance.models import LedgerEvent
+from governance.services.periodic import run_periodic_work
+from governance.services.reviews import review_open
+from tests.background.test_periodic import at, everything, failing_pilot, measure, overdue_pilot, portfolio
+from tests.governance.test_concurrency import run_together
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_concurrent_runs_of_all_periodic_work_act_once(members):
+    proposal = portfolio()["proposal"]
+    review_open(actor=proposal.owner, initiative=proposal, now=at("2026-04-01T00:00:00+00:00"))
+    overdue_pilot(dt.date(2026, 3, 1))
+    _, kpi = failing_pilot()
+    for month in (1, 2, 3):
+        measure(kpi, month, "11")
+    now = at("2026-04-20T06:00:00+00:00")
+
+    results = run_together(lambda _: run_periodic_work(now=now), 2)
+
+    assert all(isinstance(r, dict) for r in results), results
+    totals = {name: sum(r[name] for r in results) for name in results[0]}
+    assert totals == {"sign-off follow-ups": 8, "exit criteria": 2, "perpetual pilots": 1, "value reviews": 4}
+    assert everything() | {"ledger": 0, "notifications": 0} == {
+        "ledger": 0,
+        "notifications": 0,
+        "reviews": 3,  # the proposal's, the overdue pilot's scale review, the failing pilot's retire review
+        "follow_ups": 8,
+        "escalations": 1,
+        "value_reviews": 4,
+        "breaches": 1,
+    }
+    system_events = Counter(LedgerEvent.objects.filter(actor_name="system").values_list("action", flat=True))
+    assert system_events == {
+        "signoff.reminded": 1,
+        "signoff.escalated": 1,
+        "exit_criteria.met": 1,
+        "pilot.escalated": 1,
+        "review.opened": 2,
+        "value_review.opened": 4,
+    }
+    assert verify_chain(LedgerEvent.objects.order_by("seq").iterator())[0] == LedgerEvent.objects.count()
