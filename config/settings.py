@@ -249,3 +249,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# Decision ledger: verified every night (governance/tasks_ledger.py); a failure alerts the chair and
+# the auditors. Set VALUEGATE_LEDGER_ANCHOR_FILE to an anchor kept outside the database
+# (`manage.py ledger_anchor --output FILE`) so the nightly run also detects a cut tail or a
+# recomputed chain.
+from celery.schedules import crontab as _crontab  # noqa: E402  (this block stands alone)
+
+VALUEGATE_LEDGER_ANCHOR_FILE = env.str("VALUEGATE_LEDGER_ANCHOR_FILE", default="")
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "verify-ledger-nightly": {
+        "task": "governance.tasks_ledger.verify_ledger_nightly",
+        "schedule": _crontab(hour=2, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
+}

@@ -13,3 +13,4 @@ class GovernanceConfig(AppConfig):
         from governance.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
+        import governance.membership  # noqa: F401  (records role grants and revocations in the ledger)
