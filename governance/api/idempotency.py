@@ -1,8 +1,8 @@
 """`Idempotency-Key`: a retried request is answered with the first one's response, not run twice.
 
-The key is scoped to the caller (the token, or the user for a session). The handler runs in one
-transaction with the storing of its response, so a success is either recorded with its key or not
-at all. A retry with the same key and the same request replays the stored response; with another
+The key is scoped to the caller (the token, or the user for a session). The key is claimed, the
+handler run and its response stored in one transaction, so a success is either recorded with its
+key or not at all, and two concurrent requests with one key run once. A retry with the same key and the same request replays the stored response; with another
 request it is refused (409). Only successes are stored: a refused request changed nothing, so
 sending it again, corrected or not, simply runs it again.
 """
@@ -81,19 +81,26 @@ def run_idempotently(request, handler: Callable[[], Response]) -> Response:
         return _replay(stored, print_)
     try:
         with transaction.atomic():
+            # Claim the key before running: a concurrent request with the same key waits on the
+            # unique index until this transaction ends, then finds the stored response.
+            claim = IdempotencyKey.objects.create(
+                key=key,
+                principal=principal,
+                user=request.user,
+                token=request.auth if isinstance(request.auth, ApiToken) else None,
+                fingerprint=print_,
+                response_status=0,
+                response_body="",
+            )
             response = handler()
             if 200 <= response.status_code < 300:
-                IdempotencyKey.objects.create(
-                    key=key,
-                    principal=principal,
-                    user=request.user,
-                    token=request.auth if isinstance(request.auth, ApiToken) else None,
-                    fingerprint=print_,
-                    response_status=response.status_code,
-                    response_body=JSONRenderer().render(response.data).decode("utf-8"),
-                )
+                claim.response_status = response.status_code
+                claim.response_body = JSONRenderer().render(response.data).decode("utf-8")
+                claim.save(update_fields=["response_status", "response_body"])
+            else:
+                claim.delete()
     except IntegrityError:
-        # A concurrent request with the same key committed first; this one was rolled back whole.
+        # Another request with this key committed first; this one was rolled back whole.
         stored = IdempotencyKey.objects.filter(principal=principal, key=key).first()
         if stored is None:
             raise
