@@ -5,7 +5,7 @@ validation, the service (permission, lock, checks, bulk insert, one ledger event
 response. The baseline is the bare `KPIMeasurement.objects.bulk_create` of the same rows. Both run
 alternately in one process against one database; the medians and their ratio are printed.
 
-    .venv/bin/python bench/api_ingest.py                 # SQLite file of its own
+    .venv/bin/python bench/api_ingest.py                 # a temporary SQLite file of its own
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/valuegate_bench .venv/bin/python bench/api_ingest.py
 
 The PostgreSQL database must exist. Goal: ratio ≤ 3×.
@@ -18,6 +18,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ROWS = 10_000
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
-SQLITE_FILE = ROOT / ".bench-api.sqlite3"
+SQLITE_FILE = Path(tempfile.gettempdir()) / "valuegate-bench-api.sqlite3"  # outside the work tree
 
 
 def setup() -> str:

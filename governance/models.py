@@ -73,6 +73,15 @@ class GatePolicy(models.Model):
     significance_level = models.DecimalField(max_digits=4, decimal_places=3, default="0.050")
     requires_positive_roi = models.BooleanField(default=False)
     requires_conditions_closed = models.BooleanField(default=False)
+    experiment_method = models.CharField(
+        max_length=16,
+        choices=[
+            ("always_valid", "Always-valid (stays valid however often the committee looks)"),
+            ("fixed_horizon", "Fixed-horizon (valid for one planned look)"),
+        ],
+        default="always_valid",
+        help_text="How A/B experiments are judged at this gate.",
+    )
     signoff_validity_days = models.PositiveSmallIntegerField(default=90)
     reminder_days = models.PositiveSmallIntegerField(default=3)
     escalation_days = models.PositiveSmallIntegerField(default=7)

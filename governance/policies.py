@@ -26,6 +26,7 @@ DEFAULT_POLICIES: dict[str, dict] = {
         "min_measurements": 3,
         "requires_targets_met": True,
         "requires_significant_experiments": True,
+        "experiment_method": "always_valid",
         "requires_positive_roi": True,
         "requires_conditions_closed": True,
     },
@@ -43,6 +44,8 @@ DEFAULT_POLICIES: dict[str, dict] = {
 
 def install_default_policies(GatePolicy) -> None:  # noqa: N803 - a model class, also a historical one
     """Create version 1 of each gate's policy where the gate has no policy yet."""
+    # A historical model (inside an early migration) may not have every field yet.
+    known = {field.name for field in GatePolicy._meta.get_fields()}
     for gate, fields in DEFAULT_POLICIES.items():
         if not GatePolicy.objects.filter(gate=gate).exists():
-            GatePolicy.objects.create(gate=gate, version=1, **fields)
+            GatePolicy.objects.create(gate=gate, version=1, **{k: v for k, v in fields.items() if k in known})

@@ -238,18 +238,47 @@ class KPIMeasurement(models.Model):
         return f"{self.kpi.name} {self.period:%Y-%m}: {self.value}"
 
 
-class Experiment(models.Model):
-    """An A/B experiment on a KPI. Counts only: ValueGate computes lift and significance itself."""
+class Metric(models.TextChoices):
+    PROPORTION = "proportion", "Proportion (successes out of visitors)"
+    MEAN = "mean", "Mean (time or amount per observation)"
+
+
+class ArmSummary(models.Model):
+    """What both arms of an A/B experiment showed: counts, or means and variances.
+
+    Summaries only: ValueGate computes lift and significance itself.
+    """
+
+    control_size = models.PositiveIntegerField()
+    control_successes = models.PositiveIntegerField(default=0)
+    treatment_size = models.PositiveIntegerField()
+    treatment_successes = models.PositiveIntegerField(default=0)
+    control_mean = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+    )
+    control_variance = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+    )
+    treatment_mean = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+    )
+    treatment_variance = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Experiment(ArmSummary):
+    """An A/B experiment on a KPI; its summary fields hold the latest look."""
 
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="experiments")
     name = models.CharField(max_length=200)
+    metric = models.CharField(max_length=12, choices=Metric.choices, default=Metric.PROPORTION)
     success_definition = models.CharField(
         max_length=200, help_text="What counts as a success in both arms, e.g. 'clicked'."
     )
-    control_size = models.PositiveIntegerField()
-    control_successes = models.PositiveIntegerField()
-    treatment_size = models.PositiveIntegerField()
-    treatment_successes = models.PositiveIntegerField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -268,6 +297,33 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExperimentLook(ArmSummary):
+    """One look at an experiment: the cumulative summary on that date, kept so that any verdict
+    can be recomputed for any look and audited later."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="looks")
+    looked_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["experiment_id", "looked_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "looked_on"], name="one_look_per_experiment_day"),
+            models.CheckConstraint(
+                condition=Q(control_successes__lte=F("control_size")),
+                name="look_control_successes_within_size",
+            ),
+            models.CheckConstraint(
+                condition=Q(treatment_successes__lte=F("treatment_size")),
+                name="look_treatment_successes_within_size",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} on {self.looked_on}"
 
 
 class EntryKind(models.TextChoices):

@@ -21,6 +21,7 @@ from governance.rules.gates import (
     evaluate_gate,
 )
 from governance.rules.roi import MonthlyAmount
+from governance.rules.sequential import MeanLook, ProportionLook
 from projects.models import KPI, BusinessCase, EntryKind, Evidence, Initiative
 
 
@@ -41,6 +42,7 @@ def policy_rules(policy: GatePolicy) -> PolicyRules:
         requires_positive_roi=policy.requires_positive_roi,
         requires_conditions_closed=policy.requires_conditions_closed,
         signoff_validity_days=policy.signoff_validity_days,
+        experiment_method=policy.experiment_method,
     )
 
 
@@ -66,16 +68,74 @@ def kpi_row(kpi: KPI) -> dict:
             {"period": m.period, "value": m.value, "sample_size": m.sample_size}
             for m in kpi.measurements.all()
         ],
-        "experiments": [
-            {
-                "id": e.pk,
-                "name": e.name,
-                "control": [e.control_size, e.control_successes],
-                "treatment": [e.treatment_size, e.treatment_successes],
-            }
-            for e in kpi.experiments.all()
+        "experiments": [experiment_row(e, e.looks.all()) for e in kpi.experiments.all()],
+    }
+
+
+SUMMARY_FIELDS = (
+    "control_size",
+    "control_successes",
+    "treatment_size",
+    "treatment_successes",
+    "control_mean",
+    "control_variance",
+    "treatment_mean",
+    "treatment_variance",
+)
+
+
+def experiment_row(experiment, looks) -> dict:
+    """An experiment (model or values dict) and its looks as plain data."""
+    get = experiment.get if isinstance(experiment, dict) else lambda f: getattr(experiment, f)
+    row = {
+        "id": get("id"),
+        "name": get("name"),
+        "metric": get("metric"),
+        "control": [get("control_size"), get("control_successes")],
+        "treatment": [get("treatment_size"), get("treatment_successes")],
+        "looks": [
+            {f: (look[f] if isinstance(look, dict) else getattr(look, f)) for f in SUMMARY_FIELDS}
+            for look in looks
         ],
     }
+    if row["metric"] == "mean":
+        row["means"] = [
+            get("control_mean"),
+            get("control_variance"),
+            get("treatment_mean"),
+            get("treatment_variance"),
+        ]
+    return row
+
+
+def _look(metric: str, look: dict) -> ProportionLook | MeanLook:
+    if metric == "mean":
+        return MeanLook(
+            look["control_size"],
+            float(look["control_mean"]),
+            float(look["control_variance"]),
+            look["treatment_size"],
+            float(look["treatment_mean"]),
+            float(look["treatment_variance"]),
+        )
+    return ProportionLook(
+        look["control_size"], look["control_successes"], look["treatment_size"], look["treatment_successes"]
+    )
+
+
+def experiment_facts(row: dict) -> ExperimentFacts:
+    means = [float(v) for v in row["means"]] if row.get("means") else [None] * 4
+    return ExperimentFacts(
+        row["name"],
+        *row["control"],
+        *row["treatment"],
+        looks=tuple(_look(row["metric"], look) for look in row["looks"]),
+        metric=row["metric"],
+        control_mean=means[0],
+        control_variance=means[1],
+        treatment_mean=means[2],
+        treatment_variance=means[3],
+    )
 
 
 def kpi_facts(row: dict) -> KPIFacts:
@@ -88,9 +148,7 @@ def kpi_facts(row: dict) -> KPIFacts:
         data_source=row["data_source"],
         is_primary=row["is_primary"],
         measurements=tuple(MeasurementFacts(m["period"], m["value"]) for m in row["measurements"]),
-        experiments=tuple(
-            ExperimentFacts(e["name"], *e["control"], *e["treatment"]) for e in row["experiments"]
-        ),
+        experiments=tuple(experiment_facts(e) for e in row["experiments"]),
     )
 
 
@@ -109,10 +167,7 @@ def snapshot_from(evidence_rows: list[dict], kpi_rows: list[dict]) -> dict:
                 "baseline": k["baseline"],
                 "target": k["target"],
                 "measurements": k["measurements"],
-                "experiments": [
-                    {"id": e["id"], "control": e["control"], "treatment": e["treatment"]}
-                    for e in k["experiments"]
-                ],
+                "experiments": [_experiment_snapshot(e) for e in k["experiments"]],
             }
             for k in kpi_rows
         ],
@@ -124,12 +179,19 @@ def initiative_with_gate_data(initiative_id: int) -> Initiative:
     return (
         Initiative.objects.select_related("business_case")
         .prefetch_related(
-            Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments")),
+            Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments__looks")),
             Prefetch("evidence", queryset=Evidence.objects.order_by("id")),
             "financial_entries",
         )
         .get(pk=initiative_id)
     )
+
+
+def _experiment_snapshot(row: dict) -> dict:
+    snapshot = {"id": row["id"], "control": row["control"], "treatment": row["treatment"]}
+    if row.get("means"):
+        snapshot["means"] = row["means"]  # means and variances of a time or amount experiment
+    return snapshot
 
 
 def evidence_snapshot(initiative: Initiative) -> dict:

@@ -48,7 +48,7 @@ def _gate_prefetches(evidence: QuerySet[Evidence]) -> list:
     """The relations a gate reads, in the order the sign-off digest reads them
     (as governance.selectors.gates.initiative_with_gate_data)."""
     return [
-        Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments")),
+        Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments__looks")),
         Prefetch("evidence", queryset=evidence.order_by("id")),
         "financial_entries",
     ]

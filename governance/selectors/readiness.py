@@ -15,13 +15,21 @@ from django.db.models import QuerySet
 from governance.models import GATES_FROM_STAGE, Condition, GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.rules.gates import GateEvaluation, SignOffFacts, evaluate_gate
 from governance.rules.roi import MonthlyAmount
-from governance.selectors.gates import GateData, business_case_facts, inputs_from, policy_rules
+from governance.selectors.gates import (
+    SUMMARY_FIELDS,
+    GateData,
+    business_case_facts,
+    experiment_row,
+    inputs_from,
+    policy_rules,
+)
 from projects.models import (
     KPI,
     BusinessCase,
     EntryKind,
     Evidence,
     Experiment,
+    ExperimentLook,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
@@ -69,26 +77,21 @@ def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
         kpis_by_id[kpi_id]["measurements"].append(
             {"period": period, "value": value, "sample_size": sample_size}
         )
-    for experiment in (
+    experiments = list(
         Experiment.objects.filter(kpi__initiative__in=initiatives)
         .order_by("kpi_id", "recorded_at", "id")
-        .values(
-            "id",
-            "kpi_id",
-            "name",
-            "control_size",
-            "control_successes",
-            "treatment_size",
-            "treatment_successes",
-        )
+        .values("id", "kpi_id", "name", "metric", *SUMMARY_FIELDS)
+    )
+    looks: dict[int, list[dict]] = defaultdict(list)
+    for look in (
+        ExperimentLook.objects.filter(experiment__kpi__initiative__in=initiatives)
+        .order_by("experiment_id", "looked_on")
+        .values("experiment_id", *SUMMARY_FIELDS)
     ):
+        looks[look.pop("experiment_id")].append(look)
+    for experiment in experiments:
         kpis_by_id[experiment["kpi_id"]]["experiments"].append(
-            {
-                "id": experiment["id"],
-                "name": experiment["name"],
-                "control": [experiment["control_size"], experiment["control_successes"]],
-                "treatment": [experiment["treatment_size"], experiment["treatment_successes"]],
-            }
+            experiment_row(experiment, looks[experiment["id"]])
         )
     evidence: dict[int, list[dict]] = defaultdict(list)
     for row in (
@@ -126,7 +129,7 @@ def next_gate_readiness(
 ) -> dict[int, GateEvaluation]:
     """The next gate's evaluation for each initiative that faces one (its open review's, if any).
 
-    Eleven queries whatever the portfolio's size.
+    Twelve queries whatever the portfolio's size.
     """
     initiatives = (initiatives if initiatives is not None else Initiative.objects.all()).filter(
         stage__in=list(GATES_FROM_STAGE)

@@ -26,9 +26,11 @@ from projects.models import (
     Evidence,
     EvidenceKind,
     Experiment,
+    ExperimentLook,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
+    Metric,
 )
 from projects.values import parse_decimal
 
@@ -127,6 +129,52 @@ def _count(value: object, what: str) -> int:
     return value
 
 
+def _arm_summary(
+    *,
+    metric: str,
+    control_size: object,
+    control_successes: object,
+    treatment_size: object,
+    treatment_successes: object,
+    control_mean: object,
+    control_variance: object,
+    treatment_mean: object,
+    treatment_variance: object,
+) -> dict:
+    """The checked summary of both arms: counts for proportions, plus means and variances for means."""
+    if metric not in Metric.values:
+        raise InvalidInput(f"Metric must be one of {', '.join(Metric.values)}.")
+    summary = {
+        "control_size": _count(control_size, "Control size"),
+        "treatment_size": _count(treatment_size, "Treatment size"),
+        "control_successes": _count(control_successes or 0, "Control successes"),
+        "treatment_successes": _count(treatment_successes or 0, "Treatment successes"),
+    }
+    if summary["control_size"] == 0 or summary["treatment_size"] == 0:
+        raise InvalidInput("Each arm needs at least one observation.")
+    if metric == Metric.PROPORTION:
+        if summary["control_successes"] > summary["control_size"]:
+            raise InvalidInput("The control arm cannot have more successes than observations.")
+        if summary["treatment_successes"] > summary["treatment_size"]:
+            raise InvalidInput("The treatment arm cannot have more successes than observations.")
+        return summary
+    if summary["control_size"] < 2 or summary["treatment_size"] < 2:
+        raise InvalidInput("Each arm needs at least two observations for a variance.")
+    for field, raw in (
+        ("control_mean", control_mean),
+        ("control_variance", control_variance),
+        ("treatment_mean", treatment_mean),
+        ("treatment_variance", treatment_variance),
+    ):
+        try:
+            summary[field] = parse_decimal(raw, what=field.replace("_", " ").capitalize())
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+    if summary["control_variance"] < 0 or summary["treatment_variance"] < 0:
+        raise InvalidInput("A variance cannot be negative.")
+    return summary
+
+
 @transaction.atomic
 def experiment_record(
     *,
@@ -135,36 +183,121 @@ def experiment_record(
     name: str,
     success_definition: str,
     control_size: int,
-    control_successes: int,
     treatment_size: int,
-    treatment_successes: int,
+    control_successes: int = 0,
+    treatment_successes: int = 0,
+    metric: str = Metric.PROPORTION,
+    control_mean=None,
+    control_variance=None,
+    treatment_mean=None,
+    treatment_variance=None,
+    looked_on: dt.date | None = None,
 ) -> Experiment:
-    """Record an A/B experiment's counts. Ledger: experiment.recorded."""
+    """Record an A/B experiment and its first look. Ledger: experiment.recorded."""
     _owned_live_initiative(actor, kpi.initiative_id, action="record its experiments")
-    counts = {
-        "control_size": _count(control_size, "Control size"),
-        "control_successes": _count(control_successes, "Control successes"),
-        "treatment_size": _count(treatment_size, "Treatment size"),
-        "treatment_successes": _count(treatment_successes, "Treatment successes"),
-    }
-    if counts["control_size"] == 0 or counts["treatment_size"] == 0:
-        raise InvalidInput("Each arm needs at least one observation.")
-    if counts["control_successes"] > counts["control_size"]:
-        raise InvalidInput("The control arm cannot have more successes than observations.")
-    if counts["treatment_successes"] > counts["treatment_size"]:
-        raise InvalidInput("The treatment arm cannot have more successes than observations.")
+    summary = _arm_summary(
+        metric=metric,
+        control_size=control_size,
+        control_successes=control_successes,
+        treatment_size=treatment_size,
+        treatment_successes=treatment_successes,
+        control_mean=control_mean,
+        control_variance=control_variance,
+        treatment_mean=treatment_mean,
+        treatment_variance=treatment_variance,
+    )
     if not name.strip():
         raise InvalidInput("An experiment needs a name.")
+    looked_on = looked_on or timezone.now().date()
     experiment = Experiment.objects.create(
-        kpi=kpi, name=name.strip(), success_definition=success_definition, recorded_by=actor, **counts
+        kpi=kpi,
+        name=name.strip(),
+        metric=metric,
+        success_definition=success_definition,
+        recorded_by=actor,
+        **summary,
     )
+    ExperimentLook.objects.create(experiment=experiment, looked_on=looked_on, recorded_by=actor, **summary)
     ledger_append(
         actor=actor,
         action="experiment.recorded",
         initiative=kpi.initiative,
-        payload={"experiment": experiment.pk, "kpi": kpi.pk, "name": experiment.name, **counts},
+        payload={
+            "experiment": experiment.pk,
+            "kpi": kpi.pk,
+            "name": experiment.name,
+            "metric": metric,
+            "looked_on": looked_on,
+            **summary,
+        },
     )
     return experiment
+
+
+@transaction.atomic
+def experiment_look_record(
+    *,
+    actor,
+    experiment: Experiment,
+    looked_on: dt.date,
+    control_size: int,
+    treatment_size: int,
+    control_successes: int = 0,
+    treatment_successes: int = 0,
+    control_mean=None,
+    control_variance=None,
+    treatment_mean=None,
+    treatment_variance=None,
+) -> ExperimentLook:
+    """Record a later look: the experiment's cumulative summary on `looked_on`.
+
+    Counts are cumulative, so they never decrease, and looks come in date order. The experiment
+    shows its latest look. Ledger: experiment.look_recorded.
+    """
+    kpi = experiment.kpi
+    _owned_live_initiative(actor, kpi.initiative_id, action="record its experiments")
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    summary = _arm_summary(
+        metric=experiment.metric,
+        control_size=control_size,
+        control_successes=control_successes,
+        treatment_size=treatment_size,
+        treatment_successes=treatment_successes,
+        control_mean=control_mean,
+        control_variance=control_variance,
+        treatment_mean=treatment_mean,
+        treatment_variance=treatment_variance,
+    )
+    last = experiment.looks.order_by("-looked_on").first()
+    if last is not None:
+        if looked_on <= last.looked_on:
+            raise InvalidInput(f"A new look must come after the last one ({last.looked_on}).")
+        decreased = [
+            field
+            for field in ("control_size", "control_successes", "treatment_size", "treatment_successes")
+            if summary[field] < getattr(last, field)
+        ]
+        if decreased:
+            raise InvalidInput(
+                "Counts are cumulative and cannot decrease: "
+                + ", ".join(f.replace("_", " ") for f in decreased)
+                + "."
+            )
+    if looked_on > timezone.now().date():
+        raise InvalidInput("A look cannot be dated in the future.")
+    look = ExperimentLook.objects.create(
+        experiment=experiment, looked_on=looked_on, recorded_by=actor, **summary
+    )
+    for field, value in summary.items():
+        setattr(experiment, field, value)
+    experiment.save(update_fields=list(summary))
+    ledger_append(
+        actor=actor,
+        action="experiment.look_recorded",
+        initiative=kpi.initiative,
+        payload={"experiment": experiment.pk, "kpi": kpi.pk, "looked_on": looked_on, **summary},
+    )
+    return look
 
 
 @transaction.atomic
@@ -274,5 +407,7 @@ def _replaceable(initiative: Initiative, replaces: Evidence, kind: str) -> Evide
         )
     newer = Evidence.objects.filter(replaces=earlier).first()
     if newer is not None:
-        raise InvalidInput(f"“{earlier.title}” was already replaced by “{newer.title}”; replace that version.")
+        raise InvalidInput(
+            f"“{earlier.title}” was already replaced by “{newer.title}”; replace that version."
+        )
     return earlier

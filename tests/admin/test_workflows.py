@@ -382,10 +382,13 @@ def test_a_governance_admin_saves_a_policy_and_new_reviews_use_it(people, as_use
         "reminder_days": "2",
         "escalation_days": "5",
         "max_pilot_days": "180",
+        "experiment_method": "fixed_horizon",
     }
+    assert initial["experiment_method"] == "always_valid"
     response = client.post(url("governance_gatepolicy_add"), data)
     assert response.status_code == 302
     assert "Saved as version 2 of the scale gate" in " ".join(shown(response))
+    assert GatePolicy.objects.get(gate="scale", version=2).experiment_method == "fixed_horizon"
     policy = GatePolicy.objects.get(gate="scale", version=2)
     assert policy.required_functions[-1] == "risk_ethics" and str(policy.significance_level) == "0.010"
     assert GatePolicy.objects.get(gate="scale", version=1).min_measurements == 3

@@ -52,4 +52,4 @@ def test_readiness_runs_the_same_queries_at_any_portfolio_size(members):
     portfolio(members, 1)
     small = queries_for_readiness()
     portfolio(members, 6)
-    assert queries_for_readiness() == small == 11
+    assert queries_for_readiness() == small == 12

@@ -27,6 +27,7 @@ from governance.services.initiatives import (
 from governance.services.portfolio import (
     MeasurementInput,
     evidence_submit,
+    experiment_look_record,
     experiment_record,
     financial_entry_record,
     measurements_record,
@@ -36,6 +37,7 @@ from governance.services.signoffs import signoff_record
 from projects.models import Initiative
 
 DEMO_PASSWORD = "valuegate-demo"
+SUMMARY_COUNTS = ("control_size", "control_successes", "treatment_size", "treatment_successes")
 
 # username, first name, groups
 DEMO_USERS = [
@@ -201,7 +203,7 @@ class Command(BaseCommand):
                 for i, v in enumerate(kpi_values)
             ],
         )
-        experiment_record(actor=lead, kpi=kpi, **experiment)
+        self._experiment_with_monthly_looks(lead, kpi, experiment, first, len(kpi_values))
         for i in range(len(kpi_values)):
             month = month_start(first, i)
             financial_entry_record(actor=lead, initiative=initiative, kind="cost", month=month, amount=cost)
@@ -215,6 +217,29 @@ class Command(BaseCommand):
             title="Pilot report",
             file=ContentFile(f"Pilot report: {initiative.title}\n".encode(), name="pilot-report.txt"),
         )
+
+    def _experiment_with_monthly_looks(self, lead, kpi, experiment, first: dt.date, months: int):
+        """The experiment as the committee saw it: one look at the end of each pilot month,
+        cumulative counts growing evenly to the final ones."""
+        final = {k: experiment[k] for k in SUMMARY_COUNTS}
+        looks = [
+            (
+                min(month_start(first, i + 1) - dt.timedelta(days=1), self.now.date()),
+                {k: v * (i + 1) // months for k, v in final.items()},
+            )
+            for i in range(months)
+        ]
+        looked_on, counts = looks[0]
+        created = experiment_record(
+            actor=lead,
+            kpi=kpi,
+            name=experiment["name"],
+            success_definition=experiment["success_definition"],
+            looked_on=looked_on,
+            **counts,
+        )
+        for looked_on, counts in looks[1:]:
+            experiment_look_record(actor=lead, experiment=created, looked_on=looked_on, **counts)
 
     # The cases -----------------------------------------------------------------------------
 
