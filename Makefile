@@ -41,7 +41,7 @@ worker: venv
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
 
 beat: venv
-	$(VENV)/bin/celery -A config beat --loglevel=INFO
+	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
 bench: venv
 	$(PY) bench/run_all.py

@@ -22,7 +22,13 @@ from projects.models import Initiative
 from tests import factories
 from tests.background.conftest import CLOSED_BROKER_URL, TEST_REDIS_URL, broker
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set: these tests need a real Redis."
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def emails_to(worker, address: str) -> list:

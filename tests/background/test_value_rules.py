@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -75,7 +76,7 @@ def test_lower_is_better_kpis_miss_when_above_target():
         ),
     )
     assert missed_run(kpi).length == 0
-    assert missed_run(KPIFacts(**{**kpi.__dict__, "measurements": kpi.measurements[:1]})).length == 1
+    assert missed_run(replace(kpi, measurements=kpi.measurements[:1])).length == 1
 
 
 @pytest.mark.parametrize(("misses", "breached"), [(2, False), (3, True), (6, True)])
