@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParser
 from django.utils.datastructures import ImmutableList
 from django.utils.encoding import force_str
@@ -24,6 +25,7 @@ from governance.errors import InvalidInput
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 HEAD_BYTES = 2048
+FORM_OVERHEAD_BYTES = 64 * 1024  # the form's other fields and the multipart framing
 MAX_NAME_LENGTH = 200
 
 # Characters that reorder how a name is displayed: "invoice\u202efdp.exe" reads "invoiceexe.pdf".
@@ -68,7 +70,9 @@ def max_bytes() -> int:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024, 1):g} KB"
+    return f"{round(size / (1024 * 1024), 1):g} MB"
 
 
 def check_file_name(name: str | None) -> str:
@@ -241,6 +245,17 @@ def keeping_sent_file_names(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > max_bytes() + FORM_OVERHEAD_BYTES:
+            # Refused before the body is read: an oversized upload never reaches the disk.
+            return HttpResponse(
+                f"The upload is larger than the {_megabytes(max_bytes())} limit for evidence files.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
         request.parse_file_upload = functools.partial(_parse_keeping_names, request)
         return view(request, *args, **kwargs)
 

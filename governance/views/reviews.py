@@ -75,6 +75,13 @@ def sign(request, model_admin, object_id):
     """The sign-off page: the checklist, the evidence, and decision, rationale and conditions."""
     review = visible_review(request, object_id)
     who = access(request)
+    if not review.is_open and who.functions and who.can("governance.add_signoff"):
+        messages.info(
+            request,
+            f"The {review.get_gate_display().lower()} of “{review.initiative.title}” was already decided: "
+            f"{review.get_outcome_display()}.",
+        )
+        return HttpResponseRedirect(queue_url())
     functions = who.functions_to_sign(review)
     require(bool(functions))
     data = request.POST or None

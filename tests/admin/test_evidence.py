@@ -219,6 +219,16 @@ def test_an_oversized_upload_through_the_admin_is_refused(initiative, as_user, s
     assert_nothing_stored()
 
 
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(initiative, as_user, settings):
+    settings.EVIDENCE_MAX_BYTES = 1024
+    response = upload(
+        as_user(initiative.owner), initiative, file_name="big.pdf", content=PDF + b"x" * 200_000
+    )
+    assert response.status_code == 413
+    assert "larger than the 1 KB limit" in response.content.decode()
+    assert_nothing_stored()
+
+
 def test_the_upload_page_still_checks_csrf(initiative):
     client = Client(enforce_csrf_checks=True)
     client.force_login(initiative.owner)

@@ -311,6 +311,20 @@ def test_the_last_approval_through_the_admin_advances_the_initiative(people, as_
     initiative.refresh_from_db()
     assert initiative.stage == Stage.PILOT
     assert "review closed: Go" in " ".join(shown(response))
+    # A stale tab: the decided review sends the member back to the queue, and signs nothing.
+    response = as_user(people["business"]).post(
+        url("governance_gatereview_sign", review.pk),
+        {
+            "function": "business",
+            "decision": "reject",
+            "rationale": "Late.",
+            "conditions-TOTAL_FORMS": "0",
+            "conditions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.url == url("governance_gatereview_queue")
+    assert "already decided: Go" in " ".join(shown(response))
+    assert SignOff.objects.filter(review=review).count() == 4
 
 
 def test_segregation_of_duties_refusal_is_shown_to_the_signer(people, as_user):
@@ -355,9 +369,15 @@ def test_the_chair_holds_kills_and_is_told_why_an_advance_fails(people, as_user)
     assert response.status_code == 302
     review = GateReview.objects.get(initiative=second, status="open")
     response = client.post(url("governance_gatereview_kill", review.pk), {"reason": "Perpetual pilot."})
+    assert response.status_code == 302
+    assert "is now retired" in " ".join(shown(response))
     second.refresh_from_db()
-    assert second.stage == Stage.RETIRED
-    assert "Killed" in " ".join(shown(client.get(url("projects_initiative_change", second.pk))) or ["Killed"])
+    review.refresh_from_db()
+    assert (second.stage, review.outcome, review.outcome_reason) == (
+        Stage.RETIRED,
+        Outcome.KILL,
+        "Perpetual pilot.",
+    )
 
 
 def test_a_governance_admin_saves_a_policy_and_new_reviews_use_it(people, as_user):

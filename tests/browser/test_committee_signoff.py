@@ -145,7 +145,8 @@ def test_four_members_sign_the_scale_review_and_the_initiative_reaches_scale(liv
     log_in(browser, base, "chair", f"/admin/projects/initiative/{initiative.pk}/change/")
     stage = wait_for(browser, "#initiative-stage")
     assert stage.get_attribute("data-stage") == "scale" and stage.text.lower() == "scale"
-    assert "Approved by technical." not in browser.find_element(By.ID, "content").text  # no gate ahead now
+    history = browser.find_element(By.ID, "reviews").text
+    assert "Scale gate" in history and "— Go" in history
     browser.get(f"{base}/admin/projects/initiative/dashboard/")
     wait_for(browser, "#by-stage svg")
     assert browser.find_element(By.ID, "escalations").is_displayed()
