@@ -32,8 +32,20 @@ def setup_django(*, database: str | None = None) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # Pages are rendered, not served: static URLs need no collected manifest here.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from django.core.management import call_command
 
+    from config.celery import app
+
+    # As deployed: side effects are published to the broker (here an in-memory one) for a worker,
+    # not run inside the request as the embedded default does.
+    app.conf.task_always_eager = False
     call_command("migrate", verbosity=0, interactive=False)
 
 
@@ -46,7 +58,9 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(samples)
 
 
-def side_by_side(ours: Callable[[], object], baseline: Callable[[], object], repeats: int) -> tuple[float, float]:
+def side_by_side(
+    ours: Callable[[], object], baseline: Callable[[], object], repeats: int
+) -> tuple[float, float]:
     """Alternate the two paths so that drift in machine load hits both alike."""
     ours_samples, base_samples = [], []
     for _ in range(repeats):

@@ -75,20 +75,35 @@ def main() -> None:
             initiative = factories.proposal_ready_for_pilot_gate()
             review = review_open(actor=initiative.owner, initiative=initiative)
             for code in ("business", "legal", "finance"):
-                signoff_record(actor=members[code], review=review, function=code, decision="approve", rationale="ok")
+                signoff_record(
+                    actor=members[code], review=review, function=code, decision="approve", rationale="ok"
+                )
             reviews.append(review)
-        plain_reviews = [review_open(actor=i.owner, initiative=i) for i in
-                         (factories.proposal_ready_for_pilot_gate() for _ in range(total))]
+        plain_reviews = [
+            review_open(actor=i.owner, initiative=i)
+            for i in (factories.proposal_ready_for_pilot_gate() for _ in range(total))
+        ]
         technical = CommitteeFunction.objects.get(code="technical")
 
     def sign(index, n):
-        signoff_record(actor=members["technical"], review=reviews[index * args.per_client + n],
-                       function="technical", decision="approve", rationale="ok")
+        signoff_record(
+            actor=members["technical"],
+            review=reviews[index * args.per_client + n],
+            function="technical",
+            decision="approve",
+            rationale="ok",
+        )
 
     def plain_insert(index, n):
         with transaction.atomic():
-            SignOff.objects.create(review=plain_reviews[index * args.per_client + n], function=technical,
-                                   reviewer=members["technical"], decision="approve", rationale="ok", digest="0" * 64)
+            SignOff.objects.create(
+                review=plain_reviews[index * args.per_client + n],
+                function=technical,
+                reviewer=members["technical"],
+                decision="approve",
+                rationale="ok",
+                digest="0" * 64,
+            )
 
     plain_seconds, plain_errors = run_clients(plain_insert, args.per_client)
     ours_seconds, ours_errors = run_clients(sign, args.per_client)
@@ -100,8 +115,14 @@ def main() -> None:
         review = review_open(actor=target.owner, initiative=target)
         digest = evidence_digest(initiative_with_gate_data(target.pk))
         for code in ("business", "legal", "finance", "technical"):
-            SignOff.objects.create(review=review, function=CommitteeFunction.objects.get(code=code),
-                                   reviewer=members[code], decision="approve", rationale="ok", digest=digest)
+            SignOff.objects.create(
+                review=review,
+                function=CommitteeFunction.objects.get(code=code),
+                reviewer=members[code],
+                decision="approve",
+                rationale="ok",
+                digest=digest,
+            )
     outcomes = []
 
     def advance(index, n):
@@ -117,11 +138,17 @@ def main() -> None:
     print(f"Benchmark 4 — concurrent sign-offs, {CLIENTS} clients × {args.per_client} (postgresql)")
     line("services: last sign-off + advance, per second", f"{ours_rate:8.1f}  errors: {len(ours_errors)}")
     line("plain sign-off inserts, per second", f"{plain_rate:8.1f}  errors: {len(plain_errors)}")
-    line("throughput ratio", f"{ours_rate / plain_rate:8.2f}×  {verdict(ours_rate / plain_rate, 0.3, at_most=False)}")
+    line(
+        "throughput ratio",
+        f"{ours_rate / plain_rate:8.2f}×  {verdict(ours_rate / plain_rate, 0.3, at_most=False)}",
+    )
     line("initiatives advanced", f"{advanced}/{total}")
-    line("same initiative, 8 clients: transitions", f"{transitions} (goal: exactly 1); "
-         f"{sum(isinstance(o, GateReview) for o in outcomes)} advanced, "
-         f"{sum(isinstance(o, WrongStage) for o in outcomes)} told it was decided")
+    line(
+        "same initiative, 8 clients: transitions",
+        f"{transitions} (goal: exactly 1); "
+        f"{sum(isinstance(o, GateReview) for o in outcomes)} advanced, "
+        f"{sum(isinstance(o, WrongStage) for o in outcomes)} told it was decided",
+    )
     line("peak RSS", f"{peak_rss_mb():8.0f} MB")
     for error in (ours_errors + plain_errors)[:3]:
         print(f"  error: {error!r}")

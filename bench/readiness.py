@@ -53,13 +53,18 @@ def main() -> None:
     rules = {gate: policy_rules(current_policy(gate)) for gate in ("pilot", "scale", "retire")}
     start = time.perf_counter()
     for gate_data in data.values():
-        evaluate_gate(inputs_from(gate_data, rules["scale" if gate_data.stage == "pilot" else "pilot"], (), ()),
-                      now=timezone.now())
+        evaluate_gate(
+            inputs_from(gate_data, rules["scale" if gate_data.stage == "pilot" else "pilot"], (), ()),
+            now=timezone.now(),
+        )
     pure = time.perf_counter() - start
 
     ready = sum(1 for e in readiness.values() if e.passed)
     print(f"Benchmark 3 — readiness of the whole portfolio ({connection.vendor})")
-    line("initiatives facing a gate", f"{len(readiness):,} (of {Initiative.objects.count():,}); {ready} ready now")
+    line(
+        "initiatives facing a gate",
+        f"{len(readiness):,} (of {Initiative.objects.count():,}); {ready} ready now",
+    )
     line("all of them, median", f"{best:8.2f} s  ({len(queries)} queries)")
     line("per initiative", f"{best / max(len(readiness), 1) * 1e6:8.0f} µs")
     line("of which reading the database", f"{load:8.2f} s")

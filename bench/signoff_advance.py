@@ -30,29 +30,42 @@ def main() -> None:
 
     with transaction.atomic():
         members = {
-            code: factories.user_in(group, username=f"bench-{code}") for code, group in FUNCTION_GROUPS.items()
+            code: factories.user_in(group, username=f"bench-{code}")
+            for code, group in FUNCTION_GROUPS.items()
         }
         reviews, bare = [], []
         for _ in range(args.initiatives):
             initiative = factories.proposal_ready_for_pilot_gate()
             review = review_open(actor=initiative.owner, initiative=initiative)
             for code in ("business", "legal", "finance"):
-                signoff_record(actor=members[code], review=review, function=code, decision="approve",
-                               rationale="Reviewed.")
+                signoff_record(
+                    actor=members[code],
+                    review=review,
+                    function=code,
+                    decision="approve",
+                    rationale="Reviewed.",
+                )
             reviews.append(review)
             bare.append(factories.InitiativeFactory(stage=Stage.PROPOSAL).pk)
 
     pending_reviews, pending_bare = iter(reviews), iter(bare)
 
     def through_services():
-        signoff_record(actor=members["technical"], review=next(pending_reviews), function="technical",
-                       decision="approve", rationale="Reviewed.")
+        signoff_record(
+            actor=members["technical"],
+            review=next(pending_reviews),
+            function="technical",
+            decision="approve",
+            rationale="Reviewed.",
+        )
 
     def bare_transition():
         with transaction.atomic():
             initiative = Initiative.objects.get(pk=next(pending_bare))
             initiative.gate_clearance = GateClearance(target=Stage.PILOT, passed=True)
-            initiative.start_pilot(now=timezone.now(), deadline=timezone.now().date() + dt.timedelta(days=180))
+            initiative.start_pilot(
+                now=timezone.now(), deadline=timezone.now().date() + dt.timedelta(days=180)
+            )
             initiative.save()
 
     # One of each, outside the timing, to count queries.
@@ -64,7 +77,9 @@ def main() -> None:
     moved = Initiative.objects.filter(pk__in=[r.initiative_id for r in reviews], stage=Stage.PILOT).count()
 
     print(f"Benchmark 1 — sign-off and advance ({connection.vendor}, {args.initiatives} initiatives each)")
-    line("services: last sign-off + gate + transition", f"{ours * 1000:8.2f} ms  ({len(ours_queries)} queries)")
+    line(
+        "services: last sign-off + gate + transition", f"{ours * 1000:8.2f} ms  ({len(ours_queries)} queries)"
+    )
     line("bare: fsm transition + save()", f"{base * 1000:8.2f} ms  ({len(bare_queries)} queries)")
     line("ratio", f"{ours / base:8.1f}×  {verdict(ours / base, 3)}")
     line("initiatives advanced by the services", f"{moved}/{args.initiatives}")

@@ -57,9 +57,11 @@ def ledger_append(*, actor, action: str, payload: dict[str, Any], initiative=Non
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Ledger events are appended inside the decision's transaction.")
-    # The head row may be missing on a freshly flushed database; creating it is idempotent.
-    LedgerHead.objects.bulk_create([LedgerHead(id=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)
-    head = LedgerHead.objects.select_for_update().get(id=1)
+    head = LedgerHead.objects.select_for_update().filter(id=1).first()
+    if head is None:
+        # A freshly flushed database has no head row yet; creating it is idempotent.
+        LedgerHead.objects.bulk_create([LedgerHead(id=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)
+        head = LedgerHead.objects.select_for_update().get(id=1)
 
     # Round-trip the payload through canonical JSON once, so what is stored is what is hashed.
     payload_text = canonical_json(payload)

@@ -288,14 +288,17 @@ def gate_inputs(
     review: GateReview | None = None,
     *,
     rules: PolicyRules | None = None,
+    signoffs: tuple[SignOffFacts, ...] | None = None,
 ) -> GateInputs:
     """Inputs for `initiative` (loaded with initiative_with_gate_data) at `policy`'s gate.
 
-    `rules` replaces the stored policy for checks that have none, such as submission.
+    `rules` replaces the stored policy for checks that have none, such as submission;
+    `signoffs`, the review's active sign-offs when the caller already holds them.
     """
     rules = rules or policy_rules(policy)
-    signoffs: tuple[SignOffFacts, ...] = ()
-    if review is not None:
+    if signoffs is None and review is None:
+        signoffs = ()
+    if signoffs is None:
         signoffs = tuple(
             SignOffFacts(s.function.code, s.decision, s.reviewer_id, s.signed_at, s.digest)
             for s in SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related(
@@ -314,9 +317,21 @@ def gate_inputs(
     return inputs_from(gate_data(initiative), rules, signoffs, open_conditions)
 
 
-def evaluate_review(review: GateReview, *, now: dt.datetime) -> tuple[GateInputs, GateEvaluation]:
-    initiative = initiative_with_gate_data(review.initiative_id)
-    inputs = gate_inputs(initiative, review.policy, review)
+def signoff_facts(signoff: SignOff) -> SignOffFacts:
+    return SignOffFacts(signoff.function.code, signoff.decision, signoff.reviewer_id, signoff.signed_at, signoff.digest)
+
+
+def evaluate_review(
+    review: GateReview,
+    *,
+    now: dt.datetime,
+    initiative: Initiative | None = None,
+    signoffs: tuple[SignOffFacts, ...] | None = None,
+) -> tuple[GateInputs, GateEvaluation]:
+    """The review's checklist; `initiative` (loaded with initiative_with_gate_data) and
+    `signoffs` spare the queries when the caller already holds them."""
+    initiative = initiative or initiative_with_gate_data(review.initiative_id)
+    inputs = gate_inputs(initiative, review.policy, review, signoffs=signoffs)
     return inputs, evaluate_gate(inputs, now=now)
 
 

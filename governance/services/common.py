@@ -15,7 +15,8 @@ def lock_initiative(initiative: Initiative | int) -> Initiative:
     holds the database's write lock since the transaction began.
     """
     pk = initiative.pk if isinstance(initiative, Initiative) else initiative
-    return Initiative.objects.select_for_update().get(pk=pk)
+    # The owner comes along (most services notify or check them); only the initiative's row is locked.
+    return Initiative.objects.select_for_update(of=("self",)).select_related("owner").get(pk=pk)
 
 
 def require_active(actor) -> None:

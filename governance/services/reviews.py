@@ -186,10 +186,14 @@ def decide(
 
 
 def settle_if_decided(
-    *, initiative: Initiative, review: GateReview, actor, now: dt.datetime
+    *, initiative: Initiative, review: GateReview, actor, now: dt.datetime, loaded=None, signoffs=None
 ) -> GateEvaluation:
-    """Close the review when its sign-offs force an outcome (caller holds the locks)."""
-    inputs, evaluation = evaluate_review(review, now=now)
+    """Close the review when its sign-offs force an outcome (caller holds the locks).
+
+    `loaded` (the initiative with its gate data) and `signoffs` (the review's active sign-offs)
+    spare the queries when the caller already read them in this transaction.
+    """
+    inputs, evaluation = evaluate_review(review, now=now, initiative=loaded, signoffs=signoffs)
     outcome = review_outcome(inputs, evaluation)
     if outcome is not None:
         reasons = {

@@ -15,7 +15,7 @@ from governance.errors import InvalidInput, NotACommitteeMember, NotAllowed, Seg
 from governance.ledger import ledger_append
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
 from governance.rules.gates import FUNCTION_LABELS, required_functions
-from governance.selectors.gates import evidence_digest, initiative_with_gate_data, policy_rules
+from governance.selectors.gates import evidence_digest, initiative_with_gate_data, policy_rules, signoff_facts
 from governance.services.common import lock_initiative, require_active
 from governance.services.notifications import members_of, notify
 from governance.services.reviews import lock_review, settle_if_decided
@@ -72,15 +72,15 @@ def signoff_record(
             f"The {review.get_gate_display().lower()} of this initiative does not ask for a "
             f"{FUNCTION_LABELS.get(function, function)} sign-off."
         )
-    if function not in roles.member_functions(actor):
+    committee_function = CommitteeFunction.objects.filter(code=function, group__user=actor).first()
+    if committee_function is None or not actor.is_active:
         raise NotACommitteeMember(
             f"{actor.get_username()} is not a member of the {FUNCTION_LABELS[function]} committee."
         )
-    _check_segregation(actor, initiative, review, function)
+    active = list(SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function"))
+    _check_segregation(actor, initiative, review, function, active)
 
-    previous = SignOff.objects.filter(
-        review=review, function__code=function, superseded_at__isnull=True
-    ).first()
+    previous = next((s for s in active if s.function.code == function), None)
     if previous is not None:
         previous.superseded_at = now
         previous.save(update_fields=["superseded_at"])
@@ -94,7 +94,7 @@ def signoff_record(
     loaded = initiative_with_gate_data(initiative.pk)
     signoff = SignOff.objects.create(
         review=review,
-        function=CommitteeFunction.objects.get(code=function),
+        function=committee_function,
         reviewer=actor,
         decision=decision,
         rationale=rationale.strip(),
@@ -125,23 +125,21 @@ def signoff_record(
         subject=f"[ValueGate] {FUNCTION_LABELS[function]} signed the {review.get_gate_display().lower()} of {initiative.title}",
         body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
     )
-    settle_if_decided(initiative=initiative, review=review, actor=actor, now=now)
+    # The evidence and KPI data read above are unchanged within this transaction, and the
+    # active sign-offs are known: the gate is evaluated without reading them again.
+    signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
+    settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, loaded=loaded, signoffs=signoffs)
     return signoff
 
 
-def _check_segregation(actor, initiative, review: GateReview, function: str) -> None:
+def _check_segregation(actor, initiative, review: GateReview, function: str, active: list[SignOff]) -> None:
     if actor.pk == initiative.owner_id:
         raise SegregationOfDuties("The initiative's project lead may not sign off on it.")
     if actor.pk == initiative.sponsor_id:
         raise SegregationOfDuties("The initiative's sponsor may not sign off on it.")
     if actor.pk == review.requested_by_id:
         raise SegregationOfDuties("Whoever requested the review may not sign off on it.")
-    other = (
-        SignOff.objects.filter(review=review, reviewer=actor, superseded_at__isnull=True)
-        .exclude(function__code=function)
-        .select_related("function")
-        .first()
-    )
+    other = next((s for s in active if s.reviewer_id == actor.pk and s.function.code != function), None)
     if other is not None:
         raise SegregationOfDuties(
             f"{actor.get_username()} already signed this review for {other.function}; "
