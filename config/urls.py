@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import health
 from governance.views.evidence import download as evidence_download
 
 admin.site.site_header = "ValueGate"
@@ -10,6 +11,7 @@ admin.site.site_title = "ValueGate"
 admin.site.index_title = "AI initiative governance"
 
 urlpatterns = [
+    path("health/", health, name="health"),
     # Evidence files are never served from MEDIA_URL: only through this permission-checked view.
     path("evidence/<int:pk>/download/", admin.site.admin_view(evidence_download), name="evidence-download"),
     path("admin/", admin.site.urls),

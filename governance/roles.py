@@ -81,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "governance.change_condition",  # close a condition they own
             "governance.view_gatepolicy",
             "governance.view_committeefunction",
+            "governance.view_valuereview",  # their own initiatives' monthly value reviews
         }
     ),
     COMMITTEE_CHAIR: frozenset(

@@ -1,0 +1,52 @@
+"""GET /health/: whether the database and the broker answer, for load balancers and monitors.
+
+Says "ok" or "unavailable" per dependency and nothing else: no versions, hosts or error text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger("valuegate.health")
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:  # any failure means "unavailable"; the reason goes to the log only
+        logger.exception("Health check: the database did not answer.")
+        return False
+
+
+def _broker_state() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"  # embedded mode: tasks run in-process
+    from config.celery import app
+
+    try:
+        with app.connection_for_write(url=settings.REDIS_URL) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception:  # as above: the reason is logged, never shown
+        logger.exception("Health check: the broker did not answer.")
+        return "unavailable"
+
+
+@never_cache
+@require_GET
+def health(request):
+    database = "ok" if _database_ok() else "unavailable"
+    broker = _broker_state()
+    healthy = database == "ok" and broker != "unavailable"
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "database": database, "broker": broker},
+        status=200 if healthy else 503,
+    )
