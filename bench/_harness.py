@@ -29,6 +29,7 @@ def setup_django(*, database: str | None = None) -> None:
     # Production settings: DEBUG off (no query log kept in memory), so timings are the real ones.
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)
+    os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
     import django
 
     django.setup()

@@ -95,7 +95,8 @@ def main() -> None:
     print(f"Benchmark 2 — admin pages at {Initiative.objects.count():,} initiatives ({connection.vendor})")
     with override_settings(ROOT_URLCONF="bench_admin_urls"):
         with CountingQueries() as base_queries:
-            assert baseline_client.get(baseline_url).status_code == 200
+            baseline_response = baseline_client.get(baseline_url)
+            assert baseline_response.status_code == 200, baseline_response.status_code
         for label, client, url in pages:
             with CountingQueries() as ours_queries:
                 response = client.get(url)

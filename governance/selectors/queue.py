@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from governance.models import GateReview, ReviewStatus, SignOff
+from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.rules.gates import FUNCTION_LABELS, GateEvaluation, required_functions
 from governance.selectors.gates import policy_rules
 from governance.selectors.portfolio import review_checklists
@@ -37,56 +37,97 @@ class QueueItem:
         return tuple(r for r in self.checklist.failing if not r.code.startswith("signoff:"))
 
 
-def awaiting_signoff(user, functions: frozenset[str], *, now: dt.datetime) -> list[QueueItem]:
-    """Open reviews asking one of `functions` for a sign-off that is missing, stale or expired,
-    which `user` may give: not the initiative's lead, sponsor or the review's requester, and not
-    already signing the review for another function. Oldest first.
+PAGE_SIZE = 50
+CHUNK = 100  # reviews evaluated at a time while filling a page
 
-    Eleven queries whatever the number of reviews, initiatives, KPIs and sign-offs.
-    """
-    if not functions:
-        return []
-    candidates: list[tuple[GateReview, tuple[str, ...]]] = []
-    for review in (
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    number: int
+    has_next: bool
+    candidates: int  # open reviews asking one of the member's functions that they may sign
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _candidates(user, functions: frozenset[str]) -> list[tuple[int, tuple[str, ...]]]:
+    """(review id, the member's functions it asks for), oldest first, from plain values: the
+    reviews the member may sign, by segregation of duties and one-function-per-person."""
+    policies = {p.pk: policy_rules(p) for p in GatePolicy.objects.all()}
+    rows = (
         GateReview.objects.filter(status=ReviewStatus.OPEN)
-        .select_related("initiative", "policy")
+        .exclude(initiative__owner=user)
+        .exclude(initiative__sponsor=user)
+        .exclude(requested_by=user)
         .order_by("opened_at", "id")
-    ):
-        initiative = review.initiative
-        if user.pk in (initiative.owner_id, initiative.sponsor_id, review.requested_by_id):
-            continue  # segregation of duties: they may not sign it
-        needed = required_functions(policy_rules(review.policy), initiative.risk_tier)
-        mine = tuple(f for f in needed if f in functions)
-        if mine:
-            candidates.append((review, mine))
-    if not candidates:
-        return []
-
+        .values_list("id", "policy_id", "initiative__risk_tier")
+    )
     signed_by_me = dict(
         SignOff.objects.filter(
-            review__in=[r.pk for r, _ in candidates], reviewer=user, superseded_at__isnull=True
+            review__status=ReviewStatus.OPEN, reviewer=user, superseded_at__isnull=True
         ).values_list("review_id", "function__code")
     )
-    checklists = review_checklists([r for r, _ in candidates], now=now)
-    items = []
-    for review, mine in candidates:
-        my_function = signed_by_me.get(review.pk)
-        if my_function is not None and my_function not in mine:
-            continue  # signing this review for another function: one person, one function
-        checklist = checklists[review.pk]
-        failing = {r.code for r in checklist.failing}
-        awaited = tuple(f for f in mine if f"signoff:{f}" in failing)
-        if my_function is not None:
-            awaited = tuple(f for f in awaited if f == my_function)
-        if not awaited:
-            continue
-        items.append(
-            QueueItem(
-                review=review,
-                functions=awaited,
-                checklist=checklist,
-                age=now - review.opened_at,
-                sign_again=my_function is not None,
+    candidates = []
+    for review_id, policy_id, risk_tier in rows:
+        mine = tuple(f for f in required_functions(policies[policy_id], risk_tier) if f in functions)
+        signed_for = signed_by_me.get(review_id)
+        if signed_for is not None:
+            mine = tuple(f for f in mine if f == signed_for)  # one person, one function per review
+        if mine:
+            candidates.append((review_id, mine))
+    return candidates
+
+
+def awaiting_signoff(
+    user, functions: frozenset[str], *, now: dt.datetime, page: int = 1, page_size: int = PAGE_SIZE
+) -> QueuePage:
+    """Open reviews asking one of `functions` for a sign-off that is missing, stale or expired,
+    which `user` may give: not the initiative's lead, sponsor or the review's requester, and not
+    already signing the review for another function. Oldest first, a page at a time.
+
+    Candidates are found from plain values; checklists are evaluated only for as many reviews as
+    the page needs (a fixed number of queries per chunk of CHUNK reviews), so a member facing
+    thousands of open reviews gets the first page as fast as one with ten.
+    """
+    page = max(page, 1)
+    if not functions:
+        return QueuePage([], page, False, 0)
+    candidates = _candidates(user, functions)
+    signed_by_me = {}
+    wanted = page * page_size + 1  # one more than needed tells whether a next page exists
+    awaited: list[QueueItem] = []
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
+        reviews = {
+            r.pk: r
+            for r in GateReview.objects.filter(pk__in=[pk for pk, _ in chunk]).select_related(
+                "initiative", "policy"
             )
+        }
+        signed_by_me.update(
+            SignOff.objects.filter(
+                review__in=list(reviews), reviewer=user, superseded_at__isnull=True
+            ).values_list("review_id", "function__code")
         )
-    return items
+        checklists = review_checklists(list(reviews.values()), now=now)
+        for review_id, mine in chunk:
+            review, checklist = reviews[review_id], checklists[review_id]
+            failing = {r.code for r in checklist.failing}
+            functions_awaited = tuple(f for f in mine if f"signoff:{f}" in failing)
+            if functions_awaited:
+                awaited.append(
+                    QueueItem(
+                        review=review,
+                        functions=functions_awaited,
+                        checklist=checklist,
+                        age=now - review.opened_at,
+                        sign_again=review_id in signed_by_me,
+                    )
+                )
+        if len(awaited) >= wanted:
+            break
+    items = awaited[(page - 1) * page_size : page * page_size]
+    return QueuePage(items, page, len(awaited) > page * page_size, len(candidates))

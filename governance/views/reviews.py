@@ -47,13 +47,18 @@ def queue(request, model_admin):
     who = access(request)
     require(who.can("governance.add_signoff"))
     now = timezone.now()
-    items = awaiting_signoff(request.user, who.functions, now=now)
+    try:
+        page = int(request.GET.get("page", 1))
+    except ValueError:
+        page = 1
+    queue_page = awaiting_signoff(request.user, who.functions, now=now, page=page)
     return admin_page(
         request,
         model_admin,
         "governance/admin/queue.html",
         title="Awaiting my sign-off",
-        items=items,
+        items=queue_page.items,
+        queue_page=queue_page,
         functions=sorted(who.functions),
         now=now,
     )

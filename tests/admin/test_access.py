@@ -47,6 +47,7 @@ LEAD_READS = {
     "governance.condition",
     "governance.gatepolicy",
     "governance.committeefunction",
+    "governance.valuereview",  # their own initiatives' monthly value reviews
 }
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from governance.ledger import ledger_append
 from governance.models import CommitteeFunction, GatePolicy, GateReview, SignOff
+from governance.selectors.queue import PAGE_SIZE
 from projects.models import (
     KPI,
     BusinessCase,
@@ -252,7 +253,10 @@ def test_portfolio_pages_issue_the_same_queries_at_10_and_1000_initiatives(
         response = client.get(url)
     assert response.status_code == 200
     if url_name.endswith("queue"):
-        assert len(response.context["items"]) == 1000  # every review awaits business
+        # Every review awaits business: the first page is full and tells there is more.
+        queue_page = response.context["queue_page"]
+        assert len(response.context["items"]) == PAGE_SIZE and queue_page.has_next
+        assert queue_page.candidates == 1000
     if url_name.endswith("dashboard"):
         assert response.context["data"].totals["initiatives"] == 1000
 

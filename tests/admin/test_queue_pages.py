@@ -1,0 +1,41 @@
+"""The sign-off queue comes a page at a time, oldest first, however many reviews are open."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.models import GateReview
+from governance.selectors.queue import PAGE_SIZE, awaiting_signoff
+from governance.services.reviews import review_open
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_follow_each_other_oldest_first(members, client):
+    start = timezone.now() - dt.timedelta(days=90)
+    for n in range(PAGE_SIZE + 7):
+        initiative = factories.proposal_ready_for_pilot_gate()
+        review_open(actor=initiative.owner, initiative=initiative, now=start + dt.timedelta(hours=n))
+    business = members["business"]
+    first = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    second = awaiting_signoff(business, frozenset({"business"}), now=timezone.now(), page=2)
+    assert len(first.items) == PAGE_SIZE and first.has_next and not first.has_previous
+    assert len(second.items) == 7 and not second.has_next and second.has_previous
+    opened = [item.review.opened_at for item in first.items + second.items]
+    assert opened == sorted(opened)
+    assert [i.review.pk for i in first.items + second.items] == list(
+        GateReview.objects.order_by("opened_at").values_list("pk", flat=True)
+    )
+
+    business.is_staff = True
+    business.save()
+    client.force_login(business)
+    page = client.get(reverse("admin:governance_gatereview_queue") + "?page=2")
+    assert page.status_code == 200
+    assert len(page.context["items"]) == 7
+    assert client.get(reverse("admin:governance_gatereview_queue") + "?page=nonsense").status_code == 200
