@@ -19,8 +19,9 @@ from governance.admin.access import access
 from governance.admin.base import ScopedReadOnlyAdmin, ServiceErrorsAsMessages, run_for_each
 from governance.evidence_checks import keeping_sent_file_names
 from governance.models import Gate, GateReview, ReviewStatus
-from governance.rules.gates import ExperimentFacts, experiment_result, improvement_is_significant
+from governance.rules.gates import experiment_result
 from governance.selectors.access import visible_initiatives
+from governance.selectors.gates import experiment_facts, experiment_row
 from governance.services.initiatives import initiative_create, initiative_submit
 from governance.services.reviews import review_open
 from governance.views import dashboard as dashboard_views
@@ -139,6 +140,7 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             view(initiative_views.kpi, "kpi"),
             view(initiative_views.measurements, "measurements"),
             view(initiative_views.experiment, "experiment"),
+            view(initiative_views.experiment_look, "experiment_look"),
             view(initiative_views.money, "money"),
             view(initiative_views.evidence, "evidence", uploads=True),
             view(initiative_views.submit, "submit"),
@@ -178,38 +180,20 @@ class MeasurementAdmin(ScopedReadOnlyAdmin):
 @admin.register(Experiment)
 class ExperimentAdmin(ScopedReadOnlyAdmin):
     initiative_path = "kpi__initiative"
-    list_display = [
-        "name",
-        "kpi",
-        "control_size",
-        "control_successes",
-        "treatment_size",
-        "treatment_successes",
-        "computed_result",
-    ]
+    list_display = ["name", "kpi", "metric", "control_size", "treatment_size", "computed_result"]
+    list_filter = ["metric"]
     list_select_related = ["kpi"]
     readonly_fields = ["computed_result"]
 
-    @admin.display(description="Lift, confidence interval and p-value (computed)")
+    @admin.display(description="At the latest look (computed by ValueGate, fixed-horizon test)")
     def computed_result(self, obj):
+        # The experiment row holds its latest look, so no look is read per row here; the initiative
+        # page and the gate judge every look.
         try:
-            result = experiment_result(
-                ExperimentFacts(
-                    obj.name,
-                    obj.control_size,
-                    obj.control_successes,
-                    obj.treatment_size,
-                    obj.treatment_successes,
-                )
-            )
-        except ValueError as error:
+            result = experiment_result(experiment_facts(experiment_row(obj, [])))
+        except (ValueError, TypeError) as error:
             return str(error)
-        verdict = (
-            "significant"
-            if improvement_is_significant(result, obj.kpi.direction, 0.05)
-            else "not significant"
-        )
-        return f"{result.describe()}: {verdict}"
+        return result.describe()
 
 
 @admin.register(FinancialEntry)

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from governance.models import (
     GATES_FROM_STAGE,
     Condition,
+    Gate,
     GatePolicy,
     GateReview,
     LedgerEvent,
@@ -18,17 +19,23 @@ from governance.models import (
     SignOff,
 )
 from governance.rules.gates import (
-    ExperimentFacts,
+    ExperimentVerdict,
     GateEvaluation,
+    KPIFacts,
     PolicyRules,
     SignOffFacts,
     evaluate_gate,
-    experiment_result,
-    improvement_is_significant,
+    experiment_verdict,
 )
 from governance.rules.roi import MonthlyAmount, RoiProjection, project_roi
-from governance.rules.statistics import TwoProportionResult
-from governance.selectors.gates import current_policy, gate_data, inputs_from, policy_rules
+from governance.selectors.gates import (
+    current_policy,
+    gate_data,
+    inputs_from,
+    kpi_facts,
+    kpi_row,
+    policy_rules,
+)
 from governance.selectors.readiness import next_gate_readiness
 from projects.models import (
     KPI,
@@ -81,10 +88,25 @@ def review_checklists(reviews: list[GateReview], *, now: dt.datetime) -> dict[in
 
 @dataclass(frozen=True)
 class ExperimentRow:
+    """An experiment with the verdict the gate would give it, both tests shown."""
+
     experiment: Experiment
-    result: TwoProportionResult | None
-    significant: bool | None
+    verdict: ExperimentVerdict | None
     problem: str = ""
+
+    @property
+    def result(self):
+        return self.verdict.fixed if self.verdict else None
+
+    @property
+    def significant(self) -> bool | None:
+        return self.verdict.significant if self.verdict else None
+
+    @property
+    def method_label(self) -> str:
+        if self.verdict is None:
+            return ""
+        return "always-valid" if self.verdict.method == "always_valid" else "fixed-horizon"
 
     @property
     def lift_text(self) -> str:
@@ -102,6 +124,32 @@ class ExperimentRow:
     @property
     def p_value_text(self) -> str:
         return f"{self.result.p_value:.4f}" if self.result is not None else "—"
+
+    @property
+    def always_valid_text(self) -> str:
+        if self.verdict is None:
+            return "—"
+        valid = self.verdict.always_valid
+        return (
+            f"{valid.cs_low:+.4f} to {valid.cs_high:+.4f}, p = {valid.p_value:.4f} "
+            f"after {valid.looks} look{'s' if valid.looks != 1 else ''}"
+        )
+
+    def _arm(self, prefix: str) -> str:
+        e = self.experiment
+        size = getattr(e, f"{prefix}_size")
+        if e.metric == "mean":
+            mean = getattr(e, f"{prefix}_mean")
+            return f"mean {mean.normalize() if mean is not None else '?'} (n = {size})"
+        return f"{getattr(e, f'{prefix}_successes')} / {size}"
+
+    @property
+    def control_text(self) -> str:
+        return self._arm("control")
+
+    @property
+    def treatment_text(self) -> str:
+        return self._arm("treatment")
 
 
 @dataclass(frozen=True)
@@ -139,7 +187,7 @@ class InitiativePage:
     conditions: tuple[Condition, ...]
     ledger_events: tuple[LedgerEvent, ...]
     ledger_total: int
-    significance_level: float
+    judging: PolicyRules  # the rules the experiments are judged by
 
     @property
     def roi_to_date(self) -> Decimal | None:
@@ -158,19 +206,14 @@ class InitiativePage:
         return "—" if self.roi.roi is None else f"{self.roi.roi:.1%}"
 
 
-def _experiment_row(experiment: Experiment, direction: str, alpha: float) -> ExperimentRow:
-    facts = ExperimentFacts(
-        experiment.name,
-        experiment.control_size,
-        experiment.control_successes,
-        experiment.treatment_size,
-        experiment.treatment_successes,
-    )
+def _experiment_row(experiment: Experiment, facts, kpi: KPIFacts, rules: PolicyRules) -> ExperimentRow:
     try:
-        result = experiment_result(facts)
-    except ValueError as error:  # an arm without observations: nothing to compute
-        return ExperimentRow(experiment, None, None, str(error))
-    return ExperimentRow(experiment, result, improvement_is_significant(result, direction, alpha))
+        verdict = experiment_verdict(
+            facts, kpi, method=rules.experiment_method, alpha=float(rules.significance_level)
+        )
+    except (ValueError, TypeError, ZeroDivisionError) as error:  # e.g. an arm without observations
+        return ExperimentRow(experiment, None, str(error))
+    return ExperimentRow(experiment, verdict)
 
 
 def _evidence_rows(evidence: list[Evidence]) -> tuple[EvidenceRow, ...]:
@@ -247,9 +290,10 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
         except GatePolicy.DoesNotExist:
             policy = None
         if policy is not None:
+            checklist_rules = policy_rules(policy)
             checklist = evaluate_with(
                 initiative,
-                policy_rules(policy),
+                checklist_rules,
                 signoffs=(),
                 open_conditions=tuple(
                     c.text for c in sorted(conditions, key=lambda c: (c.due_on, c.pk)) if c.closed_at is None
@@ -257,16 +301,28 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
                 now=now,
             )
 
-    alpha = float(open_review.policy.significance_level) if open_review else 0.05
+    # Experiments are judged as the scale gate judges them: under the open review's policy, else the
+    # scale gate's current one (chosen by the initiative's state, never by its data, so that the
+    # page's query count does not depend on it).
+    if open_review is not None:
+        judging = policy_rules(open_review.policy)
+    elif initiative.stage == Stage.PILOT and checklist is not None:
+        judging = checklist_rules
+    else:
+        judging = policy_rules(current_policy(Gate.SCALE))
     kpis = []
     for kpi in initiative.kpis.all():
         measurements = tuple(kpi.measurements.all())
+        facts = kpi_facts(kpi_row(kpi))
         kpis.append(
             KPIRow(
                 kpi=kpi,
                 latest=measurements[-1] if measurements else None,
                 measurements=measurements,
-                experiments=tuple(_experiment_row(e, kpi.direction, alpha) for e in kpi.experiments.all()),
+                experiments=tuple(
+                    _experiment_row(e, f, facts, judging)
+                    for e, f in zip(kpi.experiments.all(), facts.experiments, strict=True)
+                ),
             )
         )
 
@@ -291,5 +347,5 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
         conditions=conditions,
         ledger_events=tuple(events.order_by("-seq")[:LEDGER_EVENTS_SHOWN]),
         ledger_total=events.count(),
-        significance_level=alpha,
+        judging=judging,
     )

@@ -15,7 +15,9 @@ from projects.models import (
     EntryKind,
     Evidence,
     EvidenceKind,
+    Experiment,
     Initiative,
+    Metric,
 )
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3, "cols": 60})
@@ -106,15 +108,49 @@ class MeasurementRowForm(forms.Form):
 MeasurementRowFormSet = forms.formset_factory(MeasurementRowForm, extra=3, max_num=24, absolute_max=24)
 
 
+def _arm_fields() -> dict:
+    number = {"max_digits": KPI_MAX_DIGITS, "decimal_places": KPI_DECIMAL_PLACES, "required": False}
+    return {
+        "control_size": forms.IntegerField(min_value=0, help_text="Observations so far (cumulative)."),
+        "control_successes": forms.IntegerField(min_value=0, required=False, help_text="Proportions only."),
+        "treatment_size": forms.IntegerField(min_value=0),
+        "treatment_successes": forms.IntegerField(min_value=0, required=False, help_text="Proportions only."),
+        "control_mean": forms.DecimalField(help_text="Means only.", **number),
+        "control_variance": forms.DecimalField(help_text="Means only: the sample variance.", **number),
+        "treatment_mean": forms.DecimalField(help_text="Means only.", **number),
+        "treatment_variance": forms.DecimalField(help_text="Means only: the sample variance.", **number),
+    }
+
+
 class ExperimentForm(KPIChoiceForm):
+    """An A/B experiment and its first look: summaries only, ValueGate computes the verdict."""
+
     name = forms.CharField(max_length=200)
+    metric = forms.ChoiceField(choices=Metric.choices, initial=Metric.PROPORTION)
     success_definition = forms.CharField(
-        max_length=200, help_text="What counts as a success in both arms, e.g. 'clicked'."
+        max_length=200, help_text="What counts as a success (proportions) or what is measured (means)."
     )
-    control_size = forms.IntegerField(min_value=0)
-    control_successes = forms.IntegerField(min_value=0)
-    treatment_size = forms.IntegerField(min_value=0)
-    treatment_successes = forms.IntegerField(min_value=0)
+    looked_on = DayField(
+        required=False, label="Looked on", help_text="The day of these figures; today if empty."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(_arm_fields())
+
+
+class ExperimentLookForm(forms.Form):
+    """A later look at an experiment: its cumulative figures on that day."""
+
+    experiment = forms.ModelChoiceField(queryset=None, empty_label=None)
+    looked_on = DayField(label="Looked on")
+
+    def __init__(self, *args, initiative: Initiative, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["experiment"].queryset = Experiment.objects.filter(kpi__initiative=initiative).order_by(
+            "id"
+        )
+        self.fields.update(_arm_fields())
 
 
 class FinancialEntryForm(forms.Form):

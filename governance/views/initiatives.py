@@ -27,6 +27,7 @@ from governance.services.portfolio import (
     MeasurementErrors,
     MeasurementInput,
     evidence_submit,
+    experiment_look_record,
     experiment_record,
     financial_entry_record,
     measurements_record,
@@ -64,6 +65,8 @@ def page_actions(request, page) -> list[dict]:
         add("Record measurements", "measurements")
     if who.may_record_experiment(initiative) and page.kpis:
         add("Record an A/B experiment", "experiment")
+        if page.experiments:
+            add("Record a later look", "experiment_look")
     if who.may_record_money(initiative):
         add("Record a cost or benefit", "money")
     if who.may_upload_evidence(initiative):
@@ -241,8 +244,9 @@ def experiment(request, model_admin, object_id):
     require(access(request).may_record_experiment(initiative))
     form = forms.ExperimentForm(request.POST or None, initiative=initiative)
     if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if v is not None}
         try:
-            experiment_record(actor=request.user, **form.cleaned_data)
+            experiment_record(actor=request.user, **fields)
         except DomainError as error:
             refused(request, error, form)
         else:
@@ -252,10 +256,36 @@ def experiment(request, model_admin, object_id):
         request,
         model_admin,
         title=f"Record an A/B experiment of “{initiative.title}”",
-        intro="Counts only: ValueGate computes the lift, its confidence interval and the p-value itself.",
+        intro="Summaries only (counts, or means and variances): ValueGate computes the lift, its "
+        "confidence interval and the p-value itself. Record later looks as the experiment runs.",
         form=form,
         back_url=initiative_url(initiative),
         submit_label="Record the experiment",
+        obj=initiative,
+    )
+
+
+def experiment_look(request, model_admin, object_id):
+    initiative = visible_initiative(request, object_id)
+    require(access(request).may_record_experiment(initiative))
+    form = forms.ExperimentLookForm(request.POST or None, initiative=initiative)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        try:
+            experiment_look_record(actor=request.user, **fields)
+        except DomainError as error:
+            refused(request, error, form)
+        else:
+            messages.success(request, "The look was recorded; the verdict now covers every look so far.")
+            return HttpResponseRedirect(initiative_url(initiative))
+    return form_page(
+        request,
+        model_admin,
+        title=f"Record a later look at an experiment of “{initiative.title}”",
+        intro="The cumulative figures on that day: counts never decrease and looks come in date order.",
+        form=form,
+        back_url=initiative_url(initiative),
+        submit_label="Record the look",
         obj=initiative,
     )
 

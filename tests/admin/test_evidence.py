@@ -264,6 +264,7 @@ def test_downloads_are_attachments_of_the_detected_type_without_sniffing(
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert response["Content-Disposition"] == f'attachment; filename="pilot-report-{item.pk}{extension}"'
     assert b"".join(response.streaming_content) == content
 

@@ -170,6 +170,7 @@ def test_a_lead_records_pilot_data_and_refused_rows_are_named(people, as_user):
         {
             "kpi": str(kpi.pk),
             "name": "Drafts vs none",
+            "metric": "proportion",
             "success_definition": "converted",
             "control_size": "100",
             "control_successes": "150",
@@ -178,6 +179,47 @@ def test_a_lead_records_pilot_data_and_refused_rows_are_named(people, as_user):
         },
     )
     assert "more successes than observations" in response.content.decode()
+    # A time KPI's experiment compares means; a later look adds to what the verdict covers.
+    response = client.post(
+        url("projects_initiative_experiment", initiative.pk),
+        {
+            "kpi": str(kpi.pk),
+            "name": "Handling time",
+            "metric": "mean",
+            "success_definition": "minutes",
+            "control_size": "400",
+            "treatment_size": "400",
+            "control_mean": "12.5",
+            "control_variance": "9",
+            "treatment_mean": "11.0",
+            "treatment_variance": "8",
+            "looked_on": "2026-01-05",
+        },
+    )
+    assert response.status_code == 302
+    timed = initiative.kpis.get().experiments.get(name="Handling time")
+    look = {
+        "experiment": str(timed.pk),
+        "control_size": "900",
+        "treatment_size": "900",
+        "control_mean": "12.4",
+        "control_variance": "9",
+        "treatment_mean": "11.1",
+        "treatment_variance": "8",
+    }
+    response = client.post(
+        url("projects_initiative_experiment_look", initiative.pk), {**look, "looked_on": "2025-12-01"}
+    )
+    assert response.status_code == 200  # looks come in date order: the service says why
+    assert "A new look must come after the last one (2026-01-05)." in response.content.decode()
+    response = client.post(
+        url("projects_initiative_experiment_look", initiative.pk), {**look, "looked_on": "2026-02-05"}
+    )
+    assert response.status_code == 302
+    page = client.get(url("projects_initiative_change", initiative.pk))
+    row = next(e for _, e in page.context["page"].experiments if e.experiment.name == "Handling time")
+    assert row.verdict.always_valid.looks == 2
+    assert "mean 11.1 (n = 900)" in page.content.decode() and "after 2 looks" in page.content.decode()
     response = client.post(
         url("projects_initiative_money", initiative.pk),
         {"kind": "cost", "month": f"{this_month:%Y-%m}", "amount": "1234.50", "description": "Licences"},

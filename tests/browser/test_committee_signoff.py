@@ -51,20 +51,29 @@ def browser(tmp_path):
         "--window-size=1400,1100",
     ):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
 
 
-def wait_for(driver, css: str, timeout: float = 15):
+def wait_for(driver, css: str, timeout: float = 30):
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(
-        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
-    )
+    try:
+        return WebDriverWait(driver, timeout).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+        )
+    except TimeoutException:
+        # Keep what the browser showed, to see why the page did not come.
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "failure.png"))
+        (ARTIFACTS / "failure.html").write_text(driver.page_source)
+        raise AssertionError(f"{css!r} did not appear on {driver.current_url}") from None
 
 
 def screenshot(driver, name: str) -> Path:
@@ -153,3 +162,6 @@ def test_four_members_sign_the_scale_review_and_the_initiative_reaches_scale(liv
     screenshot(browser, "dashboard")
     for name in ("queue", "checklist", "dashboard"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
+    # The pages need no inline script or style: the Content-Security-Policy blocked nothing.
+    blocked = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert blocked == []
