@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from governance.services.ledger_audit import ledger_verify_and_alert
 from governance.services.outbox import relay_pending
 from governance.services.periodic import run_periodic_work
 
@@ -38,6 +40,12 @@ class Command(BaseCommand):
             type=aware_datetime,
             help="Run as of this moment, an ISO 8601 date and time with its UTC offset (default: now).",
         )
+        parser.add_argument(
+            "--verify-ledger",
+            action="store_true",
+            help="Also recompute the decision ledger and alert the chair and auditors if it is broken "
+            "(what Celery beat runs nightly; for cron users, once a day).",
+        )
 
     def handle(self, *args, now: dt.datetime | None = None, **options) -> None:
         now = now or timezone.now()
@@ -48,3 +56,11 @@ class Command(BaseCommand):
         relayed = relay_pending()
         failed = f", {relayed.failed} to retry later" if relayed.failed else ""
         self.stdout.write(f"  notifications sent: {relayed.sent}{failed}")
+        if options.get("verify_ledger"):
+            outcome = ledger_verify_and_alert(
+                anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None
+            )
+            if outcome.intact:
+                self.stdout.write(f"  ledger: intact, {outcome.summary.count} events")
+            else:
+                self.stdout.write(f"  ledger: BROKEN, {outcome.problem}; the chair and auditors were alerted")
