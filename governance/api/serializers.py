@@ -337,7 +337,13 @@ class ReviewSerializer(serializers.Serializer):
     status = serializers.CharField(read_only=True)
     outcome = serializers.CharField(read_only=True, help_text="Empty while the review is open.")
     outcome_reason = serializers.CharField(read_only=True)
-    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    requested_by = serializers.CharField(
+        source="requested_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Null when ValueGate opened the review itself (perpetual pilot, exit criteria).",
+    )
     opened_at = serializers.DateTimeField(read_only=True)
     decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
     signoffs = SignOffSerializer(many=True, read_only=True, source="api_signoffs")

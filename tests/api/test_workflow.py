@@ -319,3 +319,15 @@ def test_a_superseded_sign_off_of_mine_does_not_hide_a_review_someone_else_signe
         world.review.pk
     ]
     assert world.client("business").get(url("signoffs/pending/")).json()[0]["functions"] == ["business"]
+
+
+def test_a_review_valuegate_opened_itself_shows_no_requester(members):
+    from governance.services.reviews import review_open_by_system
+
+    pilot = factories.pilot_ready_for_scale_gate()
+    review = review_open_by_system(
+        initiative=pilot, gate="scale", reason="Pilot past its deadline.", now=timezone.now()
+    )
+    shown = ok(session(members["auditor"]).get(url(f"reviews/{review.pk}/")))
+    assert shown["requested_by"] is None
+    assert shown["gate"] == "scale" and shown["status"] == "open"
