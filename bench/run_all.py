@@ -45,6 +45,19 @@ def main() -> None:
     scale = {"BENCH_DATABASE_URL": f"sqlite:///{SCALE_DB}"}
     postgres = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/valuegate_bench")
 
+    if not SCALE_DB.exists():
+        # Seeded in its own process, so that no benchmark's peak memory includes the seeding.
+        print(
+            f"Seeding {SCALE_DB.name}: {initiatives} initiatives (once; delete the file to reseed)",
+            flush=True,
+        )
+        env = {**os.environ, "DATABASE_URL": scale["BENCH_DATABASE_URL"]}
+        for command in (
+            ["migrate", "-v0"],
+            ["seed_scale", "--initiatives", initiatives, "--ledger-events", "0"],
+        ):
+            subprocess.run([PYTHON, str(HERE.parent / "manage.py"), *command], env=env, check=True)
+
     peaks = {
         "1 sign-off and advance": run("1 sign-off and advance", "signoff_advance.py"),
         "2 admin pages": run("2 admin pages", "admin_pages.py", "--initiatives", initiatives, env=scale),

@@ -14,7 +14,13 @@ class DomainError(Exception):
 
 
 class NotAllowed(DomainError):
-    """The actor's role does not allow this operation."""
+    """The actor's role does not allow this operation. Every refusal is logged (audit_log)."""
+
+    def __init__(self, message: str, *, actor=None, target: object = "", operation: str = ""):
+        super().__init__(message)
+        from governance.audit_log import log_refusal
+
+        log_refusal(actor=actor, operation=operation or type(self).__name__, target=target, reason=message)
 
 
 class NotACommitteeMember(NotAllowed):

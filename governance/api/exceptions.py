@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from governance.audit_log import log_refusal
 from governance.errors import (
     DomainError,
     GateNotSatisfied,
@@ -128,6 +129,16 @@ _API_CODES = {
 }
 
 
+def _log_refusal(context, reason: str) -> None:
+    request = context.get("request")
+    log_refusal(
+        actor=getattr(request, "user", None),
+        operation=f"API {request.method}" if request is not None else "API",
+        target=request.get_full_path() if request is not None else "",
+        reason=reason,
+    )
+
+
 def api_exception_handler(exc, context) -> Response | None:
     if isinstance(exc, DomainError):
         return _domain_response(exc)
@@ -148,11 +159,14 @@ def api_exception_handler(exc, context) -> Response | None:
     if isinstance(exc, Http404):
         return Response(error_body("not_found", str(exc) or "Not found."), status=404)
     if isinstance(exc, PermissionDenied):
+        _log_refusal(context, str(exc) or "Not allowed.")
         return Response(error_body("not_allowed", str(exc) or "Not allowed."), status=403)
     if isinstance(exc, SuspiciousOperation | BadRequest):
         return Response(error_body("malformed", "The request could not be understood."), status=400)
     if isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in _API_CODES.items() if isinstance(exc, cls)), exc.default_code)
+        if isinstance(exc, exceptions.PermissionDenied):
+            _log_refusal(context, str(exc.detail))
         detail = exc.detail if isinstance(exc.detail, str) else _messages(exc.detail)[0]
         response = Response(error_body(code, str(detail)), status=exc.status_code)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

@@ -28,7 +28,12 @@ def require_owner(actor, initiative: Initiative, *, action: str) -> None:
     """Only the initiative's project lead may do this."""
     require_active(actor)
     if initiative.owner_id != actor.pk or not roles.is_project_lead(actor):
-        raise NotAllowed(f"Only the initiative's project lead may {action}.")
+        raise NotAllowed(
+            f"Only the initiative's project lead may {action}.",
+            actor=actor,
+            target=f"initiative #{initiative.pk} {initiative.title}",
+            operation=action,
+        )
 
 
 def require_not_terminal(initiative: Initiative) -> None:

@@ -75,9 +75,14 @@ def signoff_record(
     committee_function = CommitteeFunction.objects.filter(code=function, group__user=actor).first()
     if committee_function is None or not actor.is_active:
         raise NotACommitteeMember(
-            f"{actor.get_username()} is not a member of the {FUNCTION_LABELS[function]} committee."
+            f"{actor.get_username()} is not a member of the {FUNCTION_LABELS[function]} committee.",
+            actor=actor,
+            target=f"review #{review.pk} of {initiative.title}",
+            operation=f"sign for {function}",
         )
-    active = list(SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function"))
+    active = list(
+        SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function")
+    )
     _check_segregation(actor, initiative, review, function, active)
 
     previous = next((s for s in active if s.function.code == function), None)
@@ -128,7 +133,9 @@ def signoff_record(
     # The evidence and KPI data read above are unchanged within this transaction, and the
     # active sign-offs are known: the gate is evaluated without reading them again.
     signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
-    settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, loaded=loaded, signoffs=signoffs)
+    settle_if_decided(
+        initiative=initiative, review=review, actor=actor, now=now, loaded=loaded, signoffs=signoffs
+    )
     return signoff
 
 
