@@ -8,7 +8,7 @@ in UTC, represented by their first day.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
@@ -138,16 +138,7 @@ def attainment(kpi: KPIFacts, latest: MeasurementFacts | None) -> Decimal | None
 
 def kpi_as_of(kpi: KPIFacts, month: dt.date) -> KPIFacts:
     """The KPI as it stood in `month`: later measurements are not looked at."""
-    return KPIFacts(
-        name=kpi.name,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        baseline=kpi.baseline,
-        target=kpi.target,
-        data_source=kpi.data_source,
-        is_primary=kpi.is_primary,
-        measurements=tuple(m for m in kpi.measurements if m.period <= month),
-    )
+    return replace(kpi, measurements=tuple(m for m in kpi.measurements if m.period <= month))
 
 
 def assess_value(inputs: ValueInputs) -> ValueAssessment:
