@@ -111,26 +111,42 @@ def page(request, model_admin, object_id):
     )
 
 
-def describe(request, model_admin, object_id):
-    initiative = visible_initiative(request, object_id)
-    require(access(request).may_edit_draft(initiative))
-    form = forms.InitiativeForm(request.POST or None, instance=initiative)
+def _service_form(request, model_admin, initiative, form, *, save, success, title, submit_label, intro=""):
+    """Validate `form` and hand its data to a service: on success, say `success` (a text, or a
+    function of the data) and go back to the initiative; on a refusal, show the service's reason
+    on the form."""
     if request.method == "POST" and form.is_valid():
         try:
-            initiative_update_draft(actor=request.user, initiative=initiative, **form.cleaned_data)
+            save(form.cleaned_data)
         except DomainError as error:
             refused(request, error, form)
         else:
-            messages.success(request, "The draft's description was saved.")
+            messages.success(request, success(form.cleaned_data) if callable(success) else success)
             return HttpResponseRedirect(initiative_url(initiative))
     return form_page(
         request,
         model_admin,
-        title=f"Edit the draft “{initiative.title}”",
+        title=title,
+        intro=intro,
         form=form,
         back_url=initiative_url(initiative),
-        submit_label="Save the description",
+        submit_label=submit_label,
         obj=initiative,
+    )
+
+
+def describe(request, model_admin, object_id):
+    initiative = visible_initiative(request, object_id)
+    require(access(request).may_edit_draft(initiative))
+    return _service_form(
+        request,
+        model_admin,
+        initiative,
+        forms.InitiativeForm(request.POST or None, instance=initiative),
+        save=lambda data: initiative_update_draft(actor=request.user, initiative=initiative, **data),
+        success="The draft's description was saved.",
+        title=f"Edit the draft “{initiative.title}”",
+        submit_label="Save the description",
     )
 
 
@@ -152,46 +168,30 @@ def business_case(request, model_admin, object_id):
         if existing
         else None
     )
-    form = forms.BusinessCaseForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            business_case_record(actor=request.user, initiative=initiative, **form.cleaned_data)
-        except DomainError as error:
-            refused(request, error, form)
-        else:
-            messages.success(request, "The business case was recorded.")
-            return HttpResponseRedirect(initiative_url(initiative))
-    return form_page(
+    return _service_form(
         request,
         model_admin,
+        initiative,
+        forms.BusinessCaseForm(request.POST or None, initial=initial),
+        save=lambda data: business_case_record(actor=request.user, initiative=initiative, **data),
+        success="The business case was recorded.",
         title=f"Business case of “{initiative.title}”",
-        form=form,
-        back_url=initiative_url(initiative),
         submit_label="Record the business case",
-        obj=initiative,
     )
 
 
 def kpi(request, model_admin, object_id):
     initiative = visible_initiative(request, object_id)
     require(access(request).may_define_kpi(initiative))
-    form = forms.KPIForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            kpi_define(actor=request.user, initiative=initiative, **form.cleaned_data)
-        except DomainError as error:
-            refused(request, error, form)
-        else:
-            messages.success(request, f"The KPI “{form.cleaned_data['name']}” was defined.")
-            return HttpResponseRedirect(initiative_url(initiative))
-    return form_page(
+    return _service_form(
         request,
         model_admin,
+        initiative,
+        forms.KPIForm(request.POST or None),
+        save=lambda data: kpi_define(actor=request.user, initiative=initiative, **data),
+        success=lambda data: f"The KPI “{data['name']}” was defined.",
         title=f"Add a KPI to “{initiative.title}”",
-        form=form,
-        back_url=initiative_url(initiative),
         submit_label="Define the KPI",
-        obj=initiative,
     )
 
 
@@ -242,74 +242,52 @@ def measurements(request, model_admin, object_id):
 def experiment(request, model_admin, object_id):
     initiative = visible_initiative(request, object_id)
     require(access(request).may_record_experiment(initiative))
-    form = forms.ExperimentForm(request.POST or None, initiative=initiative)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if v is not None}
-        try:
-            experiment_record(actor=request.user, **fields)
-        except DomainError as error:
-            refused(request, error, form)
-        else:
-            messages.success(request, "The experiment was recorded; ValueGate computed its lift and p-value.")
-            return HttpResponseRedirect(initiative_url(initiative))
-    return form_page(
+    return _service_form(
         request,
         model_admin,
+        initiative,
+        forms.ExperimentForm(request.POST or None, initiative=initiative),
+        save=lambda data: experiment_record(
+            actor=request.user, **{k: v for k, v in data.items() if v is not None}
+        ),
+        success="The experiment was recorded; ValueGate computed its lift and p-value.",
         title=f"Record an A/B experiment of “{initiative.title}”",
         intro="Summaries only (counts, or means and variances): ValueGate computes the lift, its "
         "confidence interval and the p-value itself. Record later looks as the experiment runs.",
-        form=form,
-        back_url=initiative_url(initiative),
         submit_label="Record the experiment",
-        obj=initiative,
     )
 
 
 def experiment_look(request, model_admin, object_id):
     initiative = visible_initiative(request, object_id)
     require(access(request).may_record_experiment(initiative))
-    form = forms.ExperimentLookForm(request.POST or None, initiative=initiative)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if v is not None}
-        try:
-            experiment_look_record(actor=request.user, **fields)
-        except DomainError as error:
-            refused(request, error, form)
-        else:
-            messages.success(request, "The look was recorded; the verdict now covers every look so far.")
-            return HttpResponseRedirect(initiative_url(initiative))
-    return form_page(
+    return _service_form(
         request,
         model_admin,
+        initiative,
+        forms.ExperimentLookForm(request.POST or None, initiative=initiative),
+        save=lambda data: experiment_look_record(
+            actor=request.user, **{k: v for k, v in data.items() if v is not None}
+        ),
+        success="The look was recorded; the verdict now covers every look so far.",
         title=f"Record a later look at an experiment of “{initiative.title}”",
         intro="The cumulative figures on that day: counts never decrease and looks come in date order.",
-        form=form,
-        back_url=initiative_url(initiative),
         submit_label="Record the look",
-        obj=initiative,
     )
 
 
 def money(request, model_admin, object_id):
     initiative = visible_initiative(request, object_id)
     require(access(request).may_record_money(initiative))
-    form = forms.FinancialEntryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            financial_entry_record(actor=request.user, initiative=initiative, **form.cleaned_data)
-        except DomainError as error:
-            refused(request, error, form)
-        else:
-            messages.success(request, "The entry was recorded.")
-            return HttpResponseRedirect(initiative_url(initiative))
-    return form_page(
+    return _service_form(
         request,
         model_admin,
+        initiative,
+        forms.FinancialEntryForm(request.POST or None),
+        save=lambda data: financial_entry_record(actor=request.user, initiative=initiative, **data),
+        success="The entry was recorded.",
         title=f"Record a cost or benefit of “{initiative.title}”",
-        form=form,
-        back_url=initiative_url(initiative),
         submit_label="Record the entry",
-        obj=initiative,
     )
 
 
