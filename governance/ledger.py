@@ -113,20 +113,6 @@ class ChainBroken(Exception):
         self.problem = problem
 
 
-def verify_chain(events) -> tuple[int, str]:
-    """Walk events in sequence order; return (count, head hash) or raise ChainBroken at the first fault."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    for event in events:
-        if event.seq != expected_seq:
-            raise ChainBroken(expected_seq, f"missing; the next event found is #{event.seq}")
-        if event.prev_hash != prev_hash:
-            raise ChainBroken(event.seq, "its previous hash does not match the event before it")
-        if recompute_hash(event) != event.hash:
-            raise ChainBroken(event.seq, "its content does not match its hash (edited)")
-        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
-    return count, prev_hash
-
-
 # Streaming verification ---------------------------------------------------------------------------
 
 # A chain row as verification reads it: (seq, recorded_at as canonical UTC text, actor, action,

@@ -382,9 +382,11 @@ def always_valid_result(experiment: ExperimentFacts, kpi: KPIFacts, *, alpha: fl
 @dataclass(frozen=True)
 class ExperimentVerdict:
     method: str
-    significant: bool
+    significant: bool  # as the method decides
     fixed: TwoProportionResult | TwoMeansResult
     always_valid: AlwaysValidResult
+    fixed_significant: bool
+    always_valid_significant: bool
 
     def describe(self) -> str:
         fixed_ok = "significant" if self.fixed_significant else "not significant"
@@ -399,9 +401,6 @@ class ExperimentVerdict:
             f"decided by the fixed-horizon test, valid for a single planned look: {fixed_ok} "
             f"({self.fixed.describe()}); the always-valid test would say {valid_ok} ({self.always_valid.describe()})"
         )
-
-    fixed_significant: bool = False
-    always_valid_significant: bool = False
 
 
 def sequence_is_significant(result: AlwaysValidResult, direction: str, alpha: float) -> bool:

@@ -300,7 +300,7 @@ def gate_inputs(
         signoffs = ()
     if signoffs is None:
         signoffs = tuple(
-            SignOffFacts(s.function.code, s.decision, s.reviewer_id, s.signed_at, s.digest)
+            signoff_facts(s)
             for s in SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related(
                 "function"
             )
@@ -318,7 +318,9 @@ def gate_inputs(
 
 
 def signoff_facts(signoff: SignOff) -> SignOffFacts:
-    return SignOffFacts(signoff.function.code, signoff.decision, signoff.reviewer_id, signoff.signed_at, signoff.digest)
+    return SignOffFacts(
+        signoff.function.code, signoff.decision, signoff.reviewer_id, signoff.signed_at, signoff.digest
+    )
 
 
 def evaluate_review(

@@ -35,6 +35,7 @@ from governance.selectors.gates import (
     kpi_facts,
     kpi_row,
     policy_rules,
+    signoff_facts,
 )
 from governance.selectors.readiness import next_gate_readiness
 from projects.models import (
@@ -270,11 +271,7 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
         checklist = evaluate_with(
             initiative,
             policy_rules(open_review.policy),
-            signoffs=tuple(
-                SignOffFacts(s.function.code, s.decision, s.reviewer_id, s.signed_at, s.digest)
-                for s in open_review.signoffs.all()
-                if s.superseded_at is None
-            ),
+            signoffs=tuple(signoff_facts(s) for s in open_review.signoffs.all() if s.superseded_at is None),
             open_conditions=tuple(
                 c.text for c in sorted(conditions, key=lambda c: (c.due_on, c.pk)) if c.closed_at is None
             ),

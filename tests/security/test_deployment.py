@@ -86,7 +86,8 @@ def test_repeated_failed_logins_lock_the_account_out(client, settings):
     other = factories.user_in(roles.AUDITORS, username="unlocked", is_staff=True)
     response = client.post(login, {"username": other.username, "password": "pw-correct-horse"})
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(other.pk)
-    assert user.pk
+    user.refresh_from_db()
+    assert user.last_login is None  # the locked-out account never got in
 
 
 @pytest.mark.django_db
