@@ -59,8 +59,11 @@ def test_a_sign_off_notification_goes_from_the_database_through_redis_to_the_wor
     owner = review.initiative.owner
     (message,) = worker.wait_for(lambda: emails_to(worker, owner.email), what="the sign-off e-mail")
     assert "legal signed the scale gate" in message["Subject"].replace("\n", "").lower()
-    notification = Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded")
-    assert notification.sent_at is not None and notification.attempts == 1
+    # The e-mail leaves before the relay's transaction marks the row sent; wait for that commit.
+    key = f"signoff-{signoff.pk}-recorded"
+    worker.wait_for(lambda: Notification.objects.get(event_key=key).sent_at, what="the relay's commit")
+    notification = Notification.objects.get(event_key=key)
+    assert notification.attempts == 1
     assert message["Message-ID"].startswith(f"<valuegate.notification.{notification.pk}.")
 
 
