@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -417,3 +417,15 @@ class ExitCriteriaBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} missed its target from {self.first_missed_period:%Y-%m}"
+
+
+class Member(User):
+    """A user account seen as a holder of governance roles: the admin's people-and-roles pages.
+
+    A proxy, so the roles stay the user's groups and change only through the membership services.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "person and roles"
+        verbose_name_plural = "people and roles"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 
 from governance.models import CommitteeFunction, FunctionCode
+from governance.permissions import Role, django_permissions
 
 PROJECT_LEADS = "Project leads"
 COMMITTEE_CHAIR = "Committee chair"
@@ -41,62 +42,30 @@ def ensure_roles(**kwargs) -> None:
     grant_role_permissions()
 
 
-# What each role may do in the admin, as Django permissions ("app_label.codename"; a trailing
-# "*" takes every permission of that app starting with the prefix, so a new model's view
-# permission reaches the roles that read everything). This is the declared source of truth:
-# ensure_roles sets every role group's permissions to exactly this after each migrate.
+# Each role group is one role of the permission matrix (governance/permissions.py); every
+# committee function's group is the committee-member role for that function.
+def _group_roles() -> dict[str, Role]:
+    return {
+        PROJECT_LEADS: Role.PROJECT_LEAD,
+        COMMITTEE_CHAIR: Role.CHAIR,
+        AUDITORS: Role.AUDITOR,
+        GOVERNANCE_ADMINS: Role.GOVERNANCE_ADMIN,
+        **{group: Role.COMMITTEE_MEMBER for group in FUNCTION_GROUPS.values()},
+    }
+
+
+GROUP_ROLES = _group_roles()
+
+# The Django permissions of each role group, derived from the matrix: what a role's admin menus,
+# lists and add forms offer. ensure_roles sets every role group's permissions to exactly this
+# after each migrate. The admin further limits them to the role's own objects and every change
+# still goes through a service, which asks the matrix again.
 #
 # Permissions are not granted in a data migration because Django creates them only after all
 # migrations ran (post_migrate); the roles are therefore applied by the post_migrate handler
 # above, which every `migrate` (and every test database flush) runs.
-#
-# A permission says what a role's pages and buttons offer; the admin further limits it to the
-# role's own objects (a lead's initiatives, a member's function) and every change still goes
-# through a service, which checks the same rules again.
-READ_EVERYTHING = ("projects.view_*", "governance.view_*")
-_SIGN = ("governance.add_signoff",)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    PROJECT_LEADS: frozenset(
-        {
-            "projects.view_initiative",
-            "projects.add_initiative",  # register an initiative
-            "projects.change_initiative",  # edit own draft, submit it
-            "projects.view_businesscase",
-            "projects.add_businesscase",
-            "projects.change_businesscase",
-            "projects.view_kpi",
-            "projects.add_kpi",
-            "projects.view_kpimeasurement",
-            "projects.add_kpimeasurement",
-            "projects.view_experiment",
-            "projects.add_experiment",
-            "projects.view_financialentry",
-            "projects.add_financialentry",
-            "projects.view_evidence",
-            "projects.add_evidence",
-            "governance.view_gatereview",
-            "governance.add_gatereview",  # request a gate review of own initiative
-            "governance.view_signoff",
-            "governance.view_condition",
-            "governance.change_condition",  # close a condition they own
-            "governance.view_gatepolicy",
-            "governance.view_committeefunction",
-            "governance.view_valuereview",  # their own initiatives' monthly value reviews
-        }
-    ),
-    COMMITTEE_CHAIR: frozenset(
-        {
-            *READ_EVERYTHING,
-            "governance.add_gatereview",  # open a review
-            "governance.change_gatereview",  # hold, kill, advance
-            "governance.change_condition",  # close any condition
-        }
-    ),
-    AUDITORS: frozenset(READ_EVERYTHING),
-    GOVERNANCE_ADMINS: frozenset(
-        {*READ_EVERYTHING, "governance.add_gatepolicy", "governance.change_gatepolicy"}
-    ),
-    **{group: frozenset({*READ_EVERYTHING, *_SIGN}) for group in FUNCTION_GROUPS.values()},
+    group: django_permissions([role]) for group, role in GROUP_ROLES.items()
 }
 
 
@@ -125,32 +94,3 @@ def grant_role_permissions() -> None:
                 raise LookupError(f"ROLE_PERMISSIONS names an unknown permission {entry!r}.")
         group, _ = Group.objects.get_or_create(name=group_name)
         group.permissions.set(wanted)
-
-
-def in_group(user, group_name: str) -> bool:
-    if not user or not user.is_active:
-        return False
-    return user.groups.filter(name=group_name).exists()
-
-
-def is_project_lead(user) -> bool:
-    return in_group(user, PROJECT_LEADS)
-
-
-def is_chair(user) -> bool:
-    return in_group(user, COMMITTEE_CHAIR)
-
-
-def is_auditor(user) -> bool:
-    return in_group(user, AUDITORS)
-
-
-def is_governance_admin(user) -> bool:
-    return in_group(user, GOVERNANCE_ADMINS)
-
-
-def member_functions(user) -> set[str]:
-    """Codes of the committee functions the user sits for."""
-    if not user or not user.is_active:
-        return set()
-    return set(CommitteeFunction.objects.filter(group__user=user).values_list("code", flat=True))

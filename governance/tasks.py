@@ -54,4 +54,6 @@ def enforce_exit_criteria() -> int:
 @shared_task(**RETRY)
 def open_value_reviews() -> int:
     return value_reviews_open(now=timezone.now())
+
+
 from governance.tasks_ledger import verify_ledger_nightly  # noqa: E402, F401  (nightly ledger verification)

@@ -1,20 +1,19 @@
 """What the person behind a request may do in the admin.
 
-One place for the role rules of every page, button and action, so that what a page offers and
-what its URL accepts never differ. Each rule needs both the role's declared permission
-(governance/roles.py ROLE_PERMISSIONS) and the role itself on the object (a lead's own
-initiative, a member's function, the chair); the services check the same again and have the
-last word.
+Every page, button and action asks the permission matrix (governance/permissions.py) here, with
+the object's state (a draft, an open review), so that what a page offers and what its URL
+accepts never differ; the services ask the same matrix again and have the last word.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 
-from governance import roles
 from governance.models import GATES_FROM_STAGE, GateReview, ReviewStatus
+from governance.permissions import Operation, Principal, Scope, allowed, principal_from_groups, scope
 from governance.rules.gates import required_functions
 from governance.selectors.gates import policy_rules
 from projects.models import TERMINAL_STAGES, Initiative, Stage
@@ -25,121 +24,102 @@ class Access:
     user: object
     groups: frozenset[str]
 
+    @cached_property
+    def principal(self) -> Principal:
+        return principal_from_groups(self.user, self.groups)
+
+    def allows(
+        self, operation: Operation, *, owner_id: int | None = None, function: str | None = None
+    ) -> bool:
+        return allowed(self.principal, operation, owner_id=owner_id, function=function)
+
     @property
     def functions(self) -> frozenset[str]:
         """Codes of the committee functions the user sits for."""
-        return frozenset(code for code, group in roles.FUNCTION_GROUPS.items() if group in self.groups)
-
-    @property
-    def is_lead(self) -> bool:
-        return roles.PROJECT_LEADS in self.groups
-
-    @property
-    def is_chair(self) -> bool:
-        return roles.COMMITTEE_CHAIR in self.groups
-
-    @property
-    def is_auditor(self) -> bool:
-        return roles.AUDITORS in self.groups
-
-    @property
-    def is_governance_admin(self) -> bool:
-        return roles.GOVERNANCE_ADMINS in self.groups
+        return self.principal.functions
 
     @property
     def sees_whole_portfolio(self) -> bool:
         """As governance.selectors.access.sees_whole_portfolio, from the groups already read."""
-        return self.user.is_superuser or bool(self.groups - {roles.PROJECT_LEADS})
+        return scope(self.principal, Operation.VIEW_INITIATIVE) == Scope.ANY
 
-    def can(self, permission: str) -> bool:
-        return self.user.is_active and self.user.has_perm(permission)
-
-    def owns(self, initiative: Initiative) -> bool:
-        return self.is_lead and initiative.owner_id == self.user.pk
+    def _on(self, operation: Operation, initiative: Initiative) -> bool:
+        return self.allows(operation, owner_id=initiative.owner_id)
 
     # Project leads --------------------------------------------------------------------------
 
     def may_register_initiative(self) -> bool:
-        return self.is_lead and self.can("projects.add_initiative")
+        return self.allows(Operation.REGISTER_INITIATIVE)
 
     def may_edit_draft(self, initiative: Initiative) -> bool:
-        return (
-            self.owns(initiative)
-            and initiative.stage == Stage.DRAFT
-            and self.can("projects.change_initiative")
-        )
+        return initiative.stage == Stage.DRAFT and self._on(Operation.EDIT_DRAFT, initiative)
 
     def may_record_business_case(self, initiative: Initiative) -> bool:
-        return self.may_edit_draft(initiative) and self.can("projects.change_businesscase")
-
-    def may_define_kpi(self, initiative: Initiative) -> bool:
-        return self.may_edit_draft(initiative) and self.can("projects.add_kpi")
-
-    def may_submit(self, initiative: Initiative) -> bool:
         return self.may_edit_draft(initiative)
 
-    def _owns_live(self, initiative: Initiative, permission: str) -> bool:
-        return self.owns(initiative) and initiative.stage not in TERMINAL_STAGES and self.can(permission)
+    def may_define_kpi(self, initiative: Initiative) -> bool:
+        return self.may_edit_draft(initiative)
+
+    def may_submit(self, initiative: Initiative) -> bool:
+        return initiative.stage == Stage.DRAFT and self._on(Operation.SUBMIT_INITIATIVE, initiative)
+
+    def _live(self, operation: Operation, initiative: Initiative) -> bool:
+        return initiative.stage not in TERMINAL_STAGES and self._on(operation, initiative)
 
     def may_record_measurements(self, initiative: Initiative) -> bool:
-        return self._owns_live(initiative, "projects.add_kpimeasurement")
+        return self._live(Operation.RECORD_MEASUREMENTS, initiative)
 
     def may_record_experiment(self, initiative: Initiative) -> bool:
-        return self._owns_live(initiative, "projects.add_experiment")
+        return self._live(Operation.RECORD_EXPERIMENT, initiative)
 
     def may_record_money(self, initiative: Initiative) -> bool:
-        return self._owns_live(initiative, "projects.add_financialentry")
+        return self._live(Operation.RECORD_MONEY, initiative)
 
     def may_upload_evidence(self, initiative: Initiative) -> bool:
-        return self._owns_live(initiative, "projects.add_evidence")
+        return self._live(Operation.UPLOAD_EVIDENCE, initiative)
 
     # Reviews --------------------------------------------------------------------------------
 
     def may_request_review(self, initiative: Initiative, *, has_open_review: bool) -> bool:
         return (
-            (self.owns(initiative) or self.is_chair)
-            and self.can("governance.add_gatereview")
-            and bool(GATES_FROM_STAGE.get(initiative.stage))
+            bool(GATES_FROM_STAGE.get(initiative.stage))
             and not has_open_review
+            and self._on(Operation.REQUEST_REVIEW, initiative)
         )
 
     def functions_to_sign(self, review: GateReview) -> tuple[str, ...]:
         """The user's functions that this open review asks to sign (review.initiative and policy loaded)."""
-        if review.status != ReviewStatus.OPEN or not self.can("governance.add_signoff"):
+        if review.status != ReviewStatus.OPEN or not self.allows(Operation.SIGN_OFF):
             return ()
         needed = required_functions(policy_rules(review.policy), review.initiative.risk_tier)
-        return tuple(f for f in needed if f in self.functions)
+        return tuple(f for f in needed if self.allows(Operation.SIGN_OFF, function=f))
 
     def may_sign(self, review: GateReview) -> bool:
         return bool(self.functions_to_sign(review))
 
     def may_decide(self, review: GateReview | None = None) -> bool:
-        """Hold or kill: the chair."""
+        """Hold or kill."""
         open_review = review is None or review.status == ReviewStatus.OPEN
-        return open_review and self.is_chair and self.can("governance.change_gatereview")
+        return open_review and self.allows(Operation.DECIDE_REVIEW)
 
     def may_advance(self, review: GateReview) -> bool:
-        if review.status != ReviewStatus.OPEN:
-            return False
-        if self.is_chair and self.can("governance.change_gatereview"):
-            return True
-        return self.owns(review.initiative) and self.can("projects.change_initiative")
+        return review.status == ReviewStatus.OPEN and self._on(
+            Operation.ADVANCE_INITIATIVE, review.initiative
+        )
 
     def may_close_condition(self, condition) -> bool:
-        return (
-            condition.closed_at is None
-            and self.can("governance.change_condition")
-            and (condition.owner_id == self.user.pk or self.is_chair)
+        return condition.closed_at is None and self.allows(
+            Operation.CLOSE_CONDITION, owner_id=condition.owner_id
         )
 
     # Policies -------------------------------------------------------------------------------
 
     def may_add_policy_version(self) -> bool:
-        return self.is_governance_admin and self.can("governance.add_gatepolicy")
+        return self.allows(Operation.EDIT_POLICY)
 
     def may_edit_policy(self) -> bool:
         """Editing a policy saves a new version."""
-        return self.is_governance_admin and self.can("governance.change_gatepolicy")
+        return self.allows(Operation.EDIT_POLICY)
 
 
 def access(request) -> Access:

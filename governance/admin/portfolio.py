@@ -19,6 +19,7 @@ from governance.admin.access import access
 from governance.admin.base import ScopedReadOnlyAdmin, ServiceErrorsAsMessages, run_for_each
 from governance.evidence_checks import keeping_sent_file_names
 from governance.models import Gate, GateReview, ReviewStatus
+from governance.permissions import Operation
 from governance.rules.gates import experiment_result
 from governance.selectors.access import visible_initiatives
 from governance.selectors.gates import experiment_facts, experiment_row
@@ -71,12 +72,10 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return False
 
     def has_submit_permission(self, request):
-        who = access(request)
-        return who.is_lead and who.can("projects.change_initiative")
+        return access(request).allows(Operation.SUBMIT_INITIATIVE)
 
     def has_request_review_permission(self, request):
-        who = access(request)
-        return (who.is_lead or who.is_chair) and who.can("governance.add_gatereview")
+        return access(request).allows(Operation.REQUEST_REVIEW)
 
     # Columns ------------------------------------------------------------------------------
 

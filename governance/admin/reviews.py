@@ -9,6 +9,7 @@ from django.utils import timezone
 from governance.admin.access import access
 from governance.admin.base import ReadOnlyInline, ScopedReadOnlyAdmin, run_for_each
 from governance.models import Condition, GateReview, SignOff
+from governance.permissions import Operation
 from governance.services.reviews import initiative_advance
 from governance.views import reviews as review_views
 
@@ -33,8 +34,8 @@ class GateReviewAdmin(ScopedReadOnlyAdmin):
     change_list_template = "governance/admin/review_change_list.html"
 
     def has_advance_permission(self, request):
-        who = access(request)
-        return who.is_chair and who.can("governance.change_gatereview")
+        # A lead's list holds only their own initiatives' reviews; the service checks each again.
+        return access(request).allows(Operation.ADVANCE_INITIATIVE)
 
     @admin.display(description="Waiting")
     def waiting(self, obj):

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from governance.api.models import ApiToken
 from governance.api.tokens import may_manage_all_tokens, token_issue, token_revoke
 from governance.errors import DomainError
+from governance.permissions import Operation, allowed
 from projects.models import Initiative
 
 
@@ -47,7 +48,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return queryset.filter(user=request.user)
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and allowed(request.user, Operation.MANAGE_API_TOKENS)
+        )
 
     def has_view_permission(self, request, obj=None) -> bool:
         if not self.has_module_permission(request):

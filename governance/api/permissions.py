@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework.permissions import BasePermission
 
-from governance import roles
 from governance.api.authentication import bound_initiative_id
+from governance.permissions import Operation, allowed, who_may
 from governance.selectors.access import visible_initiatives
 from projects.models import Initiative
 
@@ -36,21 +36,8 @@ class IntegrationScope(BasePermission):
         return request.method in getattr(view, "integration_methods", ())
 
 
-def reads_ledger(user) -> bool:
-    return bool(
-        user
-        and user.is_active
-        and (
-            user.is_superuser
-            or roles.is_auditor(user)
-            or roles.is_chair(user)
-            or roles.is_governance_admin(user)
-        )
-    )
-
-
 class ReadsLedger(BasePermission):
-    message = "Only auditors, the committee chair and governance admins read the ledger."
+    message = f"Only {who_may(Operation.READ_LEDGER)} may {Operation.READ_LEDGER.value}."
 
     def has_permission(self, request, view) -> bool:
-        return reads_ledger(request.user)
+        return allowed(request.user, Operation.READ_LEDGER)

@@ -9,11 +9,11 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from governance import roles
 from governance.api.models import ApiToken
-from governance.errors import InvalidInput, NotAllowed, WrongStage
+from governance.errors import InvalidInput, WrongStage
 from governance.ledger import ledger_append
-from governance.services.common import require_active
+from governance.permissions import Operation, Scope, require, scope
+from governance.services.common import require_on
 from projects.models import Initiative
 
 SECRET_PREFIX = "vg_"
@@ -26,7 +26,8 @@ def hash_secret(secret: str) -> str:
 
 
 def may_manage_all_tokens(user) -> bool:
-    return bool(user and user.is_active and (user.is_superuser or roles.is_governance_admin(user)))
+    """Governance admins see and revoke everyone's tokens; everyone else only their own."""
+    return scope(user, Operation.MANAGE_API_TOKENS) == Scope.ANY
 
 
 @transaction.atomic
@@ -36,12 +37,13 @@ def token_issue(*, actor, name: str, initiative: Initiative | None = None) -> tu
     A token bound to an initiative may be issued only by that initiative's project lead.
     Ledger: api_token.issued.
     """
-    require_active(actor)
+    require(actor, Operation.MANAGE_API_TOKENS, owner_id=actor.pk, doing="issue API tokens")
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A token needs a name saying what uses it.")
-    if initiative is not None and initiative.owner_id != actor.pk:
-        raise NotAllowed("Only the initiative's project lead may issue a token bound to it.")
+    if initiative is not None:
+        # An integration token pushes the initiative's KPIs and evidence: its lead issues it.
+        require_on(actor, Operation.RECORD_MEASUREMENTS, initiative, action="issue a token bound to it")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name,
@@ -62,10 +64,15 @@ def token_issue(*, actor, name: str, initiative: Initiative | None = None) -> tu
 @transaction.atomic
 def token_revoke(*, actor, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
     """Revoke a token: it answers 401 from now on. Its owner or a governance admin. Ledger: api_token.revoked."""
-    require_active(actor)
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
-    if token.user_id != actor.pk and not may_manage_all_tokens(actor):
-        raise NotAllowed("Only the token's owner or a governance admin may revoke it.")
+    require(
+        actor,
+        Operation.MANAGE_API_TOKENS,
+        owner_id=token.user_id,
+        doing="revoke it",
+        target=f"API token {token.prefix}",
+        target_noun="token",
+    )
     if token.revoked_at is not None:
         raise WrongStage("This token is already revoked.")
     token.revoked_at = now or timezone.now()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from governance import roles
 from governance.errors import NotAllowed, WrongStage
+from governance.permissions import Operation, Principal, require
 from projects.models import TERMINAL_STAGES, Initiative
 
 
@@ -24,16 +24,17 @@ def require_active(actor) -> None:
         raise NotAllowed("An active user account is required.")
 
 
-def require_owner(actor, initiative: Initiative, *, action: str) -> None:
-    """Only the initiative's project lead may do this."""
-    require_active(actor)
-    if initiative.owner_id != actor.pk or not roles.is_project_lead(actor):
-        raise NotAllowed(
-            f"Only the initiative's project lead may {action}.",
-            actor=actor,
-            target=f"initiative #{initiative.pk} {initiative.title}",
-            operation=action,
-        )
+def require_on(
+    actor, operation: Operation, initiative: Initiative, *, action: str | None = None
+) -> Principal:
+    """Refuse unless the permission matrix grants `operation` on this initiative to `actor`."""
+    return require(
+        actor,
+        operation,
+        owner_id=initiative.owner_id,
+        doing=action,
+        target=f"initiative #{initiative.pk} {initiative.title}",
+    )
 
 
 def require_not_terminal(initiative: Initiative) -> None:

@@ -8,12 +8,12 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance import roles
-from governance.errors import GateNotSatisfied, InvalidInput, NotAllowed, WrongStage
+from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger import ledger_append
+from governance.permissions import Operation, require
 from governance.rules.gates import PolicyRules, evaluate_gate
 from governance.selectors.gates import gate_inputs, initiative_with_gate_data
-from governance.services.common import lock_initiative, require_active, require_owner
+from governance.services.common import lock_initiative, require_on
 from projects.models import KPI, BusinessCase, Direction, GateClearance, Initiative, RiskTier, Stage
 from projects.values import parse_decimal
 
@@ -41,9 +41,7 @@ def initiative_create(
     sponsor=None,
 ) -> Initiative:
     """A project lead registers a draft initiative they own. Ledger: initiative.created."""
-    require_active(actor)
-    if not roles.is_project_lead(actor):
-        raise NotAllowed("Only project leads may register initiatives.")
+    require(actor, Operation.REGISTER_INITIATIVE, doing="register initiatives")
     if not title.strip():
         raise InvalidInput("An initiative needs a title.")
     if risk_tier not in RiskTier.values:
@@ -75,7 +73,7 @@ def initiative_create(
 
 def _editable_by_owner(actor, initiative: Initiative, *, action: str) -> Initiative:
     initiative = lock_initiative(initiative)
-    require_owner(actor, initiative, action=action)
+    require_on(actor, Operation.EDIT_DRAFT, initiative, action=action)
     if initiative.stage != Stage.DRAFT:
         raise WrongStage(f"Only a draft can be edited; this initiative is in {initiative.stage}.")
     return initiative
@@ -198,7 +196,7 @@ def initiative_submit(*, actor, initiative: Initiative, now: dt.datetime | None 
     Ledger: initiative.submitted.
     """
     initiative = lock_initiative(initiative)
-    require_owner(actor, initiative, action="submit it")
+    require_on(actor, Operation.SUBMIT_INITIATIVE, initiative, action="submit it")
     if initiative.stage != Stage.DRAFT:
         raise WrongStage(f"Only a draft can be submitted; this initiative is in {initiative.stage}.")
     now = now or timezone.now()

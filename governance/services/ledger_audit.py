@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from governance import roles
 from governance.canonical import canonical_json
-from governance.errors import InvalidInput, NotAllowed
+from governance.errors import InvalidInput
 from governance.ledger import (
     GENESIS_HASH,
     Anchor,
@@ -34,7 +34,7 @@ from governance.ledger import (
     verify_ledger,
 )
 from governance.models import LedgerEvent
-from governance.services.common import require_active
+from governance.permissions import Operation, require
 from governance.services.notifications import members_of, notify
 from projects.models import Initiative
 
@@ -79,9 +79,7 @@ class _DigestingWriter:
 
 def require_auditor(actor) -> None:
     """Only auditors (and superusers) export the ledger."""
-    require_active(actor)
-    if not (actor.is_superuser or roles.is_auditor(actor)):
-        raise NotAllowed("Only auditors may export the ledger.")
+    require(actor, Operation.EXPORT_LEDGER, doing="export the ledger")
 
 
 def _period_seqs(since: dt.date | None, until: dt.date | None, head: int) -> tuple[int, int] | None:

@@ -6,16 +6,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from governance import roles
-from governance.errors import InvalidInput, NotAllowed, SegregationOfDuties
+from governance.errors import InvalidInput, SegregationOfDuties
 from governance.membership import acting_as, governed_groups
-from governance.services.common import require_active
+from governance.permissions import Operation, require
 
 
 def _check(actor, user, group: Group, *, verb: str):
-    require_active(actor)
-    if not (actor.is_superuser or roles.is_governance_admin(actor)):
-        raise NotAllowed(f"Only governance admins may {verb} committee roles.")
+    require(actor, Operation.MANAGE_MEMBERSHIP, doing=f"{verb} committee roles", target=user.get_username())
     if group.name not in governed_groups():
         raise InvalidInput(f"“{group.name}” is not a governance role.")
     if user.pk == actor.pk:
@@ -45,3 +42,28 @@ def membership_revoke(*, actor, user, group: Group) -> None:
         raise InvalidInput(f"{member.get_username()} does not hold the role “{group.name}”.")
     with acting_as(actor):
         member.groups.remove(group)
+
+
+@transaction.atomic
+def membership_set(*, actor, user, wanted: set[str], shown: set[str]) -> tuple[list[str], list[str]]:
+    """Grant and revoke so that `user` holds the governance roles `wanted`: all of it or, on any
+    refusal, none of it. `shown` is what the actor saw the user hold; if that changed since, the
+    change is refused rather than undoing someone else's. Returns the roles granted and revoked.
+    Ledger: one membership.granted / membership.revoked per change.
+    """
+    held = set(user.groups.filter(name__in=governed_groups()).values_list("name", flat=True))
+    if held != shown:
+        raise InvalidInput(
+            f"{user.get_username()}'s roles changed after this page was opened; the page now shows "
+            "them as they are. Make your change again."
+        )
+    granted, revoked = sorted(wanted - held), sorted(held - wanted)
+    groups = Group.objects.in_bulk([*granted, *revoked], field_name="name")
+    unknown = sorted(set(granted) - set(groups))
+    if unknown:
+        raise InvalidInput(f"“{unknown[0]}” is not a governance role.")
+    for name in granted:
+        membership_grant(actor=actor, user=user, group=groups[name])
+    for name in revoked:
+        membership_revoke(actor=actor, user=user, group=groups[name])
+    return granted, revoked

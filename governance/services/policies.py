@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance import roles
-from governance.errors import InvalidInput, NotAllowed
+from governance.errors import InvalidInput
 from governance.ledger import ledger_append
 from governance.models import Gate, GatePolicy
-from governance.services.common import require_active
+from governance.permissions import Operation, require
 
 # Who made a version and when are recorded by the service; the gate and version number identify it.
 _BOOKKEEPING = frozenset({"id", "gate", "version", "created_by", "created_at"})
@@ -33,9 +32,7 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
     version they were opened under; reviews opened from now on use this one.
     Only governance admins. Ledger: policy.version_created.
     """
-    require_active(actor)
-    if not roles.is_governance_admin(actor):
-        raise NotAllowed("Only governance admins may change gate policies.")
+    require(actor, Operation.EDIT_POLICY, doing="change gate policies")
     if gate not in Gate.values:
         raise InvalidInput(f"Unknown gate {gate!r}; gates are {', '.join(Gate.values)}.")
     rule_fields = policy_rule_fields()

@@ -19,7 +19,8 @@ from django.utils import timezone
 from governance.errors import InvalidInput
 from governance.evidence_checks import check_evidence_file
 from governance.ledger import ledger_append
-from governance.services.common import lock_initiative, require_not_terminal, require_owner
+from governance.permissions import Operation
+from governance.services.common import lock_initiative, require_not_terminal, require_on
 from projects.models import (
     KPI,
     EntryKind,
@@ -57,9 +58,11 @@ def _first_of_month(day: dt.date) -> bool:
     return isinstance(day, dt.date) and day.day == 1
 
 
-def _owned_live_initiative(actor, initiative: Initiative | int, *, action: str) -> Initiative:
+def _owned_live_initiative(
+    actor, initiative: Initiative | int, *, operation: Operation, action: str
+) -> Initiative:
     initiative = lock_initiative(initiative)
-    require_owner(actor, initiative, action=action)
+    require_on(actor, operation, initiative, action=action)
     require_not_terminal(initiative)
     return initiative
 
@@ -70,7 +73,12 @@ def measurements_record(
 ) -> list[KPIMeasurement]:
     """Record KPI measurements, all or nothing. Ledger: kpi.measurements_recorded (one event)."""
     this_month = (now or timezone.now()).date().replace(day=1)
-    _owned_live_initiative(actor, kpi.initiative_id, action="record its KPI measurements")
+    _owned_live_initiative(
+        actor,
+        kpi.initiative_id,
+        operation=Operation.RECORD_MEASUREMENTS,
+        action="record its KPI measurements",
+    )
     if not measurements:
         raise InvalidInput("No measurement given.")
     errors: dict[int, str] = {}
@@ -194,7 +202,9 @@ def experiment_record(
     looked_on: dt.date | None = None,
 ) -> Experiment:
     """Record an A/B experiment and its first look. Ledger: experiment.recorded."""
-    _owned_live_initiative(actor, kpi.initiative_id, action="record its experiments")
+    _owned_live_initiative(
+        actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
+    )
     summary = _arm_summary(
         metric=metric,
         control_size=control_size,
@@ -255,7 +265,9 @@ def experiment_look_record(
     shows its latest look. Ledger: experiment.look_recorded.
     """
     kpi = experiment.kpi
-    _owned_live_initiative(actor, kpi.initiative_id, action="record its experiments")
+    _owned_live_initiative(
+        actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
+    )
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     summary = _arm_summary(
         metric=experiment.metric,
@@ -305,7 +317,9 @@ def financial_entry_record(
     *, actor, initiative: Initiative, kind: str, month: dt.date, amount: Decimal | str, description: str = ""
 ) -> FinancialEntry:
     """Record a month's cost or realised benefit. Ledger: financial_entry.recorded."""
-    initiative = _owned_live_initiative(actor, initiative, action="record its costs and benefits")
+    initiative = _owned_live_initiative(
+        actor, initiative, operation=Operation.RECORD_MONEY, action="record its costs and benefits"
+    )
     if kind not in EntryKind.values:
         raise InvalidInput(f"Kind must be one of {', '.join(EntryKind.values)}.")
     if not _first_of_month(month):
@@ -359,7 +373,9 @@ def evidence_submit(
     content are checked first (governance/evidence_checks.py). Files are never overwritten: a
     revision is a new version that `replaces` the latest one of the same kind, which stays.
     """
-    initiative = _owned_live_initiative(actor, initiative, action="submit its evidence")
+    initiative = _owned_live_initiative(
+        actor, initiative, operation=Operation.UPLOAD_EVIDENCE, action="submit its evidence"
+    )
     if kind not in EvidenceKind.values:
         raise InvalidInput(f"Kind must be one of {', '.join(EvidenceKind.values)}.")
     if not title.strip():

@@ -8,12 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import roles
-from governance.errors import GateNotSatisfied, InvalidInput, NotAllowed, WrongStage
+from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger import ledger_append
 from governance.models import GATES_FROM_STAGE, Gate, GateReview, Outcome, ReviewStatus
+from governance.permissions import SCHEDULER, Operation, require
 from governance.rules.gates import FUNCTION_LABELS, GateEvaluation, required_functions, review_outcome
 from governance.selectors.gates import current_policy, evaluate_review, policy_rules
-from governance.services.common import lock_initiative, require_active
+from governance.services.common import lock_initiative, require_on
 from governance.services.notifications import members_of, notify
 from projects.models import GateClearance, Initiative, Stage
 
@@ -37,12 +38,8 @@ def review_open(
     The initiative's project lead or the chair may request it. Ledger: review.opened.
     Side effects: the members of each required function are notified.
     """
-    require_active(actor)
     initiative = lock_initiative(initiative)
-    if not (initiative.owner_id == actor.pk and roles.is_project_lead(actor)) and not roles.is_chair(actor):
-        raise NotAllowed(
-            "Only the initiative's project lead or the committee chair may request a gate review."
-        )
+    require_on(actor, Operation.REQUEST_REVIEW, initiative, action="request a gate review")
     return _open_review(initiative=initiative, gate=gate, actor=actor, reason="", now=now or timezone.now())
 
 
@@ -56,6 +53,7 @@ def review_open_by_system(*, initiative: Initiative, gate: str, reason: str, now
     if not reason.strip():
         raise InvalidInput("A review opened by ValueGate states why.")
     initiative = lock_initiative(initiative)
+    require_on(SCHEDULER, Operation.REQUEST_REVIEW, initiative)
     return _open_review(initiative=initiative, gate=gate, actor=None, reason=reason.strip(), now=now)
 
 
@@ -221,11 +219,9 @@ def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = N
     For the chair or the project lead, e.g. after a condition was closed. Ledger: review.decided,
     initiative.transitioned.
     """
-    require_active(actor)
     now = now or timezone.now()
     initiative, review = lock_review(review)
-    if not roles.is_chair(actor) and not (initiative.owner_id == actor.pk and roles.is_project_lead(actor)):
-        raise NotAllowed("Only the committee chair or the initiative's project lead may ask to advance it.")
+    require_on(actor, Operation.ADVANCE_INITIATIVE, initiative, action="ask to advance it")
     inputs, evaluation = evaluate_review(review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome not in (Outcome.GO, Outcome.CONDITIONAL_GO):
@@ -286,6 +282,4 @@ def review_kill(*, actor, review: GateReview, reason: str, now: dt.datetime | No
 
 
 def _require_chair(actor) -> None:
-    require_active(actor)
-    if not roles.is_chair(actor):
-        raise NotAllowed("Only the committee chair may decide this.")
+    require(actor, Operation.DECIDE_REVIEW, doing="decide this")

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import roles
-from governance.errors import InvalidInput, NotACommitteeMember, NotAllowed, SegregationOfDuties, WrongStage
+from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger import ledger_append
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
+from governance.permissions import Operation, allowed, require
 from governance.rules.gates import FUNCTION_LABELS, required_functions
 from governance.selectors.gates import evidence_digest, initiative_with_gate_data, policy_rules, signoff_facts
 from governance.services.common import lock_initiative, require_active
@@ -72,14 +73,14 @@ def signoff_record(
             f"The {review.get_gate_display().lower()} of this initiative does not ask for a "
             f"{FUNCTION_LABELS.get(function, function)} sign-off."
         )
-    committee_function = CommitteeFunction.objects.filter(code=function, group__user=actor).first()
-    if committee_function is None or not actor.is_active:
+    if not allowed(actor, Operation.SIGN_OFF, function=function):
         raise NotACommitteeMember(
             f"{actor.get_username()} is not a member of the {FUNCTION_LABELS[function]} committee.",
             actor=actor,
             target=f"review #{review.pk} of {initiative.title}",
             operation=f"sign for {function}",
         )
+    committee_function = CommitteeFunction.objects.get(code=function)
     active = list(
         SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function")
     )
@@ -179,12 +180,17 @@ def _attach_conditions(signoff: SignOff, initiative, conditions: Sequence[Condit
 @transaction.atomic
 def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime | None = None) -> Condition:
     """The condition's owner or the chair closes it. Ledger: condition.closed."""
-    require_active(actor)
     now = now or timezone.now()
     initiative = lock_initiative(condition.initiative_id)
     condition = Condition.objects.select_for_update().get(pk=condition.pk)
-    if condition.owner_id != actor.pk and not roles.is_chair(actor):
-        raise NotAllowed("Only the condition's owner or the committee chair may close it.")
+    require(
+        actor,
+        Operation.CLOSE_CONDITION,
+        owner_id=condition.owner_id,
+        doing="close it",
+        target=f"condition #{condition.pk} of {initiative.title}",
+        target_noun="condition",
+    )
     if condition.closed_at is not None:
         raise WrongStage("This condition is already closed.")
     if not note.strip():

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from governance.admin.access import access, require
 from governance.errors import DomainError
 from governance.models import Condition, GateReview, ReviewStatus
+from governance.permissions import Operation
 from governance.selectors.access import visible_initiatives
 from governance.selectors.portfolio import review_checklists
 from governance.selectors.queue import awaiting_signoff
@@ -45,7 +46,7 @@ def visible_review(request, object_id) -> GateReview:
 def queue(request, model_admin):
     """Awaiting my sign-off: oldest first, with age and the checklist of each review."""
     who = access(request)
-    require(who.can("governance.add_signoff"))
+    require(who.allows(Operation.SIGN_OFF))
     now = timezone.now()
     try:
         page = int(request.GET.get("page", 1))
@@ -80,7 +81,7 @@ def sign(request, model_admin, object_id):
     """The sign-off page: the checklist, the evidence, and decision, rationale and conditions."""
     review = visible_review(request, object_id)
     who = access(request)
-    if not review.is_open and who.functions and who.can("governance.add_signoff"):
+    if not review.is_open and who.allows(Operation.SIGN_OFF):
         messages.info(
             request,
             f"The {review.get_gate_display().lower()} of “{review.initiative.title}” was already decided: "

@@ -209,8 +209,8 @@ CASES = {
         None,
         expect(200, 200, 200, 200, 200, 200, 403, 403),
     ),
-    "read the ledger": ("get", lambda w: "ledger/", None, expect(403, 403, 403, 200, 200, 200, 403, 403)),
-    "ledger head": ("get", lambda w: "ledger/head/", None, expect(403, 403, 403, 200, 200, 200, 403, 403)),
+    "read the ledger": ("get", lambda w: "ledger/", None, expect(403, 403, 200, 200, 200, 200, 403, 403)),
+    "ledger head": ("get", lambda w: "ledger/head/", None, expect(403, 403, 200, 200, 200, 200, 403, 403)),
     "who am I": ("get", lambda w: "me/", None, expect(200, 200, 200, 200, 200, 200, 200, 200)),
 }
 

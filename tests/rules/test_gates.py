@@ -562,7 +562,9 @@ def test_significant_experiment_passes():
     result = requirement(evaluate_gate(inputs, now=NOW), "experiments")
 
     assert result.passed
-    assert result.reason.startswith("Significant: Copy A/B on Conversion rate: decided by the fixed-horizon test")
+    assert result.reason.startswith(
+        "Significant: Copy A/B on Conversion rate: decided by the fixed-horizon test"
+    )
     assert "the always-valid test would say significant" in result.reason
     assert "p < 0.05" in result.label
 
@@ -574,7 +576,9 @@ def test_insignificant_experiment_is_named_with_its_kpi_and_statistics():
     result = requirement(evaluate_gate(inputs, now=NOW), "experiments")
 
     assert not result.passed
-    assert result.reason.startswith("Not significant: Headline test on Click-through rate: decided by the fixed")
+    assert result.reason.startswith(
+        "Not significant: Headline test on Click-through rate: decided by the fixed"
+    )
     assert "lift +0.0009" in result.reason
     assert "p = 0.2965" in result.reason
     assert "Copy A/B" not in result.reason
@@ -940,7 +944,9 @@ def test_customer_service_pilot_passes_the_scale_gate_with_four_current_approval
 
     assert evaluation.passed, evaluation.failing
     assert requirement(evaluation, "targets_met").passed
-    assert requirement(evaluation, "experiments").reason.startswith("Significant: Tickets answered after 60 s")
+    assert requirement(evaluation, "experiments").reason.startswith(
+        "Significant: Tickets answered after 60 s"
+    )
     assert requirement(evaluation, "roi").passed
     assert {r.code for r in evaluation.requirements if r.code.startswith("signoff:")} == {
         f"signoff:{f}" for f in FOUR

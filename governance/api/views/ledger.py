@@ -14,6 +14,7 @@ from governance.api.serializers import LedgerEventSerializer, LedgerHeadSerializ
 from governance.api.views.base import ApiView, LedgerCursor
 from governance.ledger import GENESIS_HASH
 from governance.models import LedgerEvent, LedgerHead
+from governance.permissions import principal
 
 TAG = ["ledger"]
 
@@ -68,7 +69,7 @@ class MeView(ApiView):
         body = {
             "username": user.get_username(),
             "roles": sorted(ROLE_NAMES[g] for g in groups if g in ROLE_NAMES),
-            "committee_functions": sorted(roles.member_functions(user)),
+            "committee_functions": sorted(principal(user).functions),
             "token": token,
         }
         return Response(MeSerializer(body).data)

@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from governance import roles
 from governance.api.idempotency import idempotent
 from governance.api.permissions import initiatives_for
 from governance.api.serializers import (
@@ -22,6 +21,7 @@ from governance.api.serializers import (
 )
 from governance.api.views.base import ApiView
 from governance.models import Condition, GateReview, ReviewStatus, SignOff
+from governance.permissions import principal
 from governance.rules.gates import required_functions
 from governance.selectors.gates import next_gate_checklist, policy_rules
 from governance.services.reviews import review_open
@@ -154,7 +154,7 @@ class PendingSignOffsView(ApiView):
     @extend_schema(responses={200: PendingSignOffSerializer(many=True)})
     def get(self, request, *args, **kwargs):
         user = request.user
-        mine = roles.member_functions(user)
+        mine = principal(user).functions
         if not mine:
             return Response([])
         reviews = (

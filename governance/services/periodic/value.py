@@ -10,6 +10,7 @@ from django.db import transaction
 from governance import roles
 from governance.ledger import ledger_append
 from governance.models import ExitCriteriaBreach, Gate, GateReview, ReviewStatus, ValueReview
+from governance.permissions import SCHEDULER, Operation, require
 from governance.rules.value import (
     MEASUREMENTS_DUE_DAY,
     ValueAssessment,
@@ -35,6 +36,7 @@ def value_reviews_open(*, now: dt.datetime) -> int:
     Ledger: value_review.opened. Side effects: the chair and the project lead get the review; the
     lead is asked for overdue measurements. Returns the number of reviews opened.
     """
+    require(SCHEDULER, Operation.OPEN_VALUE_REVIEW)
     now = as_utc(now)
     if now.day < MEASUREMENTS_DUE_DAY:
         return 0
