@@ -1,7 +1,5 @@
-"""Who is who: the role groups, and the questions services ask about a user.
-
-Every entry point (admin, commands, tasks) asks these same functions through the services.
-"""
+"""Who is who: the role groups, which role of the permission matrix each one is, and the
+Django permissions each group gets from the matrix (governance/permissions.py)."""
 
 from __future__ import annotations
 

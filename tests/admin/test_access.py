@@ -113,6 +113,7 @@ def test_add_forms_exist_only_for_registering_initiatives_and_new_policy_version
             ("projects.initiative", "other_lead"),
             ("governance.gatepolicy", "govadmin"),
             ("governance.gatepolicy", "superuser"),  # a superuser holds the governance admin's grants
+            ("governance.gatepolicy", "chair"),
         }
         status = client.get(admin_url(label, "add")).status_code
         if status != (200 if allowed else 403):
@@ -132,7 +133,9 @@ def test_no_role_edits_deletes_or_saves_as_new_any_stored_row(world, people, as_
     events = LedgerEvent.objects.count()
     wrong = {}
     for label in REGISTERED:
-        if label in ("governance.gatepolicy", MEMBERSHIP) and who in ("govadmin", "superuser"):
+        if (label, who) == ("governance.gatepolicy", "chair") or (
+            label in ("governance.gatepolicy", MEMBERSHIP) and who in ("govadmin", "superuser")
+        ):
             continue  # a policy's save creates a new version, a person's changes roles: tested elsewhere
         pk = any_pk(label)
         statuses = (
@@ -256,7 +259,7 @@ def test_governance_admins_save_policies_as_new_versions_even_when_saving_as_new
     assert response.status_code == 200 and GatePolicy.objects.filter(gate="pilot").count() == 3
 
 
-@pytest.mark.parametrize("who", ["chair", "auditor", "lead", "business"])
+@pytest.mark.parametrize("who", ["auditor", "lead", "business"])
 def test_other_roles_read_policies_without_a_save_button(people, as_user, who):
     old = GatePolicy.objects.get(gate="pilot", version=1)
     page = as_user(people[who]).get(admin_url("governance.gatepolicy", "change", old.pk))

@@ -48,12 +48,14 @@ def test_project_leads_cannot_sign_decide_edit_policies_or_read_the_whole_ledger
         assert forbidden not in granted
 
 
-def test_only_committee_functions_sign_only_the_chair_decides_only_governance_admins_edit_policies():
+def test_only_committee_functions_sign_only_the_chair_decides_admins_and_the_chair_edit_policies():
     for group in roles.ROLE_PERMISSIONS:
         granted = codes(group)
         assert ("governance.add_signoff" in granted) == (group in roles.FUNCTION_GROUPS.values())
         assert ("governance.change_gatereview" in granted) == (group == roles.COMMITTEE_CHAIR)
-        assert ("governance.change_gatepolicy" in granted) == (group == roles.GOVERNANCE_ADMINS)
+        assert ("governance.change_gatepolicy" in granted) == (
+            group in (roles.GOVERNANCE_ADMINS, roles.COMMITTEE_CHAIR)
+        )
         assert not any(c.split(".")[1].startswith("delete_") for c in granted)
 
 

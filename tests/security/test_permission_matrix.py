@@ -1001,3 +1001,10 @@ def test_a_role_group_holds_exactly_the_django_permissions_of_its_operations():
         exact = {p for p in declared if not p.endswith("*")}
         assert exact <= held
         assert all(any(h.startswith(p[:-1]) for h in held) for p in declared if p.endswith("*"))
+
+
+def test_the_readme_shows_the_matrix_as_declared():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    out = io.StringIO()
+    call_command("permission_matrix", stdout=out)
+    assert out.getvalue().strip() in readme
