@@ -1,10 +1,9 @@
 """Committee membership in the ledger: every grant and revocation of a governance role.
 
 Roles are Django groups (governance/roles.py). Whatever changes a membership — the services in
-governance/services/membership.py (behind the admin's people-and-roles page and `manage.py role`),
-a shell — goes through the many-to-many
-manager, which sends m2m_changed; the receivers here append membership.granted or
-membership.revoked in the same transaction. A signal does not know who acted: a change made inside
+governance/services/membership.py (behind the admin's people-and-roles page and `manage.py
+role`), a shell — goes through the many-to-many manager, which sends m2m_changed; the receivers
+here append membership.granted or membership.revoked in the same transaction. A signal does not know who acted: a change made inside
 `acting_as(actor)` (the membership services) is recorded with that actor, any other with none
 ("system" in the ledger). Each change is recorded once, by these receivers only.
 """

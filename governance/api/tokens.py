@@ -37,7 +37,9 @@ def token_issue(*, actor, name: str, initiative: Initiative | None = None) -> tu
     A token bound to an initiative may be issued only by that initiative's project lead.
     Ledger: api_token.issued.
     """
-    require(actor, Operation.MANAGE_API_TOKENS, owner_id=actor.pk, doing="issue API tokens")
+    require(
+        actor, Operation.MANAGE_API_TOKENS, owner_id=actor.pk, doing="issue API tokens", target_noun="token"
+    )
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A token needs a name saying what uses it.")

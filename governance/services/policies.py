@@ -30,7 +30,7 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
 
     Fields not given are carried over from the latest version. Reviews already open keep the
     version they were opened under; reviews opened from now on use this one.
-    Only governance admins. Ledger: policy.version_created.
+    Governance admins and the chair. Ledger: policy.version_created.
     """
     require(actor, Operation.EDIT_POLICY, doing="change gate policies")
     if gate not in Gate.values:
