@@ -222,13 +222,42 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=35),
         "options": {"expires": 3000},
     },
+    "purge-idempotency-keys": {
+        "task": "governance.tasks.purge_idempotency_keys",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"expires": 6 * 3600},
+    },
+    # Decision ledger: verified every night (governance/tasks_ledger.py); a failure alerts the
+    # chair and the auditors.
+    "verify-ledger-nightly": {
+        "task": "governance.tasks_ledger.verify_ledger_nightly",
+        "schedule": crontab(hour=2, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
 }
+
+# The cache holds the API's per-token rate-limit counters. With Redis, every web process counts
+# against one limit (a per-process cache would multiply the limit by the number of processes);
+# timeouts are bounded like the broker's, and the throttle lets requests through if Redis is
+# unreachable (governance/api/throttling.py). Without Redis, the embedded default's one process
+# keeps them in memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("VALUEGATE_CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": "valuegate",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 
 # REST API (governance/api): tokens or the admin session, strict JSON, one error format.
 # 10,000 KPI measurements of up to ~500 bytes each fit in one request; a bigger body gets a 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("VALUEGATE_API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 VALUEGATE_API_MAX_UPLOAD_BYTES = env.int("VALUEGATE_API_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 VALUEGATE_API_TOKEN_RATE = env.str("VALUEGATE_API_TOKEN_RATE", default="1200/minute")
+# How long a successful request's response is kept for its Idempotency-Key (replayed on a retry).
+VALUEGATE_IDEMPOTENCY_KEY_DAYS = env.int("VALUEGATE_IDEMPOTENCY_KEY_DAYS", default=7)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "governance.api.authentication.ApiTokenAuthentication",
@@ -271,21 +300,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
-# Decision ledger: verified every night (governance/tasks_ledger.py); a failure alerts the chair and
-# the auditors. Set VALUEGATE_LEDGER_ANCHOR_FILE to an anchor kept outside the database
-# (`manage.py ledger_anchor --output FILE`) so the nightly run also detects a cut tail or a
-# recomputed chain.
-from celery.schedules import crontab as _crontab  # noqa: E402  (this block stands alone)
-
+# The nightly ledger verification also checks the chain against an anchor kept outside the
+# database (`manage.py ledger_anchor --output FILE`) when one is set, so it detects a cut tail or
+# a recomputed chain.
 VALUEGATE_LEDGER_ANCHOR_FILE = env.str("VALUEGATE_LEDGER_ANCHOR_FILE", default="")
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "verify-ledger-nightly": {
-        "task": "governance.tasks_ledger.verify_ledger_nightly",
-        "schedule": _crontab(hour=2, minute=40),
-        "options": {"expires": 6 * 3600},
-    },
-}
 
 
 # Content Security Policy (django-csp): every script and style comes from our own static files;

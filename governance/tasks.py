@@ -12,6 +12,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from governance.api.idempotency import idempotency_keys_purge
 from governance.services.outbox import relay_pending
 from governance.services.periodic import (
     exit_criteria_enforce,
@@ -54,6 +55,11 @@ def enforce_exit_criteria() -> int:
 @shared_task(**RETRY)
 def open_value_reviews() -> int:
     return value_reviews_open(now=timezone.now())
+
+
+@shared_task(**RETRY)
+def purge_idempotency_keys() -> int:
+    return idempotency_keys_purge(now=timezone.now())
 
 
 from governance.tasks_ledger import verify_ledger_nightly  # noqa: E402, F401  (nightly ledger verification)

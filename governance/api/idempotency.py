@@ -4,17 +4,21 @@ The key is scoped to the caller (the token, or the user for a session). The key 
 handler run and its response stored in one transaction, so a success is either recorded with its
 key or not at all, and two concurrent requests with one key run once. A retry with the same key and the same request replays the stored response; with another
 request it is refused (409). Only successes are stored: a refused request changed nothing, so
-sending it again, corrected or not, simply runs it again.
+sending it again, corrected or not, simply runs it again. Stored responses are kept
+VALUEGATE_IDEMPOTENCY_KEY_DAYS days (idempotency_keys_purge, run daily): a client retries within
+minutes or hours, and the table must not grow with every request an integration ever made.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -116,3 +120,11 @@ def idempotent(method):
         return run_idempotently(request, lambda: method(self, request, *args, **kwargs))
 
     return wrapper
+
+
+def idempotency_keys_purge(*, now: dt.datetime) -> int:
+    """Forget stored responses older than the retention period; a later retry with such a key runs
+    as a new request. Bookkeeping, not a decision: no ledger event. Returns how many were removed."""
+    cutoff = now - dt.timedelta(days=settings.VALUEGATE_IDEMPOTENCY_KEY_DAYS)
+    removed, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return removed

@@ -398,7 +398,13 @@ def test_running_all_periodic_work_twice_for_the_same_period_changes_nothing_mor
         measure(kpi, month, "11")
     now = at("2026-04-20T06:00:00+00:00")
     first = run_periodic_work(now=now)
-    assert first == {"sign-off follow-ups": 8, "exit criteria": 2, "perpetual pilots": 1, "value reviews": 4}
+    assert first == {
+        "sign-off follow-ups": 8,
+        "exit criteria": 2,
+        "perpetual pilots": 1,
+        "value reviews": 4,
+        "expired idempotency keys": 0,
+    }
     before = everything()
     assert run_periodic_work(now=now) == dict.fromkeys(first, 0)
     assert everything() == before

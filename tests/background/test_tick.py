@@ -32,6 +32,7 @@ def test_tick_runs_every_job_and_reports_what_each_did(members):
         "  exit criteria: 0",
         "  perpetual pilots: 0",
         "  value reviews: 0",
+        "  expired idempotency keys: 0",
         "  notifications sent: 0",
     ]
 

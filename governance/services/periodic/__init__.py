@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from governance.api.idempotency import idempotency_keys_purge
 from governance.services.periodic.pilots import perpetual_pilots_escalate
 from governance.services.periodic.signoffs import overdue_signoffs_chase
 from governance.services.periodic.value import exit_criteria_enforce, value_reviews_open
@@ -24,6 +25,7 @@ PERIODIC_JOBS: tuple[tuple[str, Callable[..., int]], ...] = (
     ("exit criteria", exit_criteria_enforce),
     ("perpetual pilots", perpetual_pilots_escalate),
     ("value reviews", value_reviews_open),
+    ("expired idempotency keys", idempotency_keys_purge),
 )
 
 
