@@ -21,6 +21,7 @@ from projects.models import (
     Evidence,
     EvidenceKind,
     Experiment,
+    ExperimentLook,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
@@ -118,6 +119,33 @@ class ExperimentFactory(factory.django.DjangoModelFactory):
     treatment_size = 5000
     treatment_successes = 650
     recorded_by = factory.LazyAttribute(lambda e: e.kpi.initiative.owner)
+
+
+class ExperimentLookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExperimentLook
+
+    experiment = factory.SubFactory(ExperimentFactory)
+    looked_on = dt.date(2026, 1, 28)
+    control_size = factory.SelfAttribute("experiment.control_size")
+    control_successes = factory.SelfAttribute("experiment.control_successes")
+    treatment_size = factory.SelfAttribute("experiment.treatment_size")
+    treatment_successes = factory.SelfAttribute("experiment.treatment_successes")
+    recorded_by = factory.LazyAttribute(lambda look: look.experiment.recorded_by)
+
+
+def experiment_with_looks(
+    kpi: KPI, looks: list[tuple[dt.date, tuple[int, int, int, int]]], **kwargs
+) -> Experiment:
+    """A proportion A/B experiment on `kpi` with cumulative looks, each (date, (control size,
+    control successes, treatment size, treatment successes)); it shows its last look."""
+    fields = ("control_size", "control_successes", "treatment_size", "treatment_successes")
+    experiment = ExperimentFactory(kpi=kpi, **dict(zip(fields, looks[-1][1], strict=True)), **kwargs)
+    for looked_on, counts in looks:
+        ExperimentLookFactory(
+            experiment=experiment, looked_on=looked_on, **dict(zip(fields, counts, strict=True))
+        )
+    return experiment
 
 
 class FinancialEntryFactory(factory.django.DjangoModelFactory):

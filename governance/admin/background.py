@@ -4,6 +4,7 @@ sign-off follow-ups, read-only, for the chair, the committee and auditors (leads
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from governance.admin.base import ScopedReadOnlyAdmin
 from governance.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp, ValueReview
@@ -16,6 +17,21 @@ class ValueReviewAdmin(ScopedReadOnlyAdmin):
     list_select_related = ["initiative"]
     search_fields = ["initiative__title"]
     show_full_result_count = False
+    readonly_fields = ["ab_experiments"]
+
+    @admin.display(description="A/B experiments (always-valid)")
+    def ab_experiments(self, review: ValueReview) -> str:
+        """Each KPI's experiments as the review judged them, from the looks up to the month's end."""
+        shown = [
+            (experiment["name"], row["kpi"], experiment["summary"])
+            for row in review.kpi_attainment
+            for experiment in row.get("experiments", ())
+        ]
+        if not shown:
+            return "No A/B experiment on these KPIs had a look by the end of the month."
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>“{}” on <strong>{}</strong>: {}</li>", shown)
+        )
 
 
 @admin.register(PilotEscalation)

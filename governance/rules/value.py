@@ -1,8 +1,9 @@
-"""Monthly value review: KPI attainment, ROI to date, overdue measurements, a recommendation.
+"""Monthly value review: KPI attainment, A/B verdicts, ROI to date, overdue measurements, a
+recommendation.
 
-Pure functions over the gate rules' facts (KPIFacts, BusinessCaseFacts, MonthlyAmount); the
-selector builds them, the periodic services store and send the result. Months are calendar months
-in UTC, represented by their first day.
+Pure functions over the gate rules' facts (KPIFacts, BusinessCaseFacts, MonthlyAmount) and the
+KPIs' experiments with their dated looks; the selector builds them, the periodic services store
+and send the result. Months are calendar months in UTC, represented by their first day.
 """
 
 from __future__ import annotations
@@ -11,14 +12,29 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
+from governance.rules.gates import (
+    BusinessCaseFacts,
+    ExperimentFacts,
+    ExperimentVerdict,
+    KPIFacts,
+    MeasurementFacts,
+    experiment_verdict,
+)
 from governance.rules.roi import MonthlyAmount, RoiProjection, project_roi
+from governance.rules.sequential import MeanLook, ProportionLook
 
 # A month's KPI measurements are due by this day of the next month; the value review of a month
 # opens from that day, so that it can say which measurements are overdue.
 MEASUREMENTS_DUE_DAY = 5
 
 CONTINUE, ADJUST, ESCALATE, RETIRE = "continue", "adjust", "escalate", "retire"
+
+# A monthly review looks at the same experiments month after month: repeated peeking by
+# construction, under which a fixed-horizon p-value lets a null effect through far more often
+# than it claims. Value reviews therefore always judge experiments with the always-valid method,
+# whatever a gate policy says, at the scale gate's default level.
+ALWAYS_VALID = "always_valid"
+EXPERIMENT_ALPHA = 0.05
 
 
 def _num(value: Decimal | None) -> str:
@@ -32,6 +48,10 @@ def month_start(day: dt.date) -> dt.date:
 def add_months(month: dt.date, months: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return add_months(month_start(month), 1) - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,133 @@ def exit_criteria_breaches(
 
 
 @dataclass(frozen=True)
+class DatedLook:
+    """One look at an experiment: the cumulative figures of both arms on `looked_on`."""
+
+    looked_on: dt.date
+    figures: ProportionLook | MeanLook
+
+
+@dataclass(frozen=True)
+class KPIExperiment:
+    """An A/B experiment on one of the initiative's KPIs, with every recorded look, oldest first."""
+
+    kpi: str  # the KPI's name, unique within an initiative
+    name: str
+    metric: str  # "proportion" or "mean"
+    looks: tuple[DatedLook, ...]
+
+    def as_of(self, month: dt.date) -> KPIExperiment:
+        """The experiment as it stood at the end of `month`: later looks are not looked at."""
+        last_day = month_end(month)
+        return replace(self, looks=tuple(look for look in self.looks if look.looked_on <= last_day))
+
+    def facts(self) -> ExperimentFacts:
+        """The gate rules' view of the experiment: its last look as summary, every look kept."""
+        looks = tuple(look.figures for look in self.looks)
+        last = looks[-1]
+        if isinstance(last, MeanLook):
+            return ExperimentFacts(
+                self.name,
+                last.control_size,
+                0,
+                last.treatment_size,
+                0,
+                looks=looks,
+                metric=self.metric,
+                control_mean=last.control_mean,
+                control_variance=last.control_variance,
+                treatment_mean=last.treatment_mean,
+                treatment_variance=last.treatment_variance,
+            )
+        return ExperimentFacts(
+            self.name,
+            last.control_size,
+            last.control_successes,
+            last.treatment_size,
+            last.treatment_successes,
+            looks=looks,
+            metric=self.metric,
+        )
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.4f}"
+
+
+@dataclass(frozen=True)
+class ExperimentVerdictLine:
+    """An experiment's always-valid verdict as of the review month."""
+
+    kpi: str
+    name: str
+    direction: str  # the KPI's good direction: "increase" or "decrease"
+    looks: int
+    verdict: ExperimentVerdict | None  # None when the figures cannot be tested (see `problem`)
+    problem: str = ""
+    method: str = ALWAYS_VALID
+
+    @property
+    def low(self) -> float | None:
+        return self.verdict.always_valid.cs_low if self.verdict else None
+
+    @property
+    def high(self) -> float | None:
+        return self.verdict.always_valid.cs_high if self.verdict else None
+
+    @property
+    def significant(self) -> bool:
+        """A significant improvement in the KPI's good direction."""
+        return bool(self.verdict and self.verdict.always_valid_significant)
+
+    @property
+    def conclusively_negative(self) -> bool:
+        """The whole always-valid interval lies on the KPI's bad side of zero, on enough data."""
+        if self.verdict is None:
+            return False
+        result = self.verdict.always_valid
+        upper_bound_of_improvement = result.cs_high if self.direction == "increase" else -result.cs_low
+        return result.enough_data and result.p_value < EXPERIMENT_ALPHA and upper_bound_of_improvement < 0
+
+    @property
+    def after_looks(self) -> str:
+        return f"after {self.looks} look{'s' if self.looks != 1 else ''}"
+
+    @property
+    def interval(self) -> str:
+        """The always-valid interval of treatment − control, as the committee reads it."""
+        result = self.verdict.always_valid
+        bounds = f"{_signed(result.cs_low)} to {_signed(result.cs_high)}"
+        return f"always-valid {result.confidence:.0%} interval {bounds}"
+
+    @property
+    def summary(self) -> str:
+        """What the experiment shows, without its name."""
+        if self.verdict is None:
+            return f"cannot be tested ({self.problem})"
+        if self.conclusively_negative:
+            outcome = f"conclusively negative {self.after_looks}: the treatment does worse than the control"
+        elif self.significant:
+            outcome = f"a significant improvement {self.after_looks}"
+        else:
+            outcome = f"not yet conclusive {self.after_looks}"
+        too_few = "; too few observations so far" if not self.verdict.always_valid.enough_data else ""
+        return f"{outcome} ({self.interval}, treatment − control{too_few})"
+
+
+def experiment_verdict_line(experiment: KPIExperiment, kpi: KPIFacts) -> ExperimentVerdictLine:
+    """The always-valid verdict on an experiment that has at least one look."""
+    line = ExperimentVerdictLine(
+        kpi=kpi.name, name=experiment.name, direction=kpi.direction, looks=len(experiment.looks), verdict=None
+    )
+    try:
+        verdict = experiment_verdict(experiment.facts(), kpi, method=ALWAYS_VALID, alpha=EXPERIMENT_ALPHA)
+    except (ValueError, TypeError, ZeroDivisionError) as error:  # e.g. an arm without observations
+        return replace(line, problem=str(error))
+    return replace(line, verdict=verdict)
+
+
+@dataclass(frozen=True)
 class KPIAttainment:
     name: str
     unit: str
@@ -94,6 +241,7 @@ class KPIAttainment:
     meets_target: bool | None
     missed_run: MissedRun
     overdue: bool
+    experiments: tuple[ExperimentVerdictLine, ...] = ()  # those with a look by the end of the month
 
     def describe(self) -> str:
         if self.latest is None:
@@ -115,6 +263,7 @@ class ValueInputs:
     business_case: BusinessCaseFacts | None
     costs: tuple[MonthlyAmount, ...] = ()
     benefits: tuple[MonthlyAmount, ...] = ()
+    experiments: tuple[KPIExperiment, ...] = ()  # every look, later months' included
 
 
 @dataclass(frozen=True)
@@ -141,13 +290,33 @@ def kpi_as_of(kpi: KPIFacts, month: dt.date) -> KPIFacts:
     return replace(kpi, measurements=tuple(m for m in kpi.measurements if m.period <= month))
 
 
+def experiments_as_of(
+    experiments: tuple[KPIExperiment, ...], kpi: KPIFacts, month: dt.date
+) -> tuple[ExperimentVerdictLine, ...]:
+    """The always-valid verdicts on `kpi`'s experiments from the looks up to the end of `month`.
+
+    An experiment without a look by then had not started as far as that month knows.
+    """
+    seen = (e.as_of(month) for e in experiments if e.kpi == kpi.name)
+    return tuple(experiment_verdict_line(e, kpi) for e in seen if e.looks)
+
+
 def assess_value(inputs: ValueInputs) -> ValueAssessment:
     """The month's value review and its recommendation, first rule that applies:
 
     - retire: a primary KPI missed its target for the consecutive months the exit criteria allow;
     - escalate: a KPI's measurement of last month is overdue (no one can judge value unmeasured);
-    - adjust: a primary KPI's latest value misses its target, or the projected ROI is not positive;
+    - adjust: a primary KPI's latest value misses its target, the projected ROI is not positive,
+      or an A/B experiment on any KPI is conclusively negative: its always-valid interval lies
+      entirely on the KPI's bad side of zero;
     - continue: otherwise.
+
+    A/B experiments are judged by the always-valid method only, on the looks dated up to the end
+    of the review month: the committee looks every month, and a fixed-horizon test would let a
+    null effect through at one look or another. A primary KPI that meets its target while an
+    experiment on it is not yet significant is reported among the reasons (under adjust and
+    continue) and changes nothing else: the measured gain may not be the initiative's doing, but
+    absence of proof is not proof of harm.
     """
     due_period = add_months(inputs.month, -1)
     expected = inputs.measurements_expected_from is None or inputs.measurements_expected_from <= due_period
@@ -167,6 +336,7 @@ def assess_value(inputs: ValueInputs) -> ValueAssessment:
                 meets_target=None if latest is None or kpi.target is None else kpi.meets_target(latest.value),
                 missed_run=missed_run(kpi) if kpi.target is not None else MissedRun(0, None),
                 overdue=expected and not any(m.period == due_period for m in kpi.measurements),
+                experiments=experiments_as_of(inputs.experiments, kpi, inputs.month),
             )
         )
     horizon = inputs.business_case.horizon_months if inputs.business_case else 36
@@ -205,12 +375,36 @@ def _recommend(
             f"Projected ROI is {roi.roi:.1%} (cost to date {_num(roi.cost_to_date)}, "
             f"benefit to date {_num(roi.benefit_to_date)})."
         )
+    reasons += [
+        f"The A/B test “{e.name}” on {e.kpi} is conclusively negative {e.after_looks}: the treatment "
+        f"does worse than the control ({e.interval}, treatment − control; {e.kpi} should {e.direction})."
+        for k in lines
+        for e in k.experiments
+        if e.conclusively_negative
+    ]
+    unproven = _unproven_gains(primary)
     if reasons:
-        return ADJUST, tuple(reasons)
+        return ADJUST, (*reasons, *unproven)
     if any(k.latest is None for k in primary):
         summary = "No KPI measurement is due yet"
     else:
         summary = "Every primary KPI meets its target"
     if roi.roi is not None:
         summary += f"; the projected ROI is {roi.roi:.1%}"
-    return CONTINUE, (summary + ".",)
+    return CONTINUE, (summary + ".", *unproven)
+
+
+def _unproven_gains(primary: list[KPIAttainment]) -> list[str]:
+    """Primary KPIs on target whose experiment cannot yet tell the gain from chance."""
+    notes = []
+    for kpi in primary:
+        if not kpi.meets_target:
+            continue
+        for e in kpi.experiments:
+            if e.verdict is None or e.significant or e.conclusively_negative:
+                continue
+            notes.append(
+                f"{kpi.name} meets its target, but the A/B test “{e.name}” on {kpi.name} is "
+                f"{e.summary}: the gain may not be the initiative's doing."
+            )
+    return notes

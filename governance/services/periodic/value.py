@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,6 +14,8 @@ from governance.models import ExitCriteriaBreach, Gate, GateReview, ReviewStatus
 from governance.permissions import SCHEDULER, Operation, require
 from governance.rules.value import (
     MEASUREMENTS_DUE_DAY,
+    ExperimentVerdictLine,
+    KPIAttainment,
     ValueAssessment,
     assess_value,
     exit_criteria_breaches,
@@ -123,37 +126,69 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
 
 
 def _attainment_rows(assessment: ValueAssessment) -> list[dict]:
-    def text(value: Decimal | None) -> str | None:
-        return None if value is None else format(value.normalize(), "f")
+    return [_attainment_row(k) for k in assessment.kpis]
 
-    return [
-        {
-            "kpi": k.name,
-            "primary": k.is_primary,
-            "period": f"{k.latest.period:%Y-%m}" if k.latest else None,
-            "value": text(k.latest.value) if k.latest else None,
-            "baseline": text(k.baseline),
-            "target": text(k.target),
-            "attainment": text(_ratio(k.attainment)),
-            "meets_target": k.meets_target,
-            "consecutive_misses": k.missed_run.length,
-            "overdue": k.overdue,
-        }
-        for k in assessment.kpis
-    ]
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _attainment_row(k: KPIAttainment) -> dict:
+    row = {
+        "kpi": k.name,
+        "primary": k.is_primary,
+        "period": f"{k.latest.period:%Y-%m}" if k.latest else None,
+        "value": _text(k.latest.value) if k.latest else None,
+        "baseline": _text(k.baseline),
+        "target": _text(k.target),
+        "attainment": _text(_ratio(k.attainment)),
+        "meets_target": k.meets_target,
+        "consecutive_misses": k.missed_run.length,
+        "overdue": k.overdue,
+    }
+    if k.experiments:
+        row["experiments"] = [_experiment_row(e) for e in k.experiments]
+    return row
+
+
+def _bound(value: float | None) -> str | None:
+    """A bound of the interval as text (the ledger records no floats); None when unbounded."""
+    return None if value is None or not math.isfinite(value) else f"{value:.6f}"
+
+
+def _experiment_row(e: ExperimentVerdictLine) -> dict:
+    return {
+        "name": e.name,
+        "looks": e.looks,
+        "method": e.method,
+        "low": _bound(e.low),
+        "high": _bound(e.high),
+        "significant": e.significant,
+        "conclusively_negative": e.conclusively_negative,
+        "summary": e.summary,
+    }
 
 
 def _value_review_text(initiative, review: ValueReview, assessment: ValueAssessment) -> str:
     roi = "not computable (no cost recorded)" if review.roi_to_date is None else f"{review.roi_to_date:.1%}"
+    kpis = []
+    for k in assessment.kpis:
+        kpis.append(f"- {k.describe()}")
+        kpis += [f"  A/B test “{e.name}”: {e.summary}" for e in k.experiments]
     lines = [
         f"Monthly value review of “{initiative.title}” ({initiative.get_stage_display().lower()}), "
         f"{review.month:%Y-%m}.",
         f"Recommendation: {review.get_recommendation_display()}.",
         *assessment.reasons,
         "KPIs:",
-        *(f"- {k.describe()}" for k in assessment.kpis),
+        *kpis,
         f"ROI to date: {roi} (cost {review.cost_to_date}, benefit {review.benefit_to_date}).",
     ]
+    if any(k.experiments for k in assessment.kpis):
+        lines.append(
+            "A/B tests are judged by the always-valid method, on the looks up to the end of the month: "
+            "it stays valid however often the committee looks."
+        )
     return "\n".join(lines)
 
 
