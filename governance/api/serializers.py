@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -30,7 +31,8 @@ from governance.api.fields import (
     text_problem,
 )
 from governance.models import Decision, FunctionCode, Gate
-from governance.rules.gates import ExperimentFacts, experiment_result
+from governance.rules.gates import ExperimentVerdict, KPIFacts, PolicyRules, experiment_verdict
+from governance.selectors.gates import experiment_facts, experiment_row
 from governance.services.portfolio import MeasurementInput
 from projects.models import (
     KPI_DECIMAL_PLACES,
@@ -38,6 +40,7 @@ from projects.models import (
     Direction,
     EntryKind,
     EvidenceKind,
+    Metric,
     RiskTier,
 )
 
@@ -191,7 +194,110 @@ class MeasurementBatchResultSerializer(serializers.Serializer):
 
 # Experiments ----------------------------------------------------------------------------------
 
-COMPUTED = "ValueGate computes it from the counts; the committee does not take it on trust."
+COMPUTED = "ValueGate computes it from the figures sent; the committee does not take it on trust."
+COUNTED = "ValueGate counts the looks recorded at …/experiments/{id}/looks/."
+FIELDS_OF_METRIC = {
+    Metric.PROPORTION: ("control_successes", "treatment_successes"),
+    Metric.MEAN: ("control_mean", "control_variance", "treatment_mean", "treatment_variance"),
+}
+OTHER_METRIC = {Metric.PROPORTION: Metric.MEAN, Metric.MEAN: Metric.PROPORTION}
+# Why a field of the other metric is refused, by the metric of the experiment it was sent for.
+NOT_THIS_METRIC = {
+    Metric.PROPORTION: 'Only for an experiment on means (metric "mean"); '
+    "an experiment on a proportion sends each arm's successes.",
+    Metric.MEAN: 'Only for an experiment on a proportion (metric "proportion"); '
+    "an experiment on means sends each arm's mean and variance.",
+}
+KPI_NUMBER = {"max_digits": KPI_MAX_DIGITS, "decimal_places": KPI_DECIMAL_PLACES}
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A computed bound that may still be infinite (too little spread in the data to bound it):
+    JSON has no infinity, so it is shown as null."""
+
+    def to_representation(self, value):
+        value = float(value)
+        return value if math.isfinite(value) else None
+
+
+class ArmSummarySerializer(StrictSerializer):
+    """Both arms' cumulative figures at one look: successes for a proportion; mean and sample
+    variance for a mean (a time or an amount). The other metric's fields are refused when sent
+    and null when shown."""
+
+    control_size = StrictIntegerField(min_value=1, help_text="Observations in the control arm so far.")
+    control_successes = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Proportions only (required there): successes in the control arm so far. "
+        "Null for an experiment on means.",
+    )
+    treatment_size = StrictIntegerField(min_value=1, help_text="Observations in the treatment arm so far.")
+    treatment_successes = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Proportions only (required there): successes in the treatment arm so far. "
+        "Null for an experiment on means.",
+    )
+    control_mean = DecimalValueField(
+        what="Control mean",
+        required=False,
+        allow_null=True,
+        help_text="Means only (required there): the control arm's mean so far. Null for a proportion.",
+        **KPI_NUMBER,
+    )
+    control_variance = DecimalValueField(
+        what="Control variance",
+        required=False,
+        allow_null=True,
+        help_text="Means only (required there): the control arm's sample variance so far, not negative. "
+        "Null for a proportion.",
+        **KPI_NUMBER,
+    )
+    treatment_mean = DecimalValueField(
+        what="Treatment mean",
+        required=False,
+        allow_null=True,
+        help_text="Means only (required there): the treatment arm's mean so far. Null for a proportion.",
+        **KPI_NUMBER,
+    )
+    treatment_variance = DecimalValueField(
+        what="Treatment variance",
+        required=False,
+        allow_null=True,
+        help_text="Means only (required there): the treatment arm's sample variance so far, not negative. "
+        "Null for a proportion.",
+        **KPI_NUMBER,
+    )
+
+    def metric_sent(self, attrs: dict) -> str:
+        raise NotImplementedError
+
+    def metric_shown(self, instance) -> str:
+        raise NotImplementedError
+
+    def validate(self, attrs):
+        metric = self.metric_sent(attrs)
+        errors = {
+            name: [NOT_THIS_METRIC[metric]]
+            for name in FIELDS_OF_METRIC[OTHER_METRIC[metric]]
+            if name in attrs
+        }
+        for name in FIELDS_OF_METRIC[metric]:
+            if name not in attrs:
+                errors[name] = ["This field is required."]
+            elif attrs[name] is None:
+                errors[name] = ["Must be a number, not null."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # The model keeps zero successes for an experiment on means; they mean nothing there.
+        for name in FIELDS_OF_METRIC[OTHER_METRIC[self.metric_shown(instance)]]:
+            data[name] = None
+        return data
 
 
 class ExperimentResultSerializer(serializers.Serializer):
@@ -206,56 +312,254 @@ class ExperimentResultSerializer(serializers.Serializer):
     summary = serializers.CharField()
 
 
-class ExperimentSerializer(StrictSerializer):
-    read_only_reasons = {
-        name: COMPUTED
-        for name in (
-            "lift",
-            "relative_lift",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "confidence",
-            "control_rate",
-            "treatment_rate",
-            "result",
+class FixedHorizonEstimateSerializer(serializers.Serializer):
+    lift = serializers.FloatField(
+        help_text="Treatment minus control at the latest look: the difference of the rates for a "
+        "proportion, of the means for a mean."
+    )
+    relative_lift = serializers.FloatField(
+        allow_null=True, help_text="The lift over the control arm's level; null when that level is zero."
+    )
+    ci_low = serializers.FloatField()
+    ci_high = serializers.FloatField()
+    confidence = serializers.FloatField(help_text="Of the interval, e.g. 0.95.")
+    p_value = serializers.FloatField(
+        help_text="Two-sided: two-proportion z-test, or Welch's z-test for means. Valid for a single "
+        "look planned in advance."
+    )
+    enough_data = serializers.BooleanField(
+        help_text="False when the arms are too small for the normal approximation to be trusted."
+    )
+    significant = serializers.BooleanField(
+        help_text="p below the policy's level, the whole interval on the side the KPI's direction "
+        "calls better, on enough data."
+    )
+
+
+class AlwaysValidEstimateSerializer(serializers.Serializer):
+    difference = serializers.FloatField(help_text="Treatment minus control at the latest look.")
+    ci_low = FiniteFloatField(
+        allow_null=True,
+        help_text="Confidence sequence over every look so far: it holds however often anyone looks. "
+        "Null while the data cannot bound it.",
+    )
+    ci_high = FiniteFloatField(allow_null=True, help_text="As ci_low.")
+    confidence = serializers.FloatField(help_text="1 minus the policy's significance level.")
+    p_value = serializers.FloatField(help_text="Always-valid p-value (mSPRT) after every look so far.")
+    looks = serializers.IntegerField(help_text="The looks this test covers.")
+    first_significant_look = serializers.IntegerField(
+        allow_null=True, help_text="The look (counting from 1) at which p first fell below the level."
+    )
+    enough_data = serializers.BooleanField()
+    significant = serializers.BooleanField(
+        help_text="p below the policy's level, the whole sequence on the side the KPI's direction "
+        "calls better, on enough data."
+    )
+
+
+class ExperimentVerdictSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=["fixed_horizon", "always_valid"],
+        help_text="The test that decides, as the gate policy judging the experiment says: the open "
+        "review's pinned policy, else the scale gate's current one (as the initiative page shows).",
+    )
+    gate = serializers.CharField(help_text="The gate whose policy judges the experiment.")
+    policy_version = serializers.IntegerField()
+    significance_level = serializers.FloatField()
+    significant = serializers.BooleanField(help_text="As the deciding test says; what the gate requires.")
+    summary = serializers.CharField(help_text="Both tests in words, as the gate checklist shows them.")
+    fixed_horizon = FixedHorizonEstimateSerializer()
+    always_valid = AlwaysValidEstimateSerializer()
+
+
+def experiment_judgement(
+    experiment, *, kpi: KPIFacts, rules: PolicyRules
+) -> tuple[ExperimentVerdict | None, str]:
+    """The verdict the gate would give the experiment over its looks, or why there is none.
+
+    `experiment.looks` should be prefetched, oldest first.
+    """
+    try:
+        facts = experiment_facts(experiment_row(experiment, experiment.looks.all()))
+        verdict = experiment_verdict(
+            facts, kpi, method=rules.experiment_method, alpha=float(rules.significance_level)
         )
+    except (ValueError, TypeError, ZeroDivisionError) as error:  # e.g. an arm without observations
+        return None, str(error)
+    return verdict, ""
+
+
+class ExperimentSerializer(ArmSummarySerializer):
+    """An A/B experiment: its latest look's figures and the verdict computed over all its looks."""
+
+    # Shown with the context {"kpi": KPIFacts, "rules": PolicyRules} that judges the experiment.
+
+    read_only_reasons = {
+        **{
+            name: COMPUTED
+            for name in (
+                "lift",
+                "relative_lift",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "confidence",
+                "control_rate",
+                "treatment_rate",
+                "result",
+                "verdict",
+                "problem",
+            )
+        },
+        "look_count": COUNTED,
+        "latest_look_on": COUNTED,
     }
 
     id = serializers.IntegerField(read_only=True)
     kpi = serializers.IntegerField(source="kpi_id", read_only=True)
     name = StrictCharField(max_length=200)
-    success_definition = StrictCharField(max_length=200)
-    control_size = StrictIntegerField(min_value=1)
-    control_successes = StrictIntegerField()
-    treatment_size = StrictIntegerField(min_value=1)
-    treatment_successes = StrictIntegerField()
+    metric = StrictChoiceField(
+        choices=Metric.values,
+        required=False,
+        default=Metric.PROPORTION,
+        help_text="proportion: send each arm's successes; mean (a time or an amount): each arm's mean "
+        "and sample variance.",
+    )
+    success_definition = StrictCharField(
+        max_length=200, help_text="What counts as a success (proportions) or what is measured (means)."
+    )
+    looked_on = IsoDateField(
+        write_only=True,
+        required=False,
+        help_text="The day of these figures, the experiment's first look; today if omitted. Later "
+        "looks go to …/experiments/{id}/looks/.",
+    )
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
-    result = serializers.SerializerMethodField()
+    look_count = serializers.SerializerMethodField(
+        help_text="Looks recorded; the figures above are the latest."
+    )
+    latest_look_on = serializers.SerializerMethodField(help_text="The day of the figures above.")
+    result = serializers.SerializerMethodField(
+        help_text="The fixed-horizon two-proportion test at the latest look, kept for clients written "
+        "before `verdict`; null for an experiment on means."
+    )
+    verdict = serializers.SerializerMethodField(
+        help_text="Both tests over every look and which one decides; null when none can be computed "
+        "(see `problem`)."
+    )
+    problem = serializers.SerializerMethodField(help_text="Why there is no verdict; empty when there is one.")
 
-    @extend_schema_field(ExperimentResultSerializer)
-    def get_result(self, experiment) -> dict:
-        result = experiment_result(
-            ExperimentFacts(
-                experiment.name,
-                experiment.control_size,
-                experiment.control_successes,
-                experiment.treatment_size,
-                experiment.treatment_successes,
+    def metric_sent(self, attrs: dict) -> str:
+        return attrs["metric"]
+
+    def metric_shown(self, experiment) -> str:
+        return experiment.metric
+
+    def _judgement(self, experiment) -> tuple[ExperimentVerdict | None, str]:
+        # Four fields read the verdict; it is computed once per experiment.
+        judgements = self.context.setdefault("judgements", {})
+        if experiment.pk not in judgements:
+            judgements[experiment.pk] = experiment_judgement(
+                experiment, kpi=self.context["kpi"], rules=self.context["rules"]
             )
-        )
-        return {
-            "control_rate": result.control_rate,
-            "treatment_rate": result.treatment_rate,
-            "lift": result.lift,
-            "relative_lift": result.relative_lift,
-            "ci_low": result.ci_low,
-            "ci_high": result.ci_high,
-            "confidence": result.confidence,
-            "p_value": result.p_value,
-            "summary": result.describe(),
-        }
+        return judgements[experiment.pk]
+
+    def get_look_count(self, experiment) -> int:
+        return len(experiment.looks.all())
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_latest_look_on(self, experiment) -> dt.date | None:
+        looks = experiment.looks.all()
+        return max((look.looked_on for look in looks), default=None)
+
+    @extend_schema_field(ExperimentResultSerializer(allow_null=True))
+    def get_result(self, experiment) -> dict | None:
+        verdict, _ = self._judgement(experiment)
+        if verdict is None or experiment.metric != Metric.PROPORTION:
+            return None
+        fixed = verdict.fixed
+        return ExperimentResultSerializer(
+            {
+                "control_rate": fixed.control_rate,
+                "treatment_rate": fixed.treatment_rate,
+                "lift": fixed.lift,
+                "relative_lift": fixed.relative_lift,
+                "ci_low": fixed.ci_low,
+                "ci_high": fixed.ci_high,
+                "confidence": fixed.confidence,
+                "p_value": fixed.p_value,
+                "summary": fixed.describe(),
+            }
+        ).data
+
+    @extend_schema_field(ExperimentVerdictSerializer(allow_null=True))
+    def get_verdict(self, experiment) -> dict | None:
+        verdict, _ = self._judgement(experiment)
+        if verdict is None:
+            return None
+        rules, kpi = self.context["rules"], self.context["kpi"]
+        fixed, valid = verdict.fixed, verdict.always_valid
+        return ExperimentVerdictSerializer(
+            {
+                "method": verdict.method,
+                "gate": rules.gate,
+                "policy_version": rules.version,
+                "significance_level": rules.significance_level,
+                "significant": verdict.significant,
+                # The line the gate checklist gives this experiment.
+                "summary": f"{experiment.name} on {kpi.name}: {verdict.describe()}.",
+                "fixed_horizon": {
+                    "lift": fixed.lift,
+                    "relative_lift": fixed.relative_lift,
+                    "ci_low": fixed.ci_low,
+                    "ci_high": fixed.ci_high,
+                    "confidence": fixed.confidence,
+                    "p_value": fixed.p_value,
+                    "enough_data": fixed.large_sample,
+                    "significant": verdict.fixed_significant,
+                },
+                "always_valid": {
+                    "difference": valid.difference,
+                    "ci_low": valid.cs_low,
+                    "ci_high": valid.cs_high,
+                    "confidence": valid.confidence,
+                    "p_value": valid.p_value,
+                    "looks": valid.looks,
+                    "first_significant_look": valid.first_significant_look,
+                    "enough_data": valid.enough_data,
+                    "significant": verdict.always_valid_significant,
+                },
+            }
+        ).data
+
+    def get_problem(self, experiment) -> str:
+        return self._judgement(experiment)[1]
+
+
+class ExperimentLookSerializer(ArmSummarySerializer):
+    """One look at an experiment: its cumulative figures on that day."""
+
+    # Read and shown with the context {"metric": the experiment's metric}.
+
+    id = serializers.IntegerField(read_only=True)
+    experiment = serializers.IntegerField(source="experiment_id", read_only=True)
+    looked_on = IsoDateField(help_text="The day of these figures: after the latest look, not in the future.")
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    recorded_at = serializers.DateTimeField(read_only=True)
+
+    def metric_sent(self, attrs: dict) -> str:
+        return self.context["metric"]
+
+    def metric_shown(self, look) -> str:
+        return self.context["metric"]
+
+
+class ExperimentLookRecordedSerializer(serializers.Serializer):
+    look = ExperimentLookSerializer()
+    experiment = ExperimentSerializer(
+        help_text="The experiment with its verdict over every look, this one included."
+    )
 
 
 # Costs, benefits, evidence --------------------------------------------------------------------

@@ -48,6 +48,11 @@ v1 = [
         name="experiments",
     ),
     path(
+        "initiatives/<id:initiative_id>/kpis/<id:kpi_id>/experiments/<id:experiment_id>/looks/",
+        value.ExperimentLookListView.as_view(),
+        name="experiment-looks",
+    ),
+    path(
         "initiatives/<id:initiative_id>/financial-entries/",
         value.FinancialEntryListView.as_view(),
         name="financial-entries",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from governance.canonical import sha256_hex
-from governance.models import Condition, GatePolicy, GateReview, SignOff
+from governance.models import Condition, Gate, GatePolicy, GateReview, SignOff
 from governance.rules.gates import (
     BusinessCaseFacts,
     ExperimentFacts,
@@ -51,6 +51,12 @@ def current_policy(gate: str) -> GatePolicy:
     if policy is None:
         raise GatePolicy.DoesNotExist(f"No policy is defined for the {gate} gate.")
     return policy
+
+
+def judging_policy(open_review: GateReview | None) -> GatePolicy:
+    """The policy an initiative's experiments are judged by, wherever they are shown: the open
+    review's pinned one, else the scale gate's current one (the gate where experiments decide)."""
+    return open_review.policy if open_review is not None else current_policy(Gate.SCALE)
 
 
 def kpi_row(kpi: KPI) -> dict:

@@ -11,7 +11,6 @@ from django.db.models import Prefetch, QuerySet
 from governance.models import (
     GATES_FROM_STAGE,
     Condition,
-    Gate,
     GatePolicy,
     GateReview,
     LedgerEvent,
@@ -32,6 +31,7 @@ from governance.selectors.gates import (
     current_policy,
     gate_data,
     inputs_from,
+    judging_policy,
     kpi_facts,
     kpi_row,
     policy_rules,
@@ -298,15 +298,13 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
                 now=now,
             )
 
-    # Experiments are judged as the scale gate judges them: under the open review's policy, else the
-    # scale gate's current one (chosen by the initiative's state, never by its data, so that the
-    # page's query count does not depend on it).
-    if open_review is not None:
-        judging = policy_rules(open_review.policy)
-    elif initiative.stage == Stage.PILOT and checklist is not None:
+    # Experiments are judged by judging_policy (chosen by the initiative's state, never by its
+    # data, so that the page's query count does not depend on it); a pilot's checklist already
+    # read the scale gate's current policy.
+    if open_review is None and initiative.stage == Stage.PILOT and checklist is not None:
         judging = checklist_rules
     else:
-        judging = policy_rules(current_policy(Gate.SCALE))
+        judging = policy_rules(judging_policy(open_review))
     kpis = []
     for kpi in initiative.kpis.all():
         measurements = tuple(kpi.measurements.all())

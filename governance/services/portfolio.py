@@ -54,6 +54,12 @@ class MeasurementErrors(InvalidInput):
         super().__init__(f"{len(errors)} measurement(s) refused, nothing stored: {shown}{more}.")
 
 
+def _not_in_the_future(looked_on: dt.date) -> None:
+    """Figures cannot come from a day that has not happened."""
+    if looked_on > timezone.now().date():
+        raise InvalidInput("A look cannot be dated in the future.")
+
+
 def _first_of_month(day: dt.date) -> bool:
     return isinstance(day, dt.date) and day.day == 1
 
@@ -219,6 +225,8 @@ def experiment_record(
     if not name.strip():
         raise InvalidInput("An experiment needs a name.")
     looked_on = looked_on or timezone.now().date()
+    # As for a later look; a first look dated ahead would also refuse every later one.
+    _not_in_the_future(looked_on)
     experiment = Experiment.objects.create(
         kpi=kpi,
         name=name.strip(),
@@ -295,8 +303,7 @@ def experiment_look_record(
                 + ", ".join(f.replace("_", " ") for f in decreased)
                 + "."
             )
-    if looked_on > timezone.now().date():
-        raise InvalidInput("A look cannot be dated in the future.")
+    _not_in_the_future(looked_on)
     look = ExperimentLook.objects.create(
         experiment=experiment, looked_on=looked_on, recorded_by=actor, **summary
     )

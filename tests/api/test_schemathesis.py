@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from governance.api.tokens import token_issue
+from projects.models import Experiment
 from tests.api.conftest import build_world
 
 CHECKS = [
@@ -63,6 +64,7 @@ def callers(in_process_app):
         "initiative_id": [world.pilot.pk, world.draft.pk, world.proposal.pk, world.other_pilot.pk],
         "kpi_id": [world.kpi.pk, world.draft.kpis.get().pk],
         "review_id": [world.review.pk],
+        "experiment_id": list(Experiment.objects.filter(kpi=world.kpi).values_list("pk", flat=True)),
     }
     return {"rotation": itertools.cycle(secrets.values()), "ids": ids}
 

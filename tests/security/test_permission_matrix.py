@@ -390,6 +390,17 @@ ENTRY_POINTS: list[EntryPoint] = [
         api_call("get", "experiments", lambda w: (w.pilot.pk, kpi_of_pilot(w))),
     ),
     EntryPoint(
+        Op.VIEW_INITIATIVE,
+        "api",
+        "experiment-looks",
+        READ,
+        api_call(
+            "get",
+            "experiment-looks",
+            lambda w: (w.pilot.pk, kpi_of_pilot(w), w.pilot.kpis.get().experiments.get().pk),
+        ),
+    ),
+    EntryPoint(
         Op.VIEW_INITIATIVE, "api", "financial-entries", READ, api_call("get", "financial-entries", pilot)
     ),
     EntryPoint(Op.VIEW_INITIATIVE, "api", "evidence", READ, api_call("get", "evidence", pilot)),
@@ -607,6 +618,24 @@ ENTRY_POINTS: list[EntryPoint] = [
                 "control_successes": 100,
                 "treatment_size": 1000,
                 "treatment_successes": 130,
+            },
+        ),
+    ),
+    EntryPoint(
+        Op.RECORD_EXPERIMENT,
+        "api",
+        "experiment-looks",
+        WRITE,
+        api_call(
+            "post",
+            "experiment-looks",
+            lambda w: (w.pilot.pk, kpi_of_pilot(w), w.pilot.kpis.get().experiments.get().pk),
+            lambda w: {
+                "looked_on": f"{timezone.now().date():%Y-%m-%d}",
+                "control_size": 9000,
+                "control_successes": 900,
+                "treatment_size": 9000,
+                "treatment_successes": 1170,
             },
         ),
     ),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 
@@ -11,6 +13,8 @@ from governance.api.idempotency import idempotent
 from governance.api.parsers import BoundedMultiPartParser
 from governance.api.serializers import (
     EvidenceSerializer,
+    ExperimentLookRecordedSerializer,
+    ExperimentLookSerializer,
     ExperimentSerializer,
     FinancialEntrySerializer,
     MeasurementBatchResultSerializer,
@@ -18,13 +22,17 @@ from governance.api.serializers import (
     MeasurementSerializer,
 )
 from governance.api.views.base import ApiView, Pages
+from governance.models import GateReview, ReviewStatus
+from governance.rules.gates import KPIFacts
+from governance.selectors.gates import judging_policy, policy_rules
 from governance.services.portfolio import (
     evidence_submit,
+    experiment_look_record,
     experiment_record,
     financial_entry_record,
     measurements_record,
 )
-from projects.models import Evidence, Experiment, FinancialEntry, KPIMeasurement
+from projects.models import KPI, Evidence, Experiment, ExperimentLook, FinancialEntry, KPIMeasurement
 
 TAG = ["value data"]
 FEED = frozenset({"GET", "POST"})
@@ -69,9 +77,41 @@ class MeasurementListView(ListModelMixin, ApiView):
         return Response(MeasurementBatchResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
+def experiments_with_looks() -> QuerySet[Experiment]:
+    """Experiments with their looks, oldest first: two queries however many of either."""
+    return (
+        Experiment.objects.select_related("recorded_by")
+        .prefetch_related(Prefetch("looks", queryset=ExperimentLook.objects.order_by("looked_on")))
+        .order_by("recorded_at", "id")
+    )
+
+
+def judging_context(kpi: KPI) -> dict:
+    """What the KPI's experiments are judged against: the effect its target claims, and the rules
+    of the gate that judges them, chosen as the initiative page chooses them (the open review's
+    pinned policy, else the scale gate's current one), so both show the same verdict."""
+    review = (
+        GateReview.objects.select_related("policy")
+        .filter(initiative_id=kpi.initiative_id, status=ReviewStatus.OPEN)
+        .first()
+    )
+    policy = judging_policy(review)
+    facts = KPIFacts(
+        name=kpi.name,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        baseline=kpi.baseline,
+        target=kpi.target,
+        data_source=kpi.data_source,
+        is_primary=kpi.is_primary,
+    )
+    return {"kpi": facts, "rules": policy_rules(policy)}
+
+
 @extend_schema(tags=TAG)
 class ExperimentListView(ApiView):
-    """A/B experiments on a KPI. Send the counts; ValueGate computes lift, interval and p-value."""
+    """A/B experiments on a KPI. Send the figures of the first look; ValueGate computes the verdict
+    over every look, by the fixed-horizon and the always-valid test, and says which one decides."""
 
     queryset = Experiment.objects.none()
     serializer_class = ExperimentSerializer
@@ -79,8 +119,9 @@ class ExperimentListView(ApiView):
 
     @extend_schema(responses={200: ExperimentSerializer(many=True)})
     def get(self, request, *args, **kwargs):
-        experiments = Experiment.objects.filter(kpi=self.get_kpi()).select_related("recorded_by")
-        return Response(ExperimentSerializer(experiments, many=True).data)
+        kpi = self.get_kpi()
+        experiments = experiments_with_looks().filter(kpi=kpi)
+        return Response(ExperimentSerializer(experiments, many=True, context=judging_context(kpi)).data)
 
     @extend_schema(responses={201: ExperimentSerializer})
     @idempotent
@@ -89,7 +130,57 @@ class ExperimentListView(ApiView):
         serializer = ExperimentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         experiment = experiment_record(actor=request.user, kpi=kpi, **serializer.validated_data)
-        return Response(ExperimentSerializer(experiment).data, status=status.HTTP_201_CREATED)
+        experiment = experiments_with_looks().get(pk=experiment.pk)
+        body = ExperimentSerializer(experiment, context=judging_context(kpi)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAG)
+class ExperimentLookListView(ApiView):
+    """The looks at one experiment, oldest first. POST records a later look: the cumulative figures
+    on that day, after the latest look; the answer carries the verdict over every look."""
+
+    queryset = ExperimentLook.objects.none()
+    serializer_class = ExperimentLookSerializer
+    integration_methods = FEED
+
+    def get_experiment(self) -> Experiment:
+        """The experiment in the URL, if it is one of the KPI's; else 404."""
+        kpi = self.get_kpi()
+        pk = self.kwargs["experiment_id"]
+        experiment = Experiment.objects.filter(kpi=kpi, pk=pk).first()
+        if experiment is None:
+            raise NotFound(f"KPI {kpi.pk} has no experiment {pk}.")
+        experiment.kpi = kpi
+        return experiment
+
+    @extend_schema(responses={200: ExperimentLookSerializer(many=True)})
+    def get(self, request, *args, **kwargs):
+        experiment = self.get_experiment()
+        looks = ExperimentLook.objects.filter(experiment=experiment).select_related("recorded_by")
+        body = ExperimentLookSerializer(
+            looks.order_by("looked_on"), many=True, context={"metric": experiment.metric}
+        ).data
+        return Response(body)
+
+    @extend_schema(responses={201: ExperimentLookRecordedSerializer})
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        experiment = self.get_experiment()
+        kpi = experiment.kpi
+        context = {"metric": experiment.metric}
+        serializer = ExperimentLookSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        look = experiment_look_record(actor=request.user, experiment=experiment, **serializer.validated_data)
+        # Both read back as stored, so that the answer shows the figures as every later GET does.
+        body = {
+            "look": ExperimentLook.objects.select_related("recorded_by").get(pk=look.pk),
+            "experiment": experiments_with_looks().get(pk=experiment.pk),
+        }
+        context.update(judging_context(kpi))
+        return Response(
+            ExperimentLookRecordedSerializer(body, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(tags=TAG)
