@@ -1,0 +1,58 @@
+"""The dashboard's waiting reviews: the lists show the oldest few, the totals count every review,
+each judged against the escalation days of the policy version it was opened under."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance import roles
+from governance.models import GateReview
+from governance.selectors.dashboard import LIST_LENGTH, portfolio_dashboard
+from governance.services.policies import policy_version_create
+from governance.services.reviews import review_open
+from projects.models import Initiative
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def open_review_aged(days: int, title: str) -> GateReview:
+    initiative = factories.proposal_ready_for_pilot_gate(title=title)
+    return review_open(
+        actor=initiative.owner, initiative=initiative, now=timezone.now() - dt.timedelta(days=days)
+    )
+
+
+def test_totals_count_every_open_review_and_each_is_late_by_its_own_policy():
+    # The first twelve reviews are pinned to the default pilot policy (escalation after 7 days).
+    late = [open_review_aged(10 + i, f"Late {i}") for i in range(LIST_LENGTH + 2)]
+    recent = open_review_aged(3, "Recent")
+    admin = factories.user_in(roles.GOVERNANCE_ADMINS, username="policy-admin")
+    policy_version_create(actor=admin, gate="pilot", escalation_days=30)
+    # Under the new version: 12 days is not late any more, 40 days is.
+    lenient = open_review_aged(12, "Within the new policy")
+    very_late = open_review_aged(40, "Late under the new policy")
+
+    data = portfolio_dashboard(Initiative.objects.all(), now=timezone.now())
+
+    assert data.open_reviews_total == len(late) + 3
+    assert data.escalations_total == len(late) + 1
+    shown = [w.review for w in data.escalations]
+    assert len(shown) == LIST_LENGTH and shown[0] == very_late  # the oldest first
+    assert lenient not in shown and recent not in [w.review for w in data.escalations]
+    assert [w.review for w in data.waiting_reviews][:2] == [very_late, late[-1]]
+    assert all(w.overdue for w in data.escalations)
+
+
+def test_with_no_open_review_nothing_waits_or_is_late():
+    factories.proposal_ready_for_pilot_gate()
+    data = portfolio_dashboard(Initiative.objects.all(), now=timezone.now())
+    assert (data.open_reviews_total, data.escalations_total, data.waiting_reviews, data.escalations) == (
+        0,
+        0,
+        (),
+        (),
+    )
