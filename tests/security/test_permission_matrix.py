@@ -882,6 +882,15 @@ ENTRY_POINTS: list[EntryPoint] = [
         owner=None,
     ),
     EntryPoint(
+        Op.VIEW_INITIATIVE,
+        "admin",
+        "evidence-download",
+        READ,
+        lambda w, user: admin_client(user).get(
+            reverse("evidence-download", args=[w.pilot.evidence.order_by("pk").first().pk])
+        ),
+    ),
+    EntryPoint(
         Op.READ_LEDGER,
         "admin",
         "governance_ledgerevent_signoff",
@@ -954,9 +963,8 @@ def test_the_scheduler_opens_reviews_and_value_reviews_through_the_tasks():
 
 # Completeness ------------------------------------------------------------------------------------
 
-# Endpoints and pages that act on no governed object: who-am-I, a member's own pending sign-offs
-# (empty for everyone else), the API's docs, and the evidence download (scoped by VIEW_INITIATIVE
-# and tested in tests/admin/test_evidence.py).
+# Endpoints that act on no governed object: who-am-I, a member's own pending sign-offs (empty for
+# everyone else) and the API's docs.
 NOT_AN_OPERATION = {"api:me", "api:pending-signoffs", "api:schema", "api:docs", "api:redoc"}
 
 
