@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from governance.models import GatePolicy, GateReview, ReviewStatus
+from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
 from projects.models import (
     KPI,
     BusinessCase,
@@ -149,9 +149,18 @@ def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) 
     totals = open_reviews.aggregate(
         open=Count("id"), overdue=Count("id", filter=past_escalation if escalation_days else Q(pk__in=[]))
     )
+    # A correlated count, so that only the listed rows are counted (a join and GROUP BY would
+    # count the sign-offs of every open review before the list is cut).
+    active = (
+        SignOff.objects.filter(review=OuterRef("pk"), superseded_at__isnull=True)
+        .order_by()
+        .values("review")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     listed = (
         open_reviews.select_related("initiative", "policy")
-        .annotate(active_signoffs=Count("signoffs", filter=Q(signoffs__superseded_at__isnull=True)))
+        .annotate(active_signoffs=Coalesce(Subquery(active), Value(0)))
         .order_by("opened_at", "id")
     )
 

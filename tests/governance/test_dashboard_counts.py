@@ -13,6 +13,7 @@ from governance.models import GateReview
 from governance.selectors.dashboard import LIST_LENGTH, portfolio_dashboard
 from governance.services.policies import policy_version_create
 from governance.services.reviews import review_open
+from governance.services.signoffs import signoff_record
 from projects.models import Initiative
 from tests import factories
 
@@ -56,3 +57,18 @@ def test_with_no_open_review_nothing_waits_or_is_late():
         (),
         (),
     )
+
+
+def test_a_waiting_review_counts_its_active_sign_offs_only():
+    members = factories.committee()
+    review = open_review_aged(2, "Being signed")
+    for function in ("business", "legal"):
+        signoff_record(
+            actor=members[function], review=review, function=function, decision="approve", rationale="Fine."
+        )
+    # Business signs again: the earlier one is superseded, not counted twice.
+    signoff_record(
+        actor=members["business"], review=review, function="business", decision="approve", rationale="Again."
+    )
+    (waiting,) = portfolio_dashboard(Initiative.objects.all(), now=timezone.now()).waiting_reviews
+    assert waiting.review == review and waiting.active_signoffs == 2
