@@ -12,7 +12,13 @@ from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger import ledger_append
 from governance.models import GATES_FROM_STAGE, Gate, GateReview, Outcome, ReviewStatus
 from governance.permissions import SCHEDULER, Operation, require
-from governance.rules.gates import FUNCTION_LABELS, GateEvaluation, required_functions, review_outcome
+from governance.rules.gates import (
+    FUNCTION_LABELS,
+    GateEvaluation,
+    GateInputs,
+    required_functions,
+    review_outcome,
+)
 from governance.selectors.gates import current_policy, evaluate_review, policy_rules
 from governance.services.common import lock_initiative, require_on
 from governance.services.notifications import members_of, notify
@@ -184,14 +190,19 @@ def decide(
 
 
 def settle_if_decided(
-    *, initiative: Initiative, review: GateReview, actor, now: dt.datetime, loaded=None, signoffs=None
+    *,
+    initiative: Initiative,
+    review: GateReview,
+    actor,
+    now: dt.datetime,
+    evaluated: tuple[GateInputs, GateEvaluation] | None = None,
 ) -> GateEvaluation:
     """Close the review when its sign-offs force an outcome (caller holds the locks).
 
-    `loaded` (the initiative with its gate data) and `signoffs` (the review's active sign-offs)
-    spare the queries when the caller already read them in this transaction.
+    `evaluated`: the review's evaluation (evaluate_review) when the caller already made it in
+    this transaction.
     """
-    inputs, evaluation = evaluate_review(review, now=now, initiative=loaded, signoffs=signoffs)
+    inputs, evaluation = evaluated or evaluate_review(review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome is not None:
         reasons = {

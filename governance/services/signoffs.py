@@ -16,7 +16,13 @@ from governance.ledger import ledger_append
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
 from governance.permissions import Operation, allowed, require
 from governance.rules.gates import FUNCTION_LABELS, required_functions
-from governance.selectors.gates import evidence_digest, initiative_with_gate_data, policy_rules, signoff_facts
+from governance.selectors.gates import (
+    evaluate_review,
+    evidence_digest,
+    initiative_with_gate_data,
+    policy_rules,
+    signoff_facts,
+)
 from governance.services.common import lock_initiative, require_active
 from governance.services.notifications import members_of, notify
 from governance.services.reviews import lock_review, settle_if_decided
@@ -90,12 +96,6 @@ def signoff_record(
     if previous is not None:
         previous.superseded_at = now
         previous.save(update_fields=["superseded_at"])
-        ledger_append(
-            actor=actor,
-            action="signoff.superseded",
-            initiative=initiative,
-            payload={"signoff": previous.pk, "review": review.pk, "function": function},
-        )
 
     loaded = initiative_with_gate_data(initiative.pk)
     signoff = SignOff.objects.create(
@@ -108,6 +108,19 @@ def signoff_record(
         signed_at=now,
     )
     created_conditions = _attach_conditions(signoff, initiative, conditions)
+    # The gate is evaluated before the first ledger event: appending locks the ledger's head until
+    # commit, and every decision in the portfolio queues on that lock, so the lock is taken only
+    # once the slow part is done. The evidence and KPI data read above are unchanged within this
+    # transaction, and the active sign-offs are known: nothing is read again.
+    signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
+    evaluated = evaluate_review(review, now=now, initiative=loaded, signoffs=signoffs)
+    if previous is not None:
+        ledger_append(
+            actor=actor,
+            action="signoff.superseded",
+            initiative=initiative,
+            payload={"signoff": previous.pk, "review": review.pk, "function": function},
+        )
     ledger_append(
         actor=actor,
         action="signoff.recorded",
@@ -131,12 +144,7 @@ def signoff_record(
         subject=f"[ValueGate] {FUNCTION_LABELS[function]} signed the {review.get_gate_display().lower()} of {initiative.title}",
         body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
     )
-    # The evidence and KPI data read above are unchanged within this transaction, and the
-    # active sign-offs are known: the gate is evaluated without reading them again.
-    signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
-    settle_if_decided(
-        initiative=initiative, review=review, actor=actor, now=now, loaded=loaded, signoffs=signoffs
-    )
+    settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, evaluated=evaluated)
     return signoff
 
 
