@@ -19,10 +19,13 @@ self-consistent chain cannot: a cut tail, or a chain recomputed after an edit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,45 +56,126 @@ def event_hash(
     )
 
 
-def ledger_append(*, actor, action: str, payload: dict[str, Any], initiative=None) -> LedgerEvent:
-    """Append one event to the chain. Must run inside the caller's transaction."""
+@dataclass(frozen=True)
+class _Pending:
+    actor: Any
+    actor_name: str
+    action: str
+    initiative_id: int | None
+    payload_text: str
+    payload_value: Any
+
+
+# The appends of the innermost ledger_batch() block, in order; None outside any batch.
+_batch: ContextVar[list[_Pending] | None] = ContextVar("ledger_batch", default=None)
+
+
+def ledger_append(*, actor, action: str, payload: dict[str, Any], initiative=None) -> LedgerEvent | None:
+    """Append one event to the chain. Must run inside the caller's transaction.
+
+    Inside a ledger_batch() block the event is written, in order, when the block ends (and None
+    is returned); elsewhere it is written now and returned.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Ledger events are appended inside the decision's transaction.")
+    # Round-trip the payload through canonical JSON once, so what is stored is what is hashed (and
+    # a payload that cannot be encoded is refused where it was made, batch or not).
+    payload_text = canonical_json(payload)
+    pending = _Pending(
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "system",
+        action=action,
+        initiative_id=initiative.pk if initiative is not None else None,
+        payload_text=payload_text,
+        payload_value=json.loads(payload_text),
+    )
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(pending)
+        return None
+    (event,) = _write([pending])
+    return event
+
+
+@contextmanager
+def ledger_batch() -> Iterator[None]:
+    """Write the events appended inside in one go when the block ends: the head is locked once,
+    the events inserted in one statement, the head moved once.
+
+    Besides saving statements, the head — which every decision of the portfolio queues on until
+    its transaction commits — is locked only at the end of the block, after the decision's slow
+    part. Use it around a whole service body inside its transaction, with no savepoint inside that
+    is rolled back and recovered from (events appended in it would still be written). If the
+    block raises, its events are dropped with the transaction. A nested block joins the outer one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Ledger events are appended inside the decision's transaction.")
+    pending: list[_Pending] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        _write(pending)
+
+
+def ledger_batched(service: Callable) -> Callable:
+    """Run `service` in a ledger_batch() (decorate below @transaction.atomic)."""
+
+    @functools.wraps(service)
+    def batched(*args, **kwargs):
+        with ledger_batch():
+            return service(*args, **kwargs)
+
+    return batched
+
+
+def _write(pending: list[_Pending]) -> list[LedgerEvent]:
+    """Chain `pending` after the head, under the head's row lock (held until commit)."""
     head = LedgerHead.objects.select_for_update().filter(id=1).first()
     if head is None:
         # A freshly flushed database has no head row yet; creating it is idempotent.
         LedgerHead.objects.bulk_create([LedgerHead(id=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)
         head = LedgerHead.objects.select_for_update().get(id=1)
-
-    # Round-trip the payload through canonical JSON once, so what is stored is what is hashed.
-    payload_text = canonical_json(payload)
-    payload_value = json.loads(payload_text)
+    # Timed once the head is held, so that times never run backwards along the sequence.
     recorded_at = timezone.now()
-    actor_name = actor.get_username() if actor is not None else "system"
-    initiative_id = initiative.pk if initiative is not None else None
-    seq = head.seq + 1
-    digest = event_hash(
-        seq=seq,
-        recorded_at=recorded_at,
-        actor=actor_name,
-        action=action,
-        initiative=initiative_id,
-        payload=payload_value,
-        prev_hash=head.hash,
-    )
-    event = LedgerEvent.objects.create(
-        seq=seq,
-        recorded_at=recorded_at,
-        actor=actor,
-        actor_name=actor_name,
-        action=action,
-        initiative_id=initiative_id,
-        payload=payload_text,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    LedgerHead.objects.filter(id=1).update(seq=seq, hash=digest)
-    return event
+    seq, prev_hash = head.seq, head.hash
+    events = []
+    for item in pending:
+        seq += 1
+        digest = event_hash(
+            seq=seq,
+            recorded_at=recorded_at,
+            actor=item.actor_name,
+            action=item.action,
+            initiative=item.initiative_id,
+            payload=item.payload_value,
+            prev_hash=prev_hash,
+        )
+        events.append(
+            LedgerEvent(
+                seq=seq,
+                recorded_at=recorded_at,
+                actor=item.actor,
+                actor_name=item.actor_name,
+                action=item.action,
+                initiative_id=item.initiative_id,
+                payload=item.payload_text,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        LedgerEvent.objects.bulk_create(events)
+    LedgerHead.objects.filter(id=1).update(seq=seq, hash=prev_hash)
+    return events
 
 
 def recompute_hash(event: LedgerEvent) -> str:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from governance import roles
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
-from governance.ledger import ledger_append
+from governance.ledger import ledger_append, ledger_batched
 from governance.models import GATES_FROM_STAGE, Gate, GateReview, Outcome, ReviewStatus
 from governance.permissions import SCHEDULER, Operation, require
 from governance.rules.gates import (
@@ -36,6 +36,7 @@ RECYCLE_TRANSITIONS = {Gate.PILOT: "recycle", Gate.SCALE: None, Gate.RETIRE: Non
 
 
 @transaction.atomic
+@ledger_batched
 def review_open(
     *, actor, initiative: Initiative, gate: str | None = None, now: dt.datetime | None = None
 ) -> GateReview:
@@ -50,6 +51,7 @@ def review_open(
 
 
 @transaction.atomic
+@ledger_batched
 def review_open_by_system(*, initiative: Initiative, gate: str, reason: str, now: dt.datetime) -> GateReview:
     """ValueGate opens a review itself, with no one requesting it: a pilot past its time box
     faces the scale gate, a KPI past its exit criteria the retire gate.
@@ -224,6 +226,7 @@ def settle_if_decided(
 
 
 @transaction.atomic
+@ledger_batched
 def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = None) -> GateReview:
     """Advance through the review's gate now, or raise GateNotSatisfied listing what fails.
 
@@ -249,6 +252,7 @@ def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = N
 
 
 @transaction.atomic
+@ledger_batched
 def review_hold(
     *, actor, review: GateReview, reason: str, revisit_on: dt.date, now: dt.datetime | None = None
 ) -> GateReview:
@@ -272,6 +276,7 @@ def review_hold(
 
 
 @transaction.atomic
+@ledger_batched
 def review_kill(*, actor, review: GateReview, reason: str, now: dt.datetime | None = None) -> GateReview:
     """The chair kills the review: a proposal is rejected, a pilot retired, a retirement refused.
 

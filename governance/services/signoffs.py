@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from governance import roles
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
-from governance.ledger import ledger_append
+from governance.ledger import ledger_append, ledger_batched
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
 from governance.permissions import Operation, allowed, require
 from governance.rules.gates import FUNCTION_LABELS, required_functions
@@ -36,6 +36,7 @@ class ConditionInput:
 
 
 @transaction.atomic
+@ledger_batched
 def signoff_record(
     *,
     actor,
@@ -108,10 +109,8 @@ def signoff_record(
         signed_at=now,
     )
     created_conditions = _attach_conditions(signoff, initiative, conditions)
-    # The gate is evaluated before the first ledger event: appending locks the ledger's head until
-    # commit, and every decision in the portfolio queues on that lock, so the lock is taken only
-    # once the slow part is done. The evidence and KPI data read above are unchanged within this
-    # transaction, and the active sign-offs are known: nothing is read again.
+    # The evidence and KPI data read above are unchanged within this transaction, and the active
+    # sign-offs are known: the gate is evaluated without reading them again.
     signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
     evaluated = evaluate_review(review, now=now, initiative=loaded, signoffs=signoffs)
     if previous is not None:
@@ -186,6 +185,7 @@ def _attach_conditions(signoff: SignOff, initiative, conditions: Sequence[Condit
 
 
 @transaction.atomic
+@ledger_batched
 def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime | None = None) -> Condition:
     """The condition's owner or the chair closes it. Ledger: condition.closed."""
     now = now or timezone.now()

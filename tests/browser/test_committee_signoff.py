@@ -97,8 +97,14 @@ def log_in(driver, base_url: str, username: str, next_path: str) -> None:
 
 def log_out(driver) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.find_element(By.CSS_SELECTOR, "#logout-form button").click()
+    button = driver.find_element(By.CSS_SELECTOR, "#logout-form button")
+    button.click()
+    # Wait for the page that was showing to go: the logged-out page has a #content too, so waiting
+    # for that alone could return at once and let the next log-in race the logout.
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
     wait_for(driver, "#content")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from governance.ledger import ChainBroken, ledger_append, verify_ledger
+from governance.ledger import ChainBroken, ledger_append, ledger_batch, verify_ledger
 from governance.models import LedgerEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 APPENDERS, EACH = 8, 15
 
 
-def test_concurrent_appends_never_fork_and_verification_meanwhile_raises_no_false_alarm():
+@pytest.mark.parametrize("batched", [False, True], ids=["one at a time", "in batches"])
+def test_concurrent_appends_never_fork_and_verification_meanwhile_raises_no_false_alarm(batched):
     start = threading.Barrier(APPENDERS + 1)
     appending = threading.Event()
     appending.set()
@@ -25,9 +28,13 @@ def test_concurrent_appends_never_fork_and_verification_meanwhile_raises_no_fals
     def appender(index: int) -> None:
         try:
             start.wait()
-            for n in range(EACH):
-                with transaction.atomic():
-                    ledger_append(actor=None, action="test.append", payload={"thread": index, "n": n})
+            # In batches, a decision's events are written together when its service ends: three
+            # at a time here, interleaved with other appenders' batches.
+            step = 3 if batched else 1
+            for first in range(0, EACH, step):
+                with transaction.atomic(), ledger_batch() if batched else contextlib.nullcontext():
+                    for n in range(first, first + step):
+                        ledger_append(actor=None, action="test.append", payload={"thread": index, "n": n})
         except BaseException as error:  # collected and asserted below
             failures.append(error)
         finally:
@@ -66,3 +73,11 @@ def test_concurrent_appends_never_fork_and_verification_meanwhile_raises_no_fals
     for prev in LedgerEvent.objects.values_list("prev_hash", flat=True):
         successors[prev] = successors.get(prev, 0) + 1
     assert all(successors.get(h) == 1 for h in hashes[:-1]) and hashes[-1] not in successors
+    if batched:  # each batch stayed together, in the order its events were appended
+        payloads = [
+            json.loads(p) for p in LedgerEvent.objects.order_by("seq").values_list("payload", flat=True)
+        ]
+        for start_at in range(0, total, 3):
+            batch = payloads[start_at : start_at + 3]
+            assert len({b["thread"] for b in batch}) == 1
+            assert [b["n"] for b in batch] == list(range(batch[0]["n"], batch[0]["n"] + 3))
