@@ -6,7 +6,8 @@ encoding is identical on SQLite and PostgreSQL and verifiable without the applic
 Each event's hash is SHA-256 over the canonical JSON (governance/canonical.py) of
 {seq, recorded_at, actor, action, initiative, payload, prev_hash}; the first event's prev_hash is
 64 zeros. Appends lock the single LedgerHead row, so concurrent appends queue up: the sequence
-stays gapless and every event has exactly one successor.
+stays gapless and every event has exactly one successor. A service can hold its appends back to
+the end of its body (ledger_batch) so that the lock, which lasts until commit, is taken late.
 
 Verification (verify_ledger) streams the table in sequence order, a chunk at a time, so its memory
 stays constant whatever the ledger's size. It rebuilds each event's canonical bytes from the stored
