@@ -322,7 +322,9 @@ class FixedHorizonEstimateSerializer(serializers.Serializer):
     )
     ci_low = serializers.FloatField()
     ci_high = serializers.FloatField()
-    confidence = serializers.FloatField(help_text="Of the interval, e.g. 0.95.")
+    confidence = serializers.FloatField(
+        help_text="Of the interval: 1 minus the policy's significance level, e.g. 0.95."
+    )
     p_value = serializers.FloatField(
         help_text="Two-sided: two-proportion z-test, or Welch's z-test for means. Valid for a single "
         "look planned in advance."

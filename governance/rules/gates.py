@@ -344,7 +344,9 @@ def _targets_met(inputs: GateInputs) -> Requirement:
     return Requirement("targets_met", label, True, "Every primary KPI meets its target.")
 
 
-def experiment_result(experiment: ExperimentFacts) -> TwoProportionResult | TwoMeansResult:
+def experiment_result(
+    experiment: ExperimentFacts, *, confidence: float = 0.95
+) -> TwoProportionResult | TwoMeansResult:
     """The fixed-horizon test at the experiment's latest look."""
     last = experiment.all_looks()[-1]
     if experiment.metric == "mean":
@@ -355,12 +357,14 @@ def experiment_result(experiment: ExperimentFacts) -> TwoProportionResult | TwoM
             treatment_size=last.treatment_size,
             treatment_mean=last.treatment_mean,
             treatment_variance=last.treatment_variance,
+            confidence=confidence,
         )
     return two_proportion_test(
         control_size=last.control_size,
         control_successes=last.control_successes,
         treatment_size=last.treatment_size,
         treatment_successes=last.treatment_successes,
+        confidence=confidence,
     )
 
 
@@ -411,8 +415,12 @@ def sequence_is_significant(result: AlwaysValidResult, direction: str, alpha: fl
 def experiment_verdict(
     experiment: ExperimentFacts, kpi: KPIFacts, *, method: str = "fixed_horizon", alpha: float = 0.05
 ) -> ExperimentVerdict:
-    """Both tests on one experiment, and which of them the policy's method lets decide."""
-    fixed = experiment_result(experiment)
+    """Both tests on one experiment, and which of them the policy's method lets decide.
+
+    Both intervals are at the policy's level (1 − alpha), so that the interval shown is the one the
+    decision rests on: "p < alpha and the whole interval above zero" says one thing, not two.
+    """
+    fixed = experiment_result(experiment, confidence=1 - alpha)
     valid = always_valid_result(experiment, kpi, alpha=alpha)
     fixed_ok = improvement_is_significant(fixed, kpi.direction, alpha)
     valid_ok = sequence_is_significant(valid, kpi.direction, alpha)

@@ -141,3 +141,16 @@ def test_bad_mean_summaries_are_refused(kwargs, message):
     )
     with pytest.raises(ValueError, match=message):
         two_means_test(**{**arguments, **kwargs})
+
+
+def test_the_fixed_horizon_interval_is_at_the_policy_s_level_so_it_agrees_with_the_decision():
+    # p = 0.037: significant at 5%, not at 1%. At 5% the 95% interval excludes zero; at 1% the
+    # interval shown is the 99% one, and it includes zero, as the decision says.
+    at_five = experiment_verdict(BORDERLINE, CTR, method="fixed_horizon", alpha=0.05)
+    at_one = experiment_verdict(BORDERLINE, CTR, method="fixed_horizon", alpha=0.01)
+    assert at_five.fixed.confidence == pytest.approx(0.95) and at_five.fixed.ci_low > 0
+    assert at_five.significant
+    assert at_one.fixed.confidence == pytest.approx(0.99) and at_one.fixed.ci_low < 0 < at_one.fixed.ci_high
+    assert not at_one.significant
+    assert at_one.fixed.p_value == pytest.approx(at_five.fixed.p_value)
+    assert "99% CI" in at_one.describe()
