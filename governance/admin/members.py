@@ -19,7 +19,7 @@ from governance.admin.base import ServiceErrorsAsMessages
 from governance.membership import governed_groups
 from governance.models import Member
 from governance.permissions import Operation, allowed
-from governance.services.membership import membership_set
+from governance.services.membership import account_changed, account_flags, membership_set
 
 
 def role_names() -> list[str]:
@@ -179,6 +179,14 @@ admin.site.unregister(Group)
 @admin.register(User)
 class AccountAdmin(UserAdmin):
     filter_horizontal = ()
+
+    def save_model(self, request, obj, form, change):
+        # Deactivating someone, or making them staff or a superuser, changes what they may do:
+        # the ledger records who did it, in the same transaction as the save.
+        # A new account is recorded by the roles it is later given, not here.
+        before = account_flags(type(obj).objects.get(pk=obj.pk) if change else obj)
+        super().save_model(request, obj, form, change)
+        account_changed(actor=request.user, user=obj, before=before)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

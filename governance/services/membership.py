@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from governance.errors import InvalidInput, SegregationOfDuties
+from governance.ledger import ledger_append
 from governance.membership import acting_as, governed_groups
 from governance.permissions import Operation, require
 
@@ -67,3 +68,28 @@ def membership_set(*, actor, user, wanted: set[str], shown: set[str]) -> tuple[l
     for name in revoked:
         membership_revoke(actor=actor, user=user, group=groups[name])
     return granted, revoked
+
+
+# The account flags that decide what a person may do besides their roles: an inactive account
+# holds no role and is signed out; staff status opens the admin; a superuser holds the governance
+# admin's and the auditor's grants (governance/permissions.py).
+ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+def account_flags(user) -> dict[str, bool]:
+    return {flag: bool(getattr(user, flag)) for flag in ACCOUNT_FLAGS}
+
+
+def account_changed(*, actor, user, before: dict[str, bool]) -> None:
+    """Record who changed an account's flags, and how, when the change is saved (inside its
+    transaction). Ledger: account.changed, unless no flag changed."""
+    after = account_flags(user)
+    changed = {
+        flag: {"from": before[flag], "to": after[flag]}
+        for flag in ACCOUNT_FLAGS
+        if before[flag] != after[flag]
+    }
+    if changed:
+        ledger_append(
+            actor=actor, action="account.changed", payload={"user": user.get_username(), "changed": changed}
+        )

@@ -259,3 +259,52 @@ def test_a_forged_groups_field_on_the_user_admin_changes_no_role(people, as_user
     assert alice.first_name == "Alice"
     assert held(alice) == set()
     assert membership_events() == []
+
+
+def account_events() -> list[tuple[str, dict]]:
+    return [
+        (e.actor_name, json.loads(e.payload))
+        for e in LedgerEvent.objects.filter(action="account.changed").order_by("seq")
+    ]
+
+
+def account_form(user, **flags) -> dict:
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "date_joined_0": "2026-01-05",
+        "date_joined_1": "09:00:00",
+    }
+    return data | {flag: "on" for flag, on in flags.items() if on}
+
+
+def test_deactivating_an_account_or_making_it_superuser_is_recorded_with_who_did_it(people, as_user):
+    lead = people["lead"]
+    client = as_user(people["superuser"])
+    change = reverse("admin:auth_user_change", args=[lead.pk])
+
+    assert client.post(change, account_form(lead, is_active=False, is_staff=True)).status_code == 302
+    lead.refresh_from_db()
+    assert not lead.is_active
+    alice = factories.UserFactory(username="alice", is_staff=True)
+    client.post(
+        reverse("admin:auth_user_change", args=[alice.pk]),
+        account_form(alice, is_active=True, is_staff=True, is_superuser=True),
+    )
+
+    assert account_events() == [
+        ("root", {"user": "lead", "changed": {"is_active": {"from": True, "to": False}}}),
+        ("root", {"user": "alice", "changed": {"is_superuser": {"from": False, "to": True}}}),
+    ]
+
+
+def test_saving_an_account_without_changing_its_flags_records_nothing(people, as_user):
+    alice = factories.UserFactory(username="alice", is_staff=True)
+    response = as_user(people["superuser"]).post(
+        reverse("admin:auth_user_change", args=[alice.pk]),
+        {**account_form(alice, is_active=True, is_staff=True), "first_name": "Alice"},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.first_name == "Alice"
+    assert account_events() == []
