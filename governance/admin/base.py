@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.urls import path
 
 from governance.admin.access import access
 from governance.errors import DomainError
 from governance.selectors.access import visible_initiatives
+
+
+def object_page(model_admin, view, name: str, *, wrap=None):
+    """The URL of a page about one object, `<object_id>/<name with dashes>/`, named
+    `<app>_<model>_<name>`, behind the admin's login; `view(request, model_admin, object_id)`
+    does its own permission checks. `wrap` decorates the view outside the login check."""
+    opts = model_admin.model._meta
+    page = model_admin.admin_site.admin_view(lambda request, object_id: view(request, model_admin, object_id))
+    return path(
+        f"<path:object_id>/{name.replace('_', '-')}/",
+        wrap(page) if wrap else page,
+        name=f"{opts.app_label}_{opts.model_name}_{name}",
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from governance.admin.access import access
-from governance.admin.base import ScopedReadOnlyAdmin, ServiceErrorsAsMessages, run_for_each
+from governance.admin.base import ScopedReadOnlyAdmin, ServiceErrorsAsMessages, object_page, run_for_each
 from governance.evidence_checks import keeping_sent_file_names
 from governance.models import Gate, GateReview, ReviewStatus
 from governance.permissions import Operation
@@ -116,17 +116,8 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     # Pages ---------------------------------------------------------------------------------
 
     def get_urls(self):
-        def view(function, name, route=None, *, uploads=False):
-            wrapped = self.admin_site.admin_view(
-                lambda request, object_id: function(request, self, object_id)
-            )
-            if uploads:
-                wrapped = keeping_sent_file_names(wrapped)
-            return path(
-                f"<path:object_id>/{route or name.replace('_', '-')}/",
-                wrapped,
-                name=f"projects_initiative_{name}",
-            )
+        def view(function, name, *, uploads=False):
+            return object_page(self, function, name, wrap=keeping_sent_file_names if uploads else None)
 
         return [
             path(

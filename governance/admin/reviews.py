@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from governance.admin.access import access
-from governance.admin.base import ReadOnlyInline, ScopedReadOnlyAdmin, run_for_each
+from governance.admin.base import ReadOnlyInline, ScopedReadOnlyAdmin, object_page, run_for_each
 from governance.models import Condition, GateReview, SignOff
 from governance.permissions import Operation
 from governance.services.reviews import initiative_advance
@@ -56,11 +56,7 @@ class GateReviewAdmin(ScopedReadOnlyAdmin):
 
     def get_urls(self):
         def view(function, name):
-            return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(lambda request, object_id: function(request, self, object_id)),
-                name=f"governance_gatereview_{name}",
-            )
+            return object_page(self, function, name)
 
         return [
             path(
@@ -108,13 +104,7 @@ class ConditionAdmin(ScopedReadOnlyAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/close/",
-                self.admin_site.admin_view(
-                    lambda request, object_id: review_views.close_condition(request, self, object_id)
-                ),
-                name="governance_condition_close",
-            ),
+            object_page(self, review_views.close_condition, "close"),
             *super().get_urls(),
         ]
 
