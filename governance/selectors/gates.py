@@ -144,6 +144,20 @@ def experiment_facts(row: dict) -> ExperimentFacts:
     )
 
 
+def kpi_definition(kpi: KPI, **data) -> KPIFacts:
+    """A KPI's definition as the rules read it; `data` adds its measurements or experiments."""
+    return KPIFacts(
+        name=kpi.name,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        baseline=kpi.baseline,
+        target=kpi.target,
+        data_source=kpi.data_source,
+        is_primary=kpi.is_primary,
+        **data,
+    )
+
+
 def kpi_facts(row: dict) -> KPIFacts:
     return KPIFacts(
         name=row["name"],

@@ -10,6 +10,7 @@ from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
 from governance.rules.roi import MonthlyAmount
 from governance.rules.sequential import MeanLook, ProportionLook
 from governance.rules.value import DatedLook, KPIExperiment, ValueInputs, month_start
+from governance.selectors.gates import kpi_definition
 from projects.models import (
     KPI,
     BusinessCase,
@@ -54,15 +55,8 @@ def value_tracked_initiatives(ids: list[int] | None = None) -> QuerySet[Initiati
 
 
 def kpi_facts(kpi: KPI) -> KPIFacts:
-    return KPIFacts(
-        name=kpi.name,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        baseline=kpi.baseline,
-        target=kpi.target,
-        data_source=kpi.data_source,
-        is_primary=kpi.is_primary,
-        measurements=tuple(MeasurementFacts(m.period, m.value) for m in kpi.measurements.all()),
+    return kpi_definition(
+        kpi, measurements=tuple(MeasurementFacts(m.period, m.value) for m in kpi.measurements.all())
     )
 
 

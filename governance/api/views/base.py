@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
 
 from governance.api.permissions import initiatives_for
 from projects.models import KPI, Initiative
@@ -27,6 +29,16 @@ class ApiView(GenericAPIView):
         if initiative is None:
             raise NotFound(f"No initiative {pk} is visible to you.")
         return initiative
+
+    def recorded_by_service(
+        self, service, *, answer_status: int = status.HTTP_201_CREATED, **arguments
+    ) -> Response:
+        """Validate the body with the view's serializer, hand it to `service` as the caller (with
+        `arguments`), and answer with what the service stored, as the same serializer shows it."""
+        serializer = self.serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        stored = service(actor=self.request.user, **arguments, **serializer.validated_data)
+        return Response(self.serializer_class(stored).data, status=answer_status)
 
     def get_kpi(self) -> KPI:
         initiative = self.get_initiative()

@@ -60,10 +60,7 @@ class InitiativeListView(ListModelMixin, ApiView):
     )
     @idempotent
     def post(self, request, *args, **kwargs):
-        serializer = InitiativeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        initiative = initiative_create(actor=request.user, **serializer.validated_data)
-        return Response(InitiativeSerializer(initiative).data, status=status.HTTP_201_CREATED)
+        return self.recorded_by_service(initiative_create)
 
 
 @extend_schema(tags=TAG)
@@ -114,11 +111,9 @@ class BusinessCaseView(ApiView):
     @extend_schema(summary="Record or replace your draft's business case")
     @idempotent
     def put(self, request, *args, **kwargs):
-        initiative = self.get_initiative()
-        serializer = BusinessCaseSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        case = business_case_record(actor=request.user, initiative=initiative, **serializer.validated_data)
-        return Response(BusinessCaseSerializer(case).data)
+        return self.recorded_by_service(
+            business_case_record, answer_status=status.HTTP_200_OK, initiative=self.get_initiative()
+        )
 
 
 @extend_schema(tags=TAG)
@@ -135,8 +130,4 @@ class KPIListView(ApiView):
     @extend_schema(summary="Define a KPI of your draft", responses={201: KPISerializer})
     @idempotent
     def post(self, request, *args, **kwargs):
-        initiative = self.get_initiative()
-        serializer = KPISerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        kpi = kpi_define(actor=request.user, initiative=initiative, **serializer.validated_data)
-        return Response(KPISerializer(kpi).data, status=status.HTTP_201_CREATED)
+        return self.recorded_by_service(kpi_define, initiative=self.get_initiative())

@@ -23,8 +23,7 @@ from governance.api.serializers import (
 )
 from governance.api.views.base import ApiView, Pages
 from governance.models import GateReview, ReviewStatus
-from governance.rules.gates import KPIFacts
-from governance.selectors.gates import judging_policy, policy_rules
+from governance.selectors.gates import judging_policy, kpi_definition, policy_rules
 from governance.services.portfolio import (
     evidence_submit,
     experiment_look_record,
@@ -96,16 +95,7 @@ def judging_context(kpi: KPI) -> dict:
         .first()
     )
     policy = judging_policy(review)
-    facts = KPIFacts(
-        name=kpi.name,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        baseline=kpi.baseline,
-        target=kpi.target,
-        data_source=kpi.data_source,
-        is_primary=kpi.is_primary,
-    )
-    return {"kpi": facts, "rules": policy_rules(policy)}
+    return {"kpi": kpi_definition(kpi), "rules": policy_rules(policy)}
 
 
 @extend_schema(tags=TAG)
@@ -201,11 +191,7 @@ class FinancialEntryListView(ApiView):
     @extend_schema(responses={201: FinancialEntrySerializer})
     @idempotent
     def post(self, request, *args, **kwargs):
-        initiative = self.get_initiative()
-        serializer = FinancialEntrySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = financial_entry_record(actor=request.user, initiative=initiative, **serializer.validated_data)
-        return Response(FinancialEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return self.recorded_by_service(financial_entry_record, initiative=self.get_initiative())
 
 
 @extend_schema(tags=TAG)
@@ -225,8 +211,4 @@ class EvidenceListView(ApiView):
     @extend_schema(responses={201: EvidenceSerializer})
     @idempotent
     def post(self, request, *args, **kwargs):
-        initiative = self.get_initiative()
-        serializer = EvidenceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        evidence = evidence_submit(actor=request.user, initiative=initiative, **serializer.validated_data)
-        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        return self.recorded_by_service(evidence_submit, initiative=self.get_initiative())
