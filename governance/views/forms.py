@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from governance.evidence_checks import ACCEPTED_EXTENSIONS, ACCEPTED_LABELS, max_bytes
 from governance.models import Decision, Gate
 from governance.rules.gates import FUNCTION_LABELS
+from governance.services.initiatives import DRAFT_FIELDS
 from projects.models import (
     KPI_DECIMAL_PLACES,
     KPI_MAX_DIGITS,
@@ -51,15 +52,7 @@ class InitiativeForm(forms.ModelForm):
 
     class Meta:
         model = Initiative
-        fields = [
-            "title",
-            "department",
-            "pain_point",
-            "process_embedding",
-            "risk_tier",
-            "uses_personal_data",
-            "sponsor",
-        ]
+        fields = list(DRAFT_FIELDS)
         widgets = {"pain_point": TEXTAREA, "process_embedding": TEXTAREA}
 
     def __init__(self, *args, **kwargs):

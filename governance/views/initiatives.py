@@ -111,10 +111,10 @@ def page(request, model_admin, object_id):
     )
 
 
-def _service_form(request, model_admin, initiative, form, *, save, success, title, submit_label, intro=""):
+def _service_form(request, model_admin, initiative, form, *, save, success, title, submit_label, **page):
     """Validate `form` and hand its data to a service: on success, say `success` (a text, or a
     function of the data) and go back to the initiative; on a refusal, show the service's reason
-    on the form."""
+    on the form. `page`: more of form_page's options (intro, multipart)."""
     if request.method == "POST" and form.is_valid():
         try:
             save(form.cleaned_data)
@@ -127,11 +127,11 @@ def _service_form(request, model_admin, initiative, form, *, save, success, titl
         request,
         model_admin,
         title=title,
-        intro=intro,
         form=form,
         back_url=initiative_url(initiative),
         submit_label=submit_label,
         obj=initiative,
+        **page,
     )
 
 
@@ -295,32 +295,23 @@ def evidence(request, model_admin, object_id):
     """Upload evidence. Wrapped so that the file's name is checked exactly as it was sent."""
     initiative = visible_initiative(request, object_id)
     require(access(request).may_upload_evidence(initiative))
-    form = forms.EvidenceForm(request.POST or None, request.FILES or None, initiative=initiative)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            evidence_submit(
-                actor=request.user,
-                initiative=initiative,
-                kind=form.cleaned_data["kind"],
-                title=form.cleaned_data["title"],
-                file=upload,
-                file_name=sent_name(upload),
-                replaces=form.cleaned_data["replaces"],
-            )
-        except DomainError as error:
-            refused(request, error, form)
-        else:
-            messages.success(request, f"The evidence “{form.cleaned_data['title']}” was stored.")
-            return HttpResponseRedirect(initiative_url(initiative))
-    return form_page(
+    return _service_form(
         request,
         model_admin,
+        initiative,
+        forms.EvidenceForm(request.POST or None, request.FILES or None, initiative=initiative),
+        save=lambda data: evidence_submit(
+            actor=request.user,
+            initiative=initiative,
+            kind=data["kind"],
+            title=data["title"],
+            file=data["file"],
+            file_name=sent_name(data["file"]),
+            replaces=data["replaces"],
+        ),
+        success=lambda data: f"The evidence “{data['title']}” was stored.",
         title=f"Upload evidence for “{initiative.title}”",
-        form=form,
-        back_url=initiative_url(initiative),
         submit_label="Upload",
-        obj=initiative,
         multipart=True,
     )
 
