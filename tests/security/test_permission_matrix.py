@@ -33,6 +33,7 @@ from rest_framework.test import APIClient
 
 from governance import roles
 from governance.api.tokens import token_issue
+from governance.errors import NotAllowed
 from governance.models import (
     CommitteeFunction,
     Condition,
@@ -959,6 +960,22 @@ def test_the_scheduler_opens_reviews_and_value_reviews_through_the_tasks():
     ).exists()
     open_value_reviews.delay()
     assert LedgerEvent.objects.filter(action="value_review.opened").exists()
+
+
+@pytest.mark.parametrize("operation", [Operation.REQUEST_REVIEW, Operation.OPEN_VALUE_REVIEW])
+def test_the_tasks_ask_the_matrix_a_scheduler_without_the_grant_is_refused(operation, monkeypatch):
+    """Take the scheduler's grant out of the matrix: the task is refused and opens nothing."""
+    world = build_world()
+    past_its_deadline(world)
+    monkeypatch.setitem(
+        MATRIX, operation, {r: s for r, s in MATRIX[operation].items() if r != Role.SCHEDULER}
+    )
+    events = LedgerEvent.objects.count()
+    task = escalate_perpetual_pilots if operation == Operation.REQUEST_REVIEW else open_value_reviews
+    with pytest.raises(NotAllowed):
+        task.delay()
+    assert LedgerEvent.objects.count() == events
+    assert not GateReview.objects.filter(initiative=world.pilot, status=ReviewStatus.OPEN).exists()
 
 
 # Completeness ------------------------------------------------------------------------------------
