@@ -13,8 +13,9 @@ from functools import cached_property
 from django.core.exceptions import PermissionDenied
 
 from governance.models import GATES_FROM_STAGE, GateReview, ReviewStatus
-from governance.permissions import Operation, Principal, Scope, allowed, principal_from_groups, scope
+from governance.permissions import Operation, Principal, allowed, principal_from_groups
 from governance.rules.gates import required_functions
+from governance.selectors.access import sees_whole_portfolio
 from governance.selectors.gates import policy_rules
 from projects.models import TERMINAL_STAGES, Initiative, Stage
 
@@ -40,8 +41,7 @@ class Access:
 
     @property
     def sees_whole_portfolio(self) -> bool:
-        """As governance.selectors.access.sees_whole_portfolio, from the groups already read."""
-        return scope(self.principal, Operation.VIEW_INITIATIVE) == Scope.ANY
+        return sees_whole_portfolio(self.principal)  # from the groups already read: no query
 
     def _on(self, operation: Operation, initiative: Initiative) -> bool:
         return self.allows(operation, owner_id=initiative.owner_id)

@@ -9,7 +9,8 @@ from projects.models import Initiative
 
 
 def sees_whole_portfolio(user) -> bool:
-    """Whether the matrix lets `user` see any initiative (the committee, auditors, admins)."""
+    """Whether the matrix lets `user` (or a Principal already read) see any initiative: the
+    committee, auditors, governance admins."""
     return scope(user, Operation.VIEW_INITIATIVE) == Scope.ANY
 
 
