@@ -59,7 +59,7 @@ def main() -> None:
     from governance.errors import WrongStage
     from governance.models import CommitteeFunction, GateReview, LedgerEvent, SignOff
     from governance.roles import FUNCTION_GROUPS
-    from governance.selectors.gates import evidence_digest, initiative_with_gate_data
+    from governance.selectors.gates import initiative_with_gate_data, signoff_digest
     from governance.services.reviews import initiative_advance, review_open
     from governance.services.signoffs import signoff_record
     from projects.models import Initiative, Stage
@@ -113,7 +113,7 @@ def main() -> None:
     with transaction.atomic():
         target = factories.pilot_ready_for_scale_gate()
         review = review_open(actor=target.owner, initiative=target)
-        digest = evidence_digest(initiative_with_gate_data(target.pk))
+        digest = signoff_digest(initiative_with_gate_data(target.pk), review)
         for code in ("business", "legal", "finance", "technical"):
             SignOff.objects.create(
                 review=review,

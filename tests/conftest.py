@@ -1,11 +1,46 @@
 from __future__ import annotations
 
+import os
+
 import pytest
+import time_machine
 from django.db import connections
 from django.test import TransactionTestCase
 
 from governance.ledger_guards import install_guards, remove_guards
-from tests import factories
+from tests import clock, factories
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        default=None,
+        help=f"the instant every test starts at (ISO 8601 with offset; default {clock.DEFAULT_CLOCK}, "
+        f"or ${clock.ENVIRONMENT_VARIABLE})",
+    )
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--clock")
+    if chosen:
+        # Through the environment, so that the processes the tests start keep the same clock.
+        os.environ[clock.ENVIRONMENT_VARIABLE] = chosen
+    try:
+        config.valuegate_clock = clock.configured_clock()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_header(config):
+    return f"clock: every test starts at {config.valuegate_clock:%Y-%m-%dT%H:%M:%SZ}"
+
+
+@pytest.fixture(autouse=True)
+def _the_suites_clock(request):
+    """Every test starts at the suite's fixed instant (see tests/clock.py), whatever today is."""
+    with time_machine.travel(request.config.valuegate_clock, tick=True):
+        yield
+
 
 _original_teardown = TransactionTestCase._fixture_teardown
 

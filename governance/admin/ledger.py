@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from governance.admin.base import ReadOnlyAdmin
 from governance.ledger import recompute_hash
@@ -218,12 +219,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
                     k["baseline"],
                     k["target"],
                     ", ".join(f"{m['period']:%Y-%m}: {m['value']}" for m in k["measurements"]) or "—",
-                    "; ".join(
-                        f"{e['name']}: control {e['control'][1]}/{e['control'][0]}, "
-                        f"treatment {e['treatment'][1]}/{e['treatment'][0]}"
-                        for e in k["experiments"]
-                    )
-                    or "—",
+                    "; ".join(_experiment_text(e) for e in k["experiments"]) or "—",
                 )
                 for k in view.kpis
             ),
@@ -244,15 +240,17 @@ class LedgerEventAdmin(ReadOnlyAdmin):
             )
         gaps = format_html_join("", "<li>{}</li>", ((gap,) for gap in view.gaps))
         return format_html(
-            '<div id="signer-saw">{}{}'
+            '<div id="signer-saw">{}{}{}'
             "<h4>Evidence</h4><table><tr><th>Title</th><th>Kind</th><th>SHA-256</th><th>Recorded in</th>"
             "<th>Stored file now</th></tr>{}</table>"
             "<h4>KPIs</h4><table><tr><th>KPI</th><th>Direction</th><th>Baseline</th><th>Target</th>"
-            "<th>Measurements</th><th>Experiments</th></tr>{}</table></div>",
+            "<th>Measurements</th><th>Experiments</th></tr>{}</table>{}</div>",
             verdict,
             format_html("<ul>{}</ul>", gaps) if view.gaps else "",
+            _facts_summary(view.facts) if view.facts else "",
             evidence,
             kpis,
+            _money_table(view.facts) if view.facts else "",
         )
 
     # A sign-off's snapshot by the sign-off's id -----------------------------------------------
@@ -283,3 +281,52 @@ class LedgerEventAdmin(ReadOnlyAdmin):
                     reverse("admin:governance_ledgerevent_change", args=[pk]) + "#signer-saw"
                 )
         raise Http404("The ledger holds no record of this sign-off that you may see.")
+
+
+def _experiment_text(row: dict) -> str:
+    summary, looks = row["summary"], len(row["looks"])
+    if row["metric"] == "mean":
+        arms = (
+            f"control mean {summary['control_mean']} (n = {summary['control_size']}), "
+            f"treatment mean {summary['treatment_mean']} (n = {summary['treatment_size']})"
+        )
+    else:
+        arms = (
+            f"control {summary['control_successes']}/{summary['control_size']}, "
+            f"treatment {summary['treatment_successes']}/{summary['treatment_size']}"
+        )
+    return f"{row['name']}: {arms}, {looks} look{'s' if looks != 1 else ''}"
+
+
+def _facts_summary(facts: dict):
+    """The rest of what the gate read: the policy, the stage, the business case, open conditions."""
+    case = facts["business_case"]
+    initiative = facts["initiative"]
+    conditions = format_html_join("", "<li>{}</li>", ((c["text"],) for c in facts["open_conditions"]))
+    return format_html(
+        "<h4>Gate and initiative</h4><ul><li>{} gate, policy version {}</li><li>Stage {}{}; risk tier {}; "
+        "personal data: {}</li><li>Business case: {}</li><li>Open conditions of earlier approvals: {}</li></ul>",
+        facts["policy"]["gate"].capitalize(),
+        facts["policy"]["version"],
+        initiative["stage"],
+        f" since {initiative['pilot_started_on']}" if initiative["pilot_started_on"] else "",
+        initiative["risk_tier"],
+        "yes" if initiative["uses_personal_data"] else "no",
+        "none"
+        if case is None
+        else f"budget {case['budget']}, expected annual benefit {case['expected_annual_benefit']}, "
+        f"horizon {case['horizon_months']} months",
+        format_html("<ul>{}</ul>", conditions) if facts["open_conditions"] else "none",
+    )
+
+
+def _money_table(facts: dict):
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((f"{e['month']:%Y-%m}", e["kind"], e["amount"]) for e in facts["costs_and_benefits"]),
+    )
+    return format_html(
+        "<h4>Costs and benefits</h4><table><tr><th>Month</th><th>Kind</th><th>Amount</th></tr>{}</table>",
+        rows if facts["costs_and_benefits"] else mark_safe('<tr><td colspan="3">None recorded.</td></tr>'),
+    )

@@ -506,7 +506,8 @@ def _signoff(inputs: GateInputs, function: str, now: dt.datetime) -> Requirement
             code,
             label,
             False,
-            f"The {name} approval is stale: evidence or KPI data changed after it was signed; sign again.",
+            f"The {name} approval is stale: a fact the gate reads (evidence, KPIs, experiments, costs and "
+            "benefits, business case or open conditions) changed after it was signed; sign again.",
         )
     return Requirement(code, label, True, f"Approved by {name}.")
 

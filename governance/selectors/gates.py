@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Prefetch
 
@@ -22,7 +24,7 @@ from governance.rules.gates import (
 )
 from governance.rules.roi import MonthlyAmount
 from governance.rules.sequential import MeanLook, ProportionLook
-from projects.models import KPI, BusinessCase, EntryKind, Evidence, Initiative
+from projects.models import KPI, KPI_DECIMAL_PLACES, BusinessCase, EntryKind, Evidence, Initiative
 
 
 def policy_rules(policy: GatePolicy) -> PolicyRules:
@@ -60,7 +62,7 @@ def judging_policy(open_review: GateReview | None) -> GatePolicy:
 
 
 def kpi_row(kpi: KPI) -> dict:
-    """A KPI with its measurements and experiments as plain data, in the order digests use."""
+    """A KPI with its measurements and experiments as plain data (the rows the gate facts take)."""
     return {
         "id": kpi.pk,
         "name": kpi.name,
@@ -88,30 +90,47 @@ SUMMARY_FIELDS = (
     "treatment_mean",
     "treatment_variance",
 )
+MEAN_FIELDS = ("control_mean", "control_variance", "treatment_mean", "treatment_variance")
+# Figures as their columns keep them: the facts built from the ledger's payloads and from the
+# tables must read alike, digit for digit.
+_KPI_PLACES = Decimal(1).scaleb(-KPI_DECIMAL_PLACES)
+_MONEY_PLACES = Decimal("0.01")
+
+
+def _field(row, name: str):
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+def arm_summary(row) -> dict:
+    """The summary fields of an experiment or a look (model or values dict), figures as stored."""
+    summary = {f: _field(row, f) for f in SUMMARY_FIELDS}
+    for name in MEAN_FIELDS:
+        if summary[name] is not None:
+            summary[name] = kpi_decimal(summary[name])
+    return summary
+
+
+def kpi_decimal(value) -> Decimal:
+    return Decimal(str(value)).quantize(_KPI_PLACES)
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value)).quantize(_MONEY_PLACES)
 
 
 def experiment_row(experiment, looks) -> dict:
-    """An experiment (model or values dict) and its looks as plain data."""
-    get = experiment.get if isinstance(experiment, dict) else lambda f: getattr(experiment, f)
-    row = {
-        "id": get("id"),
-        "name": get("name"),
-        "metric": get("metric"),
-        "control": [get("control_size"), get("control_successes")],
-        "treatment": [get("treatment_size"), get("treatment_successes")],
-        "looks": [
-            {f: (look[f] if isinstance(look, dict) else getattr(look, f)) for f in SUMMARY_FIELDS}
-            for look in looks
-        ],
+    """An experiment (model or values dict) and its looks, oldest first, as plain data.
+
+    `summary` is the experiment as it stands (its latest look); an experiment recorded before
+    looks were kept has no look and is judged on its summary.
+    """
+    return {
+        "id": _field(experiment, "id"),
+        "name": _field(experiment, "name"),
+        "metric": _field(experiment, "metric"),
+        "summary": arm_summary(experiment),
+        "looks": [{"looked_on": _field(look, "looked_on"), **arm_summary(look)} for look in looks],
     }
-    if row["metric"] == "mean":
-        row["means"] = [
-            get("control_mean"),
-            get("control_variance"),
-            get("treatment_mean"),
-            get("treatment_variance"),
-        ]
-    return row
 
 
 def _look(metric: str, look: dict) -> ProportionLook | MeanLook:
@@ -130,11 +149,14 @@ def _look(metric: str, look: dict) -> ProportionLook | MeanLook:
 
 
 def experiment_facts(row: dict) -> ExperimentFacts:
-    means = [float(v) for v in row["means"]] if row.get("means") else [None] * 4
+    summary = row["summary"]
+    means = [None if summary[f] is None else float(summary[f]) for f in MEAN_FIELDS]
     return ExperimentFacts(
         row["name"],
-        *row["control"],
-        *row["treatment"],
+        summary["control_size"],
+        summary["control_successes"],
+        summary["treatment_size"],
+        summary["treatment_successes"],
         looks=tuple(_look(row["metric"], look) for look in row["looks"]),
         metric=row["metric"],
         control_mean=means[0],
@@ -172,28 +194,6 @@ def kpi_facts(row: dict) -> KPIFacts:
     )
 
 
-def snapshot_from(evidence_rows: list[dict], kpi_rows: list[dict]) -> dict:
-    """What a signer sees: evidence files by hash, KPI definitions, values and experiment counts.
-
-    Its SHA-256 is the digest a sign-off pins; the ledger rebuilds it for auditors.
-    """
-    return {
-        "evidence": [{"id": e["id"], "kind": e["kind"], "sha256": e["sha256"]} for e in evidence_rows],
-        "kpis": [
-            {
-                "id": k["id"],
-                "name": k["name"],
-                "direction": k["direction"],
-                "baseline": k["baseline"],
-                "target": k["target"],
-                "measurements": k["measurements"],
-                "experiments": [_experiment_snapshot(e) for e in k["experiments"]],
-            }
-            for k in kpi_rows
-        ],
-    }
-
-
 def initiative_with_gate_data(initiative_id: int) -> Initiative:
     """The initiative and everything a gate reads: 6 queries whatever the row counts."""
     return (
@@ -207,26 +207,9 @@ def initiative_with_gate_data(initiative_id: int) -> Initiative:
     )
 
 
-def _experiment_snapshot(row: dict) -> dict:
-    snapshot = {"id": row["id"], "control": row["control"], "treatment": row["treatment"]}
-    if row.get("means"):
-        snapshot["means"] = row["means"]  # means and variances of a time or amount experiment
-    return snapshot
-
-
-def evidence_snapshot(initiative: Initiative) -> dict:
-    """The snapshot of an initiative loaded with initiative_with_gate_data."""
-    data = gate_data(initiative)
-    return snapshot_from(data.evidence_rows, data.kpi_rows)
-
-
-def evidence_digest(initiative: Initiative) -> str:
-    return gate_data(initiative).digest
-
-
 @dataclass(frozen=True)
 class GateData:
-    """Everything a gate reads about one initiative, as plain data."""
+    """Everything a gate reads about one initiative, as plain data, from the tables or the ledger."""
 
     stage: str
     stage_entered_at: dt.datetime
@@ -236,13 +219,16 @@ class GateData:
     process_embedding: str
     business_case: BusinessCaseFacts | None
     kpi_rows: list[dict]
-    evidence_rows: list[dict]
-    costs: tuple[MonthlyAmount, ...]
-    benefits: tuple[MonthlyAmount, ...]
+    evidence_rows: list[dict]  # {id, kind, sha256}
+    entries: list[dict] = field(default_factory=list)  # costs and benefits: {id, kind, month, amount}
 
-    @property
-    def digest(self) -> str:
-        return sha256_hex(snapshot_from(self.evidence_rows, self.kpi_rows))
+
+@dataclass(frozen=True)
+class OpenCondition:
+    """A condition of an approval given at an earlier review, not closed yet."""
+
+    id: int
+    text: str
 
 
 def business_case_facts(case) -> BusinessCaseFacts | None:
@@ -263,7 +249,6 @@ def gate_data(initiative: Initiative) -> GateData:
         case = initiative.business_case
     except BusinessCase.DoesNotExist:
         case = None
-    entries = list(initiative.financial_entries.all())
     return GateData(
         stage=initiative.stage,
         stage_entered_at=initiative.stage_entered_at,
@@ -274,32 +259,154 @@ def gate_data(initiative: Initiative) -> GateData:
         business_case=business_case_facts(case),
         kpi_rows=[kpi_row(k) for k in initiative.kpis.all()],
         evidence_rows=[{"id": e.pk, "kind": e.kind, "sha256": e.sha256} for e in initiative.evidence.all()],
-        costs=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.COST),
-        benefits=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.BENEFIT),
+        entries=[
+            {"id": e.pk, "kind": e.kind, "month": e.month, "amount": e.amount}
+            for e in initiative.financial_entries.all()
+        ],
+    )
+
+
+# The gate facts: what a gate reads, what a sign-off's digest pins --------------------------------
+
+# Sign-offs before version 2 pinned only evidence and KPI data (see governance/selectors/ledger.py).
+FACTS_VERSION = 2
+
+
+def gate_facts(data: GateData, rules: PolicyRules, open_conditions: Sequence[OpenCondition]) -> dict:
+    """Every fact the gate evaluation reads, as the plain data a sign-off's digest covers.
+
+    The one place that decides what a gate reads: GateInputs are made from this (inputs_from_facts)
+    and its SHA-256 is the digest an approval pins, so a change to any fact the gate reads makes
+    earlier approvals stale. The ledger rebuilds the same facts for auditors from the events alone
+    (governance/selectors/ledger.py), which is why everything is sorted here by a key both sources
+    know rather than taken in query order.
+    """
+    case = data.business_case
+    return {
+        "facts": FACTS_VERSION,
+        "policy": {"gate": rules.gate, "version": rules.version},
+        "initiative": {
+            "stage": data.stage,
+            "pilot_started_on": data.stage_entered_at.date() if data.stage == "pilot" else None,
+            "risk_tier": data.risk_tier,
+            "uses_personal_data": data.uses_personal_data,
+            "pain_point": data.pain_point,
+            "process_embedding": data.process_embedding,
+        },
+        "business_case": None
+        if case is None
+        else {
+            "budget": money(case.budget),
+            "expected_annual_benefit": money(case.expected_annual_benefit),
+            "horizon_months": case.horizon_months,
+            "exit_criteria": case.exit_criteria,
+            "missed_periods_to_retire": case.missed_periods_to_retire,
+        },
+        "kpis": [
+            {
+                "id": k["id"],
+                "name": k["name"],
+                "unit": k["unit"],
+                "direction": k["direction"],
+                "baseline": kpi_decimal(k["baseline"]),
+                "target": kpi_decimal(k["target"]),
+                "data_source": k["data_source"],
+                "is_primary": k["is_primary"],
+                "measurements": sorted(
+                    (
+                        {
+                            "period": m["period"],
+                            "value": kpi_decimal(m["value"]),
+                            "sample_size": m["sample_size"],
+                        }
+                        for m in k["measurements"]
+                    ),
+                    key=lambda m: m["period"],
+                ),
+                "experiments": sorted(
+                    (
+                        {**e, "looks": sorted(e["looks"], key=lambda look: look["looked_on"])}
+                        for e in k["experiments"]
+                    ),
+                    key=lambda e: e["id"],
+                ),
+            }
+            for k in sorted(data.kpi_rows, key=lambda k: (not k["is_primary"], k["name"], k["id"]))
+        ],
+        "evidence": sorted(
+            ({"id": e["id"], "kind": e["kind"], "sha256": e["sha256"]} for e in data.evidence_rows),
+            key=lambda e: e["id"],
+        ),
+        "costs_and_benefits": sorted(
+            (
+                {"id": e["id"], "kind": e["kind"], "month": e["month"], "amount": money(e["amount"])}
+                for e in data.entries
+            ),
+            key=lambda e: e["id"],
+        ),
+        # Read only by gates that require them closed; elsewhere closing one changes nothing.
+        "open_conditions": sorted(
+            ({"id": c.id, "text": c.text} for c in open_conditions), key=lambda c: c["id"]
+        )
+        if rules.requires_conditions_closed
+        else [],
+    }
+
+
+def facts_digest(facts: dict) -> str:
+    return sha256_hex(facts)
+
+
+def inputs_from_facts(
+    facts: dict, rules: PolicyRules, signoffs: tuple[SignOffFacts, ...], *, digest: bool = True
+) -> GateInputs:
+    """The gate rules' inputs, read from the facts alone: the gate sees exactly what is pinned."""
+    initiative = facts["initiative"]
+    case = facts["business_case"]
+    entries = facts["costs_and_benefits"]
+    return GateInputs(
+        policy=rules,
+        risk_tier=initiative["risk_tier"],
+        uses_personal_data=initiative["uses_personal_data"],
+        pain_point=initiative["pain_point"],
+        process_embedding=initiative["process_embedding"],
+        business_case=None if case is None else BusinessCaseFacts(**case),
+        kpis=tuple(kpi_facts(row) for row in facts["kpis"]),
+        evidence_kinds=frozenset(e["kind"] for e in facts["evidence"]),
+        signoffs=signoffs,
+        # The digest only matters against sign-offs' pinned digests; hashing the facts is most of
+        # an evaluation's cost, so it is skipped when there is nothing to compare.
+        current_digest=facts_digest(facts) if digest and signoffs else "",
+        open_conditions=tuple(c["text"] for c in facts["open_conditions"]),
+        costs=tuple(MonthlyAmount(e["month"], e["amount"]) for e in entries if e["kind"] == EntryKind.COST),
+        benefits=tuple(
+            MonthlyAmount(e["month"], e["amount"]) for e in entries if e["kind"] == EntryKind.BENEFIT
+        ),
+        pilot_started_on=initiative["pilot_started_on"],
     )
 
 
 def inputs_from(
-    data: GateData, rules: PolicyRules, signoffs: tuple[SignOffFacts, ...], open_conditions: tuple[str, ...]
+    data: GateData,
+    rules: PolicyRules,
+    signoffs: tuple[SignOffFacts, ...],
+    open_conditions: Sequence[OpenCondition],
 ) -> GateInputs:
-    return GateInputs(
-        policy=rules,
-        risk_tier=data.risk_tier,
-        uses_personal_data=data.uses_personal_data,
-        pain_point=data.pain_point,
-        process_embedding=data.process_embedding,
-        business_case=data.business_case,
-        kpis=tuple(kpi_facts(row) for row in data.kpi_rows),
-        evidence_kinds=frozenset(e["kind"] for e in data.evidence_rows),
-        signoffs=signoffs,
-        # The digest only matters against sign-offs' pinned digests; hashing the snapshot is
-        # most of an evaluation's cost, so it is skipped when there is nothing to compare.
-        current_digest=data.digest if signoffs else "",
-        open_conditions=open_conditions if rules.requires_conditions_closed else (),
-        costs=data.costs,
-        benefits=data.benefits,
-        pilot_started_on=data.stage_entered_at.date() if data.stage == "pilot" else None,
-    )
+    return inputs_from_facts(gate_facts(data, rules, open_conditions), rules, signoffs)
+
+
+def open_conditions_before(
+    initiative: Initiative | int, review: GateReview | None
+) -> tuple[OpenCondition, ...]:
+    """The initiative's open conditions of approvals given before `review` (all of them without one).
+
+    A review's own conditional approvals are conditions for the *next* gate: they neither block
+    this review nor change what its other approvals pinned.
+    """
+    conditions = Condition.objects.filter(initiative=initiative, closed_at__isnull=True)
+    if review is not None:
+        conditions = conditions.exclude(signoff__review=review)
+    return tuple(OpenCondition(pk, text) for pk, text in conditions.order_by("id").values_list("id", "text"))
 
 
 def gate_inputs(
@@ -316,25 +423,31 @@ def gate_inputs(
     `signoffs`, the review's active sign-offs when the caller already holds them.
     """
     rules = rules or policy_rules(policy)
-    if signoffs is None and review is None:
-        signoffs = ()
-    if signoffs is None:
-        signoffs = tuple(
-            signoff_facts(s)
-            for s in SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related(
-                "function"
-            )
-        )
-    open_conditions = (
-        tuple(
-            Condition.objects.filter(initiative=initiative, closed_at__isnull=True)
-            .order_by("due_on", "id")
-            .values_list("text", flat=True)
-        )
-        if rules.requires_conditions_closed
-        else ()
+    return inputs_from_facts(review_facts(initiative, rules, review), rules, _signoffs(review, signoffs))
+
+
+def review_facts(initiative: Initiative, rules: PolicyRules, review: GateReview | None) -> dict:
+    """The gate facts of `initiative` (loaded with initiative_with_gate_data) for `review`."""
+    conditions = open_conditions_before(initiative, review) if rules.requires_conditions_closed else ()
+    return gate_facts(gate_data(initiative), rules, conditions)
+
+
+def signoff_digest(initiative: Initiative, review: GateReview) -> str:
+    """The digest an approval given now pins: the SHA-256 of the review's gate facts."""
+    return facts_digest(review_facts(initiative, policy_rules(review.policy), review))
+
+
+def _signoffs(
+    review: GateReview | None, signoffs: tuple[SignOffFacts, ...] | None
+) -> tuple[SignOffFacts, ...]:
+    if signoffs is not None:
+        return signoffs
+    if review is None:
+        return ()
+    return tuple(
+        signoff_facts(s)
+        for s in SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function")
     )
-    return inputs_from(gate_data(initiative), rules, signoffs, open_conditions)
 
 
 def signoff_facts(signoff: SignOff) -> SignOffFacts:

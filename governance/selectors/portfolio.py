@@ -28,6 +28,7 @@ from governance.rules.gates import (
 )
 from governance.rules.roi import MonthlyAmount, RoiProjection, project_roi
 from governance.selectors.gates import (
+    OpenCondition,
     current_policy,
     gate_data,
     inputs_from,
@@ -67,11 +68,22 @@ def evaluate_with(
     rules: PolicyRules,
     *,
     signoffs: tuple[SignOffFacts, ...],
-    open_conditions: tuple[str, ...],
+    open_conditions: tuple[OpenCondition, ...],
     now: dt.datetime,
 ) -> GateEvaluation:
     """Evaluate a gate on an initiative loaded with its gate data and its sign-offs and conditions."""
     return evaluate_gate(inputs_from(gate_data(initiative), rules, signoffs, open_conditions), now=now)
+
+
+def conditions_before(
+    conditions: tuple[Condition, ...], review: GateReview | None
+) -> tuple[OpenCondition, ...]:
+    """The open ones among `conditions` that approvals before `review` attached (as the gate reads them)."""
+    return tuple(
+        OpenCondition(c.pk, c.text)
+        for c in conditions
+        if c.closed_at is None and (review is None or c.signoff.review_id != review.pk)
+    )
 
 
 def review_checklists(reviews: list[GateReview], *, now: dt.datetime) -> dict[int, GateEvaluation]:
@@ -272,9 +284,7 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
             initiative,
             policy_rules(open_review.policy),
             signoffs=tuple(signoff_facts(s) for s in open_review.signoffs.all() if s.superseded_at is None),
-            open_conditions=tuple(
-                c.text for c in sorted(conditions, key=lambda c: (c.due_on, c.pk)) if c.closed_at is None
-            ),
+            open_conditions=conditions_before(conditions, open_review),
             now=now,
         )
     elif initiative.stage == Stage.DRAFT:
@@ -292,9 +302,7 @@ def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> Initia
                 initiative,
                 checklist_rules,
                 signoffs=(),
-                open_conditions=tuple(
-                    c.text for c in sorted(conditions, key=lambda c: (c.due_on, c.pk)) if c.closed_at is None
-                ),
+                open_conditions=conditions_before(conditions, None),
                 now=now,
             )
 

@@ -65,10 +65,11 @@ def _candidates(user, functions: frozenset[str]) -> list[tuple[int, tuple[str, .
         .order_by("opened_at", "id")
         .values_list("id", "policy_id", "initiative__risk_tier")
     )
+    # Superseded sign-offs count: whoever signed a review for one function never signs it for another.
     signed_by_me = dict(
-        SignOff.objects.filter(
-            review__status=ReviewStatus.OPEN, reviewer=user, superseded_at__isnull=True
-        ).values_list("review_id", "function__code")
+        SignOff.objects.filter(review__status=ReviewStatus.OPEN, reviewer=user).values_list(
+            "review_id", "function__code"
+        )
     )
     candidates = []
     for review_id, policy_id, risk_tier in rows:

@@ -14,10 +14,10 @@ from django.db.models import QuerySet
 
 from governance.models import GATES_FROM_STAGE, Condition, GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.rules.gates import GateEvaluation, SignOffFacts, evaluate_gate
-from governance.rules.roi import MonthlyAmount
 from governance.selectors.gates import (
     SUMMARY_FIELDS,
     GateData,
+    OpenCondition,
     business_case_facts,
     experiment_row,
     inputs_from,
@@ -26,7 +26,6 @@ from governance.selectors.gates import (
 from projects.models import (
     KPI,
     BusinessCase,
-    EntryKind,
     Evidence,
     Experiment,
     ExperimentLook,
@@ -86,7 +85,7 @@ def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
     for look in (
         ExperimentLook.objects.filter(experiment__kpi__initiative__in=initiatives)
         .order_by("experiment_id", "looked_on")
-        .values("experiment_id", *SUMMARY_FIELDS)
+        .values("experiment_id", "looked_on", *SUMMARY_FIELDS)
     ):
         looks[look.pop("experiment_id")].append(look)
     for experiment in experiments:
@@ -100,12 +99,11 @@ def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
         .values("id", "initiative_id", "kind", "sha256")
     ):
         evidence[row.pop("initiative_id")].append(row)
-    costs: dict[int, list[MonthlyAmount]] = defaultdict(list)
-    benefits: dict[int, list[MonthlyAmount]] = defaultdict(list)
-    for initiative_id, kind, month, amount in FinancialEntry.objects.filter(
-        initiative__in=initiatives
-    ).values_list("initiative_id", "kind", "month", "amount"):
-        (costs if kind == EntryKind.COST else benefits)[initiative_id].append(MonthlyAmount(month, amount))
+    entries: dict[int, list[dict]] = defaultdict(list)
+    for entry in FinancialEntry.objects.filter(initiative__in=initiatives).values(
+        "id", "initiative_id", "kind", "month", "amount"
+    ):
+        entries[entry.pop("initiative_id")].append(entry)
     return {
         row["id"]: GateData(
             stage=row["stage"],
@@ -117,8 +115,7 @@ def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
             business_case=business_case_facts(cases.get(row["id"])),
             kpi_rows=kpis_by_initiative[row["id"]],
             evidence_rows=evidence[row["id"]],
-            costs=tuple(costs[row["id"]]),
-            benefits=tuple(benefits[row["id"]]),
+            entries=entries[row["id"]],
         )
         for row in rows
     }
@@ -151,14 +148,16 @@ def next_gate_readiness(
         review__initiative__in=initiatives, review__status=ReviewStatus.OPEN, superseded_at__isnull=True
     ).values_list("review_id", "function__code", "decision", "reviewer_id", "signed_at", "digest"):
         signoffs[review_id].append(SignOffFacts(code, decision, reviewer_id, signed_at, digest))
-    conditions: dict[int, list[str]] = defaultdict(list)
-    for initiative_id, text in (
+    # Conditions of approvals given before each initiative's open review (all, without one).
+    conditions: dict[int, list[OpenCondition]] = defaultdict(list)
+    for initiative_id, pk, text, review_id in (
         Condition.objects.filter(initiative__in=initiatives, closed_at__isnull=True)
-        .order_by("due_on", "id")
-        .values_list("initiative_id", "text")
+        .order_by("id")
+        .values_list("initiative_id", "id", "text", "signoff__review_id")
     ):
-        conditions[initiative_id].append(text)
-
+        review = reviews.get(initiative_id)
+        if review is None or review["id"] != review_id:
+            conditions[initiative_id].append(OpenCondition(pk, text))
     rules_cache = {}
     results = {}
     for initiative_id, gate_data in data.items():

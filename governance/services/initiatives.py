@@ -63,6 +63,8 @@ def initiative_create(
         payload={
             "title": initiative.title,
             "department": department,
+            "pain_point": pain_point,
+            "process_embedding": process_embedding,
             "risk_tier": risk_tier,
             "uses_personal_data": uses_personal_data,
             "sponsor": sponsor.get_username() if sponsor else None,
@@ -212,7 +214,7 @@ def initiative_submit(*, actor, initiative: Initiative, now: dt.datetime | None 
         actor=actor,
         action="initiative.submitted",
         initiative=initiative,
-        payload={"from": Stage.DRAFT, "to": Stage.PROPOSAL},
+        payload={"from": Stage.DRAFT, "to": Stage.PROPOSAL, "at": initiative.stage_entered_at},
     )
     return initiative
 

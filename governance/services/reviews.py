@@ -179,7 +179,12 @@ def decide(
             actor=actor,
             action="initiative.transitioned",
             initiative=initiative,
-            payload={"review": review.pk, "from": from_stage, "to": initiative.stage},
+            payload={
+                "review": review.pk,
+                "from": from_stage,
+                "to": initiative.stage,
+                "at": initiative.stage_entered_at,
+            },
         )
     recipients = list(members_of([roles.COMMITTEE_CHAIR])) + [initiative.owner]
     notify(

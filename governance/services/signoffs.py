@@ -17,10 +17,11 @@ from governance.models import CommitteeFunction, Condition, Decision, GateReview
 from governance.permissions import Operation, allowed, require
 from governance.rules.gates import FUNCTION_LABELS, required_functions
 from governance.selectors.gates import (
+    FACTS_VERSION,
     evaluate_review,
-    evidence_digest,
     initiative_with_gate_data,
     policy_rules,
+    signoff_digest,
     signoff_facts,
 )
 from governance.services.common import lock_initiative, require_active
@@ -88,10 +89,9 @@ def signoff_record(
             operation=f"sign for {function}",
         )
     committee_function = CommitteeFunction.objects.get(code=function)
-    active = list(
-        SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function")
-    )
-    _check_segregation(actor, initiative, review, function, active)
+    given = list(SignOff.objects.filter(review=review).select_related("function"))
+    _check_segregation(actor, initiative, review, function, given)
+    active = [s for s in given if s.superseded_at is None]
 
     previous = next((s for s in active if s.function.code == function), None)
     if previous is not None:
@@ -105,7 +105,7 @@ def signoff_record(
         reviewer=actor,
         decision=decision,
         rationale=rationale.strip(),
-        digest=evidence_digest(loaded),
+        digest=signoff_digest(loaded, review),
         signed_at=now,
     )
     created_conditions = _attach_conditions(signoff, initiative, conditions)
@@ -131,6 +131,7 @@ def signoff_record(
             "decision": decision,
             "rationale": signoff.rationale,
             "digest": signoff.digest,
+            "facts": FACTS_VERSION,
             "conditions": [
                 {"condition": c.pk, "text": c.text, "due_on": c.due_on, "owner": c.owner.get_username()}
                 for c in created_conditions
@@ -147,14 +148,16 @@ def signoff_record(
     return signoff
 
 
-def _check_segregation(actor, initiative, review: GateReview, function: str, active: list[SignOff]) -> None:
+def _check_segregation(actor, initiative, review: GateReview, function: str, given: list[SignOff]) -> None:
+    """`given`: every sign-off of the review, superseded ones included: a person who signed a
+    review for one function never signs it for another, even after someone superseded them."""
     if actor.pk == initiative.owner_id:
         raise SegregationOfDuties("The initiative's project lead may not sign off on it.")
     if actor.pk == initiative.sponsor_id:
         raise SegregationOfDuties("The initiative's sponsor may not sign off on it.")
     if actor.pk == review.requested_by_id:
         raise SegregationOfDuties("Whoever requested the review may not sign off on it.")
-    other = next((s for s in active if s.reviewer_id == actor.pk and s.function.code != function), None)
+    other = next((s for s in given if s.reviewer_id == actor.pk and s.function.code != function), None)
     if other is not None:
         raise SegregationOfDuties(
             f"{actor.get_username()} already signed this review for {other.function}; "

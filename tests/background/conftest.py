@@ -89,7 +89,10 @@ class Worker:
             "VALUEGATE_CELERY_QUEUE": self.queue,
         }
         command = [
-            str(Path(sys.executable).with_name("celery")),
+            sys.executable,
+            "-m",
+            "tests.clock",  # the worker runs on the suite's clock, like the test that drives it
+            "celery",
             "-A",
             "config",
             "worker",

@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection
 from governance.errors import WrongStage
 from governance.ledger import ledger_append, verify_ledger
 from governance.models import CommitteeFunction, GateReview, LedgerEvent, SignOff
-from governance.selectors.gates import evidence_digest, initiative_with_gate_data
+from governance.selectors.gates import initiative_with_gate_data, signoff_digest
 from governance.services.reviews import initiative_advance, review_open
 from projects.models import Initiative, Stage
 from tests import factories
@@ -45,7 +45,7 @@ def test_two_concurrent_advances_of_one_initiative_make_exactly_one_transition()
     members = factories.committee()
     initiative = factories.pilot_ready_for_scale_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
-    digest = evidence_digest(initiative_with_gate_data(initiative.pk))
+    digest = signoff_digest(initiative_with_gate_data(initiative.pk), review)
     # Approvals written directly, so that the review passes but has not advanced yet.
     for code in ("business", "legal", "finance", "technical"):
         SignOff.objects.create(

@@ -372,7 +372,10 @@ def test_conditions_make_a_conditional_go_and_block_the_next_gate_until_closed(m
     with pytest.raises(GateNotSatisfied, match="drift monitoring"):
         initiative_advance(actor=members["chair"], review=scale_review)
     condition_close(actor=initiative.owner, condition=condition, note="Dashboards live.")
-    initiative_advance(actor=members["chair"], review=scale_review)
+    # The approvals were given while the condition was open: closing it is a fact they did not see.
+    with pytest.raises(GateNotSatisfied, match="stale"):
+        initiative_advance(actor=members["chair"], review=scale_review)
+    approve_all(scale_review, members)
     pilot.refresh_from_db()
     assert pilot.stage == Stage.SCALE
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib import admin as django_admin
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -948,6 +949,11 @@ def test_every_person_meets_what_the_matrix_declares(entry: EntryPoint, tmp_path
     assert differs == {}
 
 
+# The 5th, the first day a month's value reviews open (the day last month's figures are due).
+VALUE_REVIEW_DAY = dt.datetime(2026, 4, 5, 6, 0, tzinfo=dt.UTC)
+
+
+@time_machine.travel(VALUE_REVIEW_DAY, tick=True)
 def test_the_scheduler_opens_reviews_and_value_reviews_through_the_tasks():
     """The tasks act as the scheduler, whose column of the matrix grants these two operations."""
     world = build_world()
@@ -962,6 +968,7 @@ def test_the_scheduler_opens_reviews_and_value_reviews_through_the_tasks():
     assert LedgerEvent.objects.filter(action="value_review.opened").exists()
 
 
+@time_machine.travel(VALUE_REVIEW_DAY, tick=True)
 @pytest.mark.parametrize("operation", [Operation.REQUEST_REVIEW, Operation.OPEN_VALUE_REVIEW])
 def test_the_tasks_ask_the_matrix_a_scheduler_without_the_grant_is_refused(operation, monkeypatch):
     """Take the scheduler's grant out of the matrix: the task is refused and opens nothing."""

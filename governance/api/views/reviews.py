@@ -166,10 +166,16 @@ class PendingSignOffsView(ApiView):
             .select_related("initiative", "policy")
             .order_by("opened_at", "id")
         )
+        # Superseded sign-offs count: whoever signed a review for one function never signs another.
+        signed_for = dict(
+            SignOff.objects.filter(reviewer=user, review__status=ReviewStatus.OPEN).values_list(
+                "review_id", "function__code"
+            )
+        )
         pending = []
         for review in reviews:
             asked = required_functions(policy_rules(review.policy), review.initiative.risk_tier)
-            functions = [f for f in asked if f in mine]
+            functions = [f for f in asked if f in mine and signed_for.get(review.pk, f) == f]
             if functions:
                 pending.append(
                     {
