@@ -63,6 +63,37 @@ def _teardown_with_ledger_reset(self):
 TransactionTestCase._fixture_teardown = _teardown_with_ledger_reset
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that passed: each sign-off it made rebuilds from the ledger to its digest.
+
+    Only initiatives whose history went through the services (the ledger has their creation) are
+    held to it; factories write rows that were already there, which the ledger never saw. A test
+    that changes tables behind the ledger's back on purpose says so with `ledger_diverges`.
+    """
+    result = yield
+    uses_database = DATABASE_FIXTURES & set(item.fixturenames) or item.get_closest_marker("django_db")
+    if uses_database and not item.get_closest_marker("ledger_diverges"):
+        _every_signoff_rebuilds()
+    return result
+
+
+def _every_signoff_rebuilds() -> None:
+    from governance.models import LedgerEvent
+    from governance.selectors.ledger import signer_view
+
+    through_services = LedgerEvent.objects.filter(action="initiative.created").values("initiative_id")
+    for event in LedgerEvent.objects.filter(action="signoff.recorded", initiative_id__in=through_services):
+        view = signer_view(event)
+        assert view.matches, (
+            f"The sign-off of ledger event #{event.seq} does not rebuild to its pinned digest from the "
+            f"ledger: {'; '.join(view.gaps) or 'a fact the gate read is missing from the events'}"
+        )
+
+
 @pytest.fixture
 def members(db):
     return factories.committee()

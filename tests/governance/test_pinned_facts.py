@@ -13,15 +13,18 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance import roles
+from governance.canonical import sha256_hex
 from governance.errors import SegregationOfDuties
+from governance.ledger import ledger_append
 from governance.models import Condition, LedgerEvent, Outcome, SignOff
-from governance.selectors.gates import next_gate_checklist
-from governance.selectors.ledger import signer_view
+from governance.selectors.gates import gate_data, initiative_with_gate_data, next_gate_checklist
+from governance.selectors.ledger import signer_view, snapshot_v1
 from governance.services.initiatives import (
     business_case_record,
     initiative_create,
@@ -38,7 +41,7 @@ from governance.services.portfolio import (
 )
 from governance.services.reviews import review_open
 from governance.services.signoffs import ConditionInput, condition_close, signoff_record
-from projects.models import Experiment, Stage
+from projects.models import Experiment, FinancialEntry, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +59,9 @@ def this_month() -> dt.date:
 
 
 def record_cost(initiative, amount="990000"):
+    last_month = FinancialEntry.objects.filter(initiative=initiative).latest("month").month
     financial_entry_record(
-        actor=initiative.owner, initiative=initiative, kind="cost", month=this_month(), amount=amount
+        actor=initiative.owner, initiative=initiative, kind="cost", month=last_month, amount=amount
     )
 
 
@@ -222,7 +226,8 @@ def test_one_person_never_signs_one_review_for_two_functions_even_after_being_su
     assert [p["functions"] for p in pending if p["review"] == review.pk] in ([], [["legal"]])
 
 
-def test_a_signoff_on_an_experiment_with_several_looks_rebuilds_from_the_ledger(members, client):
+def built_through_services():
+    """A proposal built through the services alone: KPI, evidence, an experiment with three looks, a cost."""
     lead = factories.lead(username="lead")
     initiative = initiative_create(
         actor=lead, title="Reply drafts", department="Service", pain_point="Slow", process_embedding="Tickets"
@@ -270,6 +275,12 @@ def test_a_signoff_on_an_experiment_with_several_looks_rebuilds_from_the_ledger(
             treatment_successes=520 * scale,
         )
     financial_entry_record(actor=lead, initiative=initiative, kind="cost", month=this_month(), amount="250")
+    return initiative
+
+
+def test_a_signoff_on_an_experiment_with_several_looks_rebuilds_from_the_ledger(members, client):
+    initiative = built_through_services()
+    lead = initiative.owner
     review = review_open(actor=lead, initiative=initiative)
     signoff = sign(review, members, "business")
 
@@ -295,3 +306,24 @@ def test_every_signoff_of_the_demo_rebuilds_to_its_pinned_digest():
     looked_again = [v for v in views if any(len(e["looks"]) > 1 for k in v.kpis for e in k["experiments"])]
     assert looked_again, "the demo has sign-offs of experiments with several looks"
     assert any(v.facts["costs_and_benefits"] for v in views)
+
+
+def test_a_signoff_recorded_before_the_facts_were_versioned_still_rebuilds_with_every_look(members):
+    """Ledgers written before the gate facts hold sign-offs that pinned evidence and KPI data only;
+    they rebuild in that older form, each experiment at its latest look."""
+    initiative = built_through_services()
+    loaded = initiative_with_gate_data(initiative.pk)
+    data = gate_data(loaded)
+    kpis = sorted(data.kpi_rows, key=lambda k: (not k["is_primary"], k["name"]))
+    older_digest = sha256_hex(snapshot_v1(data.evidence_rows, kpis))
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    with transaction.atomic():
+        event = ledger_append(
+            actor=members["business"],
+            action="signoff.recorded",
+            initiative=initiative,
+            payload={"signoff": 1, "review": review.pk, "function": "business", "digest": older_digest},
+        )
+
+    view = signer_view(event)
+    assert view.matches and view.facts is None

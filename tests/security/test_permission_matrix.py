@@ -45,7 +45,7 @@ from governance.models import (
     SignOff,
 )
 from governance.permissions import MATRIX, Operation, Role, Scope
-from governance.selectors.gates import current_policy
+from governance.selectors.gates import current_policy, initiative_with_gate_data, signoff_digest
 from governance.services.reviews import review_open
 from governance.services.signoffs import signoff_record
 from governance.tasks import escalate_perpetual_pilots, open_value_reviews
@@ -139,7 +139,7 @@ def build_world() -> World:
     review = review_open(actor=lead, initiative=pilot)
 
     # A pilot whose scale review has every approval but waits for conditions of its pilot gate:
-    # closing them lets the chair or the lead advance it.
+    # once they are closed and the approvals given again, the chair or the lead may advance it.
     ready_pilot = factories.pilot_ready_for_scale_gate(owner=lead, title="A pilot with conditions")
     earlier = GateReview.objects.create(
         initiative=ready_pilot,
@@ -323,7 +323,11 @@ def sign(function: str):
 
 
 def close_the_conditions(w: World) -> None:
+    """The conditions closed and the committee's approvals given again on what it now sees, written
+    as rows that were there (a last approval through the service would advance it by itself)."""
     Condition.objects.filter(initiative=w.ready.initiative).update(closed_at=timezone.now())
+    digest = signoff_digest(initiative_with_gate_data(w.ready.initiative_id), w.ready)
+    SignOff.objects.filter(review=w.ready, superseded_at__isnull=True).update(digest=digest)
 
 
 def past_its_deadline(w: World) -> None:
