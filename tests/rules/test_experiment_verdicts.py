@@ -218,3 +218,12 @@ def test_a_checklist_over_kpis_of_both_directions_names_both_sides():
     mixed = GateInputs(**{**both.__dict__, "kpis": (*both.kpis, waiting)})
     label = evaluate_gate(mixed, now=NOW).requirements[0].label
     assert "above zero for a KPI that should increase, below zero for one that should decrease" in label
+
+
+def test_a_control_arm_without_a_single_success_is_not_a_significant_fixed_horizon_result():
+    # 0 of 100 against 10 of 100: the pooled rate (5%) expects five successes per arm, but the
+    # control's own rate is zero, so its Wald interval has no width to speak of.
+    no_success = ExperimentFacts("Small test", 100, 0, 100, 10)
+    verdict = experiment_verdict(no_success, CTR, method="fixed_horizon")
+    assert not verdict.fixed.large_sample and not verdict.significant
+    assert "too few observations for this test" in verdict.describe()
