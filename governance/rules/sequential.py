@@ -22,9 +22,7 @@ inequality P(ever Λ ≥ 1/α) ≤ α. Consequences used here:
 
 Assumptions, stated so a committee can weigh them:
 - each look's counts are cumulative and the arms are independent, randomised samples;
-- V is the plug-in variance (p(1−p)/n per arm for proportions, s²/n per arm for means); for
-  proportions, Λ(0) and so the p-value use the variance under θ = 0 (the pooled rate in both
-  arms), as the fixed-horizon test does, because a small arm's own rate is too noisy;
+- V is the plug-in variance (p(1−p)/n per arm for proportions, s²/n per arm for means);
 - the guarantee is asymptotic, so a look decides something only on enough data (the rule in
   governance/rules/statistics.py, shared with the fixed-horizon test): a look without it enters
   neither the running minimum of the p-value nor the running intersection of the intervals;
@@ -118,8 +116,7 @@ class AlwaysValidResult:
 @dataclass(frozen=True)
 class _LookPoint:
     difference: float  # treatment − control
-    variance: float  # of the difference, around the observed rates (for the interval)
-    null_variance: float  # of the difference if both arms share one rate (for the p-value)
+    variance: float  # of the difference: the plug-in variance of both arms
     enough_data: bool
 
 
@@ -146,14 +143,14 @@ def _checked_proportion_looks(looks: Sequence[ProportionLook]) -> None:
         previous = look
 
 
-def _inverse_lambda(difference: float, null_variance: float, tau: float) -> float:
+def _inverse_lambda(difference: float, variance: float, tau: float) -> float:
     """1/Λ(0): the look's always-valid p-value before the running minimum."""
-    if null_variance <= 0:
+    if variance <= 0:
         # Both arms all-success or all-failure: no spread to measure, no evidence either way.
         return 1.0
     tau2 = tau * tau
-    log_lambda = 0.5 * math.log(null_variance / (null_variance + tau2)) + (
-        tau2 * difference * difference / (2 * null_variance * (null_variance + tau2))
+    log_lambda = 0.5 * math.log(variance / (variance + tau2)) + (
+        tau2 * difference * difference / (2 * variance * (variance + tau2))
     )
     return 1.0 if log_lambda <= 0 else math.exp(-min(log_lambda, 700.0))
 
@@ -189,7 +186,7 @@ def _sequence(points: Sequence[_LookPoint], *, tau: float, confidence: float) ->
         if not point.enough_data:
             continue
         counted += 1
-        p_value = min(p_value, _inverse_lambda(point.difference, point.null_variance, tau))
+        p_value = min(p_value, _inverse_lambda(point.difference, point.variance, tau))
         half_width = _half_width(point.variance, tau, alpha)
         latest_low, latest_high = point.difference - half_width, point.difference + half_width
         low, high = max(low, latest_low), min(high, latest_high)
@@ -223,14 +220,9 @@ def always_valid_proportions(
 def _proportion_point(look: ProportionLook) -> _LookPoint:
     n_c, n_t = look.control_size, look.treatment_size
     p_c, p_t = look.control_successes / n_c, look.treatment_successes / n_t
-    pooled = (look.control_successes + look.treatment_successes) / (n_c + n_t)
     return _LookPoint(
         difference=p_t - p_c,
         variance=p_c * (1 - p_c) / n_c + p_t * (1 - p_t) / n_t,
-        # Under θ = 0 both arms share the pooled rate, as in the fixed-horizon test. A small arm's
-        # own rate is noisy, and when chance makes it low it also shrinks its variance, so the
-        # unpooled variance would inflate the evidence exactly when the difference looks best.
-        null_variance=pooled * (1 - pooled) * (1 / n_c + 1 / n_t),
         enough_data=proportion_look_has_enough_data(look),
     )
 
@@ -273,7 +265,6 @@ def always_valid_means(
             _LookPoint(
                 difference=look.treatment_mean - look.control_mean,
                 variance=variance,
-                null_variance=variance,  # Welch: no shared variance to pool under θ = 0
                 enough_data=mean_look_has_enough_data(look),
             )
         )
