@@ -83,36 +83,6 @@ DESIGNS: dict[str, PeekingScenario] = {
 }
 
 
-def binomial_upper_quantile(trials: int, rate: float, probability: float) -> int:
-    """The smallest count k with P(Binomial(trials, rate) ≤ k) ≥ probability.
-
-    A simulated false-Go count above the 0.999 quantile at rate alpha says, with 99.9% confidence,
-    that the true false-Go rate is above alpha.
-    """
-    cumulative = 0.0
-    for k in range(trials + 1):
-        cumulative += math.comb(trials, k) * rate**k * (1 - rate) ** (trials - k)
-        if cumulative >= probability:
-            return k
-    return trials
-
-
-def rate_upper_bound(successes: int, trials: int, confidence: float = 0.95) -> float:
-    """One-sided Clopper–Pearson upper bound of a binomial rate, by bisection."""
-    if successes >= trials:
-        return 1.0
-    alpha = 1 - confidence
-
-    def cdf(rate: float) -> float:
-        return sum(math.comb(trials, k) * rate**k * (1 - rate) ** (trials - k) for k in range(successes + 1))
-
-    low, high = successes / trials, 1.0
-    for _ in range(60):
-        middle = (low + high) / 2
-        low, high = (middle, high) if cdf(middle) > alpha else (low, middle)
-    return high
-
-
 @dataclass(frozen=True)
 class PeekingReport:
     scenario: PeekingScenario
@@ -141,6 +111,50 @@ class PeekingReport:
         if len(firsts) * 2 < self.scenario.pilots:
             return None
         return firsts[(self.scenario.pilots + 1) // 2 - 1]
+
+
+def _binomial_cdf(successes: int, trials: int, rate: float) -> float:
+    """P(Binomial(trials, rate) ≤ successes), in logarithms so that large counts do not overflow."""
+    if rate <= 0:
+        return 1.0
+    if rate >= 1:
+        return 1.0 if successes >= trials else 0.0
+    log_p, log_q = math.log(rate), math.log1p(-rate)
+    base = math.lgamma(trials + 1)
+    return min(
+        1.0,
+        sum(
+            math.exp(
+                base - math.lgamma(k + 1) - math.lgamma(trials - k + 1) + k * log_p + (trials - k) * log_q
+            )
+            for k in range(successes + 1)
+        ),
+    )
+
+
+def binomial_upper_quantile(trials: int, rate: float, probability: float) -> int:
+    """The smallest count k with P(Binomial(trials, rate) ≤ k) ≥ probability.
+
+    A simulated false-Go count above the 0.999 quantile at rate alpha says, with 99.9% confidence,
+    that the true false-Go rate is above alpha.
+    """
+    for k in range(trials + 1):
+        if _binomial_cdf(k, trials, rate) >= probability:
+            return k
+    return trials
+
+
+def rate_upper_bound(successes: int, trials: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper–Pearson upper bound of a binomial rate, by bisection."""
+    if successes >= trials:
+        return 1.0
+    low, high = successes / trials, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (
+            (middle, high) if _binomial_cdf(successes, trials, middle) > 1 - confidence else (low, middle)
+        )
+    return high
 
 
 def simulate(scenario: PeekingScenario) -> PeekingReport:

@@ -8,7 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from governance.rules.peeking import DESIGNS, PeekingScenario, simulate
+from governance.rules.peeking import (
+    DESIGNS,
+    PeekingScenario,
+    binomial_upper_quantile,
+    rate_upper_bound,
+    simulate,
+)
 from governance.rules.sequential import (
     MeanLook,
     ProportionLook,
@@ -247,3 +253,9 @@ def test_the_checked_designs_include_a_small_holdout_rare_events_and_a_thin_firs
     assert holdout.first_look_sizes() == (120, 6000)
     assert DESIGNS["small holdout 1:50, thin first look"].first_look_sizes()[0] == 60
     assert all(d.looks == 12 and d.treatment_rate == d.control_rate for d in DESIGNS.values())
+
+
+def test_the_reported_upper_bound_of_a_false_go_rate_is_clopper_pearson_even_for_large_counts():
+    assert rate_upper_bound(0, 100) == pytest.approx(1 - 0.05 ** (1 / 100), abs=1e-9)
+    assert 0.5 < rate_upper_bound(1030, 2000) < 0.54
+    assert binomial_upper_quantile(DESIGN_PILOTS, ALPHA, 0.999) == FALSE_GO_BOUND
