@@ -17,6 +17,8 @@ from governance.rules.sequential import (
     ProportionLook,
     always_valid_means,
     always_valid_proportions,
+    mean_look_has_enough_data,
+    proportion_look_has_enough_data,
     tau_for_claimed_effect,
 )
 from governance.rules.statistics import (
@@ -371,7 +373,10 @@ def experiment_result(
 def always_valid_result(experiment: ExperimentFacts, kpi: KPIFacts, *, alpha: float) -> AlwaysValidResult:
     """The always-valid test over every look, tuned to the effect the KPI's target claims."""
     looks = experiment.all_looks()
-    first = looks[0]
+    # The control level that scales τ comes from the first look with enough data, like everything
+    # else the test decides: a thin first look (0 successes of 60) would otherwise set it.
+    has_enough = mean_look_has_enough_data if experiment.metric == "mean" else proportion_look_has_enough_data
+    first = next((look for look in looks if has_enough(look)), looks[-1])
     if experiment.metric == "mean":
         level = abs(first.control_mean) or 1.0
     else:
@@ -383,6 +388,11 @@ def always_valid_result(experiment: ExperimentFacts, kpi: KPIFacts, *, alpha: fl
     return test(looks, tau=tau, confidence=1 - alpha)
 
 
+def improvement_side(direction: str) -> str:
+    """Where an interval of treatment − control must lie to show an improvement of the KPI."""
+    return "below zero" if direction == "decrease" else "above zero"
+
+
 @dataclass(frozen=True)
 class ExperimentVerdict:
     method: str
@@ -391,25 +401,46 @@ class ExperimentVerdict:
     always_valid: AlwaysValidResult
     fixed_significant: bool
     always_valid_significant: bool
+    direction: str = "increase"  # the KPI's good direction, which says where an improvement lies
+
+    @property
+    def inconclusive(self) -> bool:
+        """The deciding test cannot judge: the always-valid looks contradict each other."""
+        return self.method == "always_valid" and self.always_valid.contradictory
 
     def describe(self) -> str:
         fixed_ok = "significant" if self.fixed_significant else "not significant"
-        valid_ok = "significant" if self.always_valid_significant else "not significant"
+        if self.always_valid.contradictory:
+            valid_ok = "inconclusive"
+        else:
+            valid_ok = "significant" if self.always_valid_significant else "not significant"
+        valid_text = self.always_valid.describe()
+        side = (
+            f"treatment − control; the KPI should {self.direction}, so an improvement is an interval "
+            f"{improvement_side(self.direction)}"
+        )
         if self.method == "always_valid":
             return (
                 f"decided by the always-valid test, which stays valid however often the committee looks: "
-                f"{valid_ok} ({self.always_valid.describe()}); for comparison, the fixed-horizon test, "
-                f"valid for a single planned look only: {fixed_ok} ({self.fixed.describe()})"
+                f"{valid_ok} ({valid_text}); for comparison, the fixed-horizon test, "
+                f"valid for a single planned look only: {fixed_ok} ({self.fixed.describe()}); {side}"
             )
         return (
             f"decided by the fixed-horizon test, valid for a single planned look: {fixed_ok} "
-            f"({self.fixed.describe()}); the always-valid test would say {valid_ok} ({self.always_valid.describe()})"
+            f"({self.fixed.describe()}); the always-valid test would say {valid_ok} ({valid_text}); {side}"
         )
 
 
 def sequence_is_significant(result: AlwaysValidResult, direction: str, alpha: float) -> bool:
+    """Significant at alpha, the whole interval on the good side of zero, on enough data, from
+    looks that agree with one another (an empty running intersection is never a Go)."""
     lower_bound_of_improvement = result.cs_low if direction == "increase" else -result.cs_high
-    return result.enough_data and result.p_value < alpha and lower_bound_of_improvement > 0
+    return (
+        result.enough_data
+        and not result.contradictory
+        and result.p_value < alpha
+        and lower_bound_of_improvement > 0
+    )
 
 
 def experiment_verdict(
@@ -418,7 +449,8 @@ def experiment_verdict(
     """Both tests on one experiment, and which of them the policy's method lets decide.
 
     Both intervals are at the policy's level (1 − alpha), so that the interval shown is the one the
-    decision rests on: "p < alpha and the whole interval above zero" says one thing, not two.
+    decision rests on: "p < alpha and the whole interval on the improving side of zero" says one
+    thing, not two.
     """
     fixed = experiment_result(experiment, confidence=1 - alpha)
     valid = always_valid_result(experiment, kpi, alpha=alpha)
@@ -431,6 +463,7 @@ def experiment_verdict(
         always_valid=valid,
         fixed_significant=fixed_ok,
         always_valid_significant=valid_ok,
+        direction=kpi.direction,
     )
 
 
@@ -446,9 +479,12 @@ def _experiments(inputs: GateInputs) -> Requirement:
     alpha = inputs.policy.significance_level
     method = inputs.policy.experiment_method
     kind = "always-valid" if method == "always_valid" else "fixed-horizon"
-    label = (
-        f"A/B experiments show a significant improvement ({kind} test, p < {alpha:g}, interval above zero)"
-    )
+    directions = {kpi.direction for kpi in inputs.kpis if kpi.experiments}
+    if len(directions) == 1:
+        side = "interval " + improvement_side(directions.pop())
+    else:
+        side = "interval above zero for a KPI that should increase, below zero for one that should decrease"
+    label = f"A/B experiments show a significant improvement ({kind} test, p < {alpha:g}, {side})"
     failures, successes = [], []
     for kpi in inputs.kpis:
         for experiment in kpi.experiments:

@@ -22,9 +22,12 @@ inequality P(ever Λ ≥ 1/α) ≤ α. Consequences used here:
 
 Assumptions, stated so a committee can weigh them:
 - each look's counts are cumulative and the arms are independent, randomised samples;
-- V is the plug-in variance (p(1−p)/n per arm for proportions, s²/n per arm for means): the
-  guarantee is asymptotic, so a minimum number of observations is required, as for the
-  fixed-horizon test;
+- V is the plug-in variance (p(1−p)/n per arm for proportions, s²/n per arm for means);
+- the guarantee is asymptotic, so a look decides something only on enough data (the rule in
+  governance/rules/statistics.py, shared with the fixed-horizon test): a look without it enters
+  neither the running minimum of the p-value nor the running intersection of the intervals;
+- when the intersection is empty the looks contradict each other (probability ≤ α under the
+  assumptions): the result says so (`contradictory`) and supports no verdict either way;
 - τ is set from the effect the business case claims (the KPI's target against its baseline),
   so the test is most powerful near the promised effect; any τ > 0 keeps the error guarantee.
 """
@@ -35,7 +38,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from governance.rules.statistics import MIN_EXPECTED, MIN_MEAN_ARM
+from governance.rules.statistics import (
+    MIN_EXPECTED,
+    MIN_MEAN_ARM,
+    means_have_enough_data,
+    proportions_have_enough_data,
+)
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,52 @@ class MeanLook:
 class AlwaysValidResult:
     looks: int
     difference: float  # treatment − control at the last look
-    cs_low: float  # confidence sequence, intersected over all looks so far
+    # Confidence sequence, intersected over the looks with enough data; unbounded while there is
+    # none. When that intersection is empty (`contradictory`), the latest such look's own set.
+    cs_low: float
     cs_high: float
-    p_value: float  # always-valid p-value after all looks so far
+    p_value: float  # always-valid p-value after the looks with enough data so far
     confidence: float
-    enough_data: bool  # the normal approximation's minimum sample holds at the last look
+    enough_data: bool  # the minimum sample (statistics.*_have_enough_data) holds at the last look
     first_significant_look: int | None  # 1-based look at which p first fell below 1 − confidence
+    looks_with_enough_data: int = 0  # the looks that entered the p-value and the interval
+    # The looks' always-valid intervals have no value in common: under the test's assumptions
+    # (independent randomised arms, one fixed effect) that happens with probability at most
+    # 1 − confidence. The effect is not stable, so the experiment supports no verdict either way.
+    contradictory: bool = False
+
+    @property
+    def looks_without_enough_data(self) -> int:
+        return self.looks - self.looks_with_enough_data
 
     def describe(self) -> str:
-        text = (
-            f"always-valid {self.confidence:.0%} interval {self.cs_low:+.4f} to {self.cs_high:+.4f}, "
-            f"always-valid p = {self.p_value:.4f} after {self.looks} look(s)"
-        )
+        after = f"after {self.looks} look(s)"
+        if self.looks_without_enough_data:
+            after += f", {self.looks_without_enough_data} of them too thin to count"
+        if self.contradictory:
+            text = (
+                f"the looks contradict each other {after}: their always-valid {self.confidence:.0%} "
+                f"intervals have no value in common, so the effect is not stable and the test supports "
+                f"no verdict either way; the latest look alone gives {self.cs_low:+.4f} to {self.cs_high:+.4f}"
+            )
+        else:
+            text = (
+                f"always-valid {self.confidence:.0%} interval {self.cs_low:+.4f} to {self.cs_high:+.4f}, "
+                f"always-valid p = {self.p_value:.4f} {after}"
+            )
         if not self.enough_data:
-            text += f"; too few observations: each arm needs {MIN_EXPECTED} expected successes and failures"
+            text += (
+                f"; too few observations at the latest look: each arm needs {MIN_EXPECTED} successes and "
+                f"{MIN_EXPECTED} failures (a rate) or {MIN_MEAN_ARM} observations (a mean)"
+            )
         return text
+
+
+@dataclass(frozen=True)
+class _LookPoint:
+    difference: float  # treatment − control
+    variance: float  # of the difference: the plug-in variance of both arms
+    enough_data: bool
 
 
 def _checked_proportion_looks(looks: Sequence[ProportionLook]) -> None:
@@ -104,52 +143,69 @@ def _checked_proportion_looks(looks: Sequence[ProportionLook]) -> None:
         previous = look
 
 
-def _mixture_terms(difference: float, variance: float, tau: float, alpha: float) -> tuple[float, float]:
-    """(1/Λ(0), half-width of the confidence set) for one look."""
-    tau2 = tau * tau
+def _inverse_lambda(difference: float, variance: float, tau: float) -> float:
+    """1/Λ(0): the look's always-valid p-value before the running minimum."""
     if variance <= 0:
         # Both arms all-success or all-failure: no spread to measure, no evidence either way.
-        return 1.0, math.inf
+        return 1.0
+    tau2 = tau * tau
     log_lambda = 0.5 * math.log(variance / (variance + tau2)) + (
         tau2 * difference * difference / (2 * variance * (variance + tau2))
     )
-    inverse_lambda = 1.0 if log_lambda <= 0 else math.exp(-min(log_lambda, 700.0))
-    half_width = math.sqrt(
+    return 1.0 if log_lambda <= 0 else math.exp(-min(log_lambda, 700.0))
+
+
+def _half_width(variance: float, tau: float, alpha: float) -> float:
+    """Half-width of the look's confidence set {θ₀ : Λ(θ₀) < 1/α}."""
+    if variance <= 0:
+        return math.inf
+    tau2 = tau * tau
+    return math.sqrt(
         variance
         * (variance + tau2)
         / tau2
         * (2 * math.log(1 / alpha) + math.log((variance + tau2) / variance))
     )
-    return inverse_lambda, half_width
 
 
-def _sequence(
-    points: Sequence[tuple[float, float]], *, tau: float, confidence: float, enough_data: bool
-) -> AlwaysValidResult:
+def _sequence(points: Sequence[_LookPoint], *, tau: float, confidence: float) -> AlwaysValidResult:
+    """Running minimum p-value and running intersection, over the looks with enough data only.
+
+    A look without enough data decides nothing: its variance estimate can be far off (zero for
+    0 successes of 60), and a single such look would otherwise fix the minimum p-value and the
+    intersection for good. The look still counts in `looks`, and its data in every later look.
+    """
     if tau <= 0 or not math.isfinite(tau):
         raise ValueError("The mixture scale τ must be a positive number.")
     if not 0 < confidence < 1:
         raise ValueError("Confidence must lie strictly between 0 and 1.")
     alpha = 1 - confidence
-    p_value, low, high, first = 1.0, -math.inf, math.inf, None
-    for number, (difference, variance) in enumerate(points, start=1):
-        inverse_lambda, half_width = _mixture_terms(difference, variance, tau, alpha)
-        p_value = min(p_value, inverse_lambda)
-        low, high = max(low, difference - half_width), min(high, difference + half_width)
+    p_value, low, high, first, counted = 1.0, -math.inf, math.inf, None, 0
+    latest_low, latest_high = -math.inf, math.inf
+    for number, point in enumerate(points, start=1):
+        if not point.enough_data:
+            continue
+        counted += 1
+        p_value = min(p_value, _inverse_lambda(point.difference, point.variance, tau))
+        half_width = _half_width(point.variance, tau, alpha)
+        latest_low, latest_high = point.difference - half_width, point.difference + half_width
+        low, high = max(low, latest_low), min(high, latest_high)
         if first is None and p_value < alpha:
             first = number
-    difference = points[-1][0]
-    if low > high:  # the running intersection can cross only by chance under a wrong model
-        low = high = difference
+    contradictory = low > high
+    if contradictory:
+        low, high = latest_low, latest_high
     return AlwaysValidResult(
         looks=len(points),
-        difference=difference,
+        difference=points[-1].difference,
         cs_low=low,
         cs_high=high,
         p_value=p_value,
         confidence=confidence,
-        enough_data=enough_data,
+        enough_data=points[-1].enough_data,
         first_significant_look=first,
+        looks_with_enough_data=counted,
+        contradictory=contradictory,
     )
 
 
@@ -158,19 +214,30 @@ def always_valid_proportions(
 ) -> AlwaysValidResult:
     """mSPRT and confidence sequence for treatment rate − control rate over cumulative looks."""
     _checked_proportion_looks(looks)
-    points = []
-    for look in looks:
-        p_c = look.control_successes / look.control_size
-        p_t = look.treatment_successes / look.treatment_size
-        variance = p_c * (1 - p_c) / look.control_size + p_t * (1 - p_t) / look.treatment_size
-        points.append((p_t - p_c, variance))
-    last = looks[-1]
-    pooled = (last.control_successes + last.treatment_successes) / (last.control_size + last.treatment_size)
-    enough = all(
-        n * pooled >= MIN_EXPECTED and n * (1 - pooled) >= MIN_EXPECTED
-        for n in (last.control_size, last.treatment_size)
+    return _sequence([_proportion_point(look) for look in looks], tau=tau, confidence=confidence)
+
+
+def _proportion_point(look: ProportionLook) -> _LookPoint:
+    n_c, n_t = look.control_size, look.treatment_size
+    p_c, p_t = look.control_successes / n_c, look.treatment_successes / n_t
+    return _LookPoint(
+        difference=p_t - p_c,
+        variance=p_c * (1 - p_c) / n_c + p_t * (1 - p_t) / n_t,
+        enough_data=proportion_look_has_enough_data(look),
     )
-    return _sequence(points, tau=tau, confidence=confidence, enough_data=enough)
+
+
+def proportion_look_has_enough_data(look: ProportionLook) -> bool:
+    return proportions_have_enough_data(
+        control_size=look.control_size,
+        control_successes=look.control_successes,
+        treatment_size=look.treatment_size,
+        treatment_successes=look.treatment_successes,
+    )
+
+
+def mean_look_has_enough_data(look: MeanLook) -> bool:
+    return means_have_enough_data(control_size=look.control_size, treatment_size=look.treatment_size)
 
 
 def always_valid_means(
@@ -194,10 +261,14 @@ def always_valid_means(
             raise ValueError(f"Look {number}: counts are cumulative and cannot decrease.")
         previous = look
         variance = look.control_variance / look.control_size + look.treatment_variance / look.treatment_size
-        points.append((look.treatment_mean - look.control_mean, variance))
-    last = looks[-1]
-    enough = min(last.control_size, last.treatment_size) >= MIN_MEAN_ARM
-    return _sequence(points, tau=tau, confidence=confidence, enough_data=enough)
+        points.append(
+            _LookPoint(
+                difference=look.treatment_mean - look.control_mean,
+                variance=variance,
+                enough_data=mean_look_has_enough_data(look),
+            )
+        )
+    return _sequence(points, tau=tau, confidence=confidence)
 
 
 def tau_for_claimed_effect(

@@ -8,6 +8,31 @@ from statistics import NormalDist
 
 _STANDARD_NORMAL = NormalDist()
 MIN_EXPECTED = 5
+MIN_MEAN_ARM = 30  # observations per arm before a sample variance is trusted for a z-test
+
+
+def proportions_have_enough_data(
+    *, control_size: int, control_successes: int, treatment_size: int, treatment_successes: int
+) -> bool:
+    """The one rule for "enough data" in a comparison of two proportions, at one look.
+
+    Each arm has at least MIN_EXPECTED successes and MIN_EXPECTED failures, both as counted and
+    as expected under the pooled rate. The counted condition is the Wald interval's (it divides
+    by the arm's own rate), the expected one the pooled z-test's; a look that fails either gives
+    a variance that can be wildly off (0 successes of 60 in a small control arm has an estimated
+    variance of zero), so it must decide nothing.
+    """
+    pooled = (control_successes + treatment_successes) / (control_size + treatment_size)
+    return all(
+        min(successes, size - successes) >= MIN_EXPECTED
+        and min(size * pooled, size * (1 - pooled)) >= MIN_EXPECTED
+        for size, successes in ((control_size, control_successes), (treatment_size, treatment_successes))
+    )
+
+
+def means_have_enough_data(*, control_size: int, treatment_size: int) -> bool:
+    """The one rule for "enough data" in a comparison of two means: MIN_MEAN_ARM per arm."""
+    return min(control_size, treatment_size) >= MIN_MEAN_ARM
 
 
 @dataclass(frozen=True)
@@ -20,9 +45,9 @@ class TwoProportionResult:
     ci_high: float
     p_value: float  # two-sided
     confidence: float
-    # The normal approximation holds when each arm expects at least MIN_EXPECTED successes and
-    # failures under the pooled rate; below that the p-value and interval are not to be trusted
-    # (3 users per arm, all converting in one and none in the other, would "prove" anything).
+    # The normal approximation holds only on enough data (proportions_have_enough_data); below
+    # that the p-value and interval are not to be trusted (3 users per arm, all converting in one
+    # and none in the other, would "prove" anything).
     large_sample: bool = True
 
     def describe(self) -> str:
@@ -30,7 +55,8 @@ class TwoProportionResult:
         caveat = (
             ""
             if self.large_sample
-            else f"; too few observations for this test: each arm needs {MIN_EXPECTED} expected successes and failures"
+            else f"; too few observations for this test: each arm needs {MIN_EXPECTED} successes and "
+            f"{MIN_EXPECTED} failures, counted and expected"
         )
         return (
             f"lift {self.lift:+.4f} ({relative}{self.confidence:.0%} CI "
@@ -86,10 +112,11 @@ def two_proportion_test(
         ci_high=lift + z_crit * se,
         p_value=p_value,
         confidence=confidence,
-        large_sample=all(
-            n * rate >= MIN_EXPECTED and n * (1 - rate) >= MIN_EXPECTED
-            for n in (control_size, treatment_size)
-            for rate in (pooled,)
+        large_sample=proportions_have_enough_data(
+            control_size=control_size,
+            control_successes=control_successes,
+            treatment_size=treatment_size,
+            treatment_successes=treatment_successes,
         ),
     )
 
@@ -115,9 +142,6 @@ class TwoMeansResult:
             f"difference {self.lift:+.4f} ({relative}{self.confidence:.0%} CI "
             f"{self.ci_low:+.4f} to {self.ci_high:+.4f}, p = {self.p_value:.4f}{caveat})"
         )
-
-
-MIN_MEAN_ARM = 30  # observations per arm before a sample variance is trusted for a z-test
 
 
 def two_means_test(
@@ -156,5 +180,5 @@ def two_means_test(
         ci_high=lift + z_crit * se,
         p_value=p_value,
         confidence=confidence,
-        large_sample=min(control_size, treatment_size) >= MIN_MEAN_ARM,
+        large_sample=means_have_enough_data(control_size=control_size, treatment_size=treatment_size),
     )

@@ -189,7 +189,17 @@ class ExperimentVerdictLine:
             return False
         result = self.verdict.always_valid
         upper_bound_of_improvement = result.cs_high if self.direction == "increase" else -result.cs_low
-        return result.enough_data and result.p_value < EXPERIMENT_ALPHA and upper_bound_of_improvement < 0
+        return (
+            result.enough_data
+            and not result.contradictory
+            and result.p_value < EXPERIMENT_ALPHA
+            and upper_bound_of_improvement < 0
+        )
+
+    @property
+    def contradictory(self) -> bool:
+        """The looks' always-valid intervals have no value in common: no verdict either way."""
+        return bool(self.verdict and self.verdict.always_valid.contradictory)
 
     @property
     def after_looks(self) -> str:
@@ -200,6 +210,8 @@ class ExperimentVerdictLine:
         """The always-valid interval of treatment − control, as the committee reads it."""
         result = self.verdict.always_valid
         bounds = f"{_signed(result.cs_low)} to {_signed(result.cs_high)}"
+        if result.contradictory:
+            return f"the latest look's always-valid {result.confidence:.0%} interval alone {bounds}"
         return f"always-valid {result.confidence:.0%} interval {bounds}"
 
     @property
@@ -207,7 +219,13 @@ class ExperimentVerdictLine:
         """What the experiment shows, without its name."""
         if self.verdict is None:
             return f"cannot be tested ({self.problem})"
-        if self.conclusively_negative:
+        if self.contradictory:
+            outcome = (
+                f"inconclusive {self.after_looks}: the looks contradict each other (their always-valid "
+                f"intervals have no value in common), so the effect is not stable and the test supports "
+                f"no verdict either way"
+            )
+        elif self.conclusively_negative:
             outcome = f"conclusively negative {self.after_looks}: the treatment does worse than the control"
         elif self.significant:
             outcome = f"a significant improvement {self.after_looks}"
@@ -307,8 +325,9 @@ def assess_value(inputs: ValueInputs) -> ValueAssessment:
     - retire: a primary KPI missed its target for the consecutive months the exit criteria allow;
     - escalate: a KPI's measurement of last month is overdue (no one can judge value unmeasured);
     - adjust: a primary KPI's latest value misses its target, the projected ROI is not positive,
-      or an A/B experiment on any KPI is conclusively negative: its always-valid interval lies
-      entirely on the KPI's bad side of zero;
+      or an A/B experiment on any KPI is conclusively negative (its always-valid interval lies
+      entirely on the KPI's bad side of zero) or inconclusive because its looks contradict each
+      other (their always-valid intervals have no value in common);
     - continue: otherwise.
 
     A/B experiments are judged by the always-valid method only, on the looks dated up to the end
@@ -382,6 +401,15 @@ def _recommend(
         for e in k.experiments
         if e.conclusively_negative
     ]
+    # Looks that contradict each other judge nothing, yet say the effect moved or the experiment
+    # broke its assumptions: the committee has to look at it rather than read a note.
+    reasons += [
+        f"The A/B test “{e.name}” on {e.kpi} is {e.summary}; it can no longer judge the treatment, "
+        f"so restart it or find what changed."
+        for k in lines
+        for e in k.experiments
+        if e.contradictory
+    ]
     unproven = _unproven_gains(primary)
     if reasons:
         return ADJUST, (*reasons, *unproven)
@@ -401,7 +429,7 @@ def _unproven_gains(primary: list[KPIAttainment]) -> list[str]:
         if not kpi.meets_target:
             continue
         for e in kpi.experiments:
-            if e.verdict is None or e.significant or e.conclusively_negative:
+            if e.verdict is None or e.significant or e.conclusively_negative or e.contradictory:
                 continue
             notes.append(
                 f"{kpi.name} meets its target, but the A/B test “{e.name}” on {kpi.name} is "

@@ -143,10 +143,13 @@ class ExperimentRow:
         if self.verdict is None:
             return "—"
         valid = self.verdict.always_valid
-        return (
-            f"{valid.cs_low:+.4f} to {valid.cs_high:+.4f}, p = {valid.p_value:.4f} "
-            f"after {valid.looks} look{'s' if valid.looks != 1 else ''}"
-        )
+        looks = f"after {valid.looks} look{'s' if valid.looks != 1 else ''}"
+        if valid.contradictory:
+            return (
+                f"inconclusive {looks}: the looks contradict each other "
+                f"(the latest alone {valid.cs_low:+.4f} to {valid.cs_high:+.4f})"
+            )
+        return f"{valid.cs_low:+.4f} to {valid.cs_high:+.4f}, p = {valid.p_value:.4f} {looks}"
 
     def _arm(self, prefix: str) -> str:
         e = self.experiment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import astuple
 from decimal import Decimal
 
 import pytest
@@ -154,3 +155,75 @@ def test_the_fixed_horizon_interval_is_at_the_policy_s_level_so_it_agrees_with_t
     assert not at_one.significant
     assert at_one.fixed.p_value == pytest.approx(at_five.fixed.p_value)
     assert "99% CI" in at_one.describe()
+
+
+def test_a_thin_first_look_in_a_small_holdout_does_not_turn_a_later_look_into_a_go():
+    # 2% control: 0 conversions among its first 60 visitors, against 4.0% of 3,000 treated ones;
+    # over the next months both arms convert at 4%. Only the thin look made the difference.
+    looks = (
+        ProportionLook(60, 0, 3_000, 120),
+        ProportionLook(260, 10, 13_000, 520),
+        ProportionLook(460, 18, 23_000, 921),
+    )
+    experiment = ExperimentFacts("Holdout", *astuple(looks[-1]), looks=looks)
+    verdict = experiment_verdict(experiment, CTR, method="always_valid")
+    assert not verdict.significant
+    assert verdict.always_valid.cs_low < 0 < verdict.always_valid.cs_high
+    requirement = evaluate_gate(inputs("always_valid", experiment), now=NOW).failing[0]
+    assert "after 3 look(s), 1 of them too thin to count" in requirement.reason
+
+
+def test_looks_that_contradict_each_other_are_inconclusive_at_the_gate_never_a_go():
+    # 5.0% against 3.0% at the first look, then 4.0% against 4.4% over twenty times the traffic.
+    looks = (ProportionLook(5_000, 250, 5_000, 150), ProportionLook(100_000, 4_000, 100_000, 4_400))
+    experiment = ExperimentFacts("Copy test", *astuple(looks[-1]), looks=looks)
+    verdict = experiment_verdict(experiment, CTR, method="always_valid")
+    assert not verdict.significant and verdict.inconclusive
+    gate = evaluate_gate(inputs("always_valid", experiment), now=NOW)
+    assert not gate.passed
+    assert (
+        "decided by the always-valid test, which stays valid however often the committee looks: "
+        "inconclusive (the looks contradict each other after 2 look(s)" in gate.failing[0].reason
+    )
+
+
+WAITING = KPIFacts(
+    name="Tickets waiting over 30 minutes",
+    unit="ratio",
+    direction="decrease",
+    baseline=Decimal("0.63"),
+    target=Decimal("0.44"),
+    data_source="Zendesk",
+    is_primary=True,
+)
+
+
+@pytest.mark.parametrize("method", ["fixed_horizon", "always_valid"])
+def test_the_checklist_words_the_interval_by_the_kpi_s_direction(method):
+    # 63% of tickets wait over 30 minutes without the drafts, 47% with them: lower is better.
+    experiment = ExperimentFacts("Reply drafts", 1_500, 945, 1_500, 705)
+    requirement = evaluate_gate(inputs(method, experiment, WAITING), now=NOW).requirements[0]
+    assert requirement.passed
+    assert requirement.label.endswith("interval below zero)")
+    assert "above zero" not in requirement.label + requirement.reason
+    assert "the KPI should decrease, so an improvement is an interval below zero" in requirement.reason
+    assert "above zero" in evaluate_gate(inputs(method, BORDERLINE), now=NOW).requirements[0].label
+
+
+def test_a_checklist_over_kpis_of_both_directions_names_both_sides():
+    both = inputs("always_valid", BORDERLINE)
+    waiting = KPIFacts(
+        **{**WAITING.__dict__, "experiments": (ExperimentFacts("Drafts", 1_500, 945, 1_500, 705),)}
+    )
+    mixed = GateInputs(**{**both.__dict__, "kpis": (*both.kpis, waiting)})
+    label = evaluate_gate(mixed, now=NOW).requirements[0].label
+    assert "above zero for a KPI that should increase, below zero for one that should decrease" in label
+
+
+def test_a_control_arm_without_a_single_success_is_not_a_significant_fixed_horizon_result():
+    # 0 of 100 against 10 of 100: the pooled rate (5%) expects five successes per arm, but the
+    # control's own rate is zero, so its Wald interval has no width to speak of.
+    no_success = ExperimentFacts("Small test", 100, 0, 100, 10)
+    verdict = experiment_verdict(no_success, CTR, method="fixed_horizon")
+    assert not verdict.fixed.large_sample and not verdict.significant
+    assert "too few observations for this test" in verdict.describe()

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from governance.rules.peeking import PeekingScenario, simulate
+from governance.rules.peeking import (
+    DESIGNS,
+    PeekingScenario,
+    binomial_upper_quantile,
+    rate_upper_bound,
+    simulate,
+)
 from governance.rules.sequential import (
     MeanLook,
     ProportionLook,
@@ -175,3 +182,80 @@ def test_means_detect_a_real_cut_in_response_time():
 def test_bad_mean_looks_are_refused(look, message):
     with pytest.raises(ValueError, match=message):
         always_valid_means([look], tau=1.0)
+
+
+# --- Looks without enough data, and looks that contradict each other ---------------------------
+
+# A 2% holdout: 60 control visitors in the first days, none of them converting, against 3,000
+# treated visitors at the same 4% rate; then the experiment runs on with no real effect.
+THIN_FIRST_LOOK = [
+    ProportionLook(60, 0, 3000, 120),
+    ProportionLook(260, 10, 13000, 520),
+    ProportionLook(460, 18, 23000, 921),
+]
+
+
+def test_a_thin_first_look_decides_nothing_and_later_looks_are_judged_on_their_own():
+    thin = always_valid_proportions(THIN_FIRST_LOOK, tau=0.012)
+    without = always_valid_proportions(THIN_FIRST_LOOK[1:], tau=0.012)
+    assert (thin.p_value, thin.cs_low, thin.cs_high) == (without.p_value, without.cs_low, without.cs_high)
+    assert thin.cs_low < 0 < thin.cs_high and thin.p_value > ALPHA
+    assert thin.first_significant_look is None
+    assert (thin.looks, thin.looks_with_enough_data) == (3, 2)
+    assert "3 look(s), 1 of them too thin to count" in thin.describe()
+
+
+def test_a_single_thin_look_leaves_the_interval_unbounded():
+    result = always_valid_proportions(THIN_FIRST_LOOK[:1], tau=0.012)
+    assert (result.cs_low, result.cs_high, result.p_value) == (-math.inf, math.inf, 1.0)
+    assert not result.enough_data
+
+
+def test_looks_whose_intervals_do_not_overlap_are_flagged_and_keep_the_latest_look_s_interval():
+    # First 5.0% against 3.0%, then, over twenty times the traffic, 4.0% against 4.4%.
+    looks = [ProportionLook(5000, 250, 5000, 150), ProportionLook(100_000, 4000, 100_000, 4400)]
+    result = always_valid_proportions(looks, tau=0.012)
+    latest = always_valid_proportions(looks[1:], tau=0.012)
+    assert result.contradictory
+    assert (result.cs_low, result.cs_high) == (latest.cs_low, latest.cs_high)
+    assert result.cs_low < result.difference < result.cs_high  # not collapsed to the point estimate
+    assert result.describe().startswith("the looks contradict each other after 2 look(s)")
+
+
+# --- The promise, design by design: at most alpha false Go over twelve monthly looks --------------
+
+DESIGN_PILOTS = 400
+
+
+def binomial_quantile(trials: int, rate: float, probability: float) -> int:
+    cumulative = 0.0
+    for k in range(trials + 1):
+        cumulative += math.comb(trials, k) * rate**k * (1 - rate) ** (trials - k)
+        if cumulative >= probability:
+            return k
+    return trials
+
+
+# Were the false-Go rate exactly alpha, more false Go than this among DESIGN_PILOTS null pilots
+# would happen with probability below 0.1%: a larger count says the promise does not hold.
+FALSE_GO_BOUND = binomial_quantile(DESIGN_PILOTS, ALPHA, 0.999)
+
+
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+def test_the_always_valid_false_go_rate_stays_within_alpha_in_every_checked_design(design):
+    report = simulate(replace(DESIGNS[design], pilots=DESIGN_PILOTS, seed=7))
+    assert report.always_valid_go <= FALSE_GO_BOUND
+
+
+def test_the_checked_designs_include_a_small_holdout_rare_events_and_a_thin_first_look():
+    holdout = DESIGNS["small holdout 1:50, rare events, thin first look"]
+    assert holdout.treatment_per_control == 50 and holdout.control_rate == 0.005
+    assert holdout.first_look_sizes() == (120, 6000)
+    assert DESIGNS["small holdout 1:50, thin first look"].first_look_sizes()[0] == 60
+    assert all(d.looks == 12 and d.treatment_rate == d.control_rate for d in DESIGNS.values())
+
+
+def test_the_reported_upper_bound_of_a_false_go_rate_is_clopper_pearson_even_for_large_counts():
+    assert rate_upper_bound(0, 100) == pytest.approx(1 - 0.05 ** (1 / 100), abs=1e-9)
+    assert 0.5 < rate_upper_bound(1030, 2000) < 0.54
+    assert binomial_upper_quantile(DESIGN_PILOTS, ALPHA, 0.999) == FALSE_GO_BOUND

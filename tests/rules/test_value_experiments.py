@@ -180,7 +180,8 @@ def test_looks_after_the_review_month_are_not_seen_by_that_month_s_review():
 
     may = assess_value(review(on_target(5), (experiment,), month=dt.date(2026, 5, 1)))
     assert may.recommendation == "adjust"
-    assert "conclusively negative after 5 looks" in may.reasons[0]
+    # No effect for three months, then a strong harm: the looks contradict each other.
+    assert "inconclusive after 5 looks: the looks contradict each other" in may.reasons[0]
 
 
 def test_a_look_on_the_last_day_of_the_month_counts_and_one_on_the_first_of_the_next_does_not():
@@ -278,3 +279,30 @@ def test_the_gate_rules_read_the_same_figures_the_review_judged():
     )
     line = experiment_verdict_line(headline_test(HARMFUL), ctr())
     assert line.verdict.always_valid.looks == 3 and line.method == "always_valid"
+
+
+def test_looks_that_contradict_each_other_are_reported_as_inconclusive_not_as_a_proof():
+    # 5.0% against 3.0% in January, then 4.0% against 4.4% over twenty times the traffic: the
+    # always-valid intervals of the two looks have no value in common.
+    contradicting = monthly([(5000, 250, 5000, 150), (100_000, 4000, 100_000, 4400)])
+    assessment = assess_value(
+        review(on_target(2), (headline_test(contradicting),), month=dt.date(2026, 3, 1))
+    )
+    line = assessment.kpis[0].experiments[0]
+    assert not line.significant and not line.conclusively_negative and line.contradictory
+    assert assessment.recommendation == "adjust"
+    assert assessment.reasons[0].startswith(
+        "The A/B test “Headline test” on Click-through rate is inconclusive after 2 looks: the looks "
+        "contradict each other"
+    )
+    assert assessment.reasons[0].endswith("so restart it or find what changed.")
+    assert "the latest look's always-valid 95% interval alone +0.0009 to +0.0071" in line.summary
+
+
+def test_a_thin_first_look_in_a_small_holdout_does_not_make_a_null_experiment_a_proven_gain():
+    # A 2% control: none of its first 60 visitors clicks, against 4% of 3,000 treated ones; then
+    # both arms click at 4%.
+    thin_first = monthly([(60, 0, 3000, 120), (260, 10, 13000, 520), (460, 18, 23000, 921)])
+    assessment = assess_value(review(on_target(3), (headline_test(thin_first),), month=dt.date(2026, 4, 1)))
+    assert not assessment.kpis[0].experiments[0].significant
+    assert "is not yet conclusive after 3 looks" in assessment.reasons[1]
