@@ -158,8 +158,11 @@ class UsernameField(StrictCharField):
         kwargs.setdefault("max_length", 150)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        username = super().to_internal_value(data)
+    def run_validation(self, data=serializers.empty):
+        # The text checks and length validators apply to the username sent, not to the user found.
+        username = super().run_validation(data)
+        if not isinstance(username, str):
+            return username  # null, or the default when the field was left out
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise serializers.ValidationError(f"No active user is called {username!r}.")

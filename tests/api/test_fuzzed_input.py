@@ -1,0 +1,62 @@
+"""Inputs found by fuzzing the live API: each is accepted properly or refused with a clear 4xx."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.models import Condition
+from projects.models import Initiative
+from tests.api.conftest import url
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(response, status=400):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] and error["message"]
+    return error
+
+
+# Users named by username -------------------------------------------------------------------
+
+
+def test_a_new_initiative_takes_its_sponsor_by_username(world):
+    body = {"title": "Claims triage", "department": "Claims", "sponsor": "chair"}
+    response = world.client("owner").post(url("initiatives/"), body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["sponsor"] == "chair"
+    assert Initiative.objects.get(pk=response.json()["id"]).sponsor == world.users["chair"]
+
+
+def test_a_draft_s_sponsor_is_changed_by_username_and_a_misspelt_one_is_refused(world):
+    path = url(f"initiatives/{world.draft.pk}/")
+    client = world.client("owner")
+    error = refused(client.patch(path, {"sponsor": "busines-member"}, format="json"))
+    assert "No active user is called 'busines-member'" in error["fields"]["sponsor"][0]
+    response = client.patch(path, {"sponsor": "business-member"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["sponsor"] == "business-member"
+    world.draft.refresh_from_db()
+    assert world.draft.sponsor == world.users["business"]
+
+
+def signoff_with_condition_owner(world, owner: str):
+    body = {
+        "function": "legal",
+        "decision": "approve_with_conditions",
+        "rationale": "Fine if the DPIA is refreshed.",
+        "conditions": [{"text": "Refresh the DPIA", "due_on": "2099-01-31", "owner": owner}],
+    }
+    return world.client("legal").post(url(f"reviews/{world.review.pk}/signoffs/"), body, format="json")
+
+
+def test_a_condition_owner_is_named_by_username_and_a_misspelt_one_is_refused(world):
+    error = refused(signoff_with_condition_owner(world, "lead-othr"))
+    assert "No active user is called 'lead-othr'" in " ".join(error["fields"]["conditions"])
+    assert not Condition.objects.exists() and not world.review.signoffs.exists()
+    response = signoff_with_condition_owner(world, "lead-other")
+    assert response.status_code == 201, response.content
+    assert response.json()["signoff"]["conditions"][0]["owner"] == "lead-other"
+    assert Condition.objects.get().owner == world.users["other_lead"]
