@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from governance.models import Condition
@@ -60,3 +62,40 @@ def test_a_condition_owner_is_named_by_username_and_a_misspelt_one_is_refused(wo
     assert response.status_code == 201, response.content
     assert response.json()["signoff"]["conditions"][0]["owner"] == "lead-other"
     assert Condition.objects.get().owner == world.users["other_lead"]
+
+
+# Ledger cursors ----------------------------------------------------------------------------
+
+
+def crafted(querystring: str) -> str:
+    return base64.b64encode(querystring.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        crafted("r=1&p=abc"),
+        crafted("p=1e5"),
+        crafted("p=-3"),
+        crafted("p=99999999999999999999999999"),
+        crafted("p=%C2%B9"),  # a superscript one
+        crafted("o=-1&p=2"),
+        "not-a-cursor",
+        "\u00e9t\u00e9",
+    ],
+)
+def test_a_cursor_the_api_did_not_hand_out_is_a_400_naming_the_cursor(world, cursor):
+    response = world.client("auditor").get(url("ledger/"), {"cursor": cursor})
+    error = refused(response, 400)
+    assert error["code"] == "invalid"
+    assert "follow the next or previous link" in error["fields"]["cursor"][0]
+
+
+def test_the_cursor_the_api_hands_out_still_pages_through_the_ledger(world):
+    client = world.client("auditor")
+    first = client.get(url("ledger/"), {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    assert [e["seq"] for e in first["results"]] == [1, 2]
+    assert [e["seq"] for e in second["results"]] == [3, 4]
+    back = client.get(second["previous"]).json()
+    assert [e["seq"] for e in back["results"]] == [1, 2]
