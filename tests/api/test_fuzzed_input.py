@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import logging
 
 import pytest
+from django.core import signals
 
 from governance.models import Condition
 from projects.models import Initiative
@@ -99,3 +101,64 @@ def test_the_cursor_the_api_hands_out_still_pages_through_the_ledger(world):
     assert [e["seq"] for e in second["results"]] == [3, 4]
     back = client.get(second["previous"]).json()
     assert [e["seq"] for e in back["results"]] == [1, 2]
+
+
+# A defect answers in the error format, and is still reported -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "broken"),
+    [
+        (
+            "post",
+            "initiatives/",
+            {"title": "Claims", "department": "Claims"},
+            "initiatives.initiative_create",
+        ),
+        ("get", "me/", None, "ledger.principal"),
+    ],
+)
+def test_a_defect_under_the_api_is_a_json_500_that_is_still_reported(
+    world, monkeypatch, caplog, method, path, body, broken
+):
+    module, name = broken.split(".")
+
+    def defect(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(f"governance.api.views.{module}.{name}", defect)
+    reported = []
+
+    def receiver(sender, request, **kwargs):
+        reported.append(request.path)
+
+    signals.got_request_exception.connect(receiver)
+    client = world.client("owner")
+    client.raise_request_exception = False
+    try:
+        with caplog.at_level(logging.ERROR, logger="django.request"):
+            response = getattr(client, method)(url(path), body, format="json")
+    finally:
+        signals.got_request_exception.disconnect(receiver)
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "server_error" and error["message"]
+    assert "secret internals" not in response.content.decode()
+    assert reported == [url(path)]
+    assert any(record.exc_info and "secret internals" in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_a_defect_outside_the_api_keeps_django_s_own_500_page(world, monkeypatch):
+    def defect(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    auditor = world.users["auditor"]
+    auditor.is_staff = True  # the admin's pages are for staff
+    auditor.save()
+    client = world.client("auditor")
+    client.raise_request_exception = False
+    monkeypatch.setattr("governance.views.evidence.visible_initiatives", defect)
+    response = client.get("/evidence/1/download/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
