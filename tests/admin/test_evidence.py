@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
@@ -208,6 +209,14 @@ def test_forged_uploads_through_the_admin_are_refused_with_the_reason(
     response = upload(as_user(initiative.owner), initiative, file_name=file_name, content=content)
     assert response.status_code == 200  # the form again, with the reason
     assert reason in response.content.decode()
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize(("file_name", "reason"), factories.FORGED_FILE_NAMES)
+def test_forged_file_names_are_refused_by_the_admin_as_by_the_api(initiative, as_user, file_name, reason):
+    response = upload(as_user(initiative.owner), initiative, file_name=file_name, content=PDF)
+    assert response.status_code == 200  # the form again, with the reason
+    assert escape(reason) in response.content.decode()
     assert_nothing_stored()
 
 

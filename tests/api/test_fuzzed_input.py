@@ -8,9 +8,10 @@ import logging
 import pytest
 from django.core import signals
 
-from governance.models import Condition
+from governance.models import Condition, LedgerEvent
 from projects.models import Initiative
-from tests.api.conftest import url
+from tests import factories
+from tests.api.conftest import PDF, url
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +163,45 @@ def test_a_defect_outside_the_api_keeps_django_s_own_500_page(world, monkeypatch
     response = client.get("/evidence/1/download/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+# Evidence file names, checked as they were sent ---------------------------------------------
+
+
+def multipart_upload(fields: dict[str, str], *, file_name: str, content: bytes) -> tuple[bytes, str]:
+    """A multipart body whose file name is sent exactly as given (the test client would strip it)."""
+    boundary = "vgBoundary7MA4YWxkTrZu0gW"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def api_upload(world, file_name: str):
+    body, content_type = multipart_upload(
+        {"kind": "other", "title": "Numbers"}, file_name=file_name, content=PDF
+    )
+    return world.client("integration").generic(
+        "POST", url(f"initiatives/{world.pilot.pk}/evidence/"), body, content_type=content_type
+    )
+
+
+@pytest.mark.parametrize(("file_name", "reason"), factories.FORGED_FILE_NAMES)
+def test_a_forged_evidence_file_name_is_refused_by_the_api_as_by_the_admin(world, file_name, reason):
+    before = world.pilot.evidence.count(), LedgerEvent.objects.count()
+    error = refused(api_upload(world, file_name))
+    assert reason in error["message"]
+    assert (world.pilot.evidence.count(), LedgerEvent.objects.count()) == before
+
+
+def test_an_honest_evidence_file_name_is_stored_through_the_api(world):
+    response = api_upload(world, "pilot report.pdf")
+    assert response.status_code == 201, response.content
+    assert world.pilot.evidence.filter(title="Numbers").count() == 1
