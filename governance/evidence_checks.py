@@ -199,10 +199,15 @@ def check_evidence_file(file, *, name: str | None) -> EvidenceType:
     return detected
 
 
-def sniff_stored(file) -> EvidenceType | None:
-    """The type of a stored evidence file, or None when its bytes are no longer an accepted type."""
+def sniff_stored(file, *, accepted_as: str | None = None) -> EvidenceType | None:
+    """The type of a stored evidence file, or None when its bytes are no longer an accepted type.
+
+    `accepted_as` is the media type recorded when the file was accepted: the bytes alone cannot
+    tell a CSV table from plain text, the name it was accepted under could.
+    """
+    recorded = next((kind for kind in ACCEPTED if kind.content_type == accepted_as), None)
     try:
-        return detect_type(file)
+        return detect_type(file, extension=recorded.extension if recorded else None)
     except InvalidInput:
         return None
 

@@ -262,6 +262,7 @@ def test_only_the_initiative_s_lead_uploads(initiative, people, as_user, who):
         (PDF, "case.pdf", "application/pdf", ".pdf"),
         (PNG, "funnel.png", "image/png", ".png"),
         (TEXT, "notes.txt", "text/plain; charset=utf-8", ".txt"),
+        (CSV, "kpi.csv", "text/csv; charset=utf-8", ".csv"),
         (XLSX, "costs.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
     ],
 )

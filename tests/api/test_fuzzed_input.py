@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from django.core import signals
+from django.urls import reverse
 
 from governance.models import Condition, LedgerEvent
 from projects.models import Initiative
@@ -205,3 +206,27 @@ def test_an_honest_evidence_file_name_is_stored_through_the_api(world):
     response = api_upload(world, "pilot report.pdf")
     assert response.status_code == 201, response.content
     assert world.pilot.evidence.filter(title="Numbers").count() == 1
+
+
+# Evidence downloads keep the type it was accepted as ----------------------------------------
+
+CSV = b"month,first_response_minutes\n2026-01,51\n2026-02,44\n"
+
+
+def test_a_csv_uploaded_through_the_api_downloads_as_csv(world):
+    body, content_type = multipart_upload(
+        {"kind": "other", "title": "KPI export"}, file_name="kpi.csv", content=CSV
+    )
+    response = world.client("integration").generic(
+        "POST", url(f"initiatives/{world.pilot.pk}/evidence/"), body, content_type=content_type
+    )
+    assert response.status_code == 201, response.content
+    auditor = world.users["auditor"]
+    auditor.is_staff = True  # the download is served by the admin site
+    auditor.save()
+    download = world.client("auditor").get(reverse("evidence-download", args=[response.json()["id"]]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    pk = response.json()["id"]
+    assert download["Content-Disposition"] == f'attachment; filename="kpi-export-{pk}.csv"'
+    assert b"".join(download.streaming_content) == CSV
