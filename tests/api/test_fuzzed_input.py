@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
+import re
 
 import pytest
 from django.core import signals
@@ -230,3 +232,88 @@ def test_a_csv_uploaded_through_the_api_downloads_as_csv(world):
     pk = response.json()["id"]
     assert download["Content-Disposition"] == f'attachment; filename="kpi-export-{pk}.csv"'
     assert b"".join(download.streaming_content) == CSV
+
+
+# Decimals: exactly what the published schema's pattern says ---------------------------------
+
+# Sent as strings; each is a number Python's Decimal would read, but not how the schema writes one.
+OFF_PATTERN_DECIMALS = [
+    "\u0661\u0662\u0663",  # Arabic-Indic digits
+    "\uff11\uff12",  # full-width digits
+    "1_000",
+    " 12 ",
+    "12\n",
+    "1e2",
+    "-0",
+    "-0.00",
+    "+12",
+    "007",
+    "12.",
+    ".5",
+]
+ON_PATTERN_DECIMALS = ["0", "12", "12.50", "0.00", "1000000", "-3", "-0.5", "-10.25"]
+
+
+def money(world, amount):
+    body = {"kind": "cost", "month": "2026-01-01", "amount": amount}
+    return world.client("integration").post(
+        url(f"initiatives/{world.pilot.pk}/financial-entries/"), body, format="json"
+    )
+
+
+def measurement(world, value, period="2020-01-01"):
+    rows = [{"period": period, "value": value, "source": "BI"}]
+    return world.client("integration").post(
+        url(f"initiatives/{world.pilot.pk}/kpis/{world.kpi.pk}/measurements/"),
+        {"measurements": rows},
+        format="json",
+    )
+
+
+@pytest.mark.parametrize("amount", OFF_PATTERN_DECIMALS)
+def test_a_decimal_written_off_the_schema_s_pattern_is_refused(world, amount):
+    before = world.pilot.financial_entries.count(), LedgerEvent.objects.count()
+    error = refused(money(world, amount))
+    assert "plain ASCII digits" in error["fields"]["amount"][0]
+    rows = refused(measurement(world, amount))["rows"]
+    assert "plain ASCII digits" in rows["0"]
+    assert (world.pilot.financial_entries.count(), LedgerEvent.objects.count()) == before
+
+
+@pytest.mark.parametrize("value", ON_PATTERN_DECIMALS)
+def test_a_decimal_on_the_schema_s_pattern_is_stored_as_sent(world, value):
+    assert measurement(world, value).status_code == 201
+    event = LedgerEvent.objects.filter(action="kpi.measurements_recorded").latest("seq")
+    assert json.loads(event.payload)["measurements"][0]["value"] == value
+    if not value.startswith("-"):  # money is recorded as positive amounts
+        response = money(world, value)
+        assert response.status_code == 201, response.content
+        assert response.json()["amount"] == value
+
+
+def test_the_published_pattern_accepts_exactly_what_the_api_accepts(world):
+    schema = world.client("auditor").get("/api/schema/", {"format": "json"}).json()
+    pattern = schema["components"]["schemas"]["FinancialEntryRequest"]["properties"]["amount"]["pattern"]
+    for year, value in enumerate(ON_PATTERN_DECIMALS + OFF_PATTERN_DECIMALS, start=2000):
+        # As a JSON Schema validator reads it: ECMA-262, where \d and friends are ASCII.
+        published = re.fullmatch(pattern, value, re.ASCII) is not None
+        accepted = measurement(world, value, period=f"{year}-01-01").status_code == 201
+        assert published == accepted, value
+
+
+@pytest.mark.parametrize(("raw_number", "echoed"), [("12.5", "12.5"), ("1e2", "100"), ("3", "3")])
+def test_a_decimal_sent_as_a_json_number_is_echoed_in_the_schema_s_form(world, raw_number, echoed):
+    body = f'{{"kind": "cost", "month": "2026-01-01", "amount": {raw_number}}}'
+    response = world.client("integration").generic(
+        "POST", url(f"initiatives/{world.pilot.pk}/financial-entries/"), body, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == echoed
+
+
+def test_negative_zero_sent_as_a_json_number_is_refused(world):
+    body = '{"kind": "cost", "month": "2026-01-01", "amount": -0.0}'
+    response = world.client("integration").generic(
+        "POST", url(f"initiatives/{world.pilot.pk}/financial-entries/"), body, content_type="application/json"
+    )
+    assert "plain ASCII digits" in refused(response)["fields"]["amount"][0]
