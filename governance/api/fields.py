@@ -84,7 +84,7 @@ def decimal_or_problem(value: object, *, what: str, max_digits: int, decimal_pla
         return None, (
             f"{what} must be written in plain ASCII digits, like 12.50 or -3: no spaces, signs other "
             f"than a leading minus, exponent, digit separators, leading zeros or negative zero "
-            f"(got {value if isinstance(value, str) else text!r:.40})."
+            f"(got {text!r:.40})."
         )
     return (number if isinstance(value, str) else Decimal(text)), None
 
