@@ -17,3 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("governance.api.urls")),
 ]
+
+# A defect under /api/ answers in the API's error format; elsewhere, Django's page.
+handler500 = "governance.api.exceptions.server_error"

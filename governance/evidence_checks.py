@@ -199,20 +199,28 @@ def check_evidence_file(file, *, name: str | None) -> EvidenceType:
     return detected
 
 
-def sniff_stored(file) -> EvidenceType | None:
-    """The type of a stored evidence file, or None when its bytes are no longer an accepted type."""
+def sniff_stored(file, *, accepted_as: str | None = None) -> EvidenceType | None:
+    """The type of a stored evidence file, or None when its bytes are no longer an accepted type.
+
+    `accepted_as` is the media type recorded when the file was accepted: the bytes alone cannot
+    tell a CSV table from plain text, the name it was accepted under could.
+    """
+    recorded = next((kind for kind in ACCEPTED if kind.content_type == accepted_as), None)
     try:
-        return detect_type(file)
+        return detect_type(file, extension=recorded.extension if recorded else None)
     except InvalidInput:
         return None
 
 
 # Browsers send a file's own name; Django's multipart parser then strips directories and
-# non-printable characters silently. The upload view keeps the name as sent, so that a forged
-# name is refused with its reason instead of being quietly rewritten and accepted.
+# non-printable characters silently. Both upload paths (the admin's page and the API) parse with
+# the parser below, which keeps the name as sent, so that check_file_name refuses a forged name
+# with its reason instead of it being quietly rewritten and accepted.
 
 
-class _NameKeepingParser(MultiPartParser):
+class NameKeepingParser(MultiPartParser):
+    """Django's multipart parser, with each uploaded file's `sent_name`: its name as sent."""
+
     _sent_name: str | None = None
 
     def sanitize_file_name(self, file_name):
@@ -231,7 +239,7 @@ def _parse_keeping_names(request, META, post_data):  # noqa: N803 - Django's own
         request.upload_handlers,
         warning="You cannot alter upload handlers after the upload has been processed.",
     )
-    parser = _NameKeepingParser(META, post_data, request.upload_handlers, request.encoding)
+    parser = NameKeepingParser(META, post_data, request.upload_handlers, request.encoding)
     return parser.parse()
 
 
@@ -263,5 +271,7 @@ def keeping_sent_file_names(view):
     return wrapper
 
 
-def sent_name(upload) -> str:
-    return getattr(upload, "sent_name", None) or upload.name
+def sent_name(upload) -> str | None:
+    """The name an uploaded file was sent with (see NameKeepingParser), else its own name."""
+    sent = getattr(upload, "sent_name", None)
+    return sent if sent is not None else getattr(upload, "name", None)

@@ -221,3 +221,15 @@ def pilot_ready_for_scale_gate(*, months: int = 3, **kwargs) -> Initiative:
 def _add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# Evidence file names an upload may be forged with, and the reason each is refused; the admin's
+# upload page and the API's must refuse every one of them the same way.
+FORGED_FILE_NAMES = [
+    ("../../x.pdf", "path separator"),
+    ("..\\..\\x.pdf", "path separator"),
+    ("report\x00.pdf", "NUL character"),
+    ("invoice\u202efdp.pdf", "bidirectional formatting character (U+202E)"),
+    ("two\nlines.pdf", "control character (U+000A)"),
+    ("two&#10;lines.pdf", "control character (U+000A)"),
+]

@@ -2,7 +2,8 @@
 
 Domain errors from the services keep their message: NotAllowed → 403, WrongStage and
 GateNotSatisfied → 409 (with the failing requirements), InvalidInput → 400 (MeasurementErrors with
-its rows). Anything the request did wrong is a 4xx; a 500 means a defect.
+its rows). Anything the request did wrong is a 4xx; a 500 means a defect, and says so in this
+format too (server_error, Django's handler500).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -181,3 +183,20 @@ def api_exception_handler(exc, context) -> Response | None:
 def not_found_view(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in the API's error format too."""
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
+
+
+API_PATH_PREFIX = "/api/"
+
+
+def server_error(request, *args, **kwargs):
+    """Django's handler500: under /api/ a defect answers in the API's error format, elsewhere with
+    Django's own page. Django has already logged the exception and sent got_request_exception."""
+    if request.path_info.startswith(API_PATH_PREFIX):
+        return JsonResponse(
+            error_body(
+                "server_error",
+                "The server failed to answer this request; the failure is logged for the operators.",
+            ),
+            status=500,
+        )
+    return defaults.server_error(request, *args, **kwargs)

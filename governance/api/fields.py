@@ -19,6 +19,13 @@ from rest_framework import serializers
 from projects.values import parse_decimal
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# How a decimal is written, published in the schema and checked on input: ASCII digits, no
+# leading zeros, an optional fraction, and a minus sign only before a number that is not zero.
+# No lookarounds: schemathesis generates examples from it.
+DECIMAL_TEXT = re.compile(
+    r"^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$"  # zero or more
+    r"|^-(?:[1-9][0-9]*(?:\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)$"  # less than zero
+)
 # Longer than any number a column can hold, written any way (leading zeros, exponent …).
 MAX_NUMBER_TEXT = 100
 INT32_MAX = 2_147_483_647
@@ -58,15 +65,28 @@ def integer_problem(value: object, *, min_value: int, max_value: int) -> str | N
 
 
 def decimal_or_problem(value: object, *, what: str, max_digits: int, decimal_places: int):
-    """(Decimal, None) or (None, reason). Strings and numbers both accepted, floats never arrive."""
+    """(Decimal, None) or (None, reason). Strings and numbers both accepted, floats never arrive.
+
+    A string must be written as DECIMAL_TEXT says; a JSON number (an int, or a Decimal from the
+    parser) is taken in its plain positional form, which must say so too (no negative zero).
+    """
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         return None, f"{what} must be a number or a numeric string, not {_json_type(value)}."
     if isinstance(value, str) and (len(value) > MAX_NUMBER_TEXT or "\x00" in value):
         return None, f"{what} is not a number."
     try:
-        return parse_decimal(value, what=what, max_digits=max_digits, decimal_places=decimal_places), None
+        number = parse_decimal(value, what=what, max_digits=max_digits, decimal_places=decimal_places)
     except ValueError as error:
         return None, str(error)
+    # parse_decimal names what the column cannot hold; the pattern refuses every other spelling.
+    text = value if isinstance(value, str) else format(number, "f")
+    if not DECIMAL_TEXT.fullmatch(text):
+        return None, (
+            f"{what} must be written in plain ASCII digits, like 12.50 or -3: no spaces, signs other "
+            f"than a leading minus, exponent, digit separators, leading zeros or negative zero "
+            f"(got {text!r:.40})."
+        )
+    return (number if isinstance(value, str) else Decimal(text)), None
 
 
 def _json_type(value: object) -> str:
@@ -131,7 +151,7 @@ class IsoDateField(serializers.DateField):
         return value
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"})
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": DECIMAL_TEXT.pattern})
 class DecimalValueField(serializers.Field):
     """A decimal sent as a JSON string ("12.50") or number (12.5); checked by parse_decimal."""
 
@@ -148,6 +168,9 @@ class DecimalValueField(serializers.Field):
         return value
 
     def to_representation(self, value):
+        # In the schema's form: positional, and zero without a sign, however it was stored.
+        if isinstance(value, Decimal):
+            return format(abs(value) if value.is_zero() else value, "f")
         return str(value)
 
 
@@ -158,8 +181,11 @@ class UsernameField(StrictCharField):
         kwargs.setdefault("max_length", 150)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        username = super().to_internal_value(data)
+    def run_validation(self, data=serializers.empty):
+        # The text checks and length validators apply to the username sent, not to the user found.
+        username = super().run_validation(data)
+        if not isinstance(username, str):
+            return username  # null, or the default when the field was left out
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise serializers.ValidationError(f"No active user is called {username!r}.")

@@ -5,6 +5,7 @@
   keys are refused; nesting too deep for the parser is a 400, not a crash.
 - Sizes: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE and a multipart body over
   VALUEGATE_API_MAX_UPLOAD_BYTES are refused with 413 before they are read.
+- Multipart: uploaded files keep the name they were sent with, for the evidence checks.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from governance.api.exceptions import PayloadTooLarge
+from governance.evidence_checks import NameKeepingParser
 
 
 def _declared_length(parser_context) -> int:
@@ -69,9 +72,24 @@ class StrictJSONParser(parsers.BaseParser):
             raise ParseError(f"Malformed JSON: {error}.") from None
 
 
-class BoundedMultiPartParser(parsers.MultiPartParser):
+class BoundedMultiPartParser(parsers.BaseParser):
+    """Multipart uploads parsed as the admin's are: each file keeps the name it was sent with, so
+    that the evidence checks refuse a forged name instead of seeing Django's rewritten one."""
+
+    media_type = "multipart/form-data"
+
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.VALUEGATE_API_MAX_UPLOAD_BYTES
         if _declared_length(parser_context) > limit:
             raise PayloadTooLarge(f"The upload is larger than {limit} bytes.")
-        return super().parse(stream, media_type, parser_context)
+        request = parser_context["request"]
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        parser = NameKeepingParser(
+            meta, stream, request.upload_handlers, parsers.get_encoding(parser_context)
+        )
+        try:
+            data, files = parser.parse()
+        except MultiPartParserError as error:
+            raise ParseError(f"Multipart form parse error - {error}") from None
+        return parsers.DataAndFiles(data, files)

@@ -333,3 +333,17 @@ def stored_file_digests(evidence_ids: list[int]) -> dict[int, str]:
         else:
             digests[item.pk] = digest.hexdigest()
     return digests
+
+
+def evidence_media_type(evidence: Evidence) -> str | None:
+    """The media type the ledger recorded when `evidence` was accepted, or None. One query."""
+    payloads = LedgerEvent.objects.filter(
+        action="evidence.submitted",
+        initiative_id=evidence.initiative_id,
+        payload__contains=f'"sha256":"{evidence.sha256}"',
+    ).values_list("payload", flat=True)
+    for text in payloads:
+        data = json.loads(text)
+        if data.get("evidence") == evidence.pk:
+            return data.get("media_type")
+    return None

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.errors import InvalidInput
-from governance.evidence_checks import check_evidence_file
+from governance.evidence_checks import check_evidence_file, sent_name
 from governance.ledger import ledger_append
 from governance.permissions import Operation
 from governance.services.common import lock_initiative, require_not_terminal, require_on
@@ -376,7 +376,7 @@ def evidence_submit(
 ) -> Evidence:
     """Add an evidence file with its SHA-256. Ledger: evidence.submitted.
 
-    The file's name (`file_name`, the name as sent; the file's own name by default), size and
+    The file's name (`file_name`; by default the name the upload was sent with), size and
     content are checked first (governance/evidence_checks.py). Files are never overwritten: a
     revision is a new version that `replaces` the latest one of the same kind, which stays.
     """
@@ -389,7 +389,7 @@ def evidence_submit(
         raise InvalidInput("Evidence needs a title.")
     if not file or not getattr(file, "size", 0):
         raise InvalidInput("The evidence file is empty.")
-    detected = check_evidence_file(file, name=file_name if file_name is not None else file.name)
+    detected = check_evidence_file(file, name=file_name if file_name is not None else sent_name(file))
     if replaces is not None:
         replaces = _replaceable(initiative, replaces, kind)
     sha256 = _sha256_of(file)

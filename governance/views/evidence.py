@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from governance.evidence_checks import sniff_stored
 from governance.selectors.access import visible_initiatives
+from governance.selectors.ledger import evidence_media_type
 from projects.models import Evidence
 
 OCTET_STREAM = "application/octet-stream"
@@ -42,7 +43,7 @@ def download(request, pk: int):
             status=409,
             content_type="text/plain; charset=utf-8",
         )
-    detected = sniff_stored(file)
+    detected = sniff_stored(file, accepted_as=evidence_media_type(evidence))
     content_type = detected.content_type if detected else OCTET_STREAM
     extension = detected.extension if detected else ".bin"
     name = f"{slugify(evidence.title) or 'evidence'}-{evidence.pk}{extension}"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
@@ -211,6 +212,14 @@ def test_forged_uploads_through_the_admin_are_refused_with_the_reason(
     assert_nothing_stored()
 
 
+@pytest.mark.parametrize(("file_name", "reason"), factories.FORGED_FILE_NAMES)
+def test_forged_file_names_are_refused_by_the_admin_as_by_the_api(initiative, as_user, file_name, reason):
+    response = upload(as_user(initiative.owner), initiative, file_name=file_name, content=PDF)
+    assert response.status_code == 200  # the form again, with the reason
+    assert escape(reason) in response.content.decode()
+    assert_nothing_stored()
+
+
 def test_an_oversized_upload_through_the_admin_is_refused(initiative, as_user, settings):
     settings.EVIDENCE_MAX_BYTES = 2048
     response = upload(as_user(initiative.owner), initiative, file_name="big.pdf", content=PDF + b"x" * 4096)
@@ -253,6 +262,7 @@ def test_only_the_initiative_s_lead_uploads(initiative, people, as_user, who):
         (PDF, "case.pdf", "application/pdf", ".pdf"),
         (PNG, "funnel.png", "image/png", ".png"),
         (TEXT, "notes.txt", "text/plain; charset=utf-8", ".txt"),
+        (CSV, "kpi.csv", "text/csv; charset=utf-8", ".csv"),
         (XLSX, "costs.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
     ],
 )

@@ -334,5 +334,5 @@ def test_bad_query_strings_are_4xx_never_500(world, query):
     assert_refused(response, response.status_code)
 
 
-def test_a_bad_ledger_cursor_is_a_404_in_the_error_format(world):
-    assert_refused(world.client("auditor").get(url("ledger/?cursor=not-a-cursor")), 404)
+def test_a_bad_ledger_cursor_is_a_400_in_the_error_format(world):
+    assert_refused(world.client("auditor").get(url("ledger/?cursor=not-a-cursor")), 400)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
@@ -49,8 +51,27 @@ class ApiView(GenericAPIView):
         return kpi
 
 
+# A ledger position is a sequence number: ASCII digits that fit the BigIntegerField.
+LEDGER_POSITION = re.compile(r"[0-9]{1,19}")
+BIGINT_MAX = 2**63 - 1
+
+
 class LedgerCursor(CursorPagination):
     ordering = "seq"
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+    invalid_cursor_message = (
+        "This cursor was not handed out by the API; follow the next or previous link of a page."
+    )
+
+    def decode_cursor(self, request):
+        """The cursor sent, or a 400 naming it: a crafted position must not reach the query."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        position = cursor.position if cursor is not None else None
+        if position is not None and (not LEDGER_POSITION.fullmatch(position) or int(position) > BIGINT_MAX):
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        return cursor
