@@ -1,0 +1,66 @@
+"""How long one web request may wait on Redis: one budget for all its calls together.
+
+A request can ask Redis several things (the token's rate limit, then the publish of the outbox
+relay after its decision commits), and each call is bounded by its socket timeouts. A frozen Redis
+(its process stopped: connections are accepted, nothing is answered) makes every one of them wait
+its whole timeout, one after the other. So within a request, once a Redis call failed or the
+request's budget (VALUEGATE_REDIS_REQUEST_SECONDS) is spent, the rest of its Redis calls are
+skipped: the rate limit is not checked and the notification waits in the outbox for the periodic
+relay, as they do when Redis is down.
+
+Outside a request (workers, beat, management commands) nothing is skipped: they wait on Redis as
+long as their own timeouts and retries say.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass
+class _Budget:
+    deadline: float
+    failed: bool = False
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("valuegate_redis_budget", default=None)
+
+
+@contextmanager
+def redis_budget(seconds: float):
+    """Within this block, Redis calls stop after the first failure or once `seconds` passed."""
+    token = _budget.set(_Budget(deadline=time.monotonic() + seconds))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def redis_available() -> bool:
+    """Whether a Redis call may still be made: always outside a budget."""
+    budget = _budget.get()
+    return budget is None or (not budget.failed and time.monotonic() < budget.deadline)
+
+
+def redis_failed() -> None:
+    """Record that a Redis call failed: the rest of the budget's calls are skipped."""
+    budget = _budget.get()
+    if budget is not None:
+        budget.failed = True
+
+
+class RedisBudgetMiddleware:
+    """Gives every request its Redis budget; first in MIDDLEWARE, so that it covers everything,
+    including what runs when the request's transactions commit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with redis_budget(settings.VALUEGATE_REDIS_REQUEST_SECONDS):
+            return self.get_response(request)
