@@ -11,6 +11,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from governance.models import Notification
+from governance.redis_budget import redis_available, redis_failed
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +42,23 @@ def relay_soon() -> None:
     """Ask a worker to relay the outbox now, without ever failing or holding up the caller.
 
     Runs after the decision committed. With the broker down or unreachable, publishing gives up
-    within the bounded timeouts and retries of config/settings.py; the rows stay in the outbox and
-    the periodic relay (beat, or governance_tick) sends them once the broker is back. Raising here
-    would turn a committed decision into an error page.
+    within the bounded timeouts and retries of config/settings.py, and is not even tried if Redis
+    already failed to answer in this request (governance/redis_budget.py); the rows stay in the
+    outbox and the periodic relay (beat, or governance_tick) sends them once the broker is back.
+    Raising here would turn a committed decision into an error page.
     """
     from governance.tasks import relay_notifications
 
+    if not relay_notifications.app.conf.task_always_eager and not redis_available():
+        logger.warning(
+            "Did not queue the notification relay: Redis did not answer earlier in this request; "
+            "the outbox keeps the notifications for the periodic relay."
+        )
+        return
     try:
         relay_notifications.delay()
     except (KombuError, RedisError, OSError):
+        redis_failed()
         logger.warning(
             "Could not queue the notification relay; the outbox keeps the notifications for the "
             "periodic relay.",

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import email
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,6 +52,46 @@ def broker(url: str, queue: str = "valuegate-test"):
     finally:
         app.conf.update(saved)
         _reset_broker_connections()
+
+
+@contextlib.contextmanager
+def frozen_redis():
+    """A redis-server of the test's own on a free port, then frozen (SIGSTOP): the kernel still
+    accepts connections, the server never answers. Yields its URL; thawed and stopped afterwards."""
+    import redis
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not on PATH: the frozen-Redis tests start one of their own.")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        client.close()
+        process.send_signal(signal.SIGSTOP)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture
