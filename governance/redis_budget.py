@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 @dataclass
@@ -52,6 +53,21 @@ def redis_failed() -> None:
     budget = _budget.get()
     if budget is not None:
         budget.failed = True
+
+
+def stop_retrying_in_a_request(error: Exception, interval: float) -> None:
+    """kombu's `errback` of a publish's retry policy, called before it tries again.
+
+    In a request, a dropped connection (a restarted Redis) is tried again at once, but not a call
+    that timed out: that Redis is there and not answering, and another try would cost the request
+    another timeout, or several (kombu reconnects first). Outside a request the policy stands.
+    """
+    budget = _budget.get()
+    if budget is None:
+        return
+    if isinstance(error, (RedisTimeoutError, TimeoutError)) or not redis_available():
+        budget.failed = True
+        raise error
 
 
 class RedisBudgetMiddleware:

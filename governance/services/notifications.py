@@ -11,7 +11,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from governance.models import Notification
-from governance.redis_budget import redis_available, redis_failed
+from governance.redis_budget import redis_available, redis_failed, stop_retrying_in_a_request
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def relay_soon() -> None:
         )
         return
     try:
-        relay_notifications.delay()
+        relay_notifications.apply_async(retry_policy={"errback": stop_retrying_in_a_request})
     except (KombuError, RedisError, OSError):
         redis_failed()
         logger.warning(

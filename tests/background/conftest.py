@@ -54,14 +54,24 @@ def broker(url: str, queue: str = "valuegate-test"):
         _reset_broker_connections()
 
 
+class RedisServer:
+    """A redis-server of the test's own, on a free port, that the test can freeze (SIGSTOP): the
+    kernel still accepts connections, the server never answers them."""
+
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process, self.url = process, f"redis://127.0.0.1:{port}/0"
+
+    def freeze(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+
 @contextlib.contextmanager
-def frozen_redis():
-    """A redis-server of the test's own on a free port, then frozen (SIGSTOP): the kernel still
-    accepts connections, the server never answers. Yields its URL; thawed and stopped afterwards."""
+def redis_server():
+    """Start a RedisServer and wait until it answers; thaw and stop it afterwards."""
     import redis
 
     if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not on PATH: the frozen-Redis tests start one of their own.")
+        pytest.skip("redis-server is not on PATH: these tests start a Redis of their own.")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -82,8 +92,7 @@ def frozen_redis():
                     raise
                 time.sleep(0.05)
         client.close()
-        process.send_signal(signal.SIGSTOP)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield RedisServer(process, port)
     finally:
         process.send_signal(signal.SIGCONT)
         process.terminate()
