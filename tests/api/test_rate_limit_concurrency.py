@@ -3,11 +3,13 @@ requests than the limit get through in its window, and the refused ones get the 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 
 import pytest
 import redis
+import time_machine
 from django.db import connections
 from django.test import override_settings
 
@@ -91,3 +93,15 @@ def test_concurrent_clients_sharing_a_token_get_no_more_than_the_limit_in_one_pr
     # The embedded default: no Redis, the local-memory cache of the one web process.
     settings.VALUEGATE_API_TOKEN_RATE = f"{LIMIT}/minute"
     assert_limit_held(hammer(world))
+
+
+def test_a_throttled_token_is_served_again_once_its_window_has_passed(world, settings):
+    settings.VALUEGATE_API_TOKEN_RATE = "2/minute"
+    client = world.client("integration")
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True) as clock:
+        assert [client.get(url("me/")).status_code for _ in range(3)] == [200, 200, 429]
+        clock.shift(dt.timedelta(seconds=30))
+        refused = client.get(url("me/"))
+        assert refused.status_code == 429 and 29 <= int(refused["Retry-After"]) <= 31
+        clock.shift(dt.timedelta(seconds=31))
+        assert [client.get(url("me/")).status_code for _ in range(3)] == [200, 200, 429]
