@@ -145,10 +145,10 @@ if env.str("EMAIL_FILE_PATH", default=""):
 
 # Celery: a broker only when REDIS_URL is set; otherwise tasks run in-process, eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
-# A web request waits on an unresponsive Redis this long at most, all its Redis calls together
-# (the token's rate limit, the publish after its decision): after the first call that fails, or
-# once this is spent, the request skips the rest (governance/redis_budget.py). Each call's connect
-# and read timeouts are half of it, so that one slow connect followed by a read fits too.
+# A web request waits on an unresponsive Redis about this long at most, all its Redis calls
+# together (the token's rate limit, the publish after its decision): after the first call that
+# fails, or once its calls took this long, the request skips the rest (governance/redis_budget.py).
+# Each call's connect and read timeouts are half of it, so that a slow connect and then a read fit.
 VALUEGATE_REDIS_REQUEST_SECONDS = env.float("VALUEGATE_REDIS_REQUEST_SECONDS", default=2.0)
 REDIS_CALL_TIMEOUT = VALUEGATE_REDIS_REQUEST_SECONDS / 2
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"

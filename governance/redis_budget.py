@@ -3,10 +3,11 @@
 A request can ask Redis several things (the token's rate limit, then the publish of the outbox
 relay after its decision commits), and each call is bounded by its socket timeouts. A frozen Redis
 (its process stopped: connections are accepted, nothing is answered) makes every one of them wait
-its whole timeout, one after the other. So within a request, once a Redis call failed or the
-request's budget (VALUEGATE_REDIS_REQUEST_SECONDS) is spent, the rest of its Redis calls are
-skipped: the rate limit is not checked and the notification waits in the outbox for the periodic
-relay, as they do when Redis is down.
+its whole timeout, one after the other. So within a request, once a Redis call failed or its
+Redis calls took the budget (VALUEGATE_REDIS_REQUEST_SECONDS) together, the rest are skipped: the
+rate limit is not checked and the notification waits in the outbox for the periodic relay, as
+they do when Redis is down. Only the time spent waiting on Redis counts: a long request (a big
+upload) still publishes after its decision.
 
 Outside a request (workers, beat, management commands) nothing is skipped: they wait on Redis as
 long as their own timeouts and retries say.
@@ -25,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 @dataclass
 class _Budget:
-    deadline: float
+    seconds_left: float
     failed: bool = False
 
 
@@ -34,8 +35,8 @@ _budget: ContextVar[_Budget | None] = ContextVar("valuegate_redis_budget", defau
 
 @contextmanager
 def redis_budget(seconds: float):
-    """Within this block, Redis calls stop after the first failure or once `seconds` passed."""
-    token = _budget.set(_Budget(deadline=time.monotonic() + seconds))
+    """Within this block, Redis calls stop after the first failure or once they took `seconds`."""
+    token = _budget.set(_Budget(seconds_left=seconds))
     try:
         yield
     finally:
@@ -45,14 +46,24 @@ def redis_budget(seconds: float):
 def redis_available() -> bool:
     """Whether a Redis call may still be made: always outside a budget."""
     budget = _budget.get()
-    return budget is None or (not budget.failed and time.monotonic() < budget.deadline)
+    return budget is None or (not budget.failed and budget.seconds_left > 0)
 
 
-def redis_failed() -> None:
-    """Record that a Redis call failed: the rest of the budget's calls are skipped."""
+@contextmanager
+def redis_call():
+    """Around one call to Redis: its time is taken from the budget, and if it raises, the rest of
+    the budget's calls are skipped."""
     budget = _budget.get()
-    if budget is not None:
-        budget.failed = True
+    started = time.monotonic()
+    try:
+        yield
+    except BaseException:
+        if budget is not None:
+            budget.failed = True
+        raise
+    finally:
+        if budget is not None:
+            budget.seconds_left -= time.monotonic() - started
 
 
 def stop_retrying_in_a_request(error: Exception, interval: float) -> None:

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 from governance.api.models import ApiToken
-from governance.redis_budget import redis_available, redis_failed
+from governance.redis_budget import redis_available, redis_call
 
 logger = logging.getLogger("valuegate.api")
 
@@ -75,7 +75,6 @@ class TokenRateThrottle(SimpleRateThrottle):
         try:
             count, seconds_left = self._count(backend, key)
         except (RedisError, OSError) as error:
-            redis_failed()
             logger.warning("Rate limit not checked, the cache is unreachable: %s", error)
             return True
         self._seconds_left = seconds_left
@@ -88,7 +87,8 @@ class TokenRateThrottle(SimpleRateThrottle):
         if isinstance(backend, RedisCache):
             made = backend.make_and_validate_key(key)
             client = backend._cache.get_client(made, write=True)
-            count, left_ms = client.eval(_COUNT, 1, made, int(self.duration * 1000))
+            with redis_call():
+                count, left_ms = client.eval(_COUNT, 1, made, int(self.duration * 1000))
             return int(count), int(left_ms) / 1000
         with _in_process:
             now = self.timer()

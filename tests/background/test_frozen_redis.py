@@ -11,17 +11,21 @@ from __future__ import annotations
 import os
 import runpy
 import time
+import uuid
 
 import pytest
+import redis
 from django.test import override_settings
 from django.urls import reverse
 
 from governance.api.tokens import token_issue
 from governance.models import Notification, SignOff
+from governance.redis_budget import redis_budget
+from governance.services.notifications import relay_soon
 from governance.tasks import relay_notifications
 from projects.models import KPIMeasurement
 from tests.api.conftest import build_world, url
-from tests.background.conftest import REPO, broker, redis_server
+from tests.background.conftest import REPO, TEST_REDIS_URL, broker, redis_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,3 +147,19 @@ def test_the_health_check_reports_a_frozen_broker_unavailable_within_the_bound(d
     assert response.json() == {"status": "unavailable", "database": "ok", "broker": "unavailable"}
     print(f"health check with a frozen Redis: {elapsed:.2f} s")
     assert elapsed < PROMISED_SECONDS
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set: this test needs a real Redis.")
+def test_a_request_long_at_its_own_work_still_queues_the_relay_after_its_decision(db):
+    # The budget counts the time spent waiting on Redis, not the request's: a big upload that took
+    # longer than the budget still has its notification relayed at once.
+    queue = f"valuegate-test-{uuid.uuid4().hex[:12]}"
+    server = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        with broker(TEST_REDIS_URL, queue), redis_budget(0.2):
+            time.sleep(0.3)
+            relay_soon()
+        assert server.llen(queue) == 1
+    finally:
+        server.delete(queue, *server.keys(f"_kombu.binding*{queue}"))
