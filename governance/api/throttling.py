@@ -70,7 +70,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         # already found unresponsive in this request) the request goes through, logged.
         backend = caches["default"]
         if isinstance(backend, RedisCache) and not redis_available():
-            logger.warning("Rate limit not checked, Redis did not answer earlier in this request.")
+            logger.warning("Rate limit not checked: Redis failed or took its time earlier in this request.")
             return True
         try:
             count, seconds_left = self._count(backend, key)

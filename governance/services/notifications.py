@@ -53,8 +53,8 @@ def relay_soon() -> None:
     eager = relay_notifications.app.conf.task_always_eager  # no broker: the relay runs in-process
     if not eager and not redis_available():
         logger.warning(
-            "Did not queue the notification relay: Redis did not answer earlier in this request; "
-            "the outbox keeps the notifications for the periodic relay."
+            "Did not queue the notification relay: Redis failed or took its time earlier in this "
+            "request; the outbox keeps the notifications for the periodic relay."
         )
         return
     try:
