@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its Redis budget covers the whole request (governance/redis_budget.py).
+    "governance.redis_budget.RedisBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,6 +145,12 @@ if env.str("EMAIL_FILE_PATH", default=""):
 
 # Celery: a broker only when REDIS_URL is set; otherwise tasks run in-process, eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
+# A web request waits on an unresponsive Redis about this long at most, all its Redis calls
+# together (the token's rate limit, the publish after its decision): after the first call that
+# fails, or once its calls took this long, the request skips the rest (governance/redis_budget.py).
+# Each call's connect and read timeouts are half of it, so that a slow connect and then a read fit.
+VALUEGATE_REDIS_REQUEST_SECONDS = env.float("VALUEGATE_REDIS_REQUEST_SECONDS", default=2.0)
+REDIS_CALL_TIMEOUT = VALUEGATE_REDIS_REQUEST_SECONDS / 2
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -170,15 +178,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # a second time.
     "visibility_timeout": 3600,
     # Publishing from a web request must never hang on an unreachable or frozen Redis: bounded
-    # connect and read timeouts, and one quick retry (kombu's default waits forever).
-    "socket_connect_timeout": 2,
-    "socket_timeout": 2,
+    # connect and read timeouts (kombu's default waits forever), and one quick retry of a refused
+    # or dropped connection (a read that timed out is not retried).
+    "socket_connect_timeout": REDIS_CALL_TIMEOUT,
+    "socket_timeout": REDIS_CALL_TIMEOUT,
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CALL_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -237,17 +246,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The cache holds the API's per-token rate-limit counters. With Redis, every web process counts
-# against one limit (a per-process cache would multiply the limit by the number of processes);
-# timeouts are bounded like the broker's, and the throttle lets requests through if Redis is
-# unreachable (governance/api/throttling.py). Without Redis, the embedded default's one process
-# keeps them in memory.
+# against one limit (a per-process cache would multiply the limit by the number of processes),
+# atomically; timeouts are bounded like the broker's, and the throttle lets requests through if
+# Redis is unreachable (governance/api/throttling.py). Without Redis, the embedded default's one
+# process keeps them in memory.
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("VALUEGATE_CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "valuegate",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": REDIS_CALL_TIMEOUT, "socket_timeout": REDIS_CALL_TIMEOUT},
         }
     }
 

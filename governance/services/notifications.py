@@ -11,6 +11,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from governance.models import Notification
+from governance.redis_budget import redis_available, redis_call, stop_retrying_in_a_request
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,27 @@ def relay_soon() -> None:
     """Ask a worker to relay the outbox now, without ever failing or holding up the caller.
 
     Runs after the decision committed. With the broker down or unreachable, publishing gives up
-    within the bounded timeouts and retries of config/settings.py; the rows stay in the outbox and
-    the periodic relay (beat, or governance_tick) sends them once the broker is back. Raising here
-    would turn a committed decision into an error page.
+    within the bounded timeouts of config/settings.py (a timed-out publish is not retried in a
+    request), and is not even tried if Redis already failed to answer in this request
+    (governance/redis_budget.py); the rows stay in the outbox and the periodic relay (beat, or
+    governance_tick) sends them once the broker is back. Raising here would turn a committed
+    decision into an error page.
     """
     from governance.tasks import relay_notifications
 
+    eager = relay_notifications.app.conf.task_always_eager  # no broker: the relay runs in-process
+    if not eager and not redis_available():
+        logger.warning(
+            "Did not queue the notification relay: Redis failed or took its time earlier in this "
+            "request; the outbox keeps the notifications for the periodic relay."
+        )
+        return
     try:
-        relay_notifications.delay()
+        if eager:
+            relay_notifications.delay()
+        else:
+            with redis_call():
+                relay_notifications.apply_async(retry_policy={"errback": stop_retrying_in_a_request})
     except (KombuError, RedisError, OSError):
         logger.warning(
             "Could not queue the notification relay; the outbox keeps the notifications for the "

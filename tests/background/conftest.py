@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import email
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,6 +52,55 @@ def broker(url: str, queue: str = "valuegate-test"):
     finally:
         app.conf.update(saved)
         _reset_broker_connections()
+
+
+class RedisServer:
+    """A redis-server of the test's own, on a free port, that the test can freeze (SIGSTOP): the
+    kernel still accepts connections, the server never answers them."""
+
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process, self.url = process, f"redis://127.0.0.1:{port}/0"
+
+    def freeze(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+
+@contextlib.contextmanager
+def redis_server():
+    """Start a RedisServer and wait until it answers; thaw and stop it afterwards."""
+    import redis
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not on PATH: these tests start a Redis of their own.")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        client.close()
+        yield RedisServer(process, port)
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture
