@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from governance.canonical import canonical_json, sha256_hex
+from governance.ledger_events import LedgerEventType, check_event
 from governance.models import LedgerEvent, LedgerHead
 
 GENESIS_HASH = "0" * 64
@@ -71,8 +72,14 @@ class _Pending:
 _batch: ContextVar[list[_Pending] | None] = ContextVar("ledger_batch", default=None)
 
 
-def ledger_append(*, actor, action: str, payload: dict[str, Any], initiative=None) -> LedgerEvent | None:
+def ledger_append(
+    *, actor, action: LedgerEventType | str, payload: dict[str, Any], initiative=None
+) -> LedgerEvent | None:
     """Append one event to the chain. Must run inside the caller's transaction.
+
+    `action` is an event type of the catalogue (governance/ledger_events.py); an action it does
+    not declare (UnknownLedgerEvent) or a payload that does not match the action's schema
+    (PayloadMismatch) is refused before anything is written, batch or not.
 
     Inside a ledger_batch() block the event is written, in order, when the block ends (and None
     is returned); elsewhere it is written now and returned.
@@ -80,15 +87,18 @@ def ledger_append(*, actor, action: str, payload: dict[str, Any], initiative=Non
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Ledger events are appended inside the decision's transaction.")
     # Round-trip the payload through canonical JSON once, so what is stored is what is hashed (and
-    # a payload that cannot be encoded is refused where it was made, batch or not).
+    # a payload that cannot be encoded is refused where it was made, batch or not). The schema is
+    # checked on that stored form, which is what every reader of the ledger gets back.
     payload_text = canonical_json(payload)
+    payload_value = json.loads(payload_text)
+    event_type = check_event(action, payload_value)
     pending = _Pending(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "system",
-        action=action,
+        action=event_type.code,
         initiative_id=initiative.pk if initiative is not None else None,
         payload_text=payload_text,
-        payload_value=json.loads(payload_text),
+        payload_value=payload_value,
     )
     batch = _batch.get()
     if batch is not None:

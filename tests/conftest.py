@@ -7,8 +7,10 @@ import time_machine
 from django.db import connections
 from django.test import TransactionTestCase
 
+from governance.ledger_events import declared
 from governance.ledger_guards import install_guards, remove_guards
 from tests import clock, factories
+from tests.declared_events import TEST_EVENTS
 
 
 def pytest_addoption(parser):
@@ -39,6 +41,14 @@ def pytest_report_header(config):
 def _the_suites_clock(request):
     """Every test starts at the suite's fixed instant (see tests/clock.py), whatever today is."""
     with time_machine.travel(request.config.valuegate_clock, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_ledger_events():
+    """The events only tests of the chain append (tests/declared_events.py), declared as the
+    catalogue's are; every other event a test writes must be in governance/ledger_events.py."""
+    with declared(*TEST_EVENTS):
         yield
 
 
