@@ -35,7 +35,9 @@ class PayloadMismatch(ValueError):
     """An append's payload does not match its event's schema: a programming error."""
 
     def __init__(self, code: str, problems: list[str]):
-        super().__init__(f"The payload of {code!r} does not match the catalogue: " + "; ".join(problems) + ".")
+        super().__init__(
+            f"The payload of {code!r} does not match the catalogue: " + "; ".join(problems) + "."
+        )
         self.code = code
         self.problems = problems
 
@@ -216,7 +218,9 @@ class LedgerEventType:
 
     def problems(self, payload: Any) -> list[str]:
         if self.payload is None:
-            return [] if isinstance(payload, dict) else [f"payload should be an object, not {_shown(payload)}"]
+            return (
+                [] if isinstance(payload, dict) else [f"payload should be an object, not {_shown(payload)}"]
+            )
         return self.payload.problems(payload)
 
     def __str__(self) -> str:

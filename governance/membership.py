@@ -21,6 +21,7 @@ from django.dispatch import receiver
 
 from governance import roles
 from governance.ledger import ledger_append
+from governance.ledger_events import MEMBERSHIP_GRANTED, MEMBERSHIP_REVOKED, LedgerEventType
 
 User = get_user_model()
 Membership = User.groups.through
@@ -51,7 +52,7 @@ def acting_as(actor) -> Iterator[None]:
         _actor.reset(token)
 
 
-def _record(action: str, memberships: Iterable[tuple[object, Group]]) -> None:
+def _record(action: LedgerEventType, memberships: Iterable[tuple[object, Group]]) -> None:
     actor = _actor.get()
     for user, group in memberships:
         ledger_append(
@@ -81,20 +82,20 @@ def _memberships(instance, reverse: bool, pk_set) -> list[tuple[object, Group]]:
 def groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
     if action == "post_add" and pk_set:
         # Django passes only the ids that were not members yet.
-        _record("membership.granted", _memberships(instance, reverse, pk_set))
+        _record(MEMBERSHIP_GRANTED, _memberships(instance, reverse, pk_set))
     elif action in ("pre_remove", "pre_clear"):
         # Read what will really go before it goes: remove() passes ids that may not be members.
         instance._membership_leaving = _memberships(instance, reverse, pk_set)
     elif action in ("post_remove", "post_clear"):
-        _record("membership.revoked", instance.__dict__.pop("_membership_leaving", []))
+        _record(MEMBERSHIP_REVOKED, instance.__dict__.pop("_membership_leaving", []))
 
 
 @receiver(pre_delete, sender=User, dispatch_uid="governance.membership.user_deleted")
 def user_deleted(sender, instance, **kwargs) -> None:
     """Deleting an account removes its memberships without m2m_changed: record them first."""
-    _record("membership.revoked", _memberships(instance, False, None))
+    _record(MEMBERSHIP_REVOKED, _memberships(instance, False, None))
 
 
 @receiver(pre_delete, sender=Group, dispatch_uid="governance.membership.group_deleted")
 def group_deleted(sender, instance, **kwargs) -> None:
-    _record("membership.revoked", _memberships(instance, True, None))
+    _record(MEMBERSHIP_REVOKED, _memberships(instance, True, None))

@@ -34,7 +34,5 @@ TEST_EVENTS = (
     *(_test_event(f"test.{name}") for name in ("before", "nested", "after", "kept", "dropped", "next")),
     _test_event("test.bad", value=JSON),
     # the golden event whose bytes and hash are pinned
-    _test_event(
-        "test.golden", title=TEXT, amount=DECIMAL, on=DATE, n=INT, ok=BOOL, none=JSON
-    ),
+    _test_event("test.golden", title=TEXT, amount=DECIMAL, on=DATE, n=INT, ok=BOOL, none=JSON),
 )

@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 
 from governance.admin.base import ReadOnlyAdmin
 from governance.ledger import recompute_hash
+from governance.ledger_events import CATALOGUE, SIGNOFF_RECORDED
 from governance.models import LedgerEvent, SignOff
 from governance.selectors.access import sees_whole_portfolio, visible_initiatives
 from governance.selectors.ledger import signer_view, stored_file_digests
@@ -55,11 +56,16 @@ class LedgerPaginator(Paginator):
 
 
 class ActionFilter(admin.SimpleListFilter):
+    """The actions the ledger holds, by their catalogue labels in the catalogue's order; an action
+    the catalogue does not declare (none is written any more) shows its code, at the end."""
+
     title = "action"
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return [(action, action) for action in _distinct("action")]
+        stored = set(_distinct("action"))
+        declared = [(code, event.label) for code, event in CATALOGUE.items() if code in stored]
+        return declared + [(code, code) for code in sorted(stored - CATALOGUE.keys())]
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
@@ -155,7 +161,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="What the signer saw")
     def signer_link(self, obj: LedgerEvent):
-        if obj.action != "signoff.recorded":
+        if obj.action != SIGNOFF_RECORDED.code:
             return ""
         url = reverse("admin:governance_ledgerevent_change", args=[obj.pk])
         return format_html('<a href="{}#signer-saw">Snapshot</a>', url)
@@ -190,7 +196,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="What the signer saw")
     def signer_saw(self, obj: LedgerEvent):
-        if obj.action != "signoff.recorded":
+        if obj.action != SIGNOFF_RECORDED.code:
             return "—"
         view = signer_view(obj)
         on_disk = stored_file_digests([e["id"] for e in view.evidence])
@@ -273,7 +279,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         if signoff is None:
             raise Http404("No such sign-off.")
         events = self.get_queryset(request).filter(
-            initiative_id=signoff.review.initiative_id, action="signoff.recorded"
+            initiative_id=signoff.review.initiative_id, action=SIGNOFF_RECORDED.code
         )
         for pk, payload in events.values_list("pk", "payload"):
             if json.loads(payload).get("signoff") == signoff_id:

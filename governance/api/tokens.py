@@ -12,6 +12,7 @@ from django.utils import timezone
 from governance.api.models import ApiToken
 from governance.errors import InvalidInput, WrongStage
 from governance.ledger import ledger_append
+from governance.ledger_events import API_TOKEN_ISSUED, API_TOKEN_REVOKED
 from governance.permissions import Operation, Scope, require, scope
 from governance.services.common import require_on
 from projects.models import Initiative
@@ -56,7 +57,7 @@ def token_issue(*, actor, name: str, initiative: Initiative | None = None) -> tu
     )
     ledger_append(
         actor=actor,
-        action="api_token.issued",
+        action=API_TOKEN_ISSUED,
         initiative=initiative,
         payload={"token": token.pk, "name": name, "prefix": token.prefix, "owner": actor.get_username()},
     )
@@ -81,7 +82,7 @@ def token_revoke(*, actor, token: ApiToken, now: dt.datetime | None = None) -> A
     token.save(update_fields=["revoked_at"])
     ledger_append(
         actor=actor,
-        action="api_token.revoked",
+        action=API_TOKEN_REVOKED,
         initiative=token.initiative,
         payload={"token": token.pk, "name": token.name, "prefix": token.prefix},
     )

@@ -21,6 +21,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from governance.canonical import sha256_hex
+from governance.ledger_events import (
+    BUSINESS_CASE_RECORDED,
+    CONDITION_CLOSED,
+    EVIDENCE_SUBMITTED,
+    EXPERIMENT_LOOK_RECORDED,
+    EXPERIMENT_RECORDED,
+    FINANCIAL_ENTRY_RECORDED,
+    INITIATIVE_CREATED,
+    INITIATIVE_SUBMITTED,
+    INITIATIVE_TRANSITIONED,
+    INITIATIVE_UPDATED,
+    KPI_DEFINED,
+    KPI_MEASUREMENTS_RECORDED,
+    REVIEW_OPENED,
+    SIGNOFF_RECORDED,
+)
 from governance.models import GatePolicy, LedgerEvent
 from governance.rules.gates import BusinessCaseFacts
 from governance.selectors.gates import (
@@ -37,21 +53,24 @@ from governance.selectors.gates import (
 from projects.models import Evidence
 
 # The events that carry a fact a gate reads.
-FACT_ACTIONS = (
-    "initiative.created",
-    "initiative.updated",
-    "initiative.submitted",
-    "initiative.transitioned",
-    "business_case.recorded",
-    "kpi.defined",
-    "kpi.measurements_recorded",
-    "experiment.recorded",
-    "experiment.look_recorded",
-    "financial_entry.recorded",
-    "evidence.submitted",
-    "review.opened",
-    "signoff.recorded",
-    "condition.closed",
+FACT_ACTIONS = tuple(
+    event.code
+    for event in (
+        INITIATIVE_CREATED,
+        INITIATIVE_UPDATED,
+        INITIATIVE_SUBMITTED,
+        INITIATIVE_TRANSITIONED,
+        BUSINESS_CASE_RECORDED,
+        KPI_DEFINED,
+        KPI_MEASUREMENTS_RECORDED,
+        EXPERIMENT_RECORDED,
+        EXPERIMENT_LOOK_RECORDED,
+        FINANCIAL_ENTRY_RECORDED,
+        EVIDENCE_SUBMITTED,
+        REVIEW_OPENED,
+        SIGNOFF_RECORDED,
+        CONDITION_CLOSED,
+    )
 )
 INITIATIVE_FACTS = ("risk_tier", "uses_personal_data", "pain_point", "process_embedding")
 
@@ -153,7 +172,7 @@ class _Replay:
         return kpi
 
     def _kpi_measurements_recorded(self, seq, at, data):
-        kpi = self._kpi_of(seq, "kpi.measurements_recorded", data)
+        kpi = self._kpi_of(seq, KPI_MEASUREMENTS_RECORDED.code, data)
         if kpi is not None:
             kpi["measurements"].extend(
                 {
@@ -165,7 +184,7 @@ class _Replay:
             )
 
     def _experiment_recorded(self, seq, at, data):
-        kpi = self._kpi_of(seq, "experiment.recorded", data)
+        kpi = self._kpi_of(seq, EXPERIMENT_RECORDED.code, data)
         if kpi is None:
             return
         summary = _summary(data)
@@ -283,7 +302,7 @@ def signer_view(event: LedgerEvent) -> SignerView:
 
     Three queries: the events, the pinned policy's rules, and nothing else.
     """
-    if event.action != "signoff.recorded":
+    if event.action != SIGNOFF_RECORDED.code:
         raise ValueError(f"Event #{event.seq} is a {event.action}, not a sign-off.")
     view = SignerView(event=event, signoff=json.loads(event.payload))
     replay = _Replay()
@@ -338,7 +357,7 @@ def stored_file_digests(evidence_ids: list[int]) -> dict[int, str]:
 def evidence_media_type(evidence: Evidence) -> str | None:
     """The media type the ledger recorded when `evidence` was accepted, or None. One query."""
     payloads = LedgerEvent.objects.filter(
-        action="evidence.submitted",
+        action=EVIDENCE_SUBMITTED.code,
         initiative_id=evidence.initiative_id,
         payload__contains=f'"sha256":"{evidence.sha256}"',
     ).values_list("payload", flat=True)

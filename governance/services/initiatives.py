@@ -10,6 +10,13 @@ from django.utils import timezone
 
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger import ledger_append
+from governance.ledger_events import (
+    BUSINESS_CASE_RECORDED,
+    INITIATIVE_CREATED,
+    INITIATIVE_SUBMITTED,
+    INITIATIVE_UPDATED,
+    KPI_DEFINED,
+)
 from governance.permissions import Operation, require
 from governance.rules.gates import PolicyRules, evaluate_gate
 from governance.selectors.gates import gate_inputs, initiative_with_gate_data
@@ -58,7 +65,7 @@ def initiative_create(
     )
     ledger_append(
         actor=actor,
-        action="initiative.created",
+        action=INITIATIVE_CREATED,
         initiative=initiative,
         payload={
             "title": initiative.title,
@@ -117,7 +124,7 @@ def business_case_record(
     )
     ledger_append(
         actor=actor,
-        action="business_case.recorded",
+        action=BUSINESS_CASE_RECORDED,
         initiative=initiative,
         payload={
             "budget": budget,
@@ -175,7 +182,7 @@ def kpi_define(
         raise InvalidInput(f"This initiative already has a KPI named {name!r}.") from None
     ledger_append(
         actor=actor,
-        action="kpi.defined",
+        action=KPI_DEFINED,
         initiative=initiative,
         payload={
             "kpi": kpi.pk,
@@ -212,7 +219,7 @@ def initiative_submit(*, actor, initiative: Initiative, now: dt.datetime | None 
     initiative.save()
     ledger_append(
         actor=actor,
-        action="initiative.submitted",
+        action=INITIATIVE_SUBMITTED,
         initiative=initiative,
         payload={"from": Stage.DRAFT, "to": Stage.PROPOSAL, "at": initiative.stage_entered_at},
     )
@@ -255,5 +262,5 @@ def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Init
     if not changed:
         return initiative
     initiative.save(update_fields=list(changed))
-    ledger_append(actor=actor, action="initiative.updated", initiative=initiative, payload=changed)
+    ledger_append(actor=actor, action=INITIATIVE_UPDATED, initiative=initiative, payload=changed)
     return initiative

@@ -33,6 +33,7 @@ from governance.ledger import (
     ledger_append,
     verify_ledger,
 )
+from governance.ledger_events import LEDGER_EXPORTED
 from governance.models import LedgerEvent
 from governance.permissions import Operation, require
 from governance.services.notifications import members_of, notify
@@ -145,7 +146,7 @@ def ledger_export(
     with transaction.atomic():
         event = ledger_append(
             actor=actor,
-            action="ledger.exported",
+            action=LEDGER_EXPORTED,
             initiative=initiative,
             payload={
                 "format": fmt,

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from governance.errors import InvalidInput, SegregationOfDuties
 from governance.ledger import ledger_append
+from governance.ledger_events import ACCOUNT_CHANGED
 from governance.membership import acting_as, governed_groups
 from governance.permissions import Operation, require
 
@@ -91,5 +92,5 @@ def account_changed(*, actor, user, before: dict[str, bool]) -> None:
     }
     if changed:
         ledger_append(
-            actor=actor, action="account.changed", payload={"user": user.get_username(), "changed": changed}
+            actor=actor, action=ACCOUNT_CHANGED, payload={"user": user.get_username(), "changed": changed}
         )

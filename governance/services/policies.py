@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from governance.errors import InvalidInput
 from governance.ledger import ledger_append
+from governance.ledger_events import POLICY_VERSION_CREATED
 from governance.models import Gate, GatePolicy
 from governance.permissions import Operation, require
 
@@ -60,7 +61,7 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
     policy.save()
     ledger_append(
         actor=actor,
-        action="policy.version_created",
+        action=POLICY_VERSION_CREATED,
         payload={
             "gate": gate,
             "version": policy.version,

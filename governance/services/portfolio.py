@@ -19,6 +19,13 @@ from django.utils import timezone
 from governance.errors import InvalidInput
 from governance.evidence_checks import check_evidence_file, sent_name
 from governance.ledger import ledger_append
+from governance.ledger_events import (
+    EVIDENCE_SUBMITTED,
+    EXPERIMENT_LOOK_RECORDED,
+    EXPERIMENT_RECORDED,
+    FINANCIAL_ENTRY_RECORDED,
+    KPI_MEASUREMENTS_RECORDED,
+)
 from governance.permissions import Operation
 from governance.services.common import lock_initiative, require_not_terminal, require_on
 from projects.models import (
@@ -131,7 +138,7 @@ def measurements_record(
     created = KPIMeasurement.objects.bulk_create(rows)
     ledger_append(
         actor=actor,
-        action="kpi.measurements_recorded",
+        action=KPI_MEASUREMENTS_RECORDED,
         initiative=kpi.initiative,
         payload={
             "kpi": kpi.pk,
@@ -247,7 +254,7 @@ def experiment_record(
     ExperimentLook.objects.create(experiment=experiment, looked_on=looked_on, recorded_by=actor, **summary)
     ledger_append(
         actor=actor,
-        action="experiment.recorded",
+        action=EXPERIMENT_RECORDED,
         initiative=kpi.initiative,
         payload={
             "experiment": experiment.pk,
@@ -323,7 +330,7 @@ def experiment_look_record(
     experiment.save(update_fields=list(summary))
     ledger_append(
         actor=actor,
-        action="experiment.look_recorded",
+        action=EXPERIMENT_LOOK_RECORDED,
         initiative=kpi.initiative,
         payload={"experiment": experiment.pk, "kpi": kpi.pk, "looked_on": looked_on, **summary},
     )
@@ -371,7 +378,7 @@ def financial_entry_record(
     )
     ledger_append(
         actor=actor,
-        action="financial_entry.recorded",
+        action=FINANCIAL_ENTRY_RECORDED,
         initiative=initiative,
         payload={"entry": entry.pk, "kind": kind, "month": month, "amount": amount},
     )
@@ -430,7 +437,7 @@ def evidence_submit(
     evidence.save()
     ledger_append(
         actor=actor,
-        action="evidence.submitted",
+        action=EVIDENCE_SUBMITTED,
         initiative=initiative,
         payload={
             "evidence": evidence.pk,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from governance import roles
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger import ledger_append, ledger_batched
+from governance.ledger_events import INITIATIVE_TRANSITIONED, REVIEW_DECIDED, REVIEW_OPENED
 from governance.models import GATES_FROM_STAGE, Gate, GateReview, Outcome, ReviewStatus
 from governance.permissions import SCHEDULER, Operation, require
 from governance.rules.gates import (
@@ -90,7 +91,7 @@ def _open_review(
     }
     if reason:
         payload["reason"] = reason
-    ledger_append(actor=actor, action="review.opened", initiative=initiative, payload=payload)
+    ledger_append(actor=actor, action=REVIEW_OPENED, initiative=initiative, payload=payload)
     opened_by = actor.get_username() if actor is not None else "ValueGate"
     notify(
         recipients=members_of(roles.FUNCTION_GROUPS[f] for f in functions),
@@ -159,7 +160,7 @@ def decide(
     review.save()
     ledger_append(
         actor=actor,
-        action="review.decided",
+        action=REVIEW_DECIDED,
         initiative=initiative,
         payload={
             "review": review.pk,
@@ -177,7 +178,7 @@ def decide(
     if initiative.stage != from_stage:
         ledger_append(
             actor=actor,
-            action="initiative.transitioned",
+            action=INITIATIVE_TRANSITIONED,
             initiative=initiative,
             payload={
                 "review": review.pk,

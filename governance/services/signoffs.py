@@ -13,6 +13,7 @@ from django.utils import timezone
 from governance import roles
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger import ledger_append, ledger_batched
+from governance.ledger_events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
 from governance.permissions import Operation, allowed, require
 from governance.rules.gates import FUNCTION_LABELS, evaluate_gate, required_functions
@@ -119,13 +120,13 @@ def signoff_record(
     if previous is not None:
         ledger_append(
             actor=actor,
-            action="signoff.superseded",
+            action=SIGNOFF_SUPERSEDED,
             initiative=initiative,
             payload={"signoff": previous.pk, "review": review.pk, "function": function},
         )
     ledger_append(
         actor=actor,
-        action="signoff.recorded",
+        action=SIGNOFF_RECORDED,
         initiative=initiative,
         payload={
             "signoff": signoff.pk,
@@ -215,7 +216,7 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
     condition.save()
     ledger_append(
         actor=actor,
-        action="condition.closed",
+        action=CONDITION_CLOSED,
         initiative=initiative,
         payload={"condition": condition.pk, "note": condition.closing_note},
     )

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.ledger import ledger_append
+from governance.ledger_events import KPI_MEASUREMENTS_RECORDED
 from governance.models import CommitteeFunction, GatePolicy, GateReview, SignOff
 from governance.selectors.queue import PAGE_SIZE
 from projects.models import (
@@ -212,7 +213,10 @@ def enrich(initiative: Initiative, *, owner, count: int) -> None:
     with transaction.atomic():
         for n in range(count):
             ledger_append(
-                actor=owner, action="kpi.measurements_recorded", initiative=initiative, payload={"n": n}
+                actor=owner,
+                action=KPI_MEASUREMENTS_RECORDED,
+                initiative=initiative,
+                payload={"kpi": kpis[n % len(kpis)].pk, "measurements": []},
             )
 
 

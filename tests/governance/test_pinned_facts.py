@@ -22,6 +22,7 @@ from governance import roles
 from governance.canonical import sha256_hex
 from governance.errors import SegregationOfDuties
 from governance.ledger import ledger_append
+from governance.ledger_events import SIGNOFF_RECORDED
 from governance.models import Condition, LedgerEvent, Outcome, SignOff
 from governance.selectors.gates import gate_data, initiative_with_gate_data, next_gate_checklist
 from governance.selectors.ledger import signer_view, snapshot_v1
@@ -320,9 +321,17 @@ def test_a_signoff_recorded_before_the_facts_were_versioned_still_rebuilds_with_
     with transaction.atomic():
         event = ledger_append(
             actor=members["business"],
-            action="signoff.recorded",
+            action=SIGNOFF_RECORDED,
             initiative=initiative,
-            payload={"signoff": 1, "review": review.pk, "function": "business", "digest": older_digest},
+            payload={
+                "signoff": 1,
+                "review": review.pk,
+                "function": "business",
+                "decision": "approve",
+                "rationale": "Recorded before the facts were versioned.",
+                "digest": older_digest,
+                "conditions": [],
+            },
         )
 
     view = signer_view(event)

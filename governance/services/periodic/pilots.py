@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 
 from governance import roles
 from governance.ledger import ledger_append
+from governance.ledger_events import PILOT_ESCALATED
 from governance.models import Gate, GateReview, PilotEscalation, ReviewStatus
 from governance.services.common import lock_initiative
 from governance.services.notifications import members_of, notify
@@ -50,7 +51,7 @@ def _escalate(initiative_id: int, now: dt.datetime) -> bool:
     days_over = (now.date() - deadline).days
     ledger_append(
         actor=None,
-        action="pilot.escalated",
+        action=PILOT_ESCALATED,
         initiative=initiative,
         payload={
             "deadline": deadline,

@@ -9,6 +9,7 @@ from django.db import transaction
 from governance import roles
 from governance.errors import WrongStage
 from governance.ledger import ledger_append
+from governance.ledger_events import SIGNOFF_ESCALATED, SIGNOFF_REMINDED
 from governance.models import (
     CommitteeFunction,
     FollowUpKind,
@@ -23,7 +24,7 @@ from governance.services.notifications import members_of, notify
 from governance.services.periodic.clock import as_utc
 from governance.services.reviews import lock_review
 
-ACTIONS = {FollowUpKind.REMINDER: "signoff.reminded", FollowUpKind.ESCALATION: "signoff.escalated"}
+ACTIONS = {FollowUpKind.REMINDER: SIGNOFF_REMINDED, FollowUpKind.ESCALATION: SIGNOFF_ESCALATED}
 
 
 def awaited_functions(review: GateReview, active: list[SignOff], now: dt.datetime) -> list[str]:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from governance import roles
 from governance.ledger import ledger_append
+from governance.ledger_events import EXIT_CRITERIA_MET, VALUE_REVIEW_OPENED
 from governance.models import ExitCriteriaBreach, Gate, GateReview, ReviewStatus, ValueReview
 from governance.permissions import SCHEDULER, Operation, require
 from governance.rules.roi import rounded
@@ -89,7 +90,7 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
         return False
     ledger_append(
         actor=None,
-        action="value_review.opened",
+        action=VALUE_REVIEW_OPENED,
         initiative=initiative,
         payload={
             "value_review": review.pk,
@@ -238,7 +239,7 @@ def _enforce(initiative_id: int, month: dt.date, now: dt.datetime) -> int:
             new.append(row)
             ledger_append(
                 actor=None,
-                action="exit_criteria.met",
+                action=EXIT_CRITERIA_MET,
                 initiative=initiative,
                 payload={
                     "breach": row.pk,
