@@ -196,6 +196,19 @@ def shape(**keys: Kind | OptionalKey) -> Shape:
     return Shape("object", lambda v: True, required, optional_keys)
 
 
+def describe(kind: Kind) -> str:
+    """A kind in words, nested shapes spelled out: `{kpi: int, note?: text}` (`?`: optional key)."""
+    if isinstance(kind, Shape):
+        return "{" + ", ".join(f"{k}{'' if req else '?'}: {describe(v)}" for k, v, req in kind.keys()) + "}"
+    if isinstance(kind, ListOf):
+        return f"list of {describe(kind.item)}"
+    if isinstance(kind, MapOf):
+        return f"object of {describe(kind.value)}"
+    if isinstance(kind, Nullable):
+        return f"{describe(kind.kind)} or null"
+    return kind.name
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
