@@ -97,6 +97,14 @@ def test_the_auditor_filters_by_action_initiative_actor_and_date(auditor_client,
     assert seqs(auditor_client.get(LIST, query)) == expected
 
 
+def test_the_action_filter_offers_the_actions_held_by_their_catalogue_labels(auditor_client, portfolio):
+    page = auditor_client.get(LIST).content.decode()
+    choices = re.findall(r'<a href="\?action=([^"]+)"[^>]*>([^<]+)</a>', page)
+
+    # the catalogue's label for a declared action; the code itself for one it does not declare
+    assert choices == [("initiative.created", "Initiative registered"), ("test.committee", "test.committee")]
+
+
 def test_filter_by_one_initiative_and_one_actor_and_search_by_hash(auditor_client, portfolio):
     rosa, sam = portfolio["leads"]
     first, _ = portfolio["initiatives"]
