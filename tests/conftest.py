@@ -92,11 +92,12 @@ def pytest_runtest_call(item):
 
 
 def _every_signoff_rebuilds() -> None:
+    from governance.ledger_events import INITIATIVE_CREATED, SIGNOFF_RECORDED
     from governance.models import LedgerEvent
     from governance.selectors.ledger import signer_view
 
-    through_services = LedgerEvent.objects.filter(action="initiative.created").values("initiative_id")
-    for event in LedgerEvent.objects.filter(action="signoff.recorded", initiative_id__in=through_services):
+    through_services = LedgerEvent.objects.filter(action=INITIATIVE_CREATED.code).values("initiative_id")
+    for event in LedgerEvent.objects.filter(action=SIGNOFF_RECORDED.code, initiative_id__in=through_services):
         view = signer_view(event)
         assert view.matches, (
             f"The sign-off of ledger event #{event.seq} does not rebuild to its pinned digest from the "
