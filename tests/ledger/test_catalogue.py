@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import io
 from pathlib import Path
@@ -220,3 +221,18 @@ def test_the_readme_lists_the_events_as_the_catalogue_declares_them():
     out = io.StringIO()
     call_command("ledger_events", stdout=out)
     assert out.getvalue().strip() in readme
+
+
+def test_the_code_appends_events_by_their_catalogue_constants_never_by_a_free_string():
+    root = Path(__file__).resolve().parents[2] / "governance"
+    free = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+                "ledger_append",
+                "_record",
+            ):
+                arguments = [k.value for k in node.keywords if k.arg == "action"] + node.args[:1]
+                if any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in arguments):
+                    free.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert free == []
