@@ -276,12 +276,6 @@ def check_event(action: LedgerEventType | str, payload: Any) -> LedgerEventType:
     return event
 
 
-def label_of(code: str) -> str:
-    """The label of a stored action; an action no longer (or never) declared shows its code."""
-    event = CATALOGUE.get(code) or _extra.get(code)
-    return str(event.label) if event is not None else code
-
-
 @contextmanager
 def declared(*events: LedgerEventType) -> Iterator[None]:
     """Declare `events` for the duration of the block, in every thread.
