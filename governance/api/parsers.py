@@ -87,9 +87,9 @@ class BoundedMultiPartParser(parsers.BaseParser):
         request = parser_context["request"]
         meta = request.META.copy()
         meta["CONTENT_TYPE"] = media_type
-        parser = NameKeepingParser(
-            meta, stream, request.upload_handlers, parsers.get_encoding(parser_context)
-        )
+        # The REST framework's stubs do not declare its parsers' get_encoding.
+        encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]
+        parser = NameKeepingParser(meta, stream, request.upload_handlers, encoding)
         try:
             data, files = parser.parse()
         except MultiPartParserError as error:

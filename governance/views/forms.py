@@ -91,7 +91,9 @@ class KPIChoiceForm(forms.Form):
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = initiative.kpis.order_by("-is_primary", "name")
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = initiative.kpis.order_by(
+            "-is_primary", "name"
+        )
 
 
 class MeasurementRowForm(forms.Form):
@@ -105,7 +107,11 @@ MeasurementRowFormSet = forms.formset_factory(MeasurementRowForm, extra=3, max_n
 
 
 def _arm_fields() -> dict:
-    number: dict[str, Any] = {"max_digits": KPI_MAX_DIGITS, "decimal_places": KPI_DECIMAL_PLACES, "required": False}
+    number: dict[str, Any] = {
+        "max_digits": KPI_MAX_DIGITS,
+        "decimal_places": KPI_DECIMAL_PLACES,
+        "required": False,
+    }
     return {
         "control_size": forms.IntegerField(min_value=0, help_text="Observations so far (cumulative)."),
         "control_successes": forms.IntegerField(min_value=0, required=False, help_text="Proportions only."),
@@ -143,9 +149,9 @@ class ExperimentLookForm(forms.Form):
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["experiment"]).queryset = Experiment.objects.filter(kpi__initiative=initiative).order_by(
-            "id"
-        )
+        cast(forms.ModelChoiceField, self.fields["experiment"]).queryset = Experiment.objects.filter(
+            kpi__initiative=initiative
+        ).order_by("id")
         self.fields.update(_arm_fields())
 
 
@@ -173,7 +179,9 @@ class EvidenceForm(forms.Form):
             f"{ACCEPTED_LABELS} ({', '.join(ACCEPTED_EXTENSIONS)}), at most "
             f"{max_bytes() / (1024 * 1024):g} MB. The content is checked, not just the name."
         )
-        cast(forms.ModelChoiceField, self.fields["replaces"]).queryset = initiative.evidence.filter(replaced_by__isnull=True).order_by("id")
+        cast(forms.ModelChoiceField, self.fields["replaces"]).queryset = initiative.evidence.filter(
+            replaced_by__isnull=True
+        ).order_by("id")
 
 
 class ReviewRequestForm(forms.Form):
@@ -195,7 +203,9 @@ class SignOffForm(forms.Form):
 
     def __init__(self, *args, functions: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["function"]).choices = [(f, FUNCTION_LABELS.get(f, f)) for f in functions]
+        cast(forms.ChoiceField, self.fields["function"]).choices = [
+            (f, FUNCTION_LABELS.get(f, f)) for f in functions
+        ]
         if len(functions) == 1:
             self.fields["function"].initial = functions[0]
             self.fields["function"].widget = forms.HiddenInput()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ImproperlyConfigured
-
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -41,7 +40,9 @@ class ApiView(GenericAPIView):
         `arguments`), and answer with what the service stored, as the same serializer shows it."""
         serializer_class = self.serializer_class
         if serializer_class is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} records through a service without a serializer.")
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} records through a service without a serializer."
+            )
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         stored = service(actor=self.request.user, **arguments, **serializer.validated_data)
