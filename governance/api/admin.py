@@ -27,9 +27,8 @@ class IssueTokenForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         # A token can be bound only to an initiative its issuer leads.
-        cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = Initiative.objects.filter(
-            owner=user
-        ).order_by("title")
+        led = Initiative.objects.filter(owner=user).order_by("title")
+        cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = led
         self.fields["initiative"].help_text = (
             "Leave empty for a personal token that acts as you. Bound to an initiative, the token acts as "
             "its project lead but reaches only that initiative's KPIs, measurements, experiments, costs "

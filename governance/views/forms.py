@@ -91,9 +91,8 @@ class KPIChoiceForm(forms.Form):
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = initiative.kpis.order_by(
-            "-is_primary", "name"
-        )
+        kpis = initiative.kpis.order_by("-is_primary", "name")
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = kpis
 
 
 class MeasurementRowForm(forms.Form):
@@ -149,9 +148,8 @@ class ExperimentLookForm(forms.Form):
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["experiment"]).queryset = Experiment.objects.filter(
-            kpi__initiative=initiative
-        ).order_by("id")
+        experiments = Experiment.objects.filter(kpi__initiative=initiative).order_by("id")
+        cast(forms.ModelChoiceField, self.fields["experiment"]).queryset = experiments
         self.fields.update(_arm_fields())
 
 
@@ -179,9 +177,8 @@ class EvidenceForm(forms.Form):
             f"{ACCEPTED_LABELS} ({', '.join(ACCEPTED_EXTENSIONS)}), at most "
             f"{max_bytes() / (1024 * 1024):g} MB. The content is checked, not just the name."
         )
-        cast(forms.ModelChoiceField, self.fields["replaces"]).queryset = initiative.evidence.filter(
-            replaced_by__isnull=True
-        ).order_by("id")
+        current = initiative.evidence.filter(replaced_by__isnull=True).order_by("id")
+        cast(forms.ModelChoiceField, self.fields["replaces"]).queryset = current
 
 
 class ReviewRequestForm(forms.Form):
@@ -203,9 +200,8 @@ class SignOffForm(forms.Form):
 
     def __init__(self, *args, functions: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["function"]).choices = [
-            (f, FUNCTION_LABELS.get(f, f)) for f in functions
-        ]
+        choices = [(f, FUNCTION_LABELS.get(f, f)) for f in functions]
+        cast(forms.ChoiceField, self.fields["function"]).choices = choices
         if len(functions) == 1:
             self.fields["function"].initial = functions[0]
             self.fields["function"].widget = forms.HiddenInput()
