@@ -2,19 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes
+# Two stamps: the runtime set (demo, worker, production checks) and the development set (tests,
+# lint, licence check), each remade when the requirements file it was installed from changes.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv migrate seed serve lint worker beat bench clean
+.PHONY: demo test venv venv-dev migrate seed serve lint licenses requirements worker beat bench clean
 
-$(STAMP): requirements.txt
+$(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
+	$(PIP_INSTALL) -r requirements.txt
+	touch $(RUNTIME_STAMP)
 
-venv: $(STAMP)
+# requirements-dev.txt holds the runtime set too, at the same pins.
+$(DEV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $(DEV_STAMP)
+
+venv: $(RUNTIME_STAMP)
+
+venv-dev: $(DEV_STAMP)
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
@@ -30,12 +43,22 @@ demo: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, on the database DATABASE_URL names (SQLite by default).
-test: venv
+test: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Every runtime dependency's licence must be compatible with Apache-2.0 (tools/check_licenses.py).
+licenses: venv-dev
+	$(PY) tools/check_licenses.py requirements.txt
+
+# After editing requirements.in or requirements-dev.in: recompile both files, keeping every pin
+# that still fits; `make requirements UPGRADE="--upgrade-package NAME"` moves one package.
+requirements: venv-dev
+	CUSTOM_COMPILE_COMMAND="make requirements" $(PIP_COMPILE) $(UPGRADE) --output-file requirements.txt requirements.in
+	CUSTOM_COMPILE_COMMAND="make requirements" $(PIP_COMPILE) $(UPGRADE) --output-file requirements-dev.txt requirements-dev.in
 
 worker: venv
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
@@ -43,7 +66,7 @@ worker: venv
 beat: venv
 	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
-bench: venv
+bench: venv-dev
 	$(PY) bench/run_all.py
 
 clean:

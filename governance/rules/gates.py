@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from governance.rules.roi import MonthlyAmount, project_roi
+from governance.rules.roi import MonthlyAmount, percent, project_roi, rounded
 from governance.rules.sequential import (
     AlwaysValidResult,
     MeanLook,
@@ -525,13 +525,13 @@ def _roi(inputs: GateInputs) -> Requirement:
     projection = project_roi(costs=inputs.costs, benefits=inputs.benefits, horizon_months=horizon)
     if projection.roi is None:
         return Requirement("roi", label, False, "No costs recorded: ROI cannot be projected.")
+    cost, benefit = rounded(projection.projected_cost), rounded(projection.projected_benefit)
     text = (
-        f"projected ROI {projection.roi:.1%} over {horizon} months "
-        f"(cost {_num(projection.projected_cost)}, benefit {_num(projection.projected_benefit)})"
+        f"Projected ROI {percent(projection.roi)} over {horizon} months "
+        f"(cost {_num(cost)}, benefit {_num(benefit)})."
     )
-    if projection.roi <= 0:
-        return Requirement("roi", label, False, text[0].upper() + text[1:] + ".")
-    return Requirement("roi", label, True, text[0].upper() + text[1:] + ".")
+    # Exact: a break-even is zero, and zero is not positive.
+    return Requirement("roi", label, projection.roi > 0, text)
 
 
 def _conditions(inputs: GateInputs) -> Requirement:

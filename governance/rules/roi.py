@@ -1,4 +1,9 @@
-"""Return on investment and payback from monthly costs and benefits."""
+"""Return on investment and payback from monthly costs and benefits.
+
+Computed exactly, in fractions: a run rate is a third of three months' amounts, and a rounded third
+summed over a horizon can tip an exact break-even into a "positive" ROI or move payback by a month.
+The figures are rounded only where a person reads them (`percent`, `rounded`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
-ZERO = Decimal(0)
+ZERO = Fraction(0)
 RUN_RATE_MONTHS = 3
 
 
@@ -19,29 +25,54 @@ class MonthlyAmount:
 
 @dataclass(frozen=True)
 class RoiProjection:
-    cost_to_date: Decimal
-    benefit_to_date: Decimal
-    projected_cost: Decimal
-    projected_benefit: Decimal
-    roi: Decimal | None  # (benefit - cost) / cost over the horizon; None when nothing was spent
+    """Exact figures; `percent` and `rounded` turn them into what a person reads."""
+
+    cost_to_date: Fraction
+    benefit_to_date: Fraction
+    projected_cost: Fraction
+    projected_benefit: Fraction
+    roi: Fraction | None  # (benefit - cost) / cost over the horizon; None when nothing was spent
     payback_month: int | None  # 1-based month in which cumulative benefit first covers cost
     months_recorded: int
 
     @property
-    def roi_to_date(self) -> Decimal | None:
+    def roi_to_date(self) -> Fraction | None:
         if self.cost_to_date == 0:
             return None
         return (self.benefit_to_date - self.cost_to_date) / self.cost_to_date
+
+
+def rounded(value: Fraction, places: int = 2) -> Decimal:
+    """`value` as a decimal of `places` places, rounded half to even (as Decimal.quantize)."""
+    scaled = round(value * 10**places)
+    return Decimal(f"{scaled}E-{places}")
+
+
+def percent(ratio: Fraction) -> str:
+    """`ratio` as a percentage to one decimal, written as format(Decimal(ratio), ".1%") writes it:
+    rounded half to even, and a negative ratio that rounds to zero keeps its sign (-0.0%)."""
+    tenths = round(abs(ratio) * 1000)
+    sign = "-" if ratio < 0 else ""
+    return f"{sign}{tenths // 10}.{tenths % 10}%"
 
 
 def _month_index(month: dt.date, start: dt.date) -> int:
     return (month.year - start.year) * 12 + month.month - start.month
 
 
-def _by_month(entries: Iterable[MonthlyAmount], start: dt.date, months: int) -> list[Decimal]:
+def _exact(amount: Decimal | int | Fraction) -> Fraction:
+    if isinstance(amount, Decimal) and not amount.is_finite():
+        raise ValueError(f"Amounts must be finite and not negative: {amount}.")
+    value = Fraction(amount)
+    if value < 0:
+        raise ValueError(f"Amounts must be finite and not negative: {amount}.")
+    return value
+
+
+def _by_month(entries: Iterable[tuple[dt.date, Fraction]], start: dt.date, months: int) -> list[Fraction]:
     totals = [ZERO] * months
-    for entry in entries:
-        totals[_month_index(entry.month, start)] += entry.amount
+    for month, amount in entries:
+        totals[_month_index(month, start)] += amount
     return totals
 
 
@@ -57,11 +88,9 @@ def project_roi(
     """
     if horizon_months < 1:
         raise ValueError("The horizon must be at least one month.")
-    costs, benefits = list(costs), list(benefits)
-    for entry in (*costs, *benefits):
-        if not entry.amount.is_finite() or entry.amount < 0:
-            raise ValueError(f"Amounts must be finite and not negative: {entry.amount}.")
-    months = [e.month for e in (*costs, *benefits)]
+    costs = [(e.month, _exact(e.amount)) for e in costs]
+    benefits = [(e.month, _exact(e.amount)) for e in benefits]
+    months = [month for month, _ in (*costs, *benefits)]
     if not months:
         return RoiProjection(ZERO, ZERO, ZERO, ZERO, None, None, 0)
 
@@ -88,8 +117,8 @@ def project_roi(
 
     cost_to_date = sum(monthly_cost[:recorded], ZERO)
     benefit_to_date = sum(monthly_benefit[:recorded], ZERO)
-    projected_cost = sum(monthly_cost, ZERO)
-    projected_benefit = sum(monthly_benefit, ZERO)
+    projected_cost = cost_to_date + cost_rate * remaining
+    projected_benefit = benefit_to_date + benefit_rate * remaining
     roi = None if projected_cost == 0 else (projected_benefit - projected_cost) / projected_cost
     return RoiProjection(
         cost_to_date=cost_to_date,

@@ -20,7 +20,7 @@ from governance.rules.gates import (
     MeasurementFacts,
     experiment_verdict,
 )
-from governance.rules.roi import MonthlyAmount, RoiProjection, project_roi
+from governance.rules.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
 from governance.rules.sequential import MeanLook, ProportionLook
 
 # A month's KPI measurements are due by this day of the next month; the value review of a month
@@ -393,8 +393,8 @@ def _recommend(
     reasons = [k.describe() + "." for k in primary if k.meets_target is False]
     if roi.roi is not None and roi.roi <= 0:
         reasons.append(
-            f"Projected ROI is {roi.roi:.1%} (cost to date {_num(roi.cost_to_date)}, "
-            f"benefit to date {_num(roi.benefit_to_date)})."
+            f"Projected ROI is {percent(roi.roi)} (cost to date {_num(rounded(roi.cost_to_date))}, "
+            f"benefit to date {_num(rounded(roi.benefit_to_date))})."
         )
     reasons += [
         f"The A/B test “{e.name}” on {e.kpi} is conclusively negative {e.after_looks}: the treatment "
@@ -420,7 +420,7 @@ def _recommend(
     else:
         summary = "Every primary KPI meets its target"
     if roi.roi is not None:
-        summary += f"; the projected ROI is {roi.roi:.1%}"
+        summary += f"; the projected ROI is {percent(roi.roi)}"
     return CONTINUE, (summary + ".", *unproven)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db.models import Prefetch, QuerySet
 
@@ -26,7 +27,7 @@ from governance.rules.gates import (
     evaluate_gate,
     experiment_verdict,
 )
-from governance.rules.roi import MonthlyAmount, RoiProjection, project_roi
+from governance.rules.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
 from governance.selectors.gates import (
     OpenCondition,
     current_policy,
@@ -206,8 +207,16 @@ class InitiativePage:
     judging: PolicyRules  # the rules the experiments are judged by
 
     @property
-    def roi_to_date(self) -> Decimal | None:
+    def roi_to_date(self) -> Fraction | None:
         return self.roi.roi_to_date
+
+    @property
+    def cost_to_date(self) -> Decimal:
+        return rounded(self.roi.cost_to_date)
+
+    @property
+    def benefit_to_date(self) -> Decimal:
+        return rounded(self.roi.benefit_to_date)
 
     @property
     def experiments(self) -> tuple[tuple[KPI, ExperimentRow], ...]:
@@ -215,11 +224,11 @@ class InitiativePage:
 
     @property
     def roi_to_date_text(self) -> str:
-        return "—" if self.roi.roi_to_date is None else f"{self.roi.roi_to_date:.1%}"
+        return "—" if self.roi.roi_to_date is None else percent(self.roi.roi_to_date)
 
     @property
     def projected_roi_text(self) -> str:
-        return "—" if self.roi.roi is None else f"{self.roi.roi:.1%}"
+        return "—" if self.roi.roi is None else percent(self.roi.roi)
 
 
 def _experiment_row(experiment: Experiment, facts, kpi: KPIFacts, rules: PolicyRules) -> ExperimentRow:

@@ -33,6 +33,7 @@ from projects.models import (
     KPIMeasurement,
     Metric,
 )
+from projects.periods import check_figure_date
 from projects.values import parse_decimal
 
 
@@ -54,10 +55,12 @@ class MeasurementErrors(InvalidInput):
         super().__init__(f"{len(errors)} measurement(s) refused, nothing stored: {shown}{more}.")
 
 
-def _not_in_the_future(looked_on: dt.date) -> None:
-    """Figures cannot come from a day that has not happened."""
-    if looked_on > timezone.now().date():
-        raise InvalidInput("A look cannot be dated in the future.")
+def _look_date(looked_on: dt.date, *, now: dt.datetime) -> dt.date:
+    """A look's day, in the range every dated figure keeps (projects/periods.py)."""
+    try:
+        return check_figure_date(looked_on, what="Looked on", now=now)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def _first_of_month(day: dt.date) -> bool:
@@ -78,7 +81,7 @@ def measurements_record(
     *, actor, kpi: KPI, measurements: Sequence[MeasurementInput], now: dt.datetime | None = None
 ) -> list[KPIMeasurement]:
     """Record KPI measurements, all or nothing. Ledger: kpi.measurements_recorded (one event)."""
-    this_month = (now or timezone.now()).date().replace(day=1)
+    now = now or timezone.now()
     _owned_live_initiative(
         actor,
         kpi.initiative_id,
@@ -99,9 +102,13 @@ def measurements_record(
             continue
         if not _first_of_month(item.period):
             errors[index] = "Period must be the first day of a month."
-        elif item.period > this_month:
-            errors[index] = f"{item.period:%Y-%m} has not happened yet."
-        elif item.period in seen or item.period in existing:
+            continue
+        try:
+            check_figure_date(item.period, what="Period", now=now, monthly=True)
+        except ValueError as error:
+            errors[index] = str(error)
+            continue
+        if item.period in seen or item.period in existing:
             errors[index] = f"{kpi.name} already has a measurement for {item.period:%Y-%m}."
         elif item.sample_size is not None and (isinstance(item.sample_size, bool) or item.sample_size < 0):
             errors[index] = "Sample size must be a non-negative whole number."
@@ -206,8 +213,11 @@ def experiment_record(
     treatment_mean=None,
     treatment_variance=None,
     looked_on: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Experiment:
-    """Record an A/B experiment and its first look. Ledger: experiment.recorded."""
+    """Record an A/B experiment and its first look (on `looked_on`, today if omitted).
+    Ledger: experiment.recorded."""
+    now = now or timezone.now()
     _owned_live_initiative(
         actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
     )
@@ -224,9 +234,8 @@ def experiment_record(
     )
     if not name.strip():
         raise InvalidInput("An experiment needs a name.")
-    looked_on = looked_on or timezone.now().date()
     # As for a later look; a first look dated ahead would also refuse every later one.
-    _not_in_the_future(looked_on)
+    looked_on = _look_date(looked_on or timezone.localdate(now), now=now)
     experiment = Experiment.objects.create(
         kpi=kpi,
         name=name.strip(),
@@ -266,12 +275,14 @@ def experiment_look_record(
     control_variance=None,
     treatment_mean=None,
     treatment_variance=None,
+    now: dt.datetime | None = None,
 ) -> ExperimentLook:
     """Record a later look: the experiment's cumulative summary on `looked_on`.
 
     Counts are cumulative, so they never decrease, and looks come in date order. The experiment
     shows its latest look. Ledger: experiment.look_recorded.
     """
+    now = now or timezone.now()
     kpi = experiment.kpi
     _owned_live_initiative(
         actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
@@ -288,6 +299,7 @@ def experiment_look_record(
         treatment_mean=treatment_mean,
         treatment_variance=treatment_variance,
     )
+    _look_date(looked_on, now=now)
     last = experiment.looks.order_by("-looked_on").first()
     if last is not None:
         if looked_on <= last.looked_on:
@@ -303,7 +315,6 @@ def experiment_look_record(
                 + ", ".join(f.replace("_", " ") for f in decreased)
                 + "."
             )
-    _not_in_the_future(looked_on)
     look = ExperimentLook.objects.create(
         experiment=experiment, looked_on=looked_on, recorded_by=actor, **summary
     )
@@ -321,9 +332,18 @@ def experiment_look_record(
 
 @transaction.atomic
 def financial_entry_record(
-    *, actor, initiative: Initiative, kind: str, month: dt.date, amount: Decimal | str, description: str = ""
+    *,
+    actor,
+    initiative: Initiative,
+    kind: str,
+    month: dt.date,
+    amount: Decimal | str,
+    description: str = "",
+    now: dt.datetime | None = None,
 ) -> FinancialEntry:
-    """Record a month's cost or realised benefit. Ledger: financial_entry.recorded."""
+    """Record a month's cost or realised benefit, of a month that has happened.
+    Ledger: financial_entry.recorded."""
+    now = now or timezone.now()
     initiative = _owned_live_initiative(
         actor, initiative, operation=Operation.RECORD_MONEY, action="record its costs and benefits"
     )
@@ -331,6 +351,10 @@ def financial_entry_record(
         raise InvalidInput(f"Kind must be one of {', '.join(EntryKind.values)}.")
     if not _first_of_month(month):
         raise InvalidInput("Month must be the first day of a month.")
+    try:
+        check_figure_date(month, what="Month", now=now, monthly=True)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
     try:
         amount = parse_decimal(amount, what="Amount", max_digits=14, decimal_places=2)
     except ValueError as error:

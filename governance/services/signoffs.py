@@ -15,13 +15,14 @@ from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDu
 from governance.ledger import ledger_append, ledger_batched
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
 from governance.permissions import Operation, allowed, require
-from governance.rules.gates import FUNCTION_LABELS, required_functions
+from governance.rules.gates import FUNCTION_LABELS, evaluate_gate, required_functions
 from governance.selectors.gates import (
     FACTS_VERSION,
-    evaluate_review,
+    facts_digest,
     initiative_with_gate_data,
+    inputs_from_facts,
     policy_rules,
-    signoff_digest,
+    review_facts,
     signoff_facts,
 )
 from governance.services.common import lock_initiative, require_active
@@ -75,7 +76,8 @@ def signoff_record(
         if condition.due_on is None or condition.due_on < now.date():
             raise InvalidInput("Each condition needs a due date that is not in the past.")
 
-    needed = required_functions(policy_rules(review.policy), initiative.risk_tier)
+    rules = policy_rules(review.policy)
+    needed = required_functions(rules, initiative.risk_tier)
     if function not in needed:
         raise InvalidInput(
             f"The {review.get_gate_display().lower()} of this initiative does not ask for a "
@@ -98,21 +100,22 @@ def signoff_record(
         previous.superseded_at = now
         previous.save(update_fields=["superseded_at"])
 
-    loaded = initiative_with_gate_data(initiative.pk)
+    # What the signer approves: the gate facts, read once (the initiative is locked, so they hold
+    # until commit); this sign-off's own conditions bind the next gate and are not among them.
+    facts = review_facts(initiative_with_gate_data(initiative.pk), rules, review)
     signoff = SignOff.objects.create(
         review=review,
         function=committee_function,
         reviewer=actor,
         decision=decision,
         rationale=rationale.strip(),
-        digest=signoff_digest(loaded, review),
+        digest=facts_digest(facts),
         signed_at=now,
     )
     created_conditions = _attach_conditions(signoff, initiative, conditions)
-    # The evidence and KPI data read above are unchanged within this transaction, and the active
-    # sign-offs are known: the gate is evaluated without reading them again.
     signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
-    evaluated = evaluate_review(review, now=now, initiative=loaded, signoffs=signoffs)
+    inputs = inputs_from_facts(facts, rules, signoffs)
+    evaluated = (inputs, evaluate_gate(inputs, now=now))
     if previous is not None:
         ledger_append(
             actor=actor,

@@ -30,21 +30,31 @@ def measurements_url(world):
     return url(f"initiatives/{world.pilot.pk}/kpis/{world.kpi.pk}/measurements/")
 
 
-def test_an_integration_records_10000_measurements_in_one_request_and_one_ledger_event(world):
-    periods = months_back(10_000)
+def test_an_integration_records_every_month_since_2000_in_one_request_and_one_ledger_event(world):
+    periods = months_back(240)  # 2000-01 to 2019-12
     events = LedgerEvent.objects.count()
     response = world.client("integration").post(measurements_url(world), batch(periods), format="json")
     assert response.status_code == 201, response.content[:500]
     assert response.json() == {
         "kpi": world.kpi.pk,
-        "recorded": 10_000,
-        "first_period": min(periods),
-        "last_period": max(periods),
+        "recorded": 240,
+        "first_period": "2000-01-01",
+        "last_period": "2019-12-01",
     }
-    assert KPIMeasurement.objects.filter(kpi=world.kpi, period__lte="2019-12-01").count() == 10_000
+    assert KPIMeasurement.objects.filter(kpi=world.kpi, period__lte="2019-12-01").count() == 240
     assert LedgerEvent.objects.count() == events + 1
     event = LedgerEvent.objects.latest("seq")
     assert event.action == "kpi.measurements_recorded" and event.actor_name == "lead-owner"
+
+
+def test_a_full_batch_of_10000_rows_is_checked_in_one_request_and_rows_before_2000_are_named(world):
+    periods = months_back(10_000)  # back to the 12th century: one KPI has one row a month
+    response = world.client("integration").post(measurements_url(world), batch(periods), format="json")
+    assert response.status_code == 400
+    rows = response.json()["error"]["rows"]
+    assert len(rows) == 10_000 - 240 and "239" not in rows
+    assert rows["240"].startswith("Period 1999-12 is before 2000-01; allowed: 2000-01 to ")
+    assert not KPIMeasurement.objects.filter(kpi=world.kpi, period__lte="2019-12-01").exists()
 
 
 def test_one_bad_row_among_many_stores_nothing_and_names_the_row(world):

@@ -161,6 +161,29 @@ def test_a_missed_target_below_the_exit_threshold_or_a_negative_projected_roi_as
     assert losing.reasons[0].startswith("Projected ROI is -90.0%")
 
 
+def test_an_exact_break_even_asks_to_adjust():
+    """Cost 0, 300, 0, 100 and benefit 200, 200, 100, 0 over a 7-month horizon: exactly 800 each."""
+    costs = tuple(
+        MonthlyAmount(add_months(JAN, i), Decimal(a)) for i, a in enumerate(("0", "300", "0", "100"))
+    )
+    benefits = tuple(
+        MonthlyAmount(add_months(JAN, i), Decimal(a)) for i, a in enumerate(("200", "200", "100", "0"))
+    )
+    assessment = assess_value(
+        replace(
+            inputs(
+                ctr("0.053", "0.054", "0.055", "0.056"),
+                month=dt.date(2026, 5, 1),
+                costs=costs,
+                benefits=benefits,
+            ),
+            business_case=replace(case(), horizon_months=7),
+        )
+    )
+    assert assessment.recommendation == "adjust"
+    assert assessment.reasons == ("Projected ROI is 0.0% (cost to date 400, benefit to date 500).",)
+
+
 def test_targets_met_and_a_positive_roi_continue():
     assessment = assess_value(
         inputs(

@@ -697,6 +697,25 @@ def test_break_even_or_loss_fails(benefit):
     assert result.reason.startswith("Projected ROI ")
 
 
+def test_an_exact_break_even_over_a_run_rate_of_thirds_fails():
+    """Cost 0, 300, 0, 100 and benefit 200, 200, 100, 0, then run rates of 400/3 and 100: both
+    come to exactly 800 over seven months. Zero is not positive."""
+    months = [dt.date(2025, m, 1) for m in (1, 2, 3, 4)]
+    inputs = gate_inputs(
+        SCALE,
+        business_case=replace(gate_inputs(SCALE).business_case, horizon_months=7),
+        costs=tuple(MonthlyAmount(m, D(a)) for m, a in zip(months, ("0", "300", "0", "100"), strict=True)),
+        benefits=tuple(
+            MonthlyAmount(m, D(a)) for m, a in zip(months, ("200", "200", "100", "0"), strict=True)
+        ),
+    )
+
+    result = requirement(evaluate_gate(inputs, now=NOW), "roi")
+
+    assert not result.passed
+    assert result.reason == "Projected ROI 0.0% over 7 months (cost 800, benefit 800)."
+
+
 def test_roi_horizon_comes_from_the_business_case_or_defaults_to_36_months():
     case = gate_inputs(SCALE).business_case
     short = gate_inputs(SCALE, business_case=replace(case, horizon_months=6))

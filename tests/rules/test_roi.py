@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.rules.roi import MonthlyAmount, project_roi
+from governance.rules.roi import MonthlyAmount, percent, project_roi, rounded
 
 D = Decimal
 
@@ -63,8 +64,8 @@ def test_project_that_never_covers_its_running_cost_has_negative_roi_and_no_payb
     )
 
     assert projection.projected_cost == 12_000
-    assert projection.projected_benefit == pytest.approx(D(8000), abs=D("1e-20"))
-    assert projection.roi == pytest.approx(D(-1) / 3, abs=D("1e-20"))
+    assert projection.projected_benefit == 8000  # exactly: 2000 + 9 months at 2000/3
+    assert projection.roi == Fraction(-1, 3)
     assert projection.payback_month is None
 
 
@@ -81,7 +82,7 @@ def test_run_rate_is_the_average_of_the_last_three_recorded_months():
     assert projection.benefit_to_date == 2100
     assert projection.projected_cost == 1400 + 5 * 400
     assert projection.projected_benefit == 2100 + 5 * 700
-    assert projection.roi == (D(5600) - D(3400)) / D(3400)
+    assert projection.roi == Fraction(5600 - 3400, 3400)
     # Cumulative cost 100,200,600,1000,1400,1800,2200,2600 vs benefit 0,0,0,900,2100,2800,3500,...
     assert projection.payback_month == 5
 
@@ -194,10 +195,6 @@ monthly_lists = st.lists(monthly, max_size=12)
 horizons = st.integers(min_value=1, max_value=60)
 
 
-def close(a: Decimal, b: Decimal) -> bool:
-    return abs(a - b) <= D("1e-18") * max(D(1), abs(a), abs(b))
-
-
 @settings(max_examples=200, deadline=None)
 @given(costs=monthly_lists, benefits=monthly_lists, horizon=horizons, factor=positive_amounts)
 def test_roi_does_not_depend_on_the_currency_unit(costs, benefits, horizon, factor):
@@ -208,11 +205,11 @@ def test_roi_does_not_depend_on_the_currency_unit(costs, benefits, horizon, fact
         horizon_months=horizon,
     )
 
-    assert (base.roi is None) == (scaled.roi is None)
-    if base.roi is not None:
-        assert close(base.roi, scaled.roi)
-    assert close(base.projected_cost * factor, scaled.projected_cost)
-    assert close(base.projected_benefit * factor, scaled.projected_benefit)
+    # Exact arithmetic: the same figures in cents or in thousands give the same ROI and payback.
+    assert scaled.roi == base.roi
+    assert scaled.payback_month == base.payback_month
+    assert scaled.projected_cost == base.projected_cost * Fraction(factor)
+    assert scaled.projected_benefit == base.projected_benefit * Fraction(factor)
     assert scaled.months_recorded == base.months_recorded
 
 
@@ -331,3 +328,134 @@ def test_any_negative_or_infinite_amount_is_refused(costs, benefits, bad, on_cos
 
     with pytest.raises(ValueError, match="finite and not negative"):
         project_roi(costs=costs, benefits=benefits, horizon_months=12)
+
+
+# --- exact arithmetic ----------------------------------------------------------------------------
+
+
+def test_an_exact_break_even_over_a_run_rate_of_thirds_is_zero_not_positive():
+    # Recorded: cost 0, 300, 0, 100 and benefit 200, 200, 100, 0 (400 and 500). Run rates over
+    # the last three months: cost 400/3, benefit 100; three more months make 800 and 800.
+    projection = project_roi(
+        costs=entries({0: "0", 1: "300", 2: "0", 3: "100"}),
+        benefits=entries({0: "200", 1: "200", 2: "100", 3: "0"}),
+        horizon_months=7,
+    )
+
+    assert projection.projected_cost == projection.projected_benefit == 800
+    assert projection.roi == 0
+    assert percent(projection.roi) == "0.0%"
+
+
+def test_payback_falls_in_the_month_benefit_exactly_covers_cost():
+    # Recorded: cost 200, 0, 0, 300 and benefit 0, 0, 100, 300; run rates 100 and 400/3.
+    # Cumulative cost 500, 600, 700, 800 against benefit 400, 533⅓, 666⅔, 800 from month 4.
+    projection = project_roi(
+        costs=entries({0: "200", 3: "300"}),
+        benefits=entries({2: "100", 3: "300"}),
+        horizon_months=17,
+    )
+
+    assert projection.payback_month == 7
+
+
+# Round hundreds make ties (break-evens, payback on the dot) common; any cent amount otherwise.
+cents = st.one_of(st.integers(min_value=0, max_value=5).map(lambda n: n * 100_00), st.integers(0, 10_000_00))
+
+
+@st.composite
+def monthly_cents(draw, *, tie: str | None = None):
+    """(costs, benefits, horizon, tied_month): an amount in cents for each month of a record of 1-8
+    months, and a horizon.
+
+    `tie`: "end" or "any" month of the horizon (`tied_month`, 1-based) at which cumulative benefit
+    exactly equals cumulative cost, by topping up the benefit (or the cost, when benefit is ahead)
+    of the last recorded month. Up to that month, a recorded month counts once per month of the
+    run-rate window, and a month inside the window once more for each projected month; months
+    before the window are drawn as multiples of the latter weight, so the top-up is a whole cent.
+    """
+    months = draw(st.integers(min_value=1, max_value=8))
+    horizon = draw(horizons)
+    length = max(horizon, months)
+    tied = draw(st.integers(min_value=months, max_value=length)) if tie == "any" else length
+    window = min(3, months)
+    heavy = window + tied - months
+    costs, benefits = [], []
+    for i in range(months):
+        scale = heavy if tie and i < months - window else 1
+        costs.append(draw(cents) * scale)
+        benefits.append(draw(cents) * scale)
+    if tie:
+        weights = [window if i < months - window else heavy for i in range(months)]
+        gap = sum(w * (b - c) for w, b, c in zip(weights, benefits, costs, strict=True))
+        if gap < 0:
+            benefits[-1] += -gap // heavy
+        else:
+            costs[-1] += gap // heavy
+    return costs, benefits, horizon, tied
+
+
+def as_entries(amounts: list[int]) -> list[MonthlyAmount]:
+    return [MonthlyAmount(month(i), D(a) / 100) for i, a in enumerate(amounts)]
+
+
+def oracle(costs: list[int], benefits: list[int], horizon: int) -> tuple[int | None, int | None]:
+    """In whole cents times the window, independently of the rule under test: the sign of
+    benefit - cost over the horizon (None when nothing is spent), and the payback month."""
+    months = len(costs)
+    window, remaining = min(3, months), max(horizon - months, 0)
+    cost = [window * c for c in costs] + [sum(costs[-window:])] * remaining
+    benefit = [window * b for b in benefits] + [sum(benefits[-window:])] * remaining
+    payback, total_cost, total_benefit = None, 0, 0
+    for index, (c, b) in enumerate(zip(cost, benefit, strict=True)):
+        total_cost, total_benefit = total_cost + c, total_benefit + b
+        if payback is None and total_cost > 0 and total_benefit >= total_cost:
+            payback = index + 1
+    difference = total_benefit - total_cost
+    return (difference > 0) - (difference < 0) if total_cost else None, payback
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=monthly_cents())
+def test_the_roi_sign_is_the_sign_of_benefit_minus_cost_and_payback_is_exact(record):
+    costs, benefits, horizon, _ = record
+    projection = project_roi(costs=as_entries(costs), benefits=as_entries(benefits), horizon_months=horizon)
+    sign, payback = oracle(costs, benefits, horizon)
+
+    if sign is None:
+        assert projection.roi is None
+    else:
+        assert (projection.roi > 0) - (projection.roi < 0) == sign
+    assert projection.payback_month == payback
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=monthly_cents(tie="end"))
+def test_an_exact_break_even_is_zero_and_pays_back_by_the_horizon(record):
+    costs, benefits, horizon, tied = record
+    projection = project_roi(costs=as_entries(costs), benefits=as_entries(benefits), horizon_months=horizon)
+
+    assert oracle(costs, benefits, horizon)[0] in (0, None)
+    assert projection.projected_benefit == projection.projected_cost
+    if projection.roi is not None:
+        assert projection.roi == 0
+        assert projection.payback_month is not None and projection.payback_month <= tied
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=monthly_cents(tie="any"))
+def test_benefit_that_exactly_covers_cost_pays_back_in_that_month(record):
+    costs, benefits, horizon, tied = record
+    projection = project_roi(costs=as_entries(costs), benefits=as_entries(benefits), horizon_months=horizon)
+
+    assert projection.payback_month == oracle(costs, benefits, horizon)[1]
+    if sum(costs) > 0:  # spent by the tied month, so paid back by then
+        assert projection.payback_month is not None and projection.payback_month <= tied
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=-10_000, max_value=10_000, places=6, allow_nan=False, allow_infinity=False))
+def test_percentages_read_as_before(ratio):
+    """Exact figures are shown as the decimal ones were: percent to one decimal, half to even."""
+    assert percent(Fraction(ratio)) == format(ratio, ".1%")
+    assert rounded(Fraction(ratio), 4) == ratio.quantize(D("0.0001"))

@@ -206,10 +206,10 @@ class Command(BaseCommand):
         self._experiment_with_monthly_looks(lead, kpi, experiment, first, len(kpi_values))
         for i in range(len(kpi_values)):
             month = month_start(first, i)
-            financial_entry_record(actor=lead, initiative=initiative, kind="cost", month=month, amount=cost)
-            financial_entry_record(
-                actor=lead, initiative=initiative, kind="benefit", month=month, amount=benefit
-            )
+            for kind, amount in (("cost", cost), ("benefit", benefit)):
+                financial_entry_record(
+                    actor=lead, initiative=initiative, kind=kind, month=month, amount=amount, now=self.now
+                )
         evidence_submit(
             actor=lead,
             initiative=initiative,
@@ -236,10 +236,13 @@ class Command(BaseCommand):
             name=experiment["name"],
             success_definition=experiment["success_definition"],
             looked_on=looked_on,
+            now=self.now,
             **counts,
         )
         for looked_on, counts in looks[1:]:
-            experiment_look_record(actor=lead, experiment=created, looked_on=looked_on, **counts)
+            experiment_look_record(
+                actor=lead, experiment=created, looked_on=looked_on, now=self.now, **counts
+            )
 
     # The cases -----------------------------------------------------------------------------
 

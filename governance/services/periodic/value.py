@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import transaction
 
@@ -12,6 +13,7 @@ from governance import roles
 from governance.ledger import ledger_append
 from governance.models import ExitCriteriaBreach, Gate, GateReview, ReviewStatus, ValueReview
 from governance.permissions import SCHEDULER, Operation, require
+from governance.rules.roi import rounded
 from governance.rules.value import (
     MEASUREMENTS_DUE_DAY,
     ExperimentVerdictLine,
@@ -28,7 +30,7 @@ from governance.services.periodic.clock import as_utc
 from governance.services.reviews import review_open_by_system
 from projects.models import Initiative
 
-RATIO = Decimal("0.0001")
+RATIO_PLACES = 4  # as ValueReview's ROI columns keep them
 
 
 def value_reviews_open(*, now: dt.datetime) -> int:
@@ -53,8 +55,8 @@ def value_reviews_open(*, now: dt.datetime) -> int:
     return sum(_open_value_review(pk, month, now) for pk in list(candidates))
 
 
-def _ratio(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(RATIO)
+def _ratio(value: Fraction | None) -> Decimal | None:
+    return None if value is None else rounded(value, RATIO_PLACES)
 
 
 @transaction.atomic
@@ -77,8 +79,8 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
             "reasons": list(assessment.reasons),
             "kpi_attainment": _attainment_rows(assessment),
             "overdue_kpis": list(assessment.overdue_kpis),
-            "cost_to_date": assessment.roi.cost_to_date,
-            "benefit_to_date": assessment.roi.benefit_to_date,
+            "cost_to_date": rounded(assessment.roi.cost_to_date),
+            "benefit_to_date": rounded(assessment.roi.benefit_to_date),
             "roi_to_date": _ratio(assessment.roi.roi_to_date),
             "projected_roi": _ratio(assessment.roi.roi),
         },
