@@ -55,7 +55,7 @@ def value_reviews_open(*, now: dt.datetime) -> int:
     return sum(_open_value_review(pk, month, now) for pk in list(candidates))
 
 
-def _ratio(value: Fraction | None) -> Decimal | None:
+def _ratio(value: Fraction | Decimal | None) -> Decimal | None:
     return None if value is None else rounded(value, RATIO_PLACES)
 
 
