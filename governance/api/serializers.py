@@ -356,6 +356,13 @@ class AlwaysValidEstimateSerializer(serializers.Serializer):
         allow_null=True, help_text="The look (counting from 1) at which p first fell below the level."
     )
     enough_data = serializers.BooleanField()
+    looks_with_enough_data = serializers.IntegerField(
+        help_text="The looks with enough data to enter the p-value and the interval; thinner ones decide nothing."
+    )
+    contradictory = serializers.BooleanField(
+        help_text="The looks' intervals have no value in common: the effect is not stable, the experiment "
+        "supports no verdict either way, and ci_low/ci_high are the latest look's own interval."
+    )
     significant = serializers.BooleanField(
         help_text="p below the policy's level, the whole sequence on the side the KPI's direction "
         "calls better, on enough data."
@@ -537,6 +544,8 @@ class ExperimentSerializer(ArmSummarySerializer):
                     "looks": valid.looks,
                     "first_significant_look": valid.first_significant_look,
                     "enough_data": valid.enough_data,
+                    "looks_with_enough_data": valid.looks_with_enough_data,
+                    "contradictory": valid.contradictory,
                     "significant": verdict.always_valid_significant,
                 },
             }

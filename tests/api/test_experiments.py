@@ -120,6 +120,8 @@ def assert_same_as_the_admin(shown: dict, initiative) -> None:
         "looks": valid.looks,
         "first_significant_look": valid.first_significant_look,
         "enough_data": valid.enough_data,
+        "looks_with_enough_data": valid.looks_with_enough_data,
+        "contradictory": valid.contradictory,
         "significant": verdict.always_valid_significant,
     }
     assert verdict.describe() in body["summary"]
@@ -242,6 +244,21 @@ def test_an_interval_the_data_cannot_bound_yet_is_null_not_an_error(world):
     valid = shown["verdict"]["always_valid"]
     assert valid["ci_low"] is None and valid["ci_high"] is None
     assert shown["verdict"]["significant"] is False
+
+
+def test_looks_that_contradict_each_other_are_flagged_to_the_integration(world):
+    """5.0% against 3.0% at the first look, then 4.0% against 4.4% over twenty times the traffic."""
+    client = world.client("owner")
+    first = {**PROPORTION, "control_size": 5000, "control_successes": 250, "treatment_size": 5000}
+    first.update(treatment_successes=150, looked_on=days_ago(20))
+    shown = created(client.post(experiments_url(world.pilot, world.kpi), first, format="json"))
+    later = {"looked_on": days_ago(1), "control_size": 100_000, "control_successes": 4000}
+    later.update(treatment_size=100_000, treatment_successes=4400)
+    answer = created(client.post(looks_url(world.pilot, world.kpi, shown["id"]), later, format="json"))
+
+    valid = answer["experiment"]["verdict"]["always_valid"]
+    assert valid["contradictory"] is True and valid["looks_with_enough_data"] == 2
+    assert valid["significant"] is False
 
 
 # Looks that cannot be, and experiments that are not the caller's -------------------------------
