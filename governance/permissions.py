@@ -93,7 +93,7 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     Operation.ADVANCE_INITIATIVE: {CHAIR: ANY, LEAD: OWN},
     Operation.CLOSE_CONDITION: {CHAIR: ANY, LEAD: OWN, MEMBER: OWN},
     Operation.OPEN_VALUE_REVIEW: {SCHEDULER_ROLE: ANY},
-    Operation.EDIT_POLICY: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},  # DESIGN.md: the chair edits them too
+    Operation.EDIT_POLICY: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},  # the chair edits gate policies too
     Operation.MANAGE_MEMBERSHIP: {GOVERNANCE_ADMIN: ANY},
     # A token acts as its owner, so it never carries more than its owner may do.
     Operation.MANAGE_API_TOKENS: {GOVERNANCE_ADMIN: ANY, LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN},
