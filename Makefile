@@ -12,7 +12,7 @@ PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv venv-dev migrate seed serve lint licenses requirements worker beat bench clean
+.PHONY: demo test venv venv-dev migrate seed serve lint typecheck licenses requirements worker beat bench clean
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The type hints of governance/, projects/ and config/, checked by mypy with the Django and REST
+# framework plugins (configured in pyproject.toml).
+typecheck: venv-dev
+	$(VENV)/bin/mypy
+
 # Every runtime dependency's licence must be compatible with Apache-2.0 (tools/check_licenses.py).
 licenses: venv-dev
 	$(PY) tools/check_licenses.py requirements.txt
@@ -70,4 +75,4 @@ bench: venv-dev
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .test-db*.sqlite3* .pytest_cache .hypothesis
+	rm -rf $(VENV) db.sqlite3 .test-db*.sqlite3* .pytest_cache .hypothesis .mypy_cache

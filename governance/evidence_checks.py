@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParser
-from django.utils.datastructures import ImmutableList
+from django.utils.datastructures import ImmutableList, MultiValueDict
 from django.utils.encoding import force_str
+from django.views.decorators.csrf import csrf_exempt
 
 from governance.errors import InvalidInput
 
@@ -222,6 +223,9 @@ class NameKeepingParser(MultiPartParser):
     """Django's multipart parser, with each uploaded file's `sent_name`: its name as sent."""
 
     _sent_name: str | None = None
+    # Set by MultiPartParser itself, which its type stubs do not declare.
+    _files: MultiValueDict
+    _encoding: str
 
     def sanitize_file_name(self, file_name):
         self._sent_name = html.unescape(file_name)
@@ -267,8 +271,7 @@ def keeping_sent_file_names(view):
         request.parse_file_upload = functools.partial(_parse_keeping_names, request)
         return view(request, *args, **kwargs)
 
-    wrapper.csrf_exempt = True
-    return wrapper
+    return csrf_exempt(wrapper)
 
 
 def sent_name(upload) -> str | None:

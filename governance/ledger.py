@@ -395,7 +395,7 @@ def verify_ledger(
     encoded: dict[str, str] = {}  # actor and action names repeat: encode each once
     expected, prev_hash, count, at = 1, GENESIS_HASH, 0, None
     next_report = progress_every
-    check_anchor = anchor is not None and anchor.seq > 0
+    checked_anchor = anchor if anchor is not None and anchor.seq > 0 else None
     for rows in chain_chunks(upto_seq=total, chunk_size=chunk_size, using=using):
         for seq, at, actor, action, initiative, payload, prev, digest in rows:
             if seq != expected:
@@ -424,11 +424,11 @@ def verify_ledger(
                 raise ChainBroken(seq, "its content does not match its hash: it was edited")
             if strict and not is_canonical_payload(payload):
                 raise ChainBroken(seq, "its payload is not in canonical form: it was rewritten")
-            if check_anchor and seq == anchor.seq and digest != anchor.hash:
+            if checked_anchor is not None and seq == checked_anchor.seq and digest != checked_anchor.hash:
                 raise ChainBroken(
                     seq,
-                    f"its hash {digest[:16]}… differs from the anchor taken at {anchor.recorded_at} "
-                    f"({anchor.hash[:16]}…): the chain was recomputed at or before this event",
+                    f"its hash {digest[:16]}… differs from the anchor taken at {checked_anchor.recorded_at} "
+                    f"({checked_anchor.hash[:16]}…): the chain was recomputed at or before this event",
                 )
             prev_hash, expected = digest, expected + 1
         if len(encoded) > 10_000:  # many distinct names: keep memory bounded
@@ -438,10 +438,10 @@ def verify_ledger(
             progress(count, total)
             next_report = (count // progress_every + 1) * progress_every
     count = expected - 1
-    if check_anchor and anchor.seq > count:
+    if checked_anchor is not None and checked_anchor.seq > count:
         raise ChainBroken(
             count + 1,
-            f"missing: the anchor taken at {anchor.recorded_at} records event #{anchor.seq}, "
+            f"missing: the anchor taken at {checked_anchor.recorded_at} records event #{checked_anchor.seq}, "
             f"the ledger ends at #{count}: the tail was cut",
         )
     _check_head(count, prev_hash, using)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
@@ -52,7 +53,7 @@ def acting_as(actor) -> Iterator[None]:
         _actor.reset(token)
 
 
-def _record(action: LedgerEventType, memberships: Iterable[tuple[object, Group]]) -> None:
+def _record(action: LedgerEventType, memberships: Iterable[tuple[AbstractBaseUser, Group]]) -> None:
     actor = _actor.get()
     for user, group in memberships:
         ledger_append(
@@ -62,7 +63,7 @@ def _record(action: LedgerEventType, memberships: Iterable[tuple[object, Group]]
         )
 
 
-def _memberships(instance, reverse: bool, pk_set) -> list[tuple[object, Group]]:
+def _memberships(instance, reverse: bool, pk_set) -> list[tuple[AbstractBaseUser, Group]]:
     """Existing governed memberships that the change touches, as (user, group), in id order."""
     rows = Membership.objects.filter(group__name__in=governed_groups())
     if reverse:  # group.user_set.<change>(users)

@@ -28,6 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 class Role(StrEnum):
@@ -89,7 +93,7 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     Operation.ADVANCE_INITIATIVE: {CHAIR: ANY, LEAD: OWN},
     Operation.CLOSE_CONDITION: {CHAIR: ANY, LEAD: OWN, MEMBER: OWN},
     Operation.OPEN_VALUE_REVIEW: {SCHEDULER_ROLE: ANY},
-    Operation.EDIT_POLICY: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},  # DESIGN.md: the chair edits them too
+    Operation.EDIT_POLICY: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},  # the chair edits gate policies too
     Operation.MANAGE_MEMBERSHIP: {GOVERNANCE_ADMIN: ANY},
     # A token acts as its owner, so it never carries more than its owner may do.
     Operation.MANAGE_API_TOKENS: {GOVERNANCE_ADMIN: ANY, LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN},
@@ -155,7 +159,7 @@ _ANYONE_IN_ROLE = {
 class Principal:
     """Who acts: a person's roles and committee functions (read once), or the scheduler."""
 
-    user: object | None
+    user: AbstractBaseUser | None
     roles: frozenset[Role]
     functions: frozenset[str]
 
@@ -277,7 +281,7 @@ def require(
 
 def django_permissions(granted_roles: Iterable[Role]) -> frozenset[str]:
     """The Django permissions of a holder of `granted_roles` (for the role groups)."""
-    wanted = set()
+    wanted: set[str] = set()
     for operation, grants in MATRIX.items():
         if any(role in grants for role in granted_roles):
             wanted.update(OPERATION_PERMISSIONS[operation])

@@ -1,4 +1,5 @@
-"""The default gate policies of DESIGN.md, installed by a data migration and after every flush."""
+"""The default policies of the pilot, scale and retire gates, installed by a data migration and after
+every flush."""
 
 from __future__ import annotations
 

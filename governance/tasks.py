@@ -8,6 +8,8 @@ unreachable; e-mail failures are retried per notification by the outbox itself.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -21,9 +23,17 @@ from governance.services.periodic import (
     value_reviews_open,
 )
 
+
+class RetryPolicy(TypedDict):
+    autoretry_for: tuple[type[Exception], ...]
+    retry_backoff: bool
+    retry_backoff_max: int
+    max_retries: int
+
+
 # Backoff tops out at 10 minutes, well inside the broker's visibility timeout (config/settings.py):
 # a retry waiting for its countdown must not be redelivered as a second copy.
-RETRY = {
+RETRY: RetryPolicy = {
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
     "retry_backoff_max": 600,

@@ -24,6 +24,6 @@ def verify_ledger_nightly() -> str:
     outcome = ledger_verify_and_alert(
         anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None
     )
-    if outcome.intact:
+    if outcome.intact and outcome.summary is not None:
         return f"Ledger intact: {outcome.summary.count} events, head {outcome.summary.head_hash}"
     return f"Ledger verification failed: {outcome.problem}"

@@ -136,7 +136,7 @@ class Initiative(ConcurrentTransitionMixin, models.Model):
 
     def _entered_stage(self, now) -> None:
         self.stage_entered_at = now
-        self.gate_clearance = None
+        self.gate_clearance: GateClearance | None = None
 
 
 class BusinessCase(models.Model):

@@ -26,6 +26,8 @@ def parse_decimal(
     if not value.is_finite():
         raise ValueError(f"{what} must be a finite number, not {value}.")
     sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # a letter ('n', 'N', 'F') only for the values refused above
+        raise ValueError(f"{what} must be a finite number, not {value}.")
     places = max(0, -exponent)
     if places > decimal_places:
         raise ValueError(f"{what} has {places} decimal places; at most {decimal_places} are kept.")

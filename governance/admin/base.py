@@ -64,7 +64,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ServiceErrorsAsMessages:
+class ServiceErrorsAsMessages(admin.ModelAdmin):
     """A service's refusal while an admin form saves becomes a message; nothing is stored."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

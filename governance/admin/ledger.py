@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -47,6 +48,8 @@ def _distinct(column: str) -> list:
 
 class LedgerPaginator(Paginator):
     """The whole ledger's count is its last sequence number; filtered lists are counted."""
+
+    object_list: QuerySet[LedgerEvent]
 
     @cached_property
     def count(self) -> int:
@@ -123,7 +126,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
     search_help_text = (
         "A sequence number, or an event's 64-hex-digit hash (e.g. from an anchor or an export)."
     )
-    fields = [
+    fields = (
         "seq",
         "recorded_at",
         "actor_name",
@@ -134,7 +137,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         "hash",
         "integrity",
         "signer_saw",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):

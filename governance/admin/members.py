@@ -7,6 +7,8 @@ it. Django's user admin keeps the accounts themselves and no longer edits groups
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -47,8 +49,8 @@ class MemberRolesForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(name, name) for name in role_names()]
-        self.fields["roles"].choices = choices
-        self.fields["shown"].choices = choices
+        cast(forms.MultipleChoiceField, self.fields["roles"]).choices = choices
+        cast(forms.MultipleChoiceField, self.fields["shown"]).choices = choices
         held = held_roles(self.instance) if self.instance.pk else []
         self.fields["roles"].initial = held
         self.fields["shown"].initial = held
@@ -83,7 +85,7 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
     actions = None
-    readonly_fields = ["username", "full_name", "email", "is_active", "is_staff", "last_login"]
+    readonly_fields = ("username", "full_name", "email", "is_active", "is_staff", "last_login")
     fieldsets = [
         (None, {"fields": readonly_fields}),
         (

@@ -16,7 +16,7 @@ from governance.views import reviews as review_views
 
 class SignOffInline(ReadOnlyInline):
     model = SignOff
-    fields = ["function", "reviewer", "decision", "rationale", "signed_at", "superseded_at", "digest"]
+    fields = ("function", "reviewer", "decision", "rationale", "signed_at", "superseded_at", "digest")
     readonly_fields = fields
 
     def get_queryset(self, request):

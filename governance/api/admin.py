@@ -6,6 +6,8 @@ Tokens are never edited or deleted: a revoked token stays on record.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -25,7 +27,8 @@ class IssueTokenForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         # A token can be bound only to an initiative its issuer leads.
-        self.fields["initiative"].queryset = Initiative.objects.filter(owner=user).order_by("title")
+        led = Initiative.objects.filter(owner=user).order_by("title")
+        cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = led
         self.fields["initiative"].help_text = (
             "Leave empty for a personal token that acts as you. Bound to an initiative, the token acts as "
             "its project lead but reaches only that initiative's KPIs, measurements, experiments, costs "

@@ -65,7 +65,7 @@ def _flatten(detail) -> dict[str, list[str]] | list[str] | str:
 
 def _messages(detail) -> list[str]:
     if isinstance(detail, list):
-        out = []
+        out: list[str] = []
         for item in detail:
             if isinstance(item, dict):
                 out.extend(f"{k}: {m}" for k, v in item.items() for m in _messages(v))
@@ -169,12 +169,17 @@ def api_exception_handler(exc, context) -> Response | None:
         code = next((c for cls, c in _API_CODES.items() if isinstance(exc, cls)), exc.default_code)
         if isinstance(exc, exceptions.PermissionDenied):
             _log_refusal(context, str(exc.detail))
-        detail = exc.detail if isinstance(exc.detail, str) else _messages(exc.detail)[0]
-        response = Response(error_body(code, str(detail)), status=exc.status_code)
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait) + 1)
-        if getattr(exc, "auth_header", None):
-            response["WWW-Authenticate"] = exc.auth_header
+        message = exc.detail if isinstance(exc.detail, str) else _messages(exc.detail)[0]
+        response = Response(error_body(code, str(message)), status=exc.status_code)
+        if isinstance(exc, exceptions.Throttled):
+            # Throttled.__init__ sets `wait`; the REST framework's stubs do not declare it.
+            wait = exc.wait  # type: ignore[attr-defined]
+            if wait is not None:
+                response["Retry-After"] = str(int(wait) + 1)
+        # Set on the exception by APIView.handle_exception for the authentication schemes.
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            response["WWW-Authenticate"] = auth_header
         return response
     return None
 

@@ -125,6 +125,9 @@ class StrictChoiceField(serializers.ChoiceField):
 
 
 class StrictIntegerField(serializers.IntegerField):
+    min_value: int
+    max_value: int
+
     def __init__(self, *, min_value: int = 0, max_value: int = INT32_MAX, **kwargs):
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 

@@ -40,8 +40,10 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
     result = dict(pairs)
     if len(result) != len(pairs):
         seen: set[str] = set()
-        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise ValueError(f"the key {duplicate!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            seen.add(key)
     return result
 
 
@@ -85,9 +87,9 @@ class BoundedMultiPartParser(parsers.BaseParser):
         request = parser_context["request"]
         meta = request.META.copy()
         meta["CONTENT_TYPE"] = media_type
-        parser = NameKeepingParser(
-            meta, stream, request.upload_handlers, parsers.get_encoding(parser_context)
-        )
+        # The REST framework's stubs do not declare its parsers' get_encoding.
+        encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]
+        parser = NameKeepingParser(meta, stream, request.upload_handlers, encoding)
         try:
             data, files = parser.parse()
         except MultiPartParserError as error:

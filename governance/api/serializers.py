@@ -32,6 +32,7 @@ from governance.api.fields import (
 )
 from governance.models import Decision, FunctionCode, Gate
 from governance.rules.gates import ExperimentVerdict, KPIFacts, PolicyRules, experiment_verdict
+from governance.rules.statistics import TwoProportionResult
 from governance.selectors.gates import experiment_facts, experiment_row
 from governance.services.portfolio import MeasurementInput
 from projects.models import (
@@ -111,7 +112,9 @@ class MeasurementRowSerializer(serializers.Serializer):
     sample_size = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2_147_483_647
     )
-    source = serializers.CharField(max_length=200)
+    # A declared field: the serializer's metaclass takes it out of the class, so it does not
+    # replace Field.source, which the stubs cannot tell.
+    source = serializers.CharField(max_length=200)  # type: ignore[assignment]
 
 
 class MeasurementSerializer(serializers.Serializer):
@@ -121,7 +124,7 @@ class MeasurementSerializer(serializers.Serializer):
         max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, read_only=True
     )
     sample_size = serializers.IntegerField(read_only=True, allow_null=True)
-    source = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a declared field, as above
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
 
@@ -140,7 +143,7 @@ def parse_measurement_row(row: object) -> tuple[MeasurementInput | None, str | N
     if missing:
         return None, f"Missing: {', '.join(missing)}."
     period, problem = date_problem(row["period"])
-    if problem:
+    if problem or period is None:
         return None, f"Period: {problem}"
     value, problem = decimal_or_problem(
         row["value"], what="Value", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES
@@ -196,13 +199,13 @@ class MeasurementBatchResultSerializer(serializers.Serializer):
 
 COMPUTED = "ValueGate computes it from the figures sent; the committee does not take it on trust."
 COUNTED = "ValueGate counts the looks recorded at …/experiments/{id}/looks/."
-FIELDS_OF_METRIC = {
+FIELDS_OF_METRIC: dict[str, tuple[str, ...]] = {
     Metric.PROPORTION: ("control_successes", "treatment_successes"),
     Metric.MEAN: ("control_mean", "control_variance", "treatment_mean", "treatment_variance"),
 }
-OTHER_METRIC = {Metric.PROPORTION: Metric.MEAN, Metric.MEAN: Metric.PROPORTION}
+OTHER_METRIC: dict[str, str] = {Metric.PROPORTION: Metric.MEAN, Metric.MEAN: Metric.PROPORTION}
 # Why a field of the other metric is refused, by the metric of the experiment it was sent for.
-NOT_THIS_METRIC = {
+NOT_THIS_METRIC: dict[str, str] = {
     Metric.PROPORTION: 'Only for an experiment on means (metric "mean"); '
     "an experiment on a proportion sends each arm's successes.",
     Metric.MEAN: 'Only for an experiment on a proportion (metric "proportion"); '
@@ -485,7 +488,11 @@ class ExperimentSerializer(ArmSummarySerializer):
     @extend_schema_field(ExperimentResultSerializer(allow_null=True))
     def get_result(self, experiment) -> dict | None:
         verdict, _ = self._judgement(experiment)
-        if verdict is None or experiment.metric != Metric.PROPORTION:
+        if (
+            verdict is None
+            or experiment.metric != Metric.PROPORTION
+            or not isinstance(verdict.fixed, TwoProportionResult)
+        ):
             return None
         fixed = verdict.fixed
         return ExperimentResultSerializer(
@@ -603,7 +610,7 @@ class EvidenceSerializer(StrictSerializer):
 
 class RequirementSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # declared field: see MeasurementRowSerializer
     passed = serializers.BooleanField()
     reason = serializers.CharField()
 
@@ -637,7 +644,10 @@ class SignOffSerializer(StrictSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     decision = StrictChoiceField(choices=Decision.values)
     rationale = StrictCharField(max_length=TEXT_MAX)
-    conditions = ConditionSerializer(many=True, required=False, default=list, max_length=MAX_CONDITIONS)
+    # With many=True the list serializer takes max_length; the stubs only know a single serializer's arguments.
+    conditions = ConditionSerializer(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=MAX_CONDITIONS
+    )
     digest = serializers.CharField(read_only=True)
     signed_at = serializers.DateTimeField(read_only=True)
     superseded_at = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -52,6 +52,9 @@ class TokenRateThrottle(SimpleRateThrottle):
     scope = "token"
     # Not DRF's key: its history lists and these counters must not meet during a rolling upgrade.
     cache_format = "throttle_%(scope)s_%(ident)s_count"
+    # Set from the rate by SimpleRateThrottle.__init__, which its stubs leave undeclared.
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str:
         # Read at request time, so a deployment (or a test) can change it without a restart.
@@ -86,7 +89,8 @@ class TokenRateThrottle(SimpleRateThrottle):
     def _count(self, backend, key: str) -> tuple[int, float]:
         if isinstance(backend, RedisCache):
             made = backend.make_and_validate_key(key)
-            client = backend._cache.get_client(made, write=True)
+            # The cache's own Redis client: private to RedisCache, so absent from Django's stubs.
+            client = backend._cache.get_client(made, write=True)  # type: ignore[attr-defined]
             with redis_call():
                 count, left_ms = client.eval(_COUNT, 1, made, int(self.duration * 1000))
             return int(count), int(left_ms) / 1000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from governance.rules.roi import MonthlyAmount, percent, project_roi, rounded
 from governance.rules.sequential import (
@@ -17,6 +18,7 @@ from governance.rules.sequential import (
     ProportionLook,
     always_valid_means,
     always_valid_proportions,
+    mean_figure,
     mean_look_has_enough_data,
     proportion_look_has_enough_data,
     tau_for_claimed_effect,
@@ -102,11 +104,11 @@ class ExperimentFacts:
             return (
                 MeanLook(
                     self.control_size,
-                    self.control_mean,
-                    self.control_variance,
+                    mean_figure(self.control_mean),
+                    mean_figure(self.control_variance),
                     self.treatment_size,
-                    self.treatment_mean,
-                    self.treatment_variance,
+                    mean_figure(self.treatment_mean),
+                    mean_figure(self.treatment_variance),
                 ),
             )
         return (
@@ -129,6 +131,8 @@ class KPIFacts:
     experiments: tuple[ExperimentFacts, ...] = ()
 
     def meets_target(self, value: Decimal) -> bool:
+        if self.target is None:
+            raise TypeError(f"{self.name} has no target to meet.")
         if self.direction == "increase":
             return value >= self.target
         return value <= self.target
@@ -346,21 +350,34 @@ def _targets_met(inputs: GateInputs) -> Requirement:
     return Requirement("targets_met", label, True, "Every primary KPI meets its target.")
 
 
+LookT = TypeVar("LookT", ProportionLook, MeanLook)
+
+
+def _looks_of(experiment: ExperimentFacts, kind: type[LookT]) -> tuple[LookT, ...]:
+    """Every look of the experiment, each of the kind its metric records."""
+    looks = experiment.all_looks()
+    of_kind = tuple(look for look in looks if isinstance(look, kind))
+    if len(of_kind) != len(looks):
+        raise TypeError(f"{experiment.name}: a {experiment.metric} experiment has a look of another kind.")
+    return of_kind
+
+
 def experiment_result(
     experiment: ExperimentFacts, *, confidence: float = 0.95
 ) -> TwoProportionResult | TwoMeansResult:
     """The fixed-horizon test at the experiment's latest look."""
-    last = experiment.all_looks()[-1]
     if experiment.metric == "mean":
+        last_mean = _looks_of(experiment, MeanLook)[-1]
         return two_means_test(
-            control_size=last.control_size,
-            control_mean=last.control_mean,
-            control_variance=last.control_variance,
-            treatment_size=last.treatment_size,
-            treatment_mean=last.treatment_mean,
-            treatment_variance=last.treatment_variance,
+            control_size=last_mean.control_size,
+            control_mean=last_mean.control_mean,
+            control_variance=last_mean.control_variance,
+            treatment_size=last_mean.treatment_size,
+            treatment_mean=last_mean.treatment_mean,
+            treatment_variance=last_mean.treatment_variance,
             confidence=confidence,
         )
+    last = _looks_of(experiment, ProportionLook)[-1]
     return two_proportion_test(
         control_size=last.control_size,
         control_successes=last.control_successes,
@@ -372,20 +389,23 @@ def experiment_result(
 
 def always_valid_result(experiment: ExperimentFacts, kpi: KPIFacts, *, alpha: float) -> AlwaysValidResult:
     """The always-valid test over every look, tuned to the effect the KPI's target claims."""
-    looks = experiment.all_looks()
     # The control level that scales τ comes from the first look with enough data, like everything
     # else the test decides: a thin first look (0 successes of 60) would otherwise set it.
-    has_enough = mean_look_has_enough_data if experiment.metric == "mean" else proportion_look_has_enough_data
-    first = next((look for look in looks if has_enough(look)), looks[-1])
     if experiment.metric == "mean":
-        level = abs(first.control_mean) or 1.0
-    else:
-        level = first.control_successes / first.control_size if first.control_size else 0.0
-    tau = tau_for_claimed_effect(
+        means = _looks_of(experiment, MeanLook)
+        first_mean = next((look for look in means if mean_look_has_enough_data(look)), means[-1])
+        tau = _tau(kpi, abs(first_mean.control_mean) or 1.0)
+        return always_valid_means(means, tau=tau, confidence=1 - alpha)
+    counts = _looks_of(experiment, ProportionLook)
+    first = next((look for look in counts if proportion_look_has_enough_data(look)), counts[-1])
+    level = first.control_successes / first.control_size if first.control_size else 0.0
+    return always_valid_proportions(counts, tau=_tau(kpi, level), confidence=1 - alpha)
+
+
+def _tau(kpi: KPIFacts, level: float) -> float:
+    return tau_for_claimed_effect(
         baseline=float(kpi.baseline or 0), target=float(kpi.target or 0), control_level=level or 0.01
     )
-    test = always_valid_means if experiment.metric == "mean" else always_valid_proportions
-    return test(looks, tau=tau, confidence=1 - alpha)
 
 
 def improvement_side(direction: str) -> str:
@@ -485,7 +505,8 @@ def _experiments(inputs: GateInputs) -> Requirement:
     else:
         side = "interval above zero for a KPI that should increase, below zero for one that should decrease"
     label = f"A/B experiments show a significant improvement ({kind} test, p < {alpha:g}, {side})"
-    failures, successes = [], []
+    failures: list[str] = []
+    successes: list[str] = []
     for kpi in inputs.kpis:
         for experiment in kpi.experiments:
             verdict = experiment_verdict(experiment, kpi, method=method, alpha=alpha)

@@ -9,7 +9,7 @@ measures exactly what the committee would see. DESIGNS are the designs the READM
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 from governance.rules.gates import (
@@ -207,7 +207,13 @@ def simulate(scenario: PeekingScenario) -> PeekingReport:
                 fixed_first = k
             if valid_first is None:
                 experiment = ExperimentFacts(
-                    "simulated", *astuple(look), looks=tuple(looks[:k]), metric="proportion"
+                    "simulated",
+                    look.control_size,
+                    look.control_successes,
+                    look.treatment_size,
+                    look.treatment_successes,
+                    looks=tuple(looks[:k]),
+                    metric="proportion",
                 )
                 if sequence_is_significant(
                     always_valid_result(experiment, kpi, alpha=scenario.alpha), "increase", scenario.alpha

@@ -42,7 +42,7 @@ class RoiProjection:
         return (self.benefit_to_date - self.cost_to_date) / self.cost_to_date
 
 
-def rounded(value: Fraction, places: int = 2) -> Decimal:
+def rounded(value: Fraction | Decimal, places: int = 2) -> Decimal:
     """`value` as a decimal of `places` places, rounded half to even (as Decimal.quantize)."""
     scaled = round(value * 10**places)
     return Decimal(f"{scaled}E-{places}")
@@ -88,16 +88,16 @@ def project_roi(
     """
     if horizon_months < 1:
         raise ValueError("The horizon must be at least one month.")
-    costs = [(e.month, _exact(e.amount)) for e in costs]
-    benefits = [(e.month, _exact(e.amount)) for e in benefits]
-    months = [month for month, _ in (*costs, *benefits)]
+    cost_entries = [(e.month, _exact(e.amount)) for e in costs]
+    benefit_entries = [(e.month, _exact(e.amount)) for e in benefits]
+    months = [month for month, _ in (*cost_entries, *benefit_entries)]
     if not months:
         return RoiProjection(ZERO, ZERO, ZERO, ZERO, None, None, 0)
 
     start = min(months)
     recorded = _month_index(max(months), start) + 1
-    monthly_cost = _by_month(costs, start, recorded)
-    monthly_benefit = _by_month(benefits, start, recorded)
+    monthly_cost = _by_month(cost_entries, start, recorded)
+    monthly_benefit = _by_month(benefit_entries, start, recorded)
 
     window = min(RUN_RATE_MONTHS, recorded)
     cost_rate = sum(monthly_cost[-window:], ZERO) / window

@@ -236,6 +236,11 @@ def proportion_look_has_enough_data(look: ProportionLook) -> bool:
     )
 
 
+def mean_figure(value: float | None) -> float:
+    """A mean or variance of a look; one the look lacks is not a number, refused like any other."""
+    return math.nan if value is None else value
+
+
 def mean_look_has_enough_data(look: MeanLook) -> bool:
     return means_have_enough_data(control_size=look.control_size, treatment_size=look.treatment_size)
 

@@ -97,7 +97,7 @@ def exit_criteria_breaches(
         if not kpi.is_primary or kpi.target is None:
             continue
         run = missed_run(kpi)
-        if run.length >= case.missed_periods_to_retire:
+        if run.first_period is not None and run.length >= case.missed_periods_to_retire:
             breaches.append(ExitBreach(kpi.name, run.first_period, run.length))
     return tuple(breaches)
 
@@ -208,6 +208,8 @@ class ExperimentVerdictLine:
     @property
     def interval(self) -> str:
         """The always-valid interval of treatment − control, as the committee reads it."""
+        if self.verdict is None:
+            raise AttributeError(f"{self.name} has no verdict, so no interval: {self.problem}")
         result = self.verdict.always_valid
         bounds = f"{_signed(result.cs_low)} to {_signed(result.cs_high)}"
         if result.contradictory:

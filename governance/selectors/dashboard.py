@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -21,9 +22,17 @@ from projects.models import (
     Stage,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 LIST_LENGTH = 10
 ZERO = Decimal(0)
-MONEY = DecimalField(max_digits=16, decimal_places=2)
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
+
+
+class InvestmentFigures(TypedDict):
+    cost: Decimal
+    benefit: Decimal
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class WaitingReview:
 @dataclass(frozen=True)
 class Dashboard:
     stages: tuple[StageMoney, ...]
-    top_investments: tuple[Initiative, ...]  # annotated with cost and benefit
+    top_investments: tuple[WithAnnotations[Initiative, InvestmentFigures], ...]
     overdue_pilots: tuple[Initiative, ...]
     overdue_pilots_total: int
     kpis_missing_target: tuple[KPI, ...]  # annotated with latest_value and latest_period

@@ -422,7 +422,10 @@ def gate_inputs(
     `rules` replaces the stored policy for checks that have none, such as submission;
     `signoffs`, the review's active sign-offs when the caller already holds them.
     """
-    rules = rules or policy_rules(policy)
+    if rules is None:
+        if policy is None:
+            raise TypeError("Gate inputs need a policy, or the rules that replace it.")
+        rules = policy_rules(policy)
     return inputs_from_facts(review_facts(initiative, rules, review), rules, _signoffs(review, signoffs))
 
 

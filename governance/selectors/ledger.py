@@ -308,7 +308,10 @@ def signer_view(event: LedgerEvent) -> SignerView:
     replay = _Replay()
     events = (
         LedgerEvent.objects.filter(
-            initiative_id=event.initiative_id, seq__lt=event.seq, action__in=FACT_ACTIONS
+            # None matches the events of no initiative, as Django reads it; the stubs only allow an id.
+            initiative_id=event.initiative_id,  # type: ignore[misc]
+            seq__lt=event.seq,
+            action__in=FACT_ACTIONS,
         )
         .order_by("seq")
         .values_list("seq", "recorded_at", "action", "payload")
@@ -323,7 +326,8 @@ def signer_view(event: LedgerEvent) -> SignerView:
     if view.signoff.get("facts", 1) == 1:
         view.digest = sha256_hex(snapshot_v1(view.evidence, view.kpis))
         return view
-    review = replay.reviews.get(view.signoff.get("review"))
+    review_id = view.signoff.get("review")
+    review = None if review_id is None else replay.reviews.get(review_id)
     if review is None:
         view.gaps.append(f"the ledger holds no opening of review {view.signoff.get('review')}")
         return view

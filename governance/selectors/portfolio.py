@@ -254,11 +254,11 @@ def _evidence_rows(evidence: list[Evidence]) -> tuple[EvidenceRow, ...]:
     return tuple(rows)
 
 
-def initiative_page(initiative: Initiative | int, *, now: dt.datetime) -> InitiativePage:
+def initiative_page(initiative_or_pk: Initiative | int, *, now: dt.datetime) -> InitiativePage:
     """Everything the initiative page shows. 13 to 16 queries whatever the number of KPIs,
     measurements, experiments, evidence, reviews, sign-offs and ledger events."""
-    pk = initiative.pk if isinstance(initiative, Initiative) else initiative
-    initiative = (
+    pk = initiative_or_pk if isinstance(initiative_or_pk, int) else initiative_or_pk.pk
+    initiative: Initiative = (
         Initiative.objects.select_related("owner", "sponsor", "business_case")
         .prefetch_related(
             *_gate_prefetches(Evidence.objects.select_related("submitted_by")),

@@ -97,7 +97,7 @@ def awaiting_signoff(
     if not functions:
         return QueuePage([], page, False, 0)
     candidates = _candidates(user, functions)
-    signed_by_me = {}
+    signed_by_me: dict[int, str] = {}
     wanted = page * page_size + 1  # one more than needed tells whether a next page exists
     awaited: list[QueueItem] = []
     for start in range(0, len(candidates), CHUNK):

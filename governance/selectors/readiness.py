@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 from django.db.models import QuerySet
 
 from governance.models import GATES_FROM_STAGE, Condition, GatePolicy, GateReview, ReviewStatus, SignOff
-from governance.rules.gates import GateEvaluation, SignOffFacts, evaluate_gate
+from governance.rules.gates import GateEvaluation, PolicyRules, SignOffFacts, evaluate_gate
 from governance.selectors.gates import (
     SUMMARY_FIELDS,
     GateData,
@@ -45,6 +47,11 @@ INITIATIVE_FIELDS = (
 )
 
 
+def _without_initiative(row: Mapping[str, object]) -> dict[str, object]:
+    """A row of an initiative's own list, without the initiative's id it was grouped by."""
+    return {key: value for key, value in row.items() if key != "initiative_id"}
+
+
 def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
     rows = list(initiatives.values(*INITIATIVE_FIELDS))
     cases = {c.initiative_id: c for c in BusinessCase.objects.filter(initiative__in=initiatives)}
@@ -65,7 +72,7 @@ def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
             "is_primary",
         )
     ):
-        row = {**kpi, "measurements": [], "experiments": []}
+        row: dict[str, Any] = {**kpi, "measurements": [], "experiments": []}
         kpis_by_initiative[row.pop("initiative_id")].append(row)
         kpis_by_id[row["id"]] = row
     for kpi_id, period, value, sample_size in (
@@ -93,17 +100,17 @@ def _gate_data(initiatives: QuerySet[Initiative]) -> dict[int, GateData]:
             experiment_row(experiment, looks[experiment["id"]])
         )
     evidence: dict[int, list[dict]] = defaultdict(list)
-    for row in (
+    for item in (
         Evidence.objects.filter(initiative__in=initiatives)
         .order_by("id")
         .values("id", "initiative_id", "kind", "sha256")
     ):
-        evidence[row.pop("initiative_id")].append(row)
+        evidence[item["initiative_id"]].append(_without_initiative(item))
     entries: dict[int, list[dict]] = defaultdict(list)
     for entry in FinancialEntry.objects.filter(initiative__in=initiatives).values(
         "id", "initiative_id", "kind", "month", "amount"
     ):
-        entries[entry.pop("initiative_id")].append(entry)
+        entries[entry["initiative_id"]].append(_without_initiative(entry))
     return {
         row["id"]: GateData(
             stage=row["stage"],
@@ -134,7 +141,7 @@ def next_gate_readiness(
     data = _gate_data(initiatives)
     policies = list(GatePolicy.objects.order_by("gate", "-version"))
     by_id = {p.pk: p for p in policies}
-    current = {}
+    current: dict[str, GatePolicy] = {}
     for policy in policies:
         current.setdefault(policy.gate, policy)
     reviews = {
@@ -158,7 +165,7 @@ def next_gate_readiness(
         review = reviews.get(initiative_id)
         if review is None or review["id"] != review_id:
             conditions[initiative_id].append(OpenCondition(pk, text))
-    rules_cache = {}
+    rules_cache: dict[int, PolicyRules] = {}
     results = {}
     for initiative_id, gate_data in data.items():
         review = reviews.get(initiative_id)

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
 from governance.rules.roi import MonthlyAmount
-from governance.rules.sequential import MeanLook, ProportionLook
+from governance.rules.sequential import MeanLook, ProportionLook, mean_figure
 from governance.rules.value import DatedLook, KPIExperiment, ValueInputs, month_start
 from governance.selectors.gates import kpi_definition
 from projects.models import (
@@ -76,8 +76,8 @@ def _figures(metric: str, summary) -> ProportionLook | MeanLook:
     )
 
 
-def _float(value) -> float | None:
-    return None if value is None else float(value)
+def _float(value) -> float:
+    return mean_figure(None if value is None else float(value))
 
 
 def kpi_experiment(kpi: KPI, experiment: Experiment) -> KPIExperiment:

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -64,10 +64,16 @@ class ExportSummary:
     ledger_event: LedgerEvent
 
 
+class ByteSink(Protocol):
+    """Where an export's bytes go: a binary file or stream, or anything that writes bytes."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class _DigestingWriter:
     """Writes text as UTF-8 to a binary stream and keeps the SHA-256 of every byte written."""
 
-    def __init__(self, out: BinaryIO):
+    def __init__(self, out: ByteSink):
         self.out = out
         self.digest = hashlib.sha256()
 
@@ -104,7 +110,7 @@ def _period_seqs(since: dt.date | None, until: dt.date | None, head: int) -> tup
 def ledger_export(
     *,
     actor,
-    out: BinaryIO,
+    out: ByteSink,
     fmt: str,
     since: dt.date | None = None,
     until: dt.date | None = None,
@@ -160,6 +166,8 @@ def ledger_export(
                 "sha256": sha256,
             },
         )
+    if event is None:
+        raise RuntimeError("The export's ledger event is written with the export, not in a ledger batch.")
     return ExportSummary(
         events=count,
         withheld=withheld,

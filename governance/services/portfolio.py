@@ -172,7 +172,7 @@ def _arm_summary(
     """The checked summary of both arms: counts for proportions, plus means and variances for means."""
     if metric not in Metric.values:
         raise InvalidInput(f"Metric must be one of {', '.join(Metric.values)}.")
-    summary = {
+    summary: dict[str, int | Decimal] = {
         "control_size": _count(control_size, "Control size"),
         "treatment_size": _count(treatment_size, "Treatment size"),
         "control_successes": _count(control_successes or 0, "Control successes"),

@@ -27,13 +27,13 @@ from projects.models import GateClearance, Initiative, Stage
 
 # What each gate's outcome does to the initiative: the transition method to call, or None when
 # the initiative stays where it is. Go/Conditional Go use the gate's clearance.
-GO_TRANSITIONS = {
+GO_TRANSITIONS: dict[str, tuple[str, Stage]] = {
     Gate.PILOT: ("start_pilot", Stage.PILOT),
     Gate.SCALE: ("scale_up", Stage.SCALE),
     Gate.RETIRE: ("retire", Stage.RETIRED),
 }
-KILL_TRANSITIONS = {Gate.PILOT: "reject", Gate.SCALE: "kill_pilot", Gate.RETIRE: None}
-RECYCLE_TRANSITIONS = {Gate.PILOT: "recycle", Gate.SCALE: None, Gate.RETIRE: None}
+KILL_TRANSITIONS: dict[str, str | None] = {Gate.PILOT: "reject", Gate.SCALE: "kill_pilot", Gate.RETIRE: None}
+RECYCLE_TRANSITIONS: dict[str, str | None] = {Gate.PILOT: "recycle", Gate.SCALE: None, Gate.RETIRE: None}
 
 
 @transaction.atomic
@@ -135,7 +135,9 @@ def decide(
     """Close the review with `outcome` and apply it to the initiative (caller holds the locks)."""
     from_stage = initiative.stage
     if outcome in (Outcome.GO, Outcome.CONDITIONAL_GO):
-        if evaluation is None or not evaluation.passed:
+        if evaluation is None:
+            raise TypeError("A Go or a Conditional Go is decided on the gate's evaluation.")
+        if not evaluation.passed:
             raise GateNotSatisfied(evaluation)
         method, target = GO_TRANSITIONS[review.gate]
         initiative.gate_clearance = GateClearance(target=target, passed=True)
@@ -145,10 +147,10 @@ def decide(
             )
         else:
             getattr(initiative, method)(now=now)
-    elif outcome == Outcome.KILL and KILL_TRANSITIONS[review.gate]:
-        getattr(initiative, KILL_TRANSITIONS[review.gate])(now=now)
-    elif outcome == Outcome.RECYCLE and RECYCLE_TRANSITIONS[review.gate]:
-        getattr(initiative, RECYCLE_TRANSITIONS[review.gate])(now=now)
+    elif outcome == Outcome.KILL and (kill := KILL_TRANSITIONS[review.gate]):
+        getattr(initiative, kill)(now=now)
+    elif outcome == Outcome.RECYCLE and (recycle := RECYCLE_TRANSITIONS[review.gate]):
+        getattr(initiative, recycle)(now=now)
     initiative.save()
 
     review.status = ReviewStatus.DECIDED
@@ -213,7 +215,7 @@ def settle_if_decided(
     inputs, evaluation = evaluated or evaluate_review(review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome is not None:
-        reasons = {
+        reasons: dict[str, str] = {
             Outcome.KILL: "A committee function rejected.",
             Outcome.RECYCLE: "A committee function requested changes.",
             Outcome.GO: "Every requirement holds and every required function approved.",

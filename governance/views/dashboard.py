@@ -11,7 +11,7 @@ from governance.views.charts import Bar, column_chart, paired_bar_chart
 from governance.views.common import admin_page
 from projects.models import Stage
 
-STAGE_CSS = {
+STAGE_CSS: dict[str, str] = {
     Stage.DRAFT: "vg-bar vg-stage-draft",
     Stage.PROPOSAL: "vg-bar vg-stage-proposal",
     Stage.PILOT: "vg-bar vg-stage-pilot",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -10,6 +12,7 @@ from governance.models import Decision, Gate
 from governance.rules.gates import FUNCTION_LABELS
 from governance.services.initiatives import DRAFT_FIELDS
 from projects.models import (
+    KPI,
     KPI_DECIMAL_PLACES,
     KPI_MAX_DIGITS,
     Direction,
@@ -57,7 +60,7 @@ class InitiativeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sponsor"].queryset = _sponsor_choices()
+        cast(forms.ModelChoiceField, self.fields["sponsor"]).queryset = _sponsor_choices()
 
 
 class BusinessCaseForm(forms.Form):
@@ -84,11 +87,12 @@ class KPIForm(forms.Form):
 
 
 class KPIChoiceForm(forms.Form):
-    kpi = forms.ModelChoiceField(queryset=None, label="KPI", empty_label=None)
+    kpi: forms.ModelChoiceField[KPI] = forms.ModelChoiceField(queryset=None, label="KPI", empty_label=None)
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].queryset = initiative.kpis.order_by("-is_primary", "name")
+        kpis = initiative.kpis.order_by("-is_primary", "name")
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = kpis
 
 
 class MeasurementRowForm(forms.Form):
@@ -102,7 +106,11 @@ MeasurementRowFormSet = forms.formset_factory(MeasurementRowForm, extra=3, max_n
 
 
 def _arm_fields() -> dict:
-    number = {"max_digits": KPI_MAX_DIGITS, "decimal_places": KPI_DECIMAL_PLACES, "required": False}
+    number: dict[str, Any] = {
+        "max_digits": KPI_MAX_DIGITS,
+        "decimal_places": KPI_DECIMAL_PLACES,
+        "required": False,
+    }
     return {
         "control_size": forms.IntegerField(min_value=0, help_text="Observations so far (cumulative)."),
         "control_successes": forms.IntegerField(min_value=0, required=False, help_text="Proportions only."),
@@ -135,14 +143,13 @@ class ExperimentForm(KPIChoiceForm):
 class ExperimentLookForm(forms.Form):
     """A later look at an experiment: its cumulative figures on that day."""
 
-    experiment = forms.ModelChoiceField(queryset=None, empty_label=None)
+    experiment: forms.ModelChoiceField[Experiment] = forms.ModelChoiceField(queryset=None, empty_label=None)
     looked_on = DayField(label="Looked on")
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["experiment"].queryset = Experiment.objects.filter(kpi__initiative=initiative).order_by(
-            "id"
-        )
+        experiments = Experiment.objects.filter(kpi__initiative=initiative).order_by("id")
+        cast(forms.ModelChoiceField, self.fields["experiment"]).queryset = experiments
         self.fields.update(_arm_fields())
 
 
@@ -170,7 +177,8 @@ class EvidenceForm(forms.Form):
             f"{ACCEPTED_LABELS} ({', '.join(ACCEPTED_EXTENSIONS)}), at most "
             f"{max_bytes() / (1024 * 1024):g} MB. The content is checked, not just the name."
         )
-        self.fields["replaces"].queryset = initiative.evidence.filter(replaced_by__isnull=True).order_by("id")
+        current = initiative.evidence.filter(replaced_by__isnull=True).order_by("id")
+        cast(forms.ModelChoiceField, self.fields["replaces"]).queryset = current
 
 
 class ReviewRequestForm(forms.Form):
@@ -179,7 +187,7 @@ class ReviewRequestForm(forms.Form):
     def __init__(self, *args, gates: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(Gate.choices)
-        self.fields["gate"].choices = [(g, labels[g]) for g in gates]
+        cast(forms.ChoiceField, self.fields["gate"]).choices = [(g, labels[g]) for g in gates]
 
 
 class SignOffForm(forms.Form):
@@ -192,7 +200,8 @@ class SignOffForm(forms.Form):
 
     def __init__(self, *args, functions: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["function"].choices = [(f, FUNCTION_LABELS.get(f, f)) for f in functions]
+        choices = [(f, FUNCTION_LABELS.get(f, f)) for f in functions]
+        cast(forms.ChoiceField, self.fields["function"]).choices = choices
         if len(functions) == 1:
             self.fields["function"].initial = functions[0]
             self.fields["function"].widget = forms.HiddenInput()

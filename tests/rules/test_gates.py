@@ -895,11 +895,11 @@ def test_conditions_on_a_stale_approval_do_not_decide_the_outcome():
     assert outcome(inputs) is None
 
 
-# --- the DESIGN.md cases -------------------------------------------------------------------------
+# --- the two cases from the field -----------------------------------------------------------------
 
 
 def retail_copywriting_inputs() -> GateInputs:
-    """DESIGN.md: GenAI copywriting pilot, +2.3% click-through against a +30% target."""
+    """The retailer's GenAI copywriting pilot, +2.3% click-through against a +30% target."""
     click_through = KPIFacts(
         name="Click-through rate",
         unit="clicks per view",

@@ -44,7 +44,7 @@ def arm(draw, max_size: int = 1_000_000) -> tuple[int, int]:
 
 
 def test_retail_copywriting_pilot_lift_is_not_significant():
-    """DESIGN.md: +2.3% relative click-through (4000 -> 4092 clicks per 100000) proves nothing."""
+    """The retailer's case: +2.3% relative click-through (4000 -> 4092 clicks per 100000) proves nothing."""
     result = run((100_000, 4_000), (100_000, 4_092))
     expected_p, expected_low, expected_high = reference((100_000, 4_000), (100_000, 4_092))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -37,10 +38,15 @@ class ApiView(GenericAPIView):
     ) -> Response:
         """Validate the body with the view's serializer, hand it to `service` as the caller (with
         `arguments`), and answer with what the service stored, as the same serializer shows it."""
-        serializer = self.serializer_class(data=self.request.data)
+        serializer_class = self.serializer_class
+        if serializer_class is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} records through a service without a serializer."
+            )
+        serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         stored = service(actor=self.request.user, **arguments, **serializer.validated_data)
-        return Response(self.serializer_class(stored).data, status=answer_status)
+        return Response(serializer_class(stored).data, status=answer_status)
 
     def get_kpi(self) -> KPI:
         initiative = self.get_initiative()
@@ -71,7 +77,8 @@ class LedgerCursor(CursorPagination):
             cursor = super().decode_cursor(request)
         except NotFound:
             raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
-        position = cursor.position if cursor is not None else None
+        # The position is the text decoded from the query string (the stubs say an int).
+        position = str(cursor.position) if cursor is not None and cursor.position is not None else None
         if position is not None and (not LEDGER_POSITION.fullmatch(position) or int(position) > BIGINT_MAX):
             raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         return cursor

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.errors import DomainError
-from governance.services.ledger_audit import ledger_export
+from governance.services.ledger_audit import ByteSink, ledger_export
 from projects.models import Initiative
 
 
@@ -25,7 +26,7 @@ class _FileOnFirstWrite:
 
     def __init__(self, path: str):
         self.path = path
-        self.file = None
+        self.file: BinaryIO | None = None
 
     def write(self, data: bytes) -> int:
         if self.file is None:
@@ -80,8 +81,10 @@ class Command(BaseCommand):
             selected = Initiative.objects.filter(pk=initiative).first()
             if selected is None:
                 raise CommandError(f"No initiative with id {initiative}.")
+        out: ByteSink
+        file_out: _FileOnFirstWrite | None = None
         if output:
-            out = _FileOnFirstWrite(output)
+            out = file_out = _FileOnFirstWrite(output)
         else:
             buffer = getattr(self.stdout._out, "buffer", None)
             out = (
@@ -98,8 +101,8 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot write the export: {error}") from None
         finally:
-            if output:
-                out.close()
+            if file_out is not None:
+                file_out.close()
             else:
                 (out if hasattr(out, "flush") else self.stdout).flush()
         span = f"#{summary.first_seq}–#{summary.last_seq}" if summary.events else "no events"

@@ -60,7 +60,7 @@ class Command(BaseCommand):
             outcome = ledger_verify_and_alert(
                 anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None
             )
-            if outcome.intact:
+            if outcome.intact and outcome.summary is not None:
                 self.stdout.write(f"  ledger: intact, {outcome.summary.count} events")
             else:
                 self.stdout.write(f"  ledger: BROKEN, {outcome.problem}; the chair and auditors were alerted")

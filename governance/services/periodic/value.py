@@ -56,7 +56,7 @@ def value_reviews_open(*, now: dt.datetime) -> int:
     return sum(_open_value_review(pk, month, now) for pk in list(candidates))
 
 
-def _ratio(value: Fraction | None) -> Decimal | None:
+def _ratio(value: Fraction | Decimal | None) -> Decimal | None:
     return None if value is None else rounded(value, RATIO_PLACES)
 
 
@@ -284,11 +284,13 @@ def _notify_breach(
     )
     if review is not None:
         next_step = "A retire review is open for the committee's decision."
-    else:
+    elif open_review is not None:
         next_step = (
             f"A retire review will open as soon as the open {open_review.get_gate_display().lower()} "
             "review is decided."
         )
+    else:  # the review in the way was decided meanwhile
+        next_step = "A retire review will open at the next run."
     described = "; ".join(
         f"{b.kpi.name} missed its target {b.missed_periods} months in a row since {b.first_missed_period:%Y-%m}"
         for b in breaches
