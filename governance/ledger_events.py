@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -226,7 +227,7 @@ class LedgerEventType:
     """
 
     code: str
-    label: str
+    label: str | Promise  # a lazy translation: rendered in the reader's language
     payload: Shape | None
 
     def problems(self, payload: Any) -> list[str]:
@@ -247,7 +248,7 @@ _extra: dict[str, LedgerEventType] = {}
 _extra_lock = threading.Lock()
 
 
-def declare(code: str, label: str, **payload: Kind | OptionalKey) -> LedgerEventType:
+def declare(code: str, label: str | Promise, **payload: Kind | OptionalKey) -> LedgerEventType:
     if code in CATALOGUE:
         raise ValueError(f"The ledger event {code!r} is declared twice.")
     event = LedgerEventType(code=code, label=label, payload=shape(**payload))
@@ -299,7 +300,7 @@ def declared(*events: LedgerEventType) -> Iterator[None]:
 
 # Initiatives --------------------------------------------------------------------------------------
 
-_DRAFT = {
+_DRAFT: dict[str, Kind] = {
     "title": TEXT,
     "department": TEXT,
     "pain_point": TEXT,
@@ -353,7 +354,7 @@ KPI_MEASUREMENTS_RECORDED = declare(
     measurements=list_of(shape(period=DATE, value=DECIMAL, sample_size=nullable(INT), source=TEXT)),
 )
 # Both arms' summary: counts for a proportion, plus means and variances for a mean.
-_ARMS = {
+_ARMS: dict[str, Kind | OptionalKey] = {
     "control_size": INT,
     "treatment_size": INT,
     "control_successes": INT,
@@ -440,7 +441,7 @@ SIGNOFF_SUPERSEDED = declare(
     "signoff.superseded", _("Sign-off superseded"), signoff=INT, review=INT, function=TEXT
 )
 CONDITION_CLOSED = declare("condition.closed", _("Condition closed"), condition=INT, note=TEXT)
-_FOLLOW_UP = {
+_FOLLOW_UP: dict[str, Kind] = {
     "review": INT,
     "gate": TEXT,
     "functions": list_of(TEXT),

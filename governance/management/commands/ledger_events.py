@@ -12,9 +12,9 @@ def catalogue_table() -> str:
     """The catalogue as a Markdown table: one row per action, in declaration order."""
     lines = ["| action | label | payload |", "| --- | --- | --- |"]
     for code, event in CATALOGUE.items():
+        declared = event.payload.keys() if event.payload is not None else []
         keys = ", ".join(
-            f"`{key}{'' if required else '?'}` {describe(kind)}"
-            for key, kind, required in event.payload.keys()
+            f"`{key}{'' if required else '?'}` {describe(kind)}" for key, kind, required in declared
         )
         lines.append(f"| `{code}` | {event.label} | {keys.replace('|', '&#124;')} |")
     return "\n".join(lines)
