@@ -49,6 +49,7 @@ test: venv-dev
 lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # The type hints of governance/, projects/ and config/, checked by mypy with the Django and REST
 # framework plugins (configured in pyproject.toml).
