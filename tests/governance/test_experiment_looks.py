@@ -14,12 +14,13 @@ from governance.selectors.gates import next_gate_checklist
 from governance.services.portfolio import experiment_look_record, experiment_record
 from projects.models import ExperimentLook, Stage
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
 
-def today() -> dt.date:
-    return timezone.now().date()
+# The day every test starts on (tests/clock.py), never today's date.
+TODAY = configured_clock().date()
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def record(kpi, **counts):
         kpi=kpi,
         name="Copy test",
         success_definition="clicked",
-        looked_on=today() - dt.timedelta(days=60),
+        looked_on=TODAY - dt.timedelta(days=60),
         **counts,
     )
 
@@ -50,7 +51,7 @@ def test_an_experiment_starts_with_its_first_look_and_shows_the_latest(kpi):
     look = experiment_look_record(
         actor=kpi.initiative.owner,
         experiment=experiment,
-        looked_on=today() - dt.timedelta(days=30),
+        looked_on=TODAY - dt.timedelta(days=30),
         control_size=4000,
         control_successes=160,
         treatment_size=4000,
@@ -86,7 +87,7 @@ def test_bad_looks_are_refused_and_nothing_changes(kpi, change, message):
         "treatment_size": 2000,
         "treatment_successes": 100,
         **change,
-        "looked_on": today() + dt.timedelta(days=change.get("looked_on", 0)),  # days from today
+        "looked_on": TODAY + dt.timedelta(days=change.get("looked_on", 0)),  # days from today
     }
     with pytest.raises(InvalidInput, match=message):
         experiment_look_record(actor=kpi.initiative.owner, experiment=experiment, **arguments)
@@ -99,7 +100,7 @@ def test_a_look_with_no_new_data_is_accepted(kpi):
     experiment_look_record(
         actor=kpi.initiative.owner,
         experiment=experiment,
-        looked_on=today(),
+        looked_on=TODAY,
         control_size=2000,
         control_successes=80,
         treatment_size=2000,

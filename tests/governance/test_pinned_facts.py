@@ -15,7 +15,6 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance import roles
@@ -44,9 +43,13 @@ from governance.services.reviews import review_open
 from governance.services.signoffs import ConditionInput, condition_close, signoff_record
 from projects.models import Experiment, FinancialEntry, Stage
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 FOUR = ("business", "legal", "finance", "technical")
+# The instant every test starts at (tests/clock.py), never today's date.
+NOW = configured_clock()
+TODAY = NOW.date()
 
 
 def sign(review, members, function, decision="approve", **kwargs):
@@ -56,7 +59,7 @@ def sign(review, members, function, decision="approve", **kwargs):
 
 
 def this_month() -> dt.date:
-    return timezone.now().date().replace(day=1)
+    return TODAY.replace(day=1)
 
 
 def record_cost(initiative, amount="990000"):
@@ -84,13 +87,11 @@ def record_measurement(initiative):
 
 def record_look(initiative):
     experiment = Experiment.objects.get(kpi__initiative=initiative)
-    factories.ExperimentLookFactory(
-        experiment=experiment, looked_on=timezone.now().date() - dt.timedelta(days=9)
-    )
+    factories.ExperimentLookFactory(experiment=experiment, looked_on=TODAY - dt.timedelta(days=9))
     experiment_look_record(
         actor=initiative.owner,
         experiment=experiment,
-        looked_on=timezone.now().date(),
+        looked_on=TODAY,
         control_size=6000,
         control_successes=600,
         treatment_size=6000,
@@ -129,7 +130,7 @@ def test_a_fact_recorded_after_an_approval_makes_it_stale_everywhere(members, cl
 
     initiative.refresh_from_db()
     assert initiative.stage == Stage.PILOT  # the last approval did not carry it through
-    stale = {r.code for r in next_gate_checklist(initiative.pk, now=timezone.now()).failing}
+    stale = {r.code for r in next_gate_checklist(initiative.pk, now=NOW).failing}
     assert {f"signoff:{f}" for f in FOUR[:3]} <= stale and "signoff:technical" not in stale
 
     api = APIClient()
@@ -157,7 +158,7 @@ def test_finance_cannot_approve_an_roi_that_a_later_cost_wipes_out(members):
     initiative.refresh_from_db()
     review.refresh_from_db()
     assert initiative.stage == Stage.PILOT and review.is_open
-    reasons = {r.code: r.reason for r in next_gate_checklist(initiative.pk, now=timezone.now()).failing}
+    reasons = {r.code: r.reason for r in next_gate_checklist(initiative.pk, now=NOW).failing}
     assert set(reasons) == {"signoff:finance"}
     sign(review, members, "finance")  # finance looks again at the ROI it now approves
     initiative.refresh_from_db()
@@ -176,7 +177,7 @@ def test_a_review_s_own_conditions_bind_the_next_gate_not_this_one(members):
         members,
         "technical",
         decision="approve_with_conditions",
-        conditions=[ConditionInput("Monitor drift weekly", timezone.now().date() + dt.timedelta(days=30))],
+        conditions=[ConditionInput("Monitor drift weekly", TODAY + dt.timedelta(days=30))],
     )
 
     review.refresh_from_db()
@@ -194,7 +195,7 @@ def test_closing_a_condition_of_an_earlier_gate_makes_approvals_given_before_it_
         members,
         "technical",
         decision="approve_with_conditions",
-        conditions=[ConditionInput("Set up drift monitoring", timezone.now().date() + dt.timedelta(days=30))],
+        conditions=[ConditionInput("Set up drift monitoring", TODAY + dt.timedelta(days=30))],
     )
     condition = Condition.objects.get()
     scale = factories.pilot_ready_for_scale_gate(owner=initiative.owner)
@@ -204,7 +205,7 @@ def test_closing_a_condition_of_an_earlier_gate_makes_approvals_given_before_it_
 
     condition_close(actor=scale.owner, condition=condition, note="Dashboards live.")
 
-    failing = {r.code for r in next_gate_checklist(scale.pk, now=timezone.now()).failing}
+    failing = {r.code for r in next_gate_checklist(scale.pk, now=NOW).failing}
     assert "signoff:business" in failing and "conditions" not in failing
 
 
@@ -253,7 +254,7 @@ def built_through_services():
     )
     initiative_submit(actor=lead, initiative=initiative)
     submit_evidence(initiative)
-    today = timezone.now().date()
+    today = TODAY
     experiment = experiment_record(
         actor=lead,
         kpi=kpi,

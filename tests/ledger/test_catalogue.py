@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
-from django.utils import timezone
 
 from governance import roles
 from governance.api.tokens import token_issue, token_revoke
@@ -36,8 +35,12 @@ from governance.services.periodic import run_periodic_work
 from governance.services.policies import policy_version_create
 from governance.services.signoffs import ConditionInput, condition_close, signoff_record
 from projects.models import Initiative, Stage
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
+
+# The instant every test starts at (tests/clock.py), never today's date.
+NOW = configured_clock()
 
 
 def nothing_written() -> bool:
@@ -182,7 +185,7 @@ def test_every_event_of_the_catalogue_is_written_by_the_services_and_no_other():
     by_demo = set(LedgerEvent.objects.values_list("action", flat=True))
     people = {u.username: u for u in get_user_model().objects.all()}
 
-    run_periodic_work(now=timezone.now() + dt.timedelta(days=10))
+    run_periodic_work(now=NOW + dt.timedelta(days=10))
     draft = Initiative.objects.get(stage=Stage.DRAFT, owner=people["lead-service"])
     initiative_update_draft(actor=people["lead-service"], initiative=draft, department="Legal and compliance")
     review = GateReview.objects.get(status=ReviewStatus.OPEN, signoffs__function__code="legal")
@@ -192,7 +195,8 @@ def test_every_event_of_the_catalogue_is_written_by_the_services_and_no_other():
         function="legal",
         decision="approve_with_conditions",
         rationale="Approved once the supplier clauses are listed.",
-        conditions=[ConditionInput(text="List the supplier clauses.", due_on=timezone.now().date())],
+        conditions=[ConditionInput(text="List the supplier clauses.", due_on=NOW.date())],
+        now=NOW,
     )
     condition = Condition.objects.get(text="List the supplier clauses.")
     condition_close(actor=condition.owner, condition=condition, note="Listed.")
