@@ -53,6 +53,16 @@ class QueuePage:
         return self.number > 1
 
 
+def functions_signed_for(user) -> dict[int, str]:
+    """For each open review `user` signed, the function they signed it for: the only one they may
+    sign it for again. Superseded sign-offs count, so nobody signs one review for two functions."""
+    return dict(
+        SignOff.objects.filter(review__status=ReviewStatus.OPEN, reviewer=user).values_list(
+            "review_id", "function__code"
+        )
+    )
+
+
 def _candidates(user, functions: frozenset[str]) -> list[tuple[int, tuple[str, ...]]]:
     """(review id, the member's functions it asks for), oldest first, from plain values: the
     reviews the member may sign, by segregation of duties and one-function-per-person."""
@@ -65,12 +75,7 @@ def _candidates(user, functions: frozenset[str]) -> list[tuple[int, tuple[str, .
         .order_by("opened_at", "id")
         .values_list("id", "policy_id", "initiative__risk_tier")
     )
-    # Superseded sign-offs count: whoever signed a review for one function never signs it for another.
-    signed_by_me = dict(
-        SignOff.objects.filter(review__status=ReviewStatus.OPEN, reviewer=user).values_list(
-            "review_id", "function__code"
-        )
-    )
+    signed_by_me = functions_signed_for(user)
     candidates = []
     for review_id, policy_id, risk_tier in rows:
         mine = tuple(f for f in required_functions(policies[policy_id], risk_tier) if f in functions)

@@ -24,6 +24,7 @@ from governance.models import Condition, GateReview, ReviewStatus, SignOff
 from governance.permissions import principal
 from governance.rules.gates import required_functions
 from governance.selectors.gates import next_gate_checklist, policy_rules
+from governance.selectors.queue import functions_signed_for
 from governance.services.reviews import review_open
 from governance.services.signoffs import ConditionInput, signoff_record
 
@@ -166,12 +167,7 @@ class PendingSignOffsView(ApiView):
             .select_related("initiative", "policy")
             .order_by("opened_at", "id")
         )
-        # Superseded sign-offs count: whoever signed a review for one function never signs another.
-        signed_for = dict(
-            SignOff.objects.filter(reviewer=user, review__status=ReviewStatus.OPEN).values_list(
-                "review_id", "function__code"
-            )
-        )
+        signed_for = functions_signed_for(user)
         pending = []
         for review in reviews:
             asked = required_functions(policy_rules(review.policy), review.initiative.risk_tier)
