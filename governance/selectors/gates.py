@@ -358,9 +358,12 @@ def facts_digest(facts: dict) -> str:
 
 
 def inputs_from_facts(
-    facts: dict, rules: PolicyRules, signoffs: tuple[SignOffFacts, ...], *, digest: bool = True
+    facts: dict, rules: PolicyRules, signoffs: tuple[SignOffFacts, ...], *, digest: str | None = None
 ) -> GateInputs:
-    """The gate rules' inputs, read from the facts alone: the gate sees exactly what is pinned."""
+    """The gate rules' inputs, read from the facts alone: the gate sees exactly what is pinned.
+
+    `digest`: the facts' digest when the caller already computed it.
+    """
     initiative = facts["initiative"]
     case = facts["business_case"]
     entries = facts["costs_and_benefits"]
@@ -376,7 +379,7 @@ def inputs_from_facts(
         signoffs=signoffs,
         # The digest only matters against sign-offs' pinned digests; hashing the facts is most of
         # an evaluation's cost, so it is skipped when there is nothing to compare.
-        current_digest=facts_digest(facts) if digest and signoffs else "",
+        current_digest=(digest or facts_digest(facts)) if signoffs else "",
         open_conditions=tuple(c["text"] for c in facts["open_conditions"]),
         costs=tuple(MonthlyAmount(e["month"], e["amount"]) for e in entries if e["kind"] == EntryKind.COST),
         benefits=tuple(

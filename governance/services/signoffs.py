@@ -104,18 +104,19 @@ def signoff_record(
     # What the signer approves: the gate facts, read once (the initiative is locked, so they hold
     # until commit); this sign-off's own conditions bind the next gate and are not among them.
     facts = review_facts(initiative_with_gate_data(initiative.pk), rules, review)
+    digest = facts_digest(facts)
     signoff = SignOff.objects.create(
         review=review,
         function=committee_function,
         reviewer=actor,
         decision=decision,
         rationale=rationale.strip(),
-        digest=facts_digest(facts),
+        digest=digest,
         signed_at=now,
     )
     created_conditions = _attach_conditions(signoff, initiative, conditions)
     signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
-    inputs = inputs_from_facts(facts, rules, signoffs)
+    inputs = inputs_from_facts(facts, rules, signoffs, digest=digest)
     evaluated = (inputs, evaluate_gate(inputs, now=now))
     if previous is not None:
         ledger_append(

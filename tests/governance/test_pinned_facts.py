@@ -166,11 +166,8 @@ def test_finance_cannot_approve_an_roi_that_a_later_cost_wipes_out(members):
     assert initiative.stage == Stage.SCALE
 
 
-def test_a_review_s_own_conditions_bind_the_next_gate_not_this_one(members):
-    """An approval with conditions at the scale gate is a Conditional Go; it neither blocks its own
-    review nor makes the other approvals stale."""
-    initiative = factories.pilot_ready_for_scale_gate()
-    review = review_open(actor=initiative.owner, initiative=initiative)
+def approve_all_but_technical_with_a_condition(review, members, condition: str) -> None:
+    """Three approvals, then technical approves with `condition`, due in a month: the last approval."""
     for function in FOUR[:3]:
         sign(review, members, function)
     sign(
@@ -178,8 +175,16 @@ def test_a_review_s_own_conditions_bind_the_next_gate_not_this_one(members):
         members,
         "technical",
         decision="approve_with_conditions",
-        conditions=[ConditionInput("Monitor drift weekly", TODAY + dt.timedelta(days=30))],
+        conditions=[ConditionInput(condition, TODAY + dt.timedelta(days=30))],
     )
+
+
+def test_a_review_s_own_conditions_bind_the_next_gate_not_this_one(members):
+    """An approval with conditions at the scale gate is a Conditional Go; it neither blocks its own
+    review nor makes the other approvals stale."""
+    initiative = factories.pilot_ready_for_scale_gate()
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    approve_all_but_technical_with_a_condition(review, members, "Monitor drift weekly")
 
     review.refresh_from_db()
     initiative.refresh_from_db()
@@ -189,15 +194,7 @@ def test_a_review_s_own_conditions_bind_the_next_gate_not_this_one(members):
 def test_closing_a_condition_of_an_earlier_gate_makes_approvals_given_before_it_stale(members):
     initiative = factories.proposal_ready_for_pilot_gate()
     pilot_review = review_open(actor=initiative.owner, initiative=initiative)
-    for function in FOUR[:3]:
-        sign(pilot_review, members, function)
-    sign(
-        pilot_review,
-        members,
-        "technical",
-        decision="approve_with_conditions",
-        conditions=[ConditionInput("Set up drift monitoring", TODAY + dt.timedelta(days=30))],
-    )
+    approve_all_but_technical_with_a_condition(pilot_review, members, "Set up drift monitoring")
     condition = Condition.objects.get()
     scale = factories.pilot_ready_for_scale_gate(owner=initiative.owner)
     Condition.objects.filter(pk=condition.pk).update(initiative=scale)
