@@ -110,12 +110,17 @@ def arm_summary(row) -> dict:
     return summary
 
 
+def _decimal(value) -> Decimal:
+    # Columns already give Decimals; the ledger's payloads give their text.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def kpi_decimal(value) -> Decimal:
-    return Decimal(str(value)).quantize(_KPI_PLACES)
+    return _decimal(value).quantize(_KPI_PLACES)
 
 
 def money(value) -> Decimal:
-    return Decimal(str(value)).quantize(_MONEY_PLACES)
+    return _decimal(value).quantize(_MONEY_PLACES)
 
 
 def experiment_row(experiment, looks) -> dict:
