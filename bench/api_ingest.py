@@ -59,7 +59,7 @@ def main() -> None:
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    from governance import roles
+    from governance.access import roles
     from governance.api.tokens import token_issue
     from projects.models import KPI, Initiative, KPIMeasurement, Stage
 

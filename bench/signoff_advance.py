@@ -22,9 +22,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from governance.roles import FUNCTION_GROUPS
-    from governance.services.reviews import review_open
-    from governance.services.signoffs import signoff_record
+    from governance.access.roles import FUNCTION_GROUPS
+    from governance.reviews.services import review_open
+    from governance.reviews.signoffs import signoff_record
     from projects.models import GateClearance, Initiative, Stage
     from tests import factories
 

@@ -241,7 +241,7 @@ class LedgerHead(models.Model):
 
 
 class LedgerEvent(models.Model):
-    """One decision, append-only. See governance/ledger.py for the hash chain."""
+    """One decision, append-only. See governance/ledger/chain.py for the hash chain."""
 
     seq = models.BigIntegerField(unique=True)
     recorded_at = models.DateTimeField()

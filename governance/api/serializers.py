@@ -31,10 +31,9 @@ from governance.api.fields import (
     text_problem,
 )
 from governance.models import Decision, FunctionCode, Gate
+from governance.reviews.facts import experiment_facts, experiment_row
 from governance.rules.gates import ExperimentVerdict, KPIFacts, PolicyRules, experiment_verdict
-from governance.rules.statistics import TwoProportionResult
-from governance.selectors.gates import experiment_facts, experiment_row
-from governance.services.portfolio import MeasurementInput
+from governance.value.services import MeasurementInput
 from projects.models import (
     KPI_DECIMAL_PLACES,
     KPI_MAX_DIGITS,
@@ -44,6 +43,7 @@ from projects.models import (
     Metric,
     RiskTier,
 )
+from projects.statistics import TwoProportionResult
 
 TEXT_MAX = 5000
 MAX_MEASUREMENTS = 10_000

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from governance.rules.roi import MonthlyAmount, percent, project_roi, rounded
-from governance.rules.sequential import (
+from projects.roi import MonthlyAmount, percent, project_roi, rounded
+from projects.sequential import (
     AlwaysValidResult,
     MeanLook,
     ProportionLook,
@@ -23,7 +23,7 @@ from governance.rules.sequential import (
     proportion_look_has_enough_data,
     tau_for_claimed_effect,
 )
-from governance.rules.statistics import (
+from projects.statistics import (
     TwoMeansResult,
     TwoProportionResult,
     two_means_test,
@@ -57,9 +57,20 @@ class PolicyRules:
     requires_positive_roi: bool = False
     requires_conditions_closed: bool = False
     signoff_validity_days: int = 90
-    # "always_valid": the verdict holds however often the committee looks (governance/rules/sequential.py);
+    # "always_valid": the verdict holds however often the committee looks (projects/sequential.py);
     # "fixed_horizon": the classic test, valid for one look decided in advance.
     experiment_method: str = "fixed_horizon"
+
+
+# Entry to the proposal stage: no business case and primary KPI, no entry; a prohibited use never.
+SUBMISSION_RULES = PolicyRules(
+    gate="submission",
+    version=1,
+    required_functions=(),
+    risk_ethics_for_high_risk=True,
+    requires_business_case=True,
+    requires_primary_kpi=True,
+)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from governance.rules.gates import (
     MeasurementFacts,
     experiment_verdict,
 )
-from governance.rules.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
-from governance.rules.sequential import MeanLook, ProportionLook
+from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
+from projects.sequential import MeanLook, ProportionLook
 
 # A month's KPI measurements are due by this day of the next month; the value review of a month
 # opens from that day, so that it can say which measurements are overdue.

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, SignOff
-from governance.services.reviews import review_open
+from governance.reviews.services import review_open
 from projects.models import KPI, Evidence, Initiative, Stage
 from tests import factories
 

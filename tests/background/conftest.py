@@ -44,7 +44,7 @@ def broker(url: str, queue: str = "valuegate-test"):
     keys = ("broker_url", "task_always_eager", "task_routes")
     saved = {key: app.conf[key] for key in keys}
     app.conf.update(
-        broker_url=url, task_always_eager=False, task_routes={"governance.tasks.*": {"queue": queue}}
+        broker_url=url, task_always_eager=False, task_routes={"governance.*": {"queue": queue}}
     )
     _reset_broker_connections()
     try:

@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.models import LedgerEvent, ValueReview
-from governance.selectors.value import value_inputs, value_tracked_initiatives
-from governance.services.periodic import value_reviews_open
+from governance.schedule import value_reviews_open
+from governance.value.selectors import value_inputs, value_tracked_initiatives
 from projects.models import EntryKind, Stage
 from tests import factories
 

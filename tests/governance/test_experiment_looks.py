@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
-from governance.selectors.gates import next_gate_checklist
-from governance.services.portfolio import experiment_look_record, experiment_record
+from governance.reviews.facts import next_gate_checklist
+from governance.value.services import experiment_look_record, experiment_record
 from projects.models import ExperimentLook, Stage
 from tests import factories
 from tests.clock import configured_clock

@@ -14,8 +14,8 @@ import time_machine
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
-from governance.selectors.gates import next_gate_checklist
-from governance.services.portfolio import (
+from governance.reviews.facts import next_gate_checklist
+from governance.value.services import (
     MeasurementErrors,
     MeasurementInput,
     experiment_look_record,

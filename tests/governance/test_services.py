@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from governance import roles
+from governance.access import roles
 from governance.errors import (
     GateNotSatisfied,
     InvalidInput,
@@ -19,21 +19,21 @@ from governance.errors import (
     WrongStage,
 )
 from governance.models import Condition, GateReview, LedgerEvent, Notification, Outcome, SignOff
-from governance.services.initiatives import (
+from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     kpi_define,
 )
-from governance.services.portfolio import (
+from governance.reviews.services import initiative_advance, review_hold, review_kill, review_open
+from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
+from governance.value.services import (
     MeasurementErrors,
     MeasurementInput,
     evidence_submit,
     experiment_record,
     measurements_record,
 )
-from governance.services.reviews import initiative_advance, review_hold, review_kill, review_open
-from governance.services.signoffs import ConditionInput, condition_close, signoff_record
 from projects.models import KPIMeasurement, Stage
 from tests import factories
 

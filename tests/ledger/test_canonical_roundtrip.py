@@ -15,9 +15,15 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance.canonical import canonical_json
-from governance.ledger import canonical_event_bytes, chain_rows, ledger_append, recompute_hash, verify_ledger
-from governance.ledger_events import LedgerEventType, declared
+from governance.ledger.canonical import canonical_json
+from governance.ledger.chain import (
+    canonical_event_bytes,
+    chain_rows,
+    ledger_append,
+    recompute_hash,
+    verify_ledger,
+)
+from governance.ledger.events import LedgerEventType, declared
 from governance.models import LedgerEvent
 from tests.ledger.conftest import VERIFY_EXPORT, clock
 

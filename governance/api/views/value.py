@@ -23,8 +23,8 @@ from governance.api.serializers import (
 )
 from governance.api.views.base import ApiView, Pages
 from governance.models import GateReview, ReviewStatus
-from governance.selectors.gates import judging_policy, kpi_definition, policy_rules
-from governance.services.portfolio import (
+from governance.reviews.facts import judging_policy, kpi_definition, policy_rules
+from governance.value.services import (
     evidence_submit,
     experiment_look_record,
     experiment_record,
