@@ -62,7 +62,8 @@ def main() -> None:
     from governance.reviews.facts import initiative_with_gate_data, signoff_digest
     from governance.reviews.services import initiative_advance, review_open
     from governance.reviews.signoffs import signoff_record
-    from projects.models import Initiative, Stage
+    from projects.models import Initiative
+    from projects.vocabulary import Stage
     from tests import factories
 
     total = CLIENTS * args.per_client

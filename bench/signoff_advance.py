@@ -25,7 +25,8 @@ def main() -> None:
     from governance.access.roles import FUNCTION_GROUPS
     from governance.reviews.services import review_open
     from governance.reviews.signoffs import signoff_record
-    from projects.models import GateClearance, Initiative, Stage
+    from projects.models import GateClearance, Initiative
+    from projects.vocabulary import Stage
     from tests import factories
 
     with transaction.atomic():

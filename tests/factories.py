@@ -16,7 +16,6 @@ from governance.access import roles
 from projects.models import (
     KPI,
     BusinessCase,
-    Direction,
     EntryKind,
     Evidence,
     EvidenceKind,
@@ -25,8 +24,8 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Stage,
 )
+from projects.vocabulary import Direction, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from governance.access.matrix import Operation, Principal, require
 from governance.errors import NotAllowed, WrongStage
-from projects.models import TERMINAL_STAGES, Initiative
+from projects.models import Initiative
+from projects.vocabulary import TERMINAL_STAGES
 
 
 def lock_initiative(initiative: Initiative | int) -> Initiative:

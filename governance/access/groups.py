@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from governance.models import FunctionCode
+from projects.vocabulary import FunctionCode
 
 
 class Role(StrEnum):

@@ -17,6 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 
+def utc_text(value: dt.datetime) -> str:
+    """An aware instant as the ledger writes it: UTC, 'YYYY-MM-DDTHH:MM:SS.ffffffZ'."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 def normalise(value: Any) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
@@ -30,10 +35,9 @@ def normalise(value: Any) -> Any:
         if value.tzinfo is None:
             raise ValueError("Naive datetime cannot be recorded; give it a time zone.")
         try:
-            utc = value.astimezone(dt.UTC)
+            return utc_text(value)
         except OverflowError:
             raise ValueError(f"{value} cannot be expressed in UTC.") from None
-        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):

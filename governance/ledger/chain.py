@@ -35,7 +35,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from governance.ledger.canonical import canonical_json, sha256_hex
+from governance.ledger.canonical import canonical_json, sha256_hex, utc_text
 from governance.ledger.events import LedgerEventType, check_event
 from governance.models import LedgerEvent, LedgerHead
 
@@ -261,7 +261,7 @@ def _utc_text(value) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:  # SQLite keeps UTC without an offset
             value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return utc_text(value)
     text = str(value)
     # Django writes 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC on SQLite; anything else is parsed.
     if len(text) == 26 and text[10] == " ":

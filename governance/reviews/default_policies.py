@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from governance.models import GatePolicy
 from projects.models import EvidenceKind
+from projects.vocabulary import ExperimentMethod
 
 FOUR_FUNCTIONS = ["business", "legal", "finance", "technical"]
 
@@ -28,7 +29,7 @@ DEFAULT_POLICIES: dict[str, dict] = {
         "min_measurements": 3,
         "requires_targets_met": True,
         "requires_significant_experiments": True,
-        "experiment_method": "always_valid",
+        "experiment_method": ExperimentMethod.ALWAYS_VALID,
         "requires_positive_roi": True,
         "requires_conditions_closed": True,
     },

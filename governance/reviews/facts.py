@@ -10,10 +10,11 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from governance.ledger.canonical import sha256_hex
-from governance.models import GATES_FROM_STAGE, Condition, Gate, GatePolicy, GateReview, SignOff
+from governance.models import Condition, GatePolicy, GateReview, SignOff
 from governance.rules.gates import (
     BusinessCaseFacts,
     ExperimentFacts,
+    ExperimentVerdict,
     GateEvaluation,
     GateInputs,
     KPIFacts,
@@ -21,10 +22,12 @@ from governance.rules.gates import (
     PolicyRules,
     SignOffFacts,
     evaluate_gate,
+    experiment_verdict,
 )
 from projects.models import KPI, KPI_DECIMAL_PLACES, BusinessCase, EntryKind, Evidence, Initiative
 from projects.roi import MonthlyAmount
 from projects.sequential import MeanLook, ProportionLook
+from projects.vocabulary import GATES_FROM_STAGE, Gate
 
 
 def policy_rules(policy: GatePolicy) -> PolicyRules:
@@ -169,6 +172,34 @@ def experiment_facts(row: dict) -> ExperimentFacts:
         treatment_mean=means[2],
         treatment_variance=means[3],
     )
+
+
+Judgement = tuple[ExperimentVerdict | None, str]
+
+
+def judge_experiment(facts: ExperimentFacts, kpi: KPIFacts, rules: PolicyRules) -> Judgement:
+    """The verdict `rules` give the experiment over its looks, or none and why (e.g. an arm
+    without observations)."""
+    try:
+        verdict = experiment_verdict(
+            facts, kpi, method=rules.experiment_method, alpha=float(rules.significance_level)
+        )
+    except (ValueError, TypeError, ZeroDivisionError) as error:
+        return None, str(error)
+    return verdict, ""
+
+
+def experiment_judgements(experiments, kpi: KPIFacts, rules: PolicyRules) -> dict[int, Judgement]:
+    """Each experiment's judgement by its id; their looks prefetched, oldest first."""
+    judgements: dict[int, Judgement] = {}
+    for experiment in experiments:
+        try:
+            facts = experiment_facts(experiment_row(experiment, experiment.looks.all()))
+        except (ValueError, TypeError) as error:
+            judgements[experiment.pk] = (None, str(error))
+        else:
+            judgements[experiment.pk] = judge_experiment(facts, kpi, rules)
+    return judgements
 
 
 def kpi_definition(kpi: KPI, **data) -> KPIFacts:

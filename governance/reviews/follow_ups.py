@@ -22,7 +22,8 @@ from governance.notifications.services import members_of, notify
 from governance.reviews.calendar import as_utc
 from governance.reviews.facts import policy_rules
 from governance.reviews.services import lock_review
-from governance.rules.gates import APPROVALS, FUNCTION_LABELS, required_functions
+from governance.rules.gates import required_functions
+from projects.vocabulary import APPROVING_DECISIONS, function_name
 
 ACTIONS = {FollowUpKind.REMINDER: SIGNOFF_REMINDED, FollowUpKind.ESCALATION: SIGNOFF_ESCALATED}
 
@@ -33,7 +34,8 @@ def awaited_functions(review: GateReview, active: list[SignOff], now: dt.datetim
     signed = {
         s.function.code
         for s in active
-        if s.decision not in APPROVALS or now <= s.signed_at + dt.timedelta(days=policy.signoff_validity_days)
+        if s.decision not in APPROVING_DECISIONS
+        or now <= s.signed_at + dt.timedelta(days=policy.signoff_validity_days)
     }
     return [
         f for f in required_functions(policy_rules(policy), review.initiative.risk_tier) if f not in signed
@@ -114,18 +116,18 @@ def _remind(review: GateReview, initiative, functions: list[str], waiting: dt.ti
             event_key=f"review-{review.pk}-{code}-reminder",
             subject=(
                 f"[ValueGate] Reminder: the {review.get_gate_display().lower()} of {initiative.title} "
-                f"awaits the {FUNCTION_LABELS[code]} sign-off"
+                f"awaits the {function_name(code)} sign-off"
             ),
             body=(
                 f"The review opened on {review.opened_at:%Y-%m-%d} and has waited {waiting.days} days "
-                f"for a {FUNCTION_LABELS[code]} sign-off. The policy asks for it within "
+                f"for a {function_name(code)} sign-off. The policy asks for it within "
                 f"{policy.reminder_days} days; after {policy.escalation_days} days the chair is told."
             ),
         )
 
 
 def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.timedelta) -> None:
-    names = ", ".join(FUNCTION_LABELS[f] for f in functions)
+    names = ", ".join(function_name(f) for f in functions)
     notify(
         recipients=members_of([roles.COMMITTEE_CHAIR]),
         event_key=f"review-{review.pk}-escalated-{'-'.join(functions)}",

@@ -21,8 +21,9 @@ from governance.ledger.events import (
 )
 from governance.reviews.facts import gate_inputs, initiative_with_gate_data
 from governance.rules.gates import SUBMISSION_RULES, evaluate_gate
-from projects.models import KPI, BusinessCase, Direction, GateClearance, Initiative, RiskTier, Stage
+from projects.models import KPI, BusinessCase, GateClearance, Initiative
 from projects.values import parse_decimal
+from projects.vocabulary import Direction, RiskTier, Stage
 
 
 @transaction.atomic

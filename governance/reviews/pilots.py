@@ -11,11 +11,12 @@ from governance.access import roles
 from governance.access.checks import lock_initiative
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import PILOT_ESCALATED
-from governance.models import Gate, GateReview, PilotEscalation, ReviewStatus
+from governance.models import GateReview, PilotEscalation, ReviewStatus
 from governance.notifications.services import members_of, notify
 from governance.reviews.calendar import as_utc
 from governance.reviews.services import review_open_by_system
-from projects.models import Initiative, Stage
+from projects.models import Initiative
+from projects.vocabulary import Gate, Stage
 
 
 def perpetual_pilots_escalate(*, now: dt.datetime) -> int:

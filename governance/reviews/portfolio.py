@@ -9,20 +9,13 @@ from fractions import Fraction
 
 from django.db.models import Prefetch, QuerySet
 
-from governance.models import (
-    GATES_FROM_STAGE,
-    Condition,
-    GatePolicy,
-    GateReview,
-    LedgerEvent,
-    ReviewStatus,
-    SignOff,
-)
+from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, ReviewStatus, SignOff
 from governance.reviews.facts import (
     OpenCondition,
     current_policy,
     gate_data,
     inputs_from,
+    judge_experiment,
     judging_policy,
     kpi_facts,
     kpi_row,
@@ -38,19 +31,10 @@ from governance.rules.gates import (
     PolicyRules,
     SignOffFacts,
     evaluate_gate,
-    experiment_verdict,
 )
-from projects.models import (
-    KPI,
-    BusinessCase,
-    EntryKind,
-    Evidence,
-    Experiment,
-    Initiative,
-    KPIMeasurement,
-    Stage,
-)
+from projects.models import KPI, BusinessCase, EntryKind, Evidence, Experiment, Initiative, KPIMeasurement
 from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
+from projects.vocabulary import GATES_FROM_STAGE, ExperimentMethod, Stage
 
 LEDGER_EVENTS_SHOWN = 50
 
@@ -121,7 +105,7 @@ class ExperimentRow:
     def method_label(self) -> str:
         if self.verdict is None:
             return ""
-        return "always-valid" if self.verdict.method == "always_valid" else "fixed-horizon"
+        return "always-valid" if self.verdict.method == ExperimentMethod.ALWAYS_VALID else "fixed-horizon"
 
     @property
     def lift_text(self) -> str:
@@ -233,13 +217,7 @@ class InitiativePage:
 
 
 def _experiment_row(experiment: Experiment, facts, kpi: KPIFacts, rules: PolicyRules) -> ExperimentRow:
-    try:
-        verdict = experiment_verdict(
-            facts, kpi, method=rules.experiment_method, alpha=float(rules.significance_level)
-        )
-    except (ValueError, TypeError, ZeroDivisionError) as error:  # e.g. an arm without observations
-        return ExperimentRow(experiment, None, str(error))
-    return ExperimentRow(experiment, verdict)
+    return ExperimentRow(experiment, *judge_experiment(facts, kpi, rules))
 
 
 def _evidence_rows(evidence: list[Evidence]) -> tuple[EvidenceRow, ...]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.reviews.facts import policy_rules
 from governance.reviews.portfolio import review_checklists
-from governance.rules.gates import FUNCTION_LABELS, GateEvaluation, required_functions
+from governance.rules.gates import GateEvaluation, required_functions
+from projects.vocabulary import function_name
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class QueueItem:
 
     @property
     def function_labels(self) -> str:
-        return ", ".join(FUNCTION_LABELS.get(f, f) for f in self.functions)
+        return ", ".join(function_name(f) for f in self.functions)
 
     @property
     def requirements_passed(self) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from governance.models import GATES_FROM_STAGE, Condition, GatePolicy, GateReview, ReviewStatus, SignOff
+from governance.models import Condition, GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.reviews.facts import (
     SUMMARY_FIELDS,
     GateData,
@@ -35,6 +35,7 @@ from projects.models import (
     Initiative,
     KPIMeasurement,
 )
+from projects.vocabulary import GATES_FROM_STAGE
 
 INITIATIVE_FIELDS = (
     "id",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,27 +14,38 @@ from governance.access.matrix import SCHEDULER, Operation, require
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import INITIATIVE_TRANSITIONED, REVIEW_DECIDED, REVIEW_OPENED
-from governance.models import GATES_FROM_STAGE, Gate, GateReview, Outcome, ReviewStatus
+from governance.models import GateReview, ReviewStatus
 from governance.notifications.services import members_of, notify
 from governance.reviews.facts import current_policy, evaluate_review, policy_rules
 from governance.rules.gates import (
-    FUNCTION_LABELS,
     GateEvaluation,
     GateInputs,
     required_functions,
     review_outcome,
 )
-from projects.models import GateClearance, Initiative, Stage
+from projects.models import GateClearance, Initiative
+from projects.vocabulary import GATES_FROM_STAGE, Gate, Outcome, Stage, function_name
 
-# What each gate's outcome does to the initiative: the transition method to call, or None when
-# the initiative stays where it is. Go/Conditional Go use the gate's clearance.
-GO_TRANSITIONS: dict[str, tuple[str, Stage]] = {
-    Gate.PILOT: ("start_pilot", Stage.PILOT),
-    Gate.SCALE: ("scale_up", Stage.SCALE),
-    Gate.RETIRE: ("retire", Stage.RETIRED),
+# What each gate's outcome does to the initiative: the transition of its state machine that moves
+# it, declared once here; an outcome not listed (a Hold, a Kill at the retire gate) leaves it where
+# it is. A Go or Conditional Go moves it through the gate's clearance for the transition's target.
+GATE_MOVES: dict[tuple[Gate, Outcome], Callable[..., None]] = {
+    (Gate.PILOT, Outcome.GO): Initiative.start_pilot,
+    (Gate.PILOT, Outcome.CONDITIONAL_GO): Initiative.start_pilot,
+    (Gate.PILOT, Outcome.KILL): Initiative.reject,
+    (Gate.PILOT, Outcome.RECYCLE): Initiative.recycle,
+    (Gate.SCALE, Outcome.GO): Initiative.scale_up,
+    (Gate.SCALE, Outcome.CONDITIONAL_GO): Initiative.scale_up,
+    (Gate.SCALE, Outcome.KILL): Initiative.kill_pilot,
+    (Gate.RETIRE, Outcome.GO): Initiative.retire,
+    (Gate.RETIRE, Outcome.CONDITIONAL_GO): Initiative.retire,
 }
-KILL_TRANSITIONS: dict[str, str | None] = {Gate.PILOT: "reject", Gate.SCALE: "kill_pilot", Gate.RETIRE: None}
-RECYCLE_TRANSITIONS: dict[str, str | None] = {Gate.PILOT: "recycle", Gate.SCALE: None, Gate.RETIRE: None}
+
+
+def move_target(transition: Callable[..., None]) -> Stage:
+    """The stage a transition of the initiative's state machine leads to (django-fsm's own record)."""
+    (target,) = {t.target for t in transition._django_fsm.transitions.values()}  # type: ignore[attr-defined]
+    return Stage(target)
 
 
 @transaction.atomic
@@ -100,7 +112,7 @@ def _open_review(
         body=(
             f"A {review.get_gate_display().lower()} review of “{initiative.title}” was opened by "
             f"{opened_by}. Functions asked to sign: "
-            + ", ".join(FUNCTION_LABELS[f] for f in functions)
+            + ", ".join(function_name(f) for f in functions)
             + "."
             + (f"\nWhy: {reason}" if reason else "")
         ),
@@ -139,18 +151,15 @@ def decide(
             raise TypeError("A Go or a Conditional Go is decided on the gate's evaluation.")
         if not evaluation.passed:
             raise GateNotSatisfied(evaluation)
-        method, target = GO_TRANSITIONS[review.gate]
-        initiative.gate_clearance = GateClearance(target=target, passed=True)
-        if method == "start_pilot":
-            initiative.start_pilot(
-                now=now, deadline=now.date() + dt.timedelta(days=review.policy.max_pilot_days)
-            )
+    move = GATE_MOVES.get((Gate(review.gate), Outcome(outcome)))
+    if move is not None:
+        target = move_target(move)
+        if outcome in (Outcome.GO, Outcome.CONDITIONAL_GO):
+            initiative.gate_clearance = GateClearance(target=target, passed=True)
+        if target == Stage.PILOT:
+            move(initiative, now=now, deadline=now.date() + dt.timedelta(days=review.policy.max_pilot_days))
         else:
-            getattr(initiative, method)(now=now)
-    elif outcome == Outcome.KILL and (kill := KILL_TRANSITIONS[review.gate]):
-        getattr(initiative, kill)(now=now)
-    elif outcome == Outcome.RECYCLE and (recycle := RECYCLE_TRANSITIONS[review.gate]):
-        getattr(initiative, recycle)(now=now)
+            move(initiative, now=now)
     initiative.save()
 
     review.status = ReviewStatus.DECIDED

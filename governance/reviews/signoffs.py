@@ -16,7 +16,7 @@ from governance.access.matrix import Operation, allowed, require
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
-from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
+from governance.models import CommitteeFunction, Condition, GateReview, SignOff
 from governance.notifications.services import members_of, notify
 from governance.reviews.facts import (
     FACTS_VERSION,
@@ -28,7 +28,8 @@ from governance.reviews.facts import (
     signoff_facts,
 )
 from governance.reviews.services import lock_review, settle_if_decided
-from governance.rules.gates import FUNCTION_LABELS, evaluate_gate, required_functions
+from governance.rules.gates import evaluate_gate, required_functions
+from projects.vocabulary import Decision, function_name
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,11 @@ def signoff_record(
     if function not in needed:
         raise InvalidInput(
             f"The {review.get_gate_display().lower()} of this initiative does not ask for a "
-            f"{FUNCTION_LABELS.get(function, function)} sign-off."
+            f"{function_name(function)} sign-off."
         )
     if not allowed(actor, Operation.SIGN_OFF, function=function):
         raise NotACommitteeMember(
-            f"{actor.get_username()} is not a member of the {FUNCTION_LABELS[function]} committee.",
+            f"{actor.get_username()} is not a member of the {function_name(function)} committee.",
             actor=actor,
             target=f"review #{review.pk} of {initiative.title}",
             operation=f"sign for {function}",
@@ -146,7 +147,7 @@ def signoff_record(
     notify(
         recipients=[initiative.owner],
         event_key=f"signoff-{signoff.pk}-recorded",
-        subject=f"[ValueGate] {FUNCTION_LABELS[function]} signed the {review.get_gate_display().lower()} of {initiative.title}",
+        subject=f"[ValueGate] {function_name(function)} signed the {review.get_gate_display().lower()} of {initiative.title}",
         body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
     )
     settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, evaluated=evaluated)

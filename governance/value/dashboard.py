@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
-from projects.models import (
-    KPI,
-    BusinessCase,
-    Direction,
-    EntryKind,
-    FinancialEntry,
-    Initiative,
-    KPIMeasurement,
-    Stage,
-)
+from projects.models import KPI, BusinessCase, EntryKind, FinancialEntry, Initiative, KPIMeasurement
+from projects.vocabulary import MISSES_TARGET_LOOKUP, Stage
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -135,8 +129,13 @@ def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) 
             latest_period=Subquery(latest.values("period")[:1]),
         )
         .filter(
-            Q(direction=Direction.INCREASE, latest_value__lt=F("target"))
-            | Q(direction=Direction.DECREASE, latest_value__gt=F("target"))
+            reduce(
+                operator.or_,
+                (
+                    Q(direction=direction, **{f"latest_value__{lookup}": F("target")})
+                    for direction, lookup in MISSES_TARGET_LOOKUP.items()
+                ),
+            )
         )
     )
     kpis_missing_target = tuple(

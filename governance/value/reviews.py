@@ -14,7 +14,7 @@ from governance.access.checks import lock_initiative
 from governance.access.matrix import SCHEDULER, Operation, require
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import EXIT_CRITERIA_MET, VALUE_REVIEW_OPENED
-from governance.models import ExitCriteriaBreach, Gate, GateReview, ReviewStatus, ValueReview
+from governance.models import ExitCriteriaBreach, GateReview, ReviewStatus, ValueReview
 from governance.notifications.services import members_of, notify
 from governance.reviews.calendar import as_utc
 from governance.reviews.services import review_open_by_system
@@ -30,6 +30,7 @@ from governance.rules.value import (
 from governance.value.selectors import VALUE_TRACKED_STAGES, value_inputs, value_tracked_initiatives
 from projects.models import Initiative
 from projects.roi import rounded
+from projects.vocabulary import Gate
 
 RATIO_PLACES = 4  # as ValueReview's ROI columns keep them
 

@@ -17,11 +17,10 @@ from projects.models import (
     ExperimentLook,
     Initiative,
     KPIMeasurement,
-    Metric,
-    Stage,
 )
 from projects.roi import MonthlyAmount
 from projects.sequential import MeanLook, ProportionLook, mean_figure
+from projects.vocabulary import Metric, Stage
 
 VALUE_TRACKED_STAGES = (Stage.PILOT, Stage.SCALE)
 

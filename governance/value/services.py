@@ -38,10 +38,10 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Metric,
 )
 from projects.periods import check_figure_date
 from projects.values import parse_decimal
+from projects.vocabulary import Metric
 
 
 @dataclass(frozen=True)

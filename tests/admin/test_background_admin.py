@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from governance.access import roles
 from governance.models import ValueReview
-from projects.models import Stage
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

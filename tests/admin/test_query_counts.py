@@ -25,8 +25,8 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Stage,
 )
+from projects.vocabulary import Stage
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, Outcome, SignOff
+from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, SignOff
 from governance.reviews.facts import gate_inputs, initiative_with_gate_data, next_gate_checklist
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.rules.gates import SUBMISSION_RULES, evaluate_gate
-from projects.models import KPI, Evidence, FinancialEntry, Initiative, KPIMeasurement, Stage
+from projects.models import KPI, Evidence, FinancialEntry, Initiative, KPIMeasurement
+from projects.vocabulary import Outcome, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

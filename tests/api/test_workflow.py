@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from governance.api.tokens import token_issue
 from governance.models import LedgerEvent
-from projects.models import EvidenceKind, Stage
+from projects.models import EvidenceKind
+from projects.vocabulary import Stage
 from tests import factories
 from tests.api.conftest import PDF, url
 

@@ -27,7 +27,8 @@ from governance.schedule import (
     run_periodic_work,
     value_reviews_open,
 )
-from projects.models import EntryKind, Initiative, Stage
+from projects.models import EntryKind, Initiative
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

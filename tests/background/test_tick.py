@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from governance.models import ExitCriteriaBreach, GateReview, Notification, PilotEscalation, ValueReview
 from governance.reviews.signoffs import signoff_record
-from projects.models import Initiative, Stage
+from projects.models import Initiative
+from projects.vocabulary import Stage
 
 pytestmark = pytest.mark.django_db
 

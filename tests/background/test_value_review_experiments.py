@@ -18,7 +18,8 @@ from django.urls import reverse
 from governance.models import LedgerEvent, ValueReview
 from governance.schedule import value_reviews_open
 from governance.value.selectors import value_inputs, value_tracked_initiatives
-from projects.models import EntryKind, Stage
+from projects.models import EntryKind
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from governance.models import GateReview, LedgerEvent
 from governance.reviews.facts import next_gate_checklist
 from governance.reviews.services import initiative_advance
 from governance.reviews.signoffs import signoff_record
-from projects.models import Initiative, Stage
+from projects.models import Initiative
+from projects.vocabulary import Stage
 
 pytestmark = pytest.mark.django_db
 

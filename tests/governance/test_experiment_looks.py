@@ -12,7 +12,8 @@ from governance.errors import InvalidInput
 from governance.models import LedgerEvent
 from governance.reviews.facts import next_gate_checklist
 from governance.value.services import experiment_look_record, experiment_record
-from projects.models import ExperimentLook, Stage
+from projects.models import ExperimentLook
+from projects.vocabulary import Stage
 from tests import factories
 from tests.clock import configured_clock
 

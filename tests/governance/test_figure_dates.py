@@ -23,8 +23,9 @@ from governance.value.services import (
     financial_entry_record,
     measurements_record,
 )
-from projects.models import EntryKind, ExperimentLook, FinancialEntry, KPIMeasurement, Stage
+from projects.models import EntryKind, ExperimentLook, FinancialEntry, KPIMeasurement
 from projects.periods import check_figure_date
+from projects.vocabulary import Stage
 from tests import factories
 
 NOW = dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from governance.errors import SegregationOfDuties
 from governance.ledger.canonical import sha256_hex
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import SIGNOFF_RECORDED
-from governance.models import Condition, LedgerEvent, Outcome, SignOff
+from governance.models import Condition, LedgerEvent, SignOff
 from governance.reviews.facts import gate_data, initiative_with_gate_data, next_gate_checklist
 from governance.reviews.initiatives import (
     business_case_record,
@@ -42,7 +42,8 @@ from governance.value.services import (
     financial_entry_record,
     measurements_record,
 )
-from projects.models import Experiment, FinancialEntry, Stage
+from projects.models import Experiment, FinancialEntry
+from projects.vocabulary import Outcome, Stage
 from tests import factories
 from tests.clock import configured_clock
 

@@ -11,7 +11,8 @@ from governance.reviews.facts import next_gate_checklist
 from governance.reviews.readiness import next_gate_readiness
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
-from projects.models import Initiative, Stage
+from projects.models import Initiative
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

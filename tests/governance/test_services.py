@@ -18,7 +18,7 @@ from governance.errors import (
     SegregationOfDuties,
     WrongStage,
 )
-from governance.models import Condition, GateReview, LedgerEvent, Notification, Outcome, SignOff
+from governance.models import Condition, GateReview, LedgerEvent, Notification, SignOff
 from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
@@ -34,7 +34,8 @@ from governance.value.services import (
     experiment_record,
     measurements_record,
 )
-from projects.models import KPIMeasurement, Stage
+from projects.models import KPIMeasurement
+from projects.vocabulary import Outcome, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,8 @@ from governance.reviews.initiatives import initiative_update_draft
 from governance.reviews.policies import policy_version_create
 from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
 from governance.schedule import run_periodic_work
-from projects.models import Initiative, Stage
+from projects.models import Initiative
+from projects.vocabulary import Stage
 from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db

@@ -36,20 +36,13 @@ from governance.access import roles
 from governance.access.matrix import MATRIX, Operation, Role, Scope
 from governance.api.tokens import token_issue
 from governance.errors import NotAllowed
-from governance.models import (
-    CommitteeFunction,
-    Condition,
-    GateReview,
-    LedgerEvent,
-    Outcome,
-    ReviewStatus,
-    SignOff,
-)
+from governance.models import CommitteeFunction, Condition, GateReview, LedgerEvent, ReviewStatus, SignOff
 from governance.reviews.facts import current_policy, initiative_with_gate_data, signoff_digest
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.tasks import escalate_perpetual_pilots, open_value_reviews
 from projects.models import Initiative
+from projects.vocabulary import Outcome
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,8 @@ from governance.reviews.initiatives import (
     initiative_update_draft,
     kpi_define,
 )
-from projects.models import KPI, BusinessCase, Initiative, Stage
+from projects.models import KPI, BusinessCase, Initiative
+from projects.vocabulary import Stage
 
 TAG = ["initiatives"]
 

@@ -34,8 +34,8 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Stage,
 )
+from projects.vocabulary import Stage
 
 BATCH = 5000
 STAGE_MIX = [

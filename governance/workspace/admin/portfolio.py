@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
-from governance.models import Gate, GateReview, ReviewStatus
+from governance.models import GateReview, ReviewStatus
 from governance.reviews.facts import experiment_facts, experiment_row
 from governance.reviews.initiatives import initiative_create, initiative_submit
 from governance.reviews.services import review_open
@@ -33,7 +33,8 @@ from governance.workspace.admin.base import (
 from governance.workspace.views import dashboard as dashboard_views
 from governance.workspace.views import initiatives as initiative_views
 from governance.workspace.views.forms import InitiativeForm
-from projects.models import Evidence, Experiment, FinancialEntry, Initiative, KPIMeasurement, Stage
+from projects.models import Evidence, Experiment, FinancialEntry, Initiative, KPIMeasurement
+from projects.vocabulary import Gate, Stage
 
 GATE_LABELS = dict(Gate.choices)
 

@@ -9,7 +9,7 @@ from governance.access.selectors import visible_initiatives
 from governance.value.dashboard import portfolio_dashboard
 from governance.workspace.views.charts import Bar, column_chart, paired_bar_chart
 from governance.workspace.views.common import admin_page
-from projects.models import Stage
+from projects.vocabulary import Stage
 
 STAGE_CSS: dict[str, str] = {
     Stage.DRAFT: "vg-bar vg-stage-draft",

@@ -7,22 +7,19 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 
-from governance.models import Decision, Gate
 from governance.reviews.initiatives import DRAFT_FIELDS
-from governance.rules.gates import FUNCTION_LABELS
 from governance.value.evidence_checks import ACCEPTED_EXTENSIONS, ACCEPTED_LABELS, max_bytes
 from projects.models import (
     KPI,
     KPI_DECIMAL_PLACES,
     KPI_MAX_DIGITS,
-    Direction,
     EntryKind,
     Evidence,
     EvidenceKind,
     Experiment,
     Initiative,
-    Metric,
 )
+from projects.vocabulary import Decision, Direction, Gate, Metric, function_name
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
@@ -200,7 +197,7 @@ class SignOffForm(forms.Form):
 
     def __init__(self, *args, functions: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(f, FUNCTION_LABELS.get(f, f)) for f in functions]
+        choices = [(f, function_name(f)) for f in functions]
         cast(forms.ChoiceField, self.fields["function"]).choices = choices
         if len(functions) == 1:
             self.fields["function"].initial = functions[0]

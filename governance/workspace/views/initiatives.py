@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.errors import DomainError
-from governance.models import GATES_FROM_STAGE, GateReview, ReviewStatus
+from governance.models import GateReview, ReviewStatus
 from governance.reviews.initiatives import (
     business_case_record,
     initiative_submit,
@@ -42,6 +42,7 @@ from governance.workspace.views.common import (
     visible_initiative,
 )
 from projects.models import BusinessCase
+from projects.vocabulary import GATES_FROM_STAGE
 
 
 def _has_open_review(initiative) -> bool:
