@@ -56,10 +56,12 @@ def main() -> None:
 
     from django.db import transaction
 
+    from governance.access.models import CommitteeFunction
     from governance.access.roles import FUNCTION_GROUPS
     from governance.errors import WrongStage
-    from governance.models import CommitteeFunction, GateReview, LedgerEvent, SignOff
+    from governance.ledger.models import LedgerEvent
     from governance.reviews.facts import initiative_with_gate_data, signoff_digest
+    from governance.reviews.models import GateReview, SignOff
     from governance.reviews.services import initiative_advance, review_open
     from governance.reviews.signoffs import signoff_record
     from projects.models import Initiative

@@ -114,7 +114,7 @@ def build_ledger(n: int, initiative_ids: list[int]) -> float:
 
     from governance.ledger.canonical import canonical_json
     from governance.ledger.chain import GENESIS_HASH, canonical_event_bytes
-    from governance.models import LedgerHead
+    from governance.ledger.models import LedgerHead
 
     postgres = connection.vendor == "postgresql"
     start = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)

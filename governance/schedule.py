@@ -14,9 +14,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from governance.api.idempotency import idempotency_keys_purge
-from governance.reviews.follow_ups import overdue_signoffs_chase
-from governance.reviews.pilots import perpetual_pilots_escalate
-from governance.value.reviews import exit_criteria_enforce, value_reviews_open
+from governance.oversight.follow_ups import overdue_signoffs_chase
+from governance.oversight.pilots import perpetual_pilots_escalate
+from governance.oversight.value_reviews import exit_criteria_enforce, value_reviews_open
 
 # In this order: exit criteria before perpetual pilots, so that a failing pilot past its deadline
 # faces the retire gate its exit criteria call for rather than the scale gate.

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from projects.vocabulary import Direction, Metric, RiskTier, Stage, meets_target
+from projects.vocabulary import Direction, EntryKind, EvidenceKind, Metric, RiskTier, Stage, meets_target
 
 
 @dataclass(frozen=True)
@@ -297,11 +297,6 @@ class ExperimentLook(ArmSummary):
         return f"{self.experiment} on {self.looked_on}"
 
 
-class EntryKind(models.TextChoices):
-    COST = "cost", "Cost"
-    BENEFIT = "benefit", "Benefit"
-
-
 class FinancialEntry(models.Model):
     """A cost or a realised benefit of one month."""
 
@@ -322,15 +317,6 @@ class FinancialEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.month:%Y-%m}: {self.amount}"
-
-
-class EvidenceKind(models.TextChoices):
-    BUSINESS_CASE = "business_case", "Business case document"
-    PRIVACY_IMPACT = "privacy_impact", "Privacy impact assessment"
-    PILOT_REPORT = "pilot_report", "Pilot report"
-    DECOMMISSION_PLAN = "decommission_plan", "Decommission plan"
-    DATA_DELETION = "data_deletion", "Data deletion confirmation"
-    OTHER = "other", "Other"
 
 
 class Evidence(models.Model):

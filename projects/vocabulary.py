@@ -1,5 +1,6 @@
 """The words of the domain, declared once: stages, risk tiers, KPI directions, experiment metrics
-and methods, gates, review outcomes, sign-off decisions and committee functions.
+and methods, kinds of money and evidence, gates, review states, review outcomes, sign-off decisions,
+follow-ups, value-review recommendations and committee functions.
 
 Models take their choices from here, the pure rules compare with these members, serializers and
 templates show their labels. Each word is a `StrEnum` member, so it equals the text stored in the
@@ -96,6 +97,24 @@ class ExperimentMethod(Term):
     FIXED_HORIZON = "fixed_horizon", "Fixed-horizon (valid for one planned look)"
 
 
+class EntryKind(Term):
+    """A month's figure of money."""
+
+    COST = "cost", "Cost"
+    BENEFIT = "benefit", "Benefit"
+
+
+class EvidenceKind(Term):
+    """What an evidence file is."""
+
+    BUSINESS_CASE = "business_case", "Business case document"
+    PRIVACY_IMPACT = "privacy_impact", "Privacy impact assessment"
+    PILOT_REPORT = "pilot_report", "Pilot report"
+    DECOMMISSION_PLAN = "decommission_plan", "Decommission plan"
+    DATA_DELETION = "data_deletion", "Data deletion confirmation"
+    OTHER = "other", "Other"
+
+
 class Gate(Term):
     PILOT = "pilot", "Pilot gate"
     SCALE = "scale", "Scale gate"
@@ -109,6 +128,11 @@ GATES_FROM_STAGE: dict[str, tuple[Gate, ...]] = {
     Stage.PILOT: (Gate.SCALE, Gate.RETIRE),
     Stage.SCALE: (Gate.RETIRE,),
 }
+
+
+class ReviewStatus(Term):
+    OPEN = "open", "Open"
+    DECIDED = "decided", "Decided"
 
 
 class Outcome(Term):
@@ -131,6 +155,22 @@ class Decision(Term):
 
 
 APPROVING_DECISIONS = frozenset({Decision.APPROVE, Decision.APPROVE_WITH_CONDITIONS})
+
+
+class FollowUpKind(Term):
+    """What the committee was sent about an overdue sign-off."""
+
+    REMINDER = "reminder", "Reminder to the function"
+    ESCALATION = "escalation", "Escalation to the chair"
+
+
+class Recommendation(Term):
+    """What a monthly value review recommends."""
+
+    CONTINUE = "continue", "Continue"
+    ADJUST = "adjust", "Adjust"
+    ESCALATE = "escalate", "Escalate"
+    RETIRE = "retire", "Retire"
 
 
 class FunctionCode(Term):

@@ -94,7 +94,7 @@ def pytest_runtest_call(item):
 def _every_signoff_rebuilds() -> None:
     from governance.audit.signer_view import signer_view
     from governance.ledger.events import INITIATIVE_CREATED, SIGNOFF_RECORDED
-    from governance.models import LedgerEvent
+    from governance.ledger.models import LedgerEvent
 
     through_services = LedgerEvent.objects.filter(action=INITIATIVE_CREATED.code).values("initiative_id")
     for event in LedgerEvent.objects.filter(action=SIGNOFF_RECORDED.code, initiative_id__in=through_services):

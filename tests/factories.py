@@ -16,16 +16,14 @@ from governance.access import roles
 from projects.models import (
     KPI,
     BusinessCase,
-    EntryKind,
     Evidence,
-    EvidenceKind,
     Experiment,
     ExperimentLook,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
 )
-from projects.vocabulary import Direction, Stage
+from projects.vocabulary import Direction, EntryKind, EvidenceKind, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -15,7 +15,7 @@ from governance.access.groups import (  # noqa: F401  (the group names are read 
     PROJECT_LEADS,
 )
 from governance.access.matrix import django_permissions
-from governance.models import CommitteeFunction
+from governance.access.models import CommitteeFunction
 
 
 def ensure_roles(**kwargs) -> None:

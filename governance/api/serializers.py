@@ -33,9 +33,19 @@ from governance.api.fields import (
 from governance.ledger.canonical import utc_text
 from governance.rules.gates import ExperimentVerdict
 from governance.value.services import MeasurementInput
-from projects.models import KPI_DECIMAL_PLACES, KPI_MAX_DIGITS, EntryKind, EvidenceKind
+from projects.models import KPI_DECIMAL_PLACES, KPI_MAX_DIGITS
 from projects.statistics import TwoProportionResult
-from projects.vocabulary import Decision, Direction, ExperimentMethod, FunctionCode, Gate, Metric, RiskTier
+from projects.vocabulary import (
+    Decision,
+    Direction,
+    EntryKind,
+    EvidenceKind,
+    ExperimentMethod,
+    FunctionCode,
+    Gate,
+    Metric,
+    RiskTier,
+)
 
 TEXT_MAX = 5000
 MAX_MEASUREMENTS = 10_000

@@ -35,7 +35,7 @@ from governance.ledger.chain import (
     verify_ledger,
 )
 from governance.ledger.events import LEDGER_EXPORTED
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.notifications.services import members_of, notify
 from projects.models import Initiative
 

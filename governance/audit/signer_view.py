@@ -37,7 +37,7 @@ from governance.ledger.events import (
     REVIEW_OPENED,
     SIGNOFF_RECORDED,
 )
-from governance.models import GatePolicy, LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import (
     MEAN_FIELDS,
     SUMMARY_FIELDS,
@@ -49,6 +49,7 @@ from governance.reviews.facts import (
     kpi_decimal,
     policy_rules,
 )
+from governance.reviews.models import GatePolicy
 from governance.rules.gates import BusinessCaseFacts
 from projects.models import Evidence
 

@@ -37,7 +37,7 @@ from django.utils.dateparse import parse_datetime
 
 from governance.ledger.canonical import canonical_json, sha256_hex, utc_text
 from governance.ledger.events import LedgerEventType, check_event
-from governance.models import LedgerEvent, LedgerHead
+from governance.ledger.models import LedgerEvent, LedgerHead
 
 GENESIS_HASH = "0" * 64
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.models import Notification
+from governance.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 

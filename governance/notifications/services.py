@@ -10,7 +10,7 @@ from django.db import transaction
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from governance.models import Notification
+from governance.notifications.models import Notification
 from governance.notifications.tasks import relay_notifications
 from governance.redis_budget import redis_available, redis_call, stop_retrying_in_a_request
 

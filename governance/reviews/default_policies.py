@@ -3,9 +3,8 @@ every flush."""
 
 from __future__ import annotations
 
-from governance.models import GatePolicy
-from projects.models import EvidenceKind
-from projects.vocabulary import ExperimentMethod
+from governance.reviews.models import GatePolicy
+from projects.vocabulary import EvidenceKind, ExperimentMethod
 
 FOUR_FUNCTIONS = ["business", "legal", "finance", "technical"]
 

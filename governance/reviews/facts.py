@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from governance.ledger.canonical import sha256_hex
-from governance.models import Condition, GatePolicy, GateReview, SignOff
+from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.rules.gates import (
     BusinessCaseFacts,
     ExperimentFacts,
@@ -24,10 +24,10 @@ from governance.rules.gates import (
     evaluate_gate,
     experiment_verdict,
 )
-from projects.models import KPI, KPI_DECIMAL_PLACES, BusinessCase, EntryKind, Evidence, Initiative
+from projects.models import KPI, KPI_DECIMAL_PLACES, BusinessCase, Evidence, Initiative
 from projects.roi import MonthlyAmount
 from projects.sequential import MeanLook, ProportionLook
-from projects.vocabulary import GATES_FROM_STAGE, Gate
+from projects.vocabulary import GATES_FROM_STAGE, EntryKind, Gate
 
 
 def policy_rules(policy: GatePolicy) -> PolicyRules:
@@ -64,17 +64,15 @@ def judging_policy(open_review: GateReview | None) -> GatePolicy:
     return open_review.policy if open_review is not None else current_policy(Gate.SCALE)
 
 
+# What defines a KPI for the rules: the same fields on the model, in the facts and in KPIFacts.
+KPI_DEFINITION = ("name", "unit", "direction", "baseline", "target", "data_source", "is_primary")
+
+
 def kpi_row(kpi: KPI) -> dict:
     """A KPI with its measurements and experiments as plain data (the rows the gate facts take)."""
     return {
         "id": kpi.pk,
-        "name": kpi.name,
-        "unit": kpi.unit,
-        "direction": kpi.direction,
-        "baseline": kpi.baseline,
-        "target": kpi.target,
-        "data_source": kpi.data_source,
-        "is_primary": kpi.is_primary,
+        **{field: getattr(kpi, field) for field in KPI_DEFINITION},
         "measurements": [
             {"period": m.period, "value": m.value, "sample_size": m.sample_size}
             for m in kpi.measurements.all()
@@ -204,27 +202,12 @@ def experiment_judgements(experiments, kpi: KPIFacts, rules: PolicyRules) -> dic
 
 def kpi_definition(kpi: KPI, **data) -> KPIFacts:
     """A KPI's definition as the rules read it; `data` adds its measurements or experiments."""
-    return KPIFacts(
-        name=kpi.name,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        baseline=kpi.baseline,
-        target=kpi.target,
-        data_source=kpi.data_source,
-        is_primary=kpi.is_primary,
-        **data,
-    )
+    return KPIFacts(**{field: getattr(kpi, field) for field in KPI_DEFINITION}, **data)
 
 
 def kpi_facts(row: dict) -> KPIFacts:
     return KPIFacts(
-        name=row["name"],
-        unit=row["unit"],
-        direction=row["direction"],
-        baseline=row["baseline"],
-        target=row["target"],
-        data_source=row["data_source"],
-        is_primary=row["is_primary"],
+        **{field: row[field] for field in KPI_DEFINITION},
         measurements=tuple(MeasurementFacts(m["period"], m["value"]) for m in row["measurements"]),
         experiments=tuple(experiment_facts(e) for e in row["experiments"]),
     )
@@ -267,6 +250,13 @@ class OpenCondition:
     text: str
 
 
+def business_case_of(initiative: Initiative) -> BusinessCase | None:
+    try:
+        return initiative.business_case
+    except BusinessCase.DoesNotExist:
+        return None
+
+
 def business_case_facts(case) -> BusinessCaseFacts | None:
     if case is None:
         return None
@@ -281,10 +271,6 @@ def business_case_facts(case) -> BusinessCaseFacts | None:
 
 def gate_data(initiative: Initiative) -> GateData:
     """GateData of an initiative loaded with initiative_with_gate_data."""
-    try:
-        case = initiative.business_case
-    except BusinessCase.DoesNotExist:
-        case = None
     return GateData(
         stage=initiative.stage,
         stage_entered_at=initiative.stage_entered_at,
@@ -292,7 +278,7 @@ def gate_data(initiative: Initiative) -> GateData:
         uses_personal_data=initiative.uses_personal_data,
         pain_point=initiative.pain_point,
         process_embedding=initiative.process_embedding,
-        business_case=business_case_facts(case),
+        business_case=business_case_facts(business_case_of(initiative)),
         kpi_rows=[kpi_row(k) for k in initiative.kpis.all()],
         evidence_rows=[{"id": e.pk, "kind": e.kind, "sha256": e.sha256} for e in initiative.evidence.all()],
         entries=[

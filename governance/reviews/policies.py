@@ -12,7 +12,7 @@ from governance.access.matrix import Operation, require
 from governance.errors import InvalidInput
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import POLICY_VERSION_CREATED
-from governance.models import GatePolicy
+from governance.reviews.models import GatePolicy
 from projects.vocabulary import Gate
 
 # Who made a version and when are recorded by the service; the gate and version number identify it.

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from django.db.models import Prefetch, QuerySet
 
-from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, ReviewStatus, SignOff
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import (
     OpenCondition,
     current_policy,
@@ -22,6 +22,7 @@ from governance.reviews.facts import (
     policy_rules,
     signoff_facts,
 )
+from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.reviews.readiness import next_gate_readiness
 from governance.rules.gates import (
     SUBMISSION_RULES,
@@ -32,9 +33,9 @@ from governance.rules.gates import (
     SignOffFacts,
     evaluate_gate,
 )
-from projects.models import KPI, BusinessCase, EntryKind, Evidence, Experiment, Initiative, KPIMeasurement
+from projects.models import KPI, BusinessCase, Evidence, Experiment, Initiative, KPIMeasurement
 from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
-from projects.vocabulary import GATES_FROM_STAGE, ExperimentMethod, Stage
+from projects.vocabulary import GATES_FROM_STAGE, EntryKind, ExperimentMethod, ReviewStatus, Stage
 
 LEDGER_EVENTS_SHOWN = 50
 

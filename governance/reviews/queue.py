@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.reviews.facts import policy_rules
+from governance.reviews.models import GatePolicy, GateReview, SignOff
 from governance.reviews.portfolio import review_checklists
 from governance.rules.gates import GateEvaluation, required_functions
-from projects.vocabulary import function_name
+from projects.vocabulary import ReviewStatus, function_name
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from governance.models import Condition, GatePolicy, GateReview, ReviewStatus, SignOff
 from governance.reviews.facts import (
     SUMMARY_FIELDS,
     GateData,
@@ -24,6 +23,7 @@ from governance.reviews.facts import (
     inputs_from,
     policy_rules,
 )
+from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.rules.gates import GateEvaluation, PolicyRules, SignOffFacts, evaluate_gate
 from projects.models import (
     KPI,
@@ -35,7 +35,7 @@ from projects.models import (
     Initiative,
     KPIMeasurement,
 )
-from projects.vocabulary import GATES_FROM_STAGE
+from projects.vocabulary import GATES_FROM_STAGE, ReviewStatus
 
 INITIATIVE_FIELDS = (
     "id",

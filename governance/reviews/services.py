@@ -14,9 +14,9 @@ from governance.access.matrix import SCHEDULER, Operation, require
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import INITIATIVE_TRANSITIONED, REVIEW_DECIDED, REVIEW_OPENED
-from governance.models import GateReview, ReviewStatus
 from governance.notifications.services import members_of, notify
 from governance.reviews.facts import current_policy, evaluate_review, policy_rules
+from governance.reviews.models import GateReview
 from governance.rules.gates import (
     GateEvaluation,
     GateInputs,
@@ -24,7 +24,7 @@ from governance.rules.gates import (
     review_outcome,
 )
 from projects.models import GateClearance, Initiative
-from projects.vocabulary import GATES_FROM_STAGE, Gate, Outcome, Stage, function_name
+from projects.vocabulary import GATES_FROM_STAGE, Gate, Outcome, ReviewStatus, Stage, function_name
 
 # What each gate's outcome does to the initiative: the transition of its state machine that moves
 # it, declared once here; an outcome not listed (a Hold, a Kill at the retire gate) leaves it where

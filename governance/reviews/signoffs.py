@@ -13,10 +13,10 @@ from django.utils import timezone
 from governance.access import roles
 from governance.access.checks import lock_initiative, require_active
 from governance.access.matrix import Operation, allowed, require
+from governance.access.models import CommitteeFunction
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
-from governance.models import CommitteeFunction, Condition, GateReview, SignOff
 from governance.notifications.services import members_of, notify
 from governance.reviews.facts import (
     FACTS_VERSION,
@@ -27,6 +27,7 @@ from governance.reviews.facts import (
     review_facts,
     signoff_facts,
 )
+from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import lock_review, settle_if_decided
 from governance.rules.gates import evaluate_gate, required_functions
 from projects.vocabulary import Decision, function_name

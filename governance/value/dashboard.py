@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
-from projects.models import KPI, BusinessCase, EntryKind, FinancialEntry, Initiative, KPIMeasurement
-from projects.vocabulary import MISSES_TARGET_LOOKUP, Stage
+from governance.reviews.models import GatePolicy, GateReview, SignOff
+from projects.models import KPI, BusinessCase, FinancialEntry, Initiative, KPIMeasurement
+from projects.vocabulary import MISSES_TARGET_LOOKUP, EntryKind, ReviewStatus, Stage
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

@@ -6,21 +6,13 @@ import datetime as dt
 
 from django.db.models import Prefetch, QuerySet
 
-from governance.reviews.facts import kpi_definition
-from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
+from governance.reviews.facts import business_case_facts, business_case_of, kpi_definition
+from governance.rules.gates import KPIFacts, MeasurementFacts
 from governance.rules.value import DatedLook, KPIExperiment, ValueInputs, month_start
-from projects.models import (
-    KPI,
-    BusinessCase,
-    EntryKind,
-    Experiment,
-    ExperimentLook,
-    Initiative,
-    KPIMeasurement,
-)
+from projects.models import KPI, Experiment, ExperimentLook, Initiative, KPIMeasurement
 from projects.roi import MonthlyAmount
 from projects.sequential import MeanLook, ProportionLook, mean_figure
-from projects.vocabulary import Metric, Stage
+from projects.vocabulary import EntryKind, Metric, Stage
 
 VALUE_TRACKED_STAGES = (Stage.PILOT, Stage.SCALE)
 
@@ -94,20 +86,6 @@ def kpi_experiment(kpi: KPI, experiment: Experiment) -> KPIExperiment:
     return KPIExperiment(kpi=kpi.name, name=experiment.name, metric=experiment.metric, looks=looks)
 
 
-def business_case_facts(initiative: Initiative) -> BusinessCaseFacts | None:
-    try:
-        case = initiative.business_case
-    except BusinessCase.DoesNotExist:
-        return None
-    return BusinessCaseFacts(
-        budget=case.budget,
-        expected_annual_benefit=case.expected_annual_benefit,
-        horizon_months=case.horizon_months,
-        exit_criteria=case.exit_criteria,
-        missed_periods_to_retire=case.missed_periods_to_retire,
-    )
-
-
 def value_inputs(initiative: Initiative, *, month: dt.date) -> ValueInputs:
     """The value review inputs of `initiative` (loaded by value_tracked_initiatives) for `month`.
 
@@ -124,7 +102,7 @@ def value_inputs(initiative: Initiative, *, month: dt.date) -> ValueInputs:
         month=month,
         measurements_expected_from=expected_from,
         kpis=tuple(kpi_facts(k) for k in kpis),
-        business_case=business_case_facts(initiative),
+        business_case=business_case_facts(business_case_of(initiative)),
         costs=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.COST),
         benefits=tuple(MonthlyAmount(e.month, e.amount) for e in entries if e.kind == EntryKind.BENEFIT),
         experiments=tuple(kpi_experiment(k, e) for k in kpis for e in k.experiments.all()),

@@ -30,9 +30,7 @@ from governance.ledger.events import (
 from governance.value.evidence_checks import check_evidence_file, sent_name
 from projects.models import (
     KPI,
-    EntryKind,
     Evidence,
-    EvidenceKind,
     Experiment,
     ExperimentLook,
     FinancialEntry,
@@ -41,7 +39,7 @@ from projects.models import (
 )
 from projects.periods import check_figure_date
 from projects.values import parse_decimal
-from projects.vocabulary import Metric
+from projects.vocabulary import EntryKind, EvidenceKind, Metric
 
 
 @dataclass(frozen=True)
@@ -268,6 +266,24 @@ def experiment_record(
     return experiment
 
 
+COUNTS = ("control_size", "control_successes", "treatment_size", "treatment_successes")
+
+
+def _refuse_going_back(last: ExperimentLook | None, looked_on: dt.date, summary: dict) -> None:
+    """A look comes after the last one, and its counts, cumulative, never decrease."""
+    if last is None:
+        return
+    if looked_on <= last.looked_on:
+        raise InvalidInput(f"A new look must come after the last one ({last.looked_on}).")
+    decreased = [field for field in COUNTS if summary[field] < getattr(last, field)]
+    if decreased:
+        raise InvalidInput(
+            "Counts are cumulative and cannot decrease: "
+            + ", ".join(f.replace("_", " ") for f in decreased)
+            + "."
+        )
+
+
 @transaction.atomic
 def experiment_look_record(
     *,
@@ -307,21 +323,7 @@ def experiment_look_record(
         treatment_variance=treatment_variance,
     )
     _look_date(looked_on, now=now)
-    last = experiment.looks.order_by("-looked_on").first()
-    if last is not None:
-        if looked_on <= last.looked_on:
-            raise InvalidInput(f"A new look must come after the last one ({last.looked_on}).")
-        decreased = [
-            field
-            for field in ("control_size", "control_successes", "treatment_size", "treatment_successes")
-            if summary[field] < getattr(last, field)
-        ]
-        if decreased:
-            raise InvalidInput(
-                "Counts are cumulative and cannot decrease: "
-                + ", ".join(f.replace("_", " ") for f in decreased)
-                + "."
-            )
+    _refuse_going_back(experiment.looks.order_by("-looked_on").first(), looked_on, summary)
     look = ExperimentLook.objects.create(
         experiment=experiment, looked_on=looked_on, recorded_by=actor, **summary
     )

@@ -7,7 +7,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, SignOff
+from governance.ledger.models import LedgerEvent
+from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.reviews.services import review_open
 from projects.models import KPI, Evidence, Initiative
 from projects.vocabulary import Stage

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.access import roles
-from governance.models import ValueReview
+from governance.value.models import ValueReview
 from projects.vocabulary import Stage
 from tests import factories
 

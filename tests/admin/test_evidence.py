@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from governance.errors import InvalidInput
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.value.services import evidence_submit
 from projects.models import Evidence
 from tests import factories

@@ -17,7 +17,7 @@ from django.urls import reverse
 from governance.access import membership as membership_services
 from governance.access import roles
 from governance.errors import InvalidInput
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from governance.errors import InvalidInput, NotAllowed
-from governance.models import GatePolicy, LedgerEvent
+from governance.ledger.models import LedgerEvent
+from governance.reviews.models import GatePolicy
 from governance.reviews.policies import policy_version_create
 
 pytestmark = pytest.mark.django_db

@@ -12,21 +12,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.access.models import CommitteeFunction
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import KPI_MEASUREMENTS_RECORDED
-from governance.models import CommitteeFunction, GatePolicy, GateReview, SignOff
+from governance.reviews.models import GatePolicy, GateReview, SignOff
 from governance.reviews.queue import PAGE_SIZE
 from projects.models import (
     KPI,
     BusinessCase,
-    EntryKind,
     Evidence,
     Experiment,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
 )
-from projects.vocabulary import Stage
+from projects.vocabulary import EntryKind, Stage
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.models import GateReview
+from governance.reviews.models import GateReview
 from governance.reviews.queue import PAGE_SIZE, awaiting_signoff
 from governance.reviews.services import review_open
 from tests import factories

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, SignOff
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import gate_inputs, initiative_with_gate_data, next_gate_checklist
+from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.rules.gates import SUBMISSION_RULES, evaluate_gate

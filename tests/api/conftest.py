@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from governance.access import roles
 from governance.api.tokens import token_issue
-from governance.models import GateReview
+from governance.reviews.models import GateReview
 from governance.reviews.services import review_open
 from projects.models import KPI, Initiative
 from tests import factories

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests.api.conftest import PDF, build_world, url
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from projects.models import FinancialEntry, Initiative, KPIMeasurement
 from tests.api.conftest import url
 

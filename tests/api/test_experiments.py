@@ -15,7 +15,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.policies import policy_version_create
 from governance.reviews.portfolio import initiative_page
 from governance.reviews.services import review_open

@@ -11,7 +11,8 @@ import pytest
 from django.core import signals
 from django.urls import reverse
 
-from governance.models import Condition, LedgerEvent
+from governance.ledger.models import LedgerEvent
+from governance.reviews.models import Condition
 from projects.models import Initiative
 from tests import factories
 from tests.api.conftest import PDF, url

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from projects.models import KPIMeasurement
 from tests.api.conftest import build_world, url
 from tests.governance.test_concurrency import run_together

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from governance.api.models import IdempotencyKey
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from projects.models import Experiment, KPIMeasurement
 from tests.api.conftest import url
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from governance.ledger.chain import GENESIS_HASH, event_hash
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests.api.conftest import url
 
 pytestmark = pytest.mark.django_db

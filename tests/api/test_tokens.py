@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from governance.api.models import ApiToken
 from governance.api.tokens import token_issue
 from governance.errors import NotAllowed
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests.api.conftest import url
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.api.tokens import token_issue
-from governance.models import LedgerEvent
-from projects.models import EvidenceKind
-from projects.vocabulary import Stage
+from governance.ledger.models import LedgerEvent
+from projects.vocabulary import EvidenceKind, Stage
 from tests import factories
 from tests.api.conftest import PDF, url
 

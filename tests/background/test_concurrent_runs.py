@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from governance.ledger.chain import verify_ledger
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.services import review_open
 from governance.schedule import run_periodic_work
 from tests.background.test_periodic import at, everything, failing_pilot, measure, overdue_pilot, portfolio

@@ -19,10 +19,11 @@ from django.test import override_settings
 from django.urls import reverse
 
 from governance.api.tokens import token_issue
-from governance.models import Notification, SignOff
+from governance.notifications.models import Notification
 from governance.notifications.services import relay_soon
 from governance.notifications.tasks import relay_notifications
 from governance.redis_budget import redis_budget
+from governance.reviews.models import SignOff
 from projects.models import KPIMeasurement
 from tests.api.conftest import build_world, url
 from tests.background.conftest import REPO, TEST_REDIS_URL, broker, redis_server

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from governance.models import Notification
+from governance.notifications.models import Notification
 from governance.notifications.outbox import relay_pending, retry_delay
 from governance.notifications.services import notify, relay_soon
 from governance.notifications.tasks import relay_notifications

@@ -9,15 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from governance.models import (
-    ExitCriteriaBreach,
-    GateReview,
-    LedgerEvent,
-    Notification,
-    PilotEscalation,
-    SignOffFollowUp,
-    ValueReview,
-)
+from governance.ledger.models import LedgerEvent
+from governance.notifications.models import Notification
+from governance.oversight.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp
+from governance.reviews.models import GateReview
 from governance.reviews.services import review_hold, review_open
 from governance.reviews.signoffs import signoff_record
 from governance.schedule import (
@@ -27,8 +22,9 @@ from governance.schedule import (
     run_periodic_work,
     value_reviews_open,
 )
-from projects.models import EntryKind, Initiative
-from projects.vocabulary import Stage
+from governance.value.models import ValueReview
+from projects.models import Initiative
+from projects.vocabulary import EntryKind, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

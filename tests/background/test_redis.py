@@ -14,8 +14,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from governance.models import GateReview, Notification, PilotEscalation, SignOffFollowUp
+from governance.notifications.models import Notification
 from governance.notifications.tasks import relay_notifications
+from governance.oversight.models import PilotEscalation, SignOffFollowUp
+from governance.reviews.models import GateReview
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.tasks import chase_overdue_signoffs, escalate_perpetual_pilots

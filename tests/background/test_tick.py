@@ -10,8 +10,11 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from governance.models import ExitCriteriaBreach, GateReview, Notification, PilotEscalation, ValueReview
+from governance.notifications.models import Notification
+from governance.oversight.models import ExitCriteriaBreach, PilotEscalation
+from governance.reviews.models import GateReview
 from governance.reviews.signoffs import signoff_record
+from governance.value.models import ValueReview
 from projects.models import Initiative
 from projects.vocabulary import Stage
 

@@ -15,11 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from governance.models import LedgerEvent, ValueReview
+from governance.ledger.models import LedgerEvent
 from governance.schedule import value_reviews_open
+from governance.value.models import ValueReview
 from governance.value.selectors import value_inputs, value_tracked_initiatives
-from projects.models import EntryKind
-from projects.vocabulary import Stage
+from projects.vocabulary import EntryKind, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,12 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
+from governance.access.models import CommitteeFunction
 from governance.errors import WrongStage
 from governance.ledger.chain import ledger_append, verify_ledger
-from governance.models import CommitteeFunction, GateReview, LedgerEvent, SignOff
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import initiative_with_gate_data, signoff_digest
+from governance.reviews.models import GateReview, SignOff
 from governance.reviews.services import initiative_advance, review_open
 from projects.models import Initiative
 from projects.vocabulary import Stage

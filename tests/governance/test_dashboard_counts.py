@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from governance.access import roles
-from governance.models import GateReview
+from governance.reviews.models import GateReview
 from governance.reviews.policies import policy_version_create
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record

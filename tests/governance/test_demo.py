@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from governance.errors import GateNotSatisfied
 from governance.ledger.chain import verify_ledger
-from governance.models import GateReview, LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import next_gate_checklist
+from governance.reviews.models import GateReview
 from governance.reviews.services import initiative_advance
 from governance.reviews.signoffs import signoff_record
 from projects.models import Initiative

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from governance.errors import InvalidInput
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import next_gate_checklist
 from governance.value.services import experiment_look_record, experiment_record
 from projects.models import ExperimentLook

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from governance.errors import InvalidInput
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import next_gate_checklist
 from governance.value.services import (
     MeasurementErrors,
@@ -23,9 +23,9 @@ from governance.value.services import (
     financial_entry_record,
     measurements_record,
 )
-from projects.models import EntryKind, ExperimentLook, FinancialEntry, KPIMeasurement
+from projects.models import ExperimentLook, FinancialEntry, KPIMeasurement
 from projects.periods import check_figure_date
-from projects.vocabulary import Stage
+from projects.vocabulary import EntryKind, Stage
 from tests import factories
 
 NOW = dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC)

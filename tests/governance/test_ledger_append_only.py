@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from governance.ledger.chain import ledger_append
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from governance.errors import SegregationOfDuties
 from governance.ledger.canonical import sha256_hex
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import SIGNOFF_RECORDED
-from governance.models import Condition, LedgerEvent, SignOff
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import gate_data, initiative_with_gate_data, next_gate_checklist
 from governance.reviews.initiatives import (
     business_case_record,
@@ -31,6 +31,7 @@ from governance.reviews.initiatives import (
     initiative_submit,
     kpi_define,
 )
+from governance.reviews.models import Condition, SignOff
 from governance.reviews.queue import awaiting_signoff
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record

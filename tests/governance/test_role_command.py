@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from governance.access import roles
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -18,13 +18,15 @@ from governance.errors import (
     SegregationOfDuties,
     WrongStage,
 )
-from governance.models import Condition, GateReview, LedgerEvent, Notification, SignOff
+from governance.ledger.models import LedgerEvent
+from governance.notifications.models import Notification
 from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     kpi_define,
 )
+from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import initiative_advance, review_hold, review_kill, review_open
 from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
 from governance.value.services import (
@@ -612,7 +614,7 @@ def test_an_inactive_user_can_do_nothing(members):
 
 
 def test_reviews_pin_their_policy_version(members):
-    from governance.models import GatePolicy
+    from governance.reviews.models import GatePolicy
 
     initiative = factories.proposal_ready_for_pilot_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from governance.ledger.chain import canonical_event_bytes, chain_rows, event_hash, ledger_append
 from governance.ledger.guards import install_guards, remove_guards
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFY_EXPORT = ROOT / "tools" / "verify_export.py"

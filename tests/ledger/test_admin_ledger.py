@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from governance.ledger.chain import ledger_append, ledger_batch, verify_ledger
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from tests import factories

@@ -24,7 +24,7 @@ from governance.ledger.chain import (
     verify_ledger,
 )
 from governance.ledger.events import CATALOGUE, LedgerEventType, declared
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests.ledger.conftest import VERIFY_EXPORT, clock
 
 pytestmark = pytest.mark.django_db

@@ -29,13 +29,14 @@ from governance.ledger.events import (
     declared,
     shape,
 )
-from governance.models import Condition, GateReview, LedgerEvent, LedgerHead, ReviewStatus
+from governance.ledger.models import LedgerEvent, LedgerHead
 from governance.reviews.initiatives import initiative_update_draft
+from governance.reviews.models import Condition, GateReview
 from governance.reviews.policies import policy_version_create
 from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
 from governance.schedule import run_periodic_work
 from projects.models import Initiative
-from projects.vocabulary import Stage
+from projects.vocabulary import ReviewStatus, Stage
 from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from governance.reviews.initiatives import business_case_record, initiative_create, kpi_define
 from tests import factories
 from tests.ledger.conftest import clock, run_command, verify_export

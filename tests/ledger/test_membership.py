@@ -12,7 +12,7 @@ from governance.access.matrix import Role, principal
 from governance.access.membership import membership_grant, membership_revoke
 from governance.errors import InvalidInput, NotAllowed, SegregationOfDuties
 from governance.ledger.chain import verify_ledger
-from governance.models import LedgerEvent
+from governance.ledger.models import LedgerEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from governance.audit.services import ledger_verify_and_alert
 from governance.audit.tasks import verify_ledger_nightly
-from governance.models import Notification
+from governance.notifications.models import Notification
 from tests.ledger.conftest import append, run_command
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from governance.ledger.chain import ledger_append
 from governance.ledger.guards import install_guards, remove_guards
-from governance.models import Notification
+from governance.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from governance.models import LedgerEvent, LedgerHead
+from governance.ledger.models import LedgerEvent, LedgerHead
 from tests.ledger.conftest import append, run_command
 
 pytestmark = pytest.mark.django_db

@@ -34,15 +34,17 @@ from rest_framework.test import APIClient
 
 from governance.access import roles
 from governance.access.matrix import MATRIX, Operation, Role, Scope
+from governance.access.models import CommitteeFunction
 from governance.api.tokens import token_issue
 from governance.errors import NotAllowed
-from governance.models import CommitteeFunction, Condition, GateReview, LedgerEvent, ReviewStatus, SignOff
+from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import current_policy, initiative_with_gate_data, signoff_digest
+from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.tasks import escalate_perpetual_pilots, open_value_reviews
 from projects.models import Initiative
-from projects.vocabulary import Outcome
+from projects.vocabulary import Outcome, ReviewStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db

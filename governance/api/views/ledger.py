@@ -14,7 +14,7 @@ from governance.api.permissions import IntegrationScope, ReadsLedger
 from governance.api.serializers import LedgerEventSerializer, LedgerHeadSerializer, MeSerializer
 from governance.api.views.base import ApiView, LedgerCursor
 from governance.ledger.chain import GENESIS_HASH
-from governance.models import LedgerEvent, LedgerHead
+from governance.ledger.models import LedgerEvent, LedgerHead
 
 TAG = ["ledger"]
 

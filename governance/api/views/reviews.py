@@ -21,12 +21,13 @@ from governance.api.serializers import (
     SignOffSerializer,
 )
 from governance.api.views.base import ApiView
-from governance.models import Condition, GateReview, ReviewStatus, SignOff
 from governance.reviews.facts import next_gate_checklist, policy_rules
+from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.queue import functions_signed_for
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import ConditionInput, signoff_record
 from governance.rules.gates import required_functions
+from projects.vocabulary import ReviewStatus
 
 TAG = ["gates and reviews"]
 

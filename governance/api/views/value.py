@@ -22,8 +22,8 @@ from governance.api.serializers import (
     MeasurementSerializer,
 )
 from governance.api.views.base import ApiView, Pages
-from governance.models import GateReview, ReviewStatus
 from governance.reviews.facts import experiment_judgements, judging_policy, kpi_definition, policy_rules
+from governance.reviews.models import GateReview
 from governance.value.services import (
     evidence_submit,
     experiment_look_record,
@@ -32,6 +32,7 @@ from governance.value.services import (
     measurements_record,
 )
 from projects.models import KPI, Evidence, Experiment, ExperimentLook, FinancialEntry, KPIMeasurement
+from projects.vocabulary import ReviewStatus
 
 TAG = ["value data"]
 FEED = frozenset({"GET", "POST"})

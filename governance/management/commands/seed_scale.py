@@ -22,20 +22,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.access import roles
+from governance.access.models import CommitteeFunction
 from governance.ledger.canonical import canonical_json
 from governance.ledger.chain import GENESIS_HASH, event_hash
-from governance.models import CommitteeFunction, GatePolicy, GateReview, LedgerEvent, LedgerHead, SignOff
+from governance.ledger.models import LedgerEvent, LedgerHead
+from governance.reviews.models import GatePolicy, GateReview, SignOff
 from projects.models import (
     KPI,
     BusinessCase,
-    EntryKind,
     Evidence,
     Experiment,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
 )
-from projects.vocabulary import Stage
+from projects.vocabulary import EntryKind, Stage
 
 BATCH = 5000
 STAGE_MIX = [

@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied
 
 from governance.access.matrix import Operation, Principal, allowed, principal_from_groups
 from governance.access.selectors import sees_whole_portfolio
-from governance.models import GateReview, ReviewStatus
 from governance.reviews.facts import policy_rules
+from governance.reviews.models import GateReview
 from governance.rules.gates import required_functions
 from projects.models import Initiative
-from projects.vocabulary import GATES_FROM_STAGE, TERMINAL_STAGES, Stage
+from projects.vocabulary import GATES_FROM_STAGE, TERMINAL_STAGES, ReviewStatus, Stage
 
 
 @dataclass(frozen=True)

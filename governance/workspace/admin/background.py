@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from governance.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp, ValueReview
+from governance.oversight.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp
+from governance.value.models import ValueReview
 from governance.workspace.admin.base import ScopedReadOnlyAdmin
 
 

@@ -24,8 +24,8 @@ def object_page(model_admin, view, name: str, *, wrap=None):
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows changed only by services: viewable, never edited here."""
+class NoEditing:
+    """Rows changed only by services: viewable, never added, edited or deleted here."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -35,6 +35,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoEditing, admin.ModelAdmin):
+    """Rows changed only by services: viewable, never edited here."""
 
 
 class ScopedReadOnlyAdmin(ReadOnlyAdmin):
@@ -49,19 +53,10 @@ class ScopedReadOnlyAdmin(ReadOnlyAdmin):
         return queryset.filter(**{f"{self.initiative_path}__in": visible_initiatives(request.user)})
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoEditing, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ServiceErrorsAsMessages(admin.ModelAdmin):

@@ -26,7 +26,8 @@ from governance.access.selectors import sees_whole_portfolio, visible_initiative
 from governance.audit.signer_view import signer_view, stored_file_digests
 from governance.ledger.chain import recompute_hash
 from governance.ledger.events import CATALOGUE, SIGNOFF_RECORDED
-from governance.models import LedgerEvent, SignOff
+from governance.ledger.models import LedgerEvent
+from governance.reviews.models import SignOff
 from governance.workspace.admin.base import ReadOnlyAdmin
 
 TABLE = LedgerEvent._meta.db_table

@@ -19,8 +19,8 @@ from django.utils.html import format_html
 
 from governance.access.matrix import Operation, allowed
 from governance.access.membership import account_changed, account_flags, membership_set
+from governance.access.models import Member
 from governance.access.recording import governed_groups
-from governance.models import Member
 from governance.workspace.admin.base import ServiceErrorsAsMessages
 
 

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from governance.models import CommitteeFunction, GatePolicy, Notification
+from governance.access.models import CommitteeFunction
+from governance.notifications.models import Notification
+from governance.reviews.models import GatePolicy
 from governance.reviews.policies import policy_rule_fields, policy_version_create
 from governance.workspace.admin.access import access
 from governance.workspace.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages
-from projects.models import EvidenceKind
-from projects.vocabulary import FunctionCode
+from projects.vocabulary import EvidenceKind, FunctionCode
 
 
 class GatePolicyForm(forms.ModelForm):

@@ -17,9 +17,9 @@ from django.utils.html import format_html
 
 from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
-from governance.models import GateReview, ReviewStatus
 from governance.reviews.facts import experiment_facts, experiment_row
 from governance.reviews.initiatives import initiative_create, initiative_submit
+from governance.reviews.models import GateReview
 from governance.reviews.services import review_open
 from governance.rules.gates import experiment_result
 from governance.value.evidence_checks import keeping_sent_file_names
@@ -34,7 +34,7 @@ from governance.workspace.views import dashboard as dashboard_views
 from governance.workspace.views import initiatives as initiative_views
 from governance.workspace.views.forms import InitiativeForm
 from projects.models import Evidence, Experiment, FinancialEntry, Initiative, KPIMeasurement
-from projects.vocabulary import Gate, Stage
+from projects.vocabulary import Gate, ReviewStatus, Stage
 
 GATE_LABELS = dict(Gate.choices)
 

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from governance.access.matrix import Operation
-from governance.models import Condition, GateReview, SignOff
+from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import initiative_advance
 from governance.workspace.admin.access import access
 from governance.workspace.admin.base import ReadOnlyInline, ScopedReadOnlyAdmin, object_page, run_for_each

@@ -63,17 +63,7 @@ def column_chart(bars: Sequence[Bar], *, title: str, width: int = 460, height: i
         '<text class="vg-chart-label" x="{}" y="{}" text-anchor="middle">{}</text></g>',
         parts,
     )
-    return format_html(
-        '<svg class="vg-chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}">'
-        "<title>{}</title>{}</svg>",
-        width,
-        height,
-        width,
-        height,
-        title,
-        title,
-        body,
-    )
+    return _svg(width, height, title, body)
 
 
 def paired_bar_chart(
@@ -139,15 +129,19 @@ def paired_bar_chart(
         label_width + 156,
         second,
     )
+    return _svg(width, height, title, legend, body)
+
+
+def _svg(width: int, height: int, title: str, *content) -> SafeString:
+    """The chart's frame: its size, and its title for screen readers and as a tooltip."""
     return format_html(
         '<svg class="vg-chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}">'
-        "<title>{}</title>{}{}</svg>",
+        "<title>{}</title>{}</svg>",
         width,
         height,
         width,
         height,
         title,
         title,
-        legend,
-        body,
+        format_html_join("", "{}", ((part,) for part in content)),
     )

@@ -9,17 +9,8 @@ from django.contrib.auth import get_user_model
 
 from governance.reviews.initiatives import DRAFT_FIELDS
 from governance.value.evidence_checks import ACCEPTED_EXTENSIONS, ACCEPTED_LABELS, max_bytes
-from projects.models import (
-    KPI,
-    KPI_DECIMAL_PLACES,
-    KPI_MAX_DIGITS,
-    EntryKind,
-    Evidence,
-    EvidenceKind,
-    Experiment,
-    Initiative,
-)
-from projects.vocabulary import Decision, Direction, Gate, Metric, function_name
+from projects.models import KPI, KPI_DECIMAL_PLACES, KPI_MAX_DIGITS, Evidence, Experiment, Initiative
+from projects.vocabulary import Decision, Direction, EntryKind, EvidenceKind, Gate, Metric, function_name
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3, "cols": 60})
 

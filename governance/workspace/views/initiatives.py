@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.errors import DomainError
-from governance.models import GateReview, ReviewStatus
 from governance.reviews.initiatives import (
     business_case_record,
     initiative_submit,
     initiative_update_draft,
     kpi_define,
 )
+from governance.reviews.models import GateReview
 from governance.reviews.portfolio import initiative_page
 from governance.reviews.services import review_open
 from governance.value.evidence_checks import sent_name
@@ -42,7 +42,7 @@ from governance.workspace.views.common import (
     visible_initiative,
 )
 from projects.models import BusinessCase
-from projects.vocabulary import GATES_FROM_STAGE
+from projects.vocabulary import GATES_FROM_STAGE, ReviewStatus
 
 
 def _has_open_review(initiative) -> bool:

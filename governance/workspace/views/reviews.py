@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
 from governance.errors import DomainError
-from governance.models import Condition, GateReview, ReviewStatus
+from governance.reviews.models import Condition, GateReview
 from governance.reviews.portfolio import review_checklists
 from governance.reviews.queue import awaiting_signoff
 from governance.reviews.services import initiative_advance, review_hold, review_kill
@@ -20,6 +20,7 @@ from governance.reviews.signoffs import ConditionInput, condition_close, signoff
 from governance.workspace.admin.access import access, require
 from governance.workspace.views import forms
 from governance.workspace.views.common import admin_page, form_page, initiative_url, refused
+from projects.vocabulary import ReviewStatus
 
 
 def queue_url() -> str:

@@ -11,12 +11,13 @@ from governance.access import roles
 from governance.access.checks import lock_initiative
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import PILOT_ESCALATED
-from governance.models import GateReview, PilotEscalation, ReviewStatus
 from governance.notifications.services import members_of, notify
-from governance.reviews.calendar import as_utc
+from governance.oversight.calendar import as_utc
+from governance.oversight.models import PilotEscalation
+from governance.reviews.models import GateReview
 from governance.reviews.services import review_open_by_system
 from projects.models import Initiative
-from projects.vocabulary import Gate, Stage
+from projects.vocabulary import Gate, ReviewStatus, Stage
 
 
 def perpetual_pilots_escalate(*, now: dt.datetime) -> int:

@@ -14,9 +14,10 @@ from governance.access.checks import lock_initiative
 from governance.access.matrix import SCHEDULER, Operation, require
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import EXIT_CRITERIA_MET, VALUE_REVIEW_OPENED
-from governance.models import ExitCriteriaBreach, GateReview, ReviewStatus, ValueReview
 from governance.notifications.services import members_of, notify
-from governance.reviews.calendar import as_utc
+from governance.oversight.calendar import as_utc
+from governance.oversight.models import ExitCriteriaBreach
+from governance.reviews.models import GateReview
 from governance.reviews.services import review_open_by_system
 from governance.rules.value import (
     MEASUREMENTS_DUE_DAY,
@@ -27,10 +28,11 @@ from governance.rules.value import (
     exit_criteria_breaches,
     month_start,
 )
+from governance.value.models import ValueReview
 from governance.value.selectors import VALUE_TRACKED_STAGES, value_inputs, value_tracked_initiatives
 from projects.models import Initiative
 from projects.roi import rounded
-from projects.vocabulary import Gate
+from projects.vocabulary import Gate, ReviewStatus
 
 RATIO_PLACES = 4  # as ValueReview's ROI columns keep them
 

@@ -7,23 +7,18 @@ import datetime as dt
 from django.db import transaction
 
 from governance.access import roles
+from governance.access.models import CommitteeFunction
 from governance.errors import WrongStage
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import SIGNOFF_ESCALATED, SIGNOFF_REMINDED
-from governance.models import (
-    CommitteeFunction,
-    FollowUpKind,
-    GateReview,
-    ReviewStatus,
-    SignOff,
-    SignOffFollowUp,
-)
 from governance.notifications.services import members_of, notify
-from governance.reviews.calendar import as_utc
+from governance.oversight.calendar import as_utc
+from governance.oversight.models import SignOffFollowUp
 from governance.reviews.facts import policy_rules
+from governance.reviews.models import GateReview, SignOff
 from governance.reviews.services import lock_review
 from governance.rules.gates import required_functions
-from projects.vocabulary import APPROVING_DECISIONS, function_name
+from projects.vocabulary import APPROVING_DECISIONS, FollowUpKind, ReviewStatus, function_name
 
 ACTIONS = {FollowUpKind.REMINDER: SIGNOFF_REMINDED, FollowUpKind.ESCALATION: SIGNOFF_ESCALATED}
 
