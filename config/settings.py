@@ -27,6 +27,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
+    # Before the admin, whose base_site.html template the workspace overrides.
+    "governance.workspace",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -37,7 +39,6 @@ INSTALLED_APPS = [
     "governance",
     "governance.access",
     "governance.audit",
-    "governance.workspace",
     "rest_framework",
     "django_filters",
     "drf_spectacular",

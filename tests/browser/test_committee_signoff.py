@@ -6,83 +6,17 @@ Screenshots of the queue, the checklist and the dashboard are saved under test-a
 
 from __future__ import annotations
 
-import base64
 import shutil
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+from tests.browser.chromium import ARTIFACTS, needs_chromium, screenshot, wait_for
+
 SERVICE_TITLE = "Customer-service reply assistant"
 PASSWORD = "valuegate-demo"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver); "
-        ".ci/run installs them",
-    ),
-]
-
-
-@pytest.fixture
-def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1400,1100",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
-
-
-def wait_for(driver, css: str, timeout: float = 30):
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    try:
-        return WebDriverWait(driver, timeout).until(
-            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
-        )
-    except TimeoutException:
-        # Keep what the browser showed, to see why the page did not come.
-        ARTIFACTS.mkdir(exist_ok=True)
-        driver.save_screenshot(str(ARTIFACTS / "failure.png"))
-        (ARTIFACTS / "failure.html").write_text(driver.page_source)
-        raise AssertionError(f"{css!r} did not appear on {driver.current_url}") from None
-
-
-def screenshot(driver, name: str) -> Path:
-    """The whole page, not only the window."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    path.write_bytes(base64.b64decode(shot["data"]))
-    return path
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
 
 
 def log_in(driver, base_url: str, username: str, next_path: str) -> None:
