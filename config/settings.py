@@ -74,6 +74,14 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("VALUEGATE_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("VALUEGATE_LOGIN_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address is the client's, not a reverse proxy's (governance/access/client_address.py): list
+# the proxies in front of ValueGate, e.g. VALUEGATE_TRUSTED_PROXIES=10.0.0.5,10.0.1.0/24. Empty:
+# ValueGate is reached directly and X-Forwarded-For is never believed.
+VALUEGATE_TRUSTED_PROXIES = env.list("VALUEGATE_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "governance.access.client_address.client_address"
+# A lockout lasts AXES_COOLOFF_TIME from the failure that caused it; further tries do not renew it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "governance/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Lockouts are lifted with `manage.py axes_reset_username USERNAME`; axes' own admin pages and
