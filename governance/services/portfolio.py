@@ -294,7 +294,7 @@ def experiment_look_record(
     _owned_live_initiative(
         actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
     )
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    experiment = Experiment.objects.select_for_update(of=("self",)).get(pk=experiment.pk)
     summary = _arm_summary(
         metric=experiment.metric,
         control_size=control_size,

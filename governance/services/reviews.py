@@ -113,7 +113,7 @@ def lock_review(review: GateReview | int) -> tuple[Initiative, GateReview]:
     pk = review.pk if isinstance(review, GateReview) else review
     initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=pk)
     initiative = lock_initiative(initiative_id)
-    review = GateReview.objects.select_for_update().select_related("policy").get(pk=pk)
+    review = GateReview.objects.select_for_update(of=("self",)).select_related("policy").get(pk=pk)
     if not review.is_open:
         raise WrongStage(f"This review was already decided ({review.get_outcome_display()}).")
     if review.gate not in GATES_FROM_STAGE.get(initiative.stage, ()):

@@ -198,7 +198,7 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
     """The condition's owner or the chair closes it. Ledger: condition.closed."""
     now = now or timezone.now()
     initiative = lock_initiative(condition.initiative_id)
-    condition = Condition.objects.select_for_update().get(pk=condition.pk)
+    condition = Condition.objects.select_for_update(of=("self",)).get(pk=condition.pk)
     require(
         actor,
         Operation.CLOSE_CONDITION,
