@@ -20,7 +20,7 @@ from governance.rules.gates import (
     required_functions,
     review_outcome,
 )
-from governance.selectors.gates import current_policy, evaluate_review, policy_rules
+from governance.selectors.gates import current_policy, evaluate_review, policy_by_id, policy_rules
 from governance.services.common import lock_initiative, require_on
 from governance.services.notifications import members_of, notify
 from projects.models import GateClearance, Initiative, Stage
@@ -34,6 +34,9 @@ GO_TRANSITIONS: dict[str, tuple[str, Stage]] = {
 }
 KILL_TRANSITIONS: dict[str, str | None] = {Gate.PILOT: "reject", Gate.SCALE: "kill_pilot", Gate.RETIRE: None}
 RECYCLE_TRANSITIONS: dict[str, str | None] = {Gate.PILOT: "recycle", Gate.SCALE: None, Gate.RETIRE: None}
+# The columns a transition and a decision write; nothing else of the rows changes.
+TRANSITION_FIELDS = ("stage", "stage_entered_at", "pilot_deadline")
+DECISION_FIELDS = ("status", "outcome", "outcome_reason", "revisit_on", "decided_at", "decided_by")
 
 
 @transaction.atomic
@@ -108,12 +111,20 @@ def _open_review(
     return review
 
 
-def lock_review(review: GateReview | int) -> tuple[Initiative, GateReview]:
-    """Lock the initiative first, then its review: the one lock order every service follows."""
-    pk = review.pk if isinstance(review, GateReview) else review
-    initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=pk)
-    initiative = lock_initiative(initiative_id)
-    review = GateReview.objects.select_for_update(of=("self",)).select_related("policy").get(pk=pk)
+def lock_review(review: GateReview | int, **annotations) -> tuple[Initiative, GateReview]:
+    """Lock the initiative first, then its review: the one lock order every service follows.
+
+    `annotations` are read with the initiative's locked row. The review's policy, never edited,
+    comes from this process's copy.
+    """
+    if isinstance(review, GateReview):
+        pk, initiative_id = review.pk, review.initiative_id  # a review never changes initiative
+    else:
+        pk = review
+        initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=pk)
+    initiative = lock_initiative(initiative_id, **annotations)
+    review = GateReview.objects.select_for_update(of=("self",)).get(pk=pk)
+    review.policy = policy_by_id(review.policy_id)
     if not review.is_open:
         raise WrongStage(f"This review was already decided ({review.get_outcome_display()}).")
     if review.gate not in GATES_FROM_STAGE.get(initiative.stage, ()):
@@ -151,7 +162,8 @@ def decide(
         getattr(initiative, kill)(now=now)
     elif outcome == Outcome.RECYCLE and (recycle := RECYCLE_TRANSITIONS[review.gate]):
         getattr(initiative, recycle)(now=now)
-    initiative.save()
+    if initiative.stage != from_stage:
+        initiative.save(update_fields=TRANSITION_FIELDS)
 
     review.status = ReviewStatus.DECIDED
     review.outcome = outcome
@@ -159,7 +171,7 @@ def decide(
     review.revisit_on = revisit_on
     review.decided_at = now
     review.decided_by = actor
-    review.save()
+    review.save(update_fields=DECISION_FIELDS)
     ledger_append(
         actor=actor,
         action=REVIEW_DECIDED,

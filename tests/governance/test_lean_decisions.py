@@ -1,0 +1,153 @@
+"""A decision costs a fixed, small number of statements, and reads what the full selectors read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from governance.models import Gate, GateReview, Notification, SignOff
+from governance.selectors.gates import (
+    decision_snapshot,
+    facts_digest,
+    gate_facts,
+    initiative_with_gate_data,
+    policy_rules,
+    review_facts,
+)
+from governance.services.reviews import lock_review, review_open
+from governance.services.signoffs import ConditionInput, signoff_record
+from projects.models import Metric, Stage
+from tests import factories
+
+FUNCTIONS = ("business", "legal", "finance", "technical")
+
+
+def transaction_statements(action) -> list[str]:
+    """The statements of `action`'s transaction, BEGIN to COMMIT (not the relay that follows it)."""
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    statements = [q["sql"] for q in queries]
+    return statements[: statements.index("COMMIT") + 1]
+
+
+def sign(members, review, code, decision="approve", **kwargs):
+    return signoff_record(
+        actor=members[code], review=review, function=code, decision=decision, rationale="Reviewed.", **kwargs
+    )
+
+
+def heavy_pilot():
+    """A pilot facing the scale gate with everything the gate reads: two KPIs, months of
+    measurements, an experiment with looks, costs and benefits, evidence, and an open condition
+    of the pilot gate's approval (the scale gate requires it closed, so it is read too)."""
+    initiative = factories.pilot_ready_for_scale_gate(months=6)
+    kpi = initiative.kpis.get()
+    factories.ExperimentLookFactory(
+        experiment=kpi.experiments.get(),
+        looked_on=dt.date(2026, 9, 1),
+        control_size=2500,
+        treatment_size=2500,
+    )
+    factories.ExperimentLookFactory(experiment=kpi.experiments.get(), looked_on=dt.date(2026, 10, 1))
+    guardrail = factories.KPIFactory(
+        initiative=initiative, name="Complaints", is_primary=False, direction="down"
+    )
+    for month in range(1, 10):
+        factories.MeasurementFactory(
+            kpi=guardrail, period=dt.date(2026, month, 1), value=Decimal("0.123456") * month
+        )
+    factories.ExperimentFactory(
+        kpi=guardrail,
+        metric=Metric.MEAN,
+        control_mean=Decimal("3.141593"),
+        control_variance=Decimal("1.414214"),
+        treatment_mean=Decimal("3.050000"),
+        treatment_variance=Decimal("1.500001"),
+    )
+    return initiative
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("gate", [Gate.PILOT, Gate.SCALE])
+def test_the_sign_off_that_completes_a_review_and_advances_the_initiative_is_13_statements(gate):
+    """BEGIN; lock the initiative (with the signer's seat) and the review; read the gate's data and
+    the review's sign-offs in one statement; insert the sign-off; update the initiative's stage and
+    the review's decision; read the chair's members; one insert for every notification; lock,
+    extend and move the ledger's head; COMMIT. The same on SQLite and PostgreSQL, light gate or
+    heavy: what the gate reads grows the one read, not the count."""
+    members = factories.committee()
+    initiative = factories.proposal_ready_for_pilot_gate() if gate == Gate.PILOT else heavy_pilot()
+    review = review_open(actor=initiative.owner, initiative=initiative, gate=gate)
+    for code in FUNCTIONS[:-1]:
+        sign(members, review, code)
+
+    statements = transaction_statements(lambda: sign(members, review, "technical"))
+
+    assert len(statements) == 13, "\n".join(s[:120] for s in statements)
+    assert GateReview.objects.get(pk=review.pk).outcome == "go"
+    expected = Stage.PILOT if gate == Gate.PILOT else Stage.SCALE
+    assert type(initiative).objects.get(pk=initiative.pk).stage == expected
+    # Only what a decision changes is written: no full-row UPDATE of the initiative or the review.
+    updates = [s for s in statements if s.startswith("UPDATE")]
+    assert all('"title"' not in s and '"opened_at"' not in s for s in updates)
+    assert Notification.objects.filter(event_key=f"review-{review.pk}-decided").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_off_that_leaves_the_review_open_is_10_statements_and_one_superseding_it_11():
+    members = factories.committee()
+    initiative = factories.proposal_ready_for_pilot_gate()
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    sign(members, review, "business")  # the first decision of the process reads the policy and functions
+
+    assert len(transaction_statements(lambda: sign(members, review, "legal"))) == 10
+    assert len(transaction_statements(lambda: sign(members, review, "legal"))) == 11
+    assert SignOff.objects.filter(review=review, superseded_at__isnull=False).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("gate", [Gate.PILOT, Gate.SCALE])
+def test_the_decision_snapshot_reads_the_very_facts_the_full_selectors_read(gate):
+    """Digit for digit: the digest a sign-off pins is the one the checklist pages compute."""
+    members = factories.committee()
+    initiative = factories.proposal_ready_for_pilot_gate() if gate == Gate.PILOT else heavy_pilot()
+    review = review_open(actor=initiative.owner, initiative=initiative, gate=gate)
+    sign(
+        members,
+        review,
+        "business",
+        "approve_with_conditions",
+        conditions=[ConditionInput(text="Retrain the agents.", due_on=dt.date(2027, 1, 1))],
+    )
+    sign(members, review, "legal")
+    with transaction.atomic():
+        locked, review = lock_review(review.pk)
+        rules = policy_rules(review.policy)
+        seen = decision_snapshot(locked, review, rules)
+        snapshot_facts = gate_facts(seen.data, rules, seen.open_conditions)
+        full_facts = review_facts(initiative_with_gate_data(initiative.pk), rules, review)
+    assert snapshot_facts == full_facts
+    assert facts_digest(snapshot_facts) == facts_digest(full_facts)
+    stored = list(SignOff.objects.filter(review=review).order_by("id"))
+    assert [(s.id, s.function, s.reviewer_id, s.signed_at, s.digest) for s in seen.signoffs] == [
+        (s.pk, s.function.code, s.reviewer_id, s.signed_at, s.digest) for s in stored
+    ]
+
+
+@pytest.mark.django_db
+def test_saving_a_policy_a_committee_function_or_a_group_drops_the_process_copy():
+    from django.contrib.auth.models import Group
+
+    from governance.models import CommitteeFunction, GatePolicy
+    from governance.selectors import gates
+
+    for row in (GatePolicy.objects.first(), CommitteeFunction.objects.first(), Group.objects.first()):
+        gates.committee_functions()
+        gates.policy_by_id(GatePolicy.objects.first().pk)
+        assert gates._static
+        row.save()
+        assert not gates._static
