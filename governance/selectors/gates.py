@@ -832,3 +832,15 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
         for c in sorted(columns.load(row.get("condition_rows")), key=lambda c: c["id"])
     )
     return DecisionSnapshot(data=data, open_conditions=conditions, signoffs=signoffs)
+
+
+def evaluate_locked_review(
+    initiative: Initiative, review: GateReview, *, now: dt.datetime
+) -> tuple[GateInputs, GateEvaluation]:
+    """The checklist of a review whose initiative and review the caller holds locked, from one
+    read (decision_snapshot) instead of evaluate_review's several."""
+    rules = policy_rules(review.policy)
+    seen = decision_snapshot(initiative, review, rules)
+    facts = gate_facts(seen.data, rules, seen.open_conditions)
+    inputs = inputs_from_facts(facts, rules, tuple(s.facts for s in seen.active_signoffs))
+    return inputs, evaluate_gate(inputs, now=now)

@@ -20,7 +20,7 @@ from governance.rules.gates import (
     required_functions,
     review_outcome,
 )
-from governance.selectors.gates import current_policy, evaluate_review, policy_by_id, policy_rules
+from governance.selectors.gates import current_policy, evaluate_locked_review, policy_by_id, policy_rules
 from governance.services.common import lock_initiative, require_on
 from governance.services.notifications import members_of, notify
 from projects.models import GateClearance, Initiative, Stage
@@ -224,7 +224,7 @@ def settle_if_decided(
     `evaluated`: the review's evaluation (evaluate_review) when the caller already made it in
     this transaction.
     """
-    inputs, evaluation = evaluated or evaluate_review(review, now=now)
+    inputs, evaluation = evaluated or evaluate_locked_review(initiative, review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome is not None:
         reasons: dict[str, str] = {
@@ -256,7 +256,7 @@ def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = N
     now = now or timezone.now()
     initiative, review = lock_review(review)
     require_on(actor, Operation.ADVANCE_INITIATIVE, initiative, action="ask to advance it")
-    inputs, evaluation = evaluate_review(review, now=now)
+    inputs, evaluation = evaluate_locked_review(initiative, review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome not in (Outcome.GO, Outcome.CONDITIONAL_GO):
         raise GateNotSatisfied(evaluation)

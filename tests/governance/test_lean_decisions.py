@@ -151,3 +151,38 @@ def test_saving_a_policy_a_committee_function_or_a_group_drops_the_process_copy(
         assert gates._static
         row.save()
         assert not gates._static
+
+
+@pytest.mark.django_db(transaction=True)
+def test_advancing_through_a_passing_gate_is_13_statements_and_opening_a_review_12():
+    """Advance: BEGIN; the two locks; the requester's roles; the gate's data and sign-offs in one
+    read; the stage and the decision; the chair's members; the notifications; the ledger's head
+    (three); COMMIT. Opening: BEGIN; the lock; the requester's roles; no review open yet; the gate's
+    current policy; the review; the members asked to sign; the notifications; the head; COMMIT."""
+    from governance.models import CommitteeFunction
+    from governance.selectors.gates import signoff_digest
+    from governance.services.reviews import initiative_advance
+
+    members = factories.committee()
+    warm_up = factories.proposal_ready_for_pilot_gate()
+    # The first decision of the process reads the gate's policy and the committee functions.
+    sign(members, review_open(actor=warm_up.owner, initiative=warm_up), "business")
+    initiative = factories.proposal_ready_for_pilot_gate()
+
+    opening = transaction_statements(lambda: review_open(actor=initiative.owner, initiative=initiative))
+    assert len(opening) == 12, "\n".join(s[:120] for s in opening)
+
+    review = GateReview.objects.get(initiative=initiative)
+    digest = signoff_digest(initiative_with_gate_data(initiative.pk), review)
+    for code in FUNCTIONS:  # approvals written directly: the review passes but has not advanced
+        SignOff.objects.create(
+            review=review,
+            function=CommitteeFunction.objects.get(code=code),
+            reviewer=members[code],
+            decision="approve",
+            rationale="ok",
+            digest=digest,
+        )
+    advancing = transaction_statements(lambda: initiative_advance(actor=members["chair"], review=review))
+    assert len(advancing) == 13, "\n".join(s[:120] for s in advancing)
+    assert type(initiative).objects.get(pk=initiative.pk).stage == Stage.PILOT
