@@ -89,7 +89,7 @@ def measurements_record(
 ) -> list[KPIMeasurement]:
     """Record KPI measurements, all or nothing. Ledger: kpi.measurements_recorded (one event)."""
     now = now or timezone.now()
-    _owned_live_initiative(
+    initiative = _owned_live_initiative(
         actor,
         kpi.initiative_id,
         operation=Operation.RECORD_MEASUREMENTS,
@@ -139,7 +139,7 @@ def measurements_record(
     ledger_append(
         actor=actor,
         action=KPI_MEASUREMENTS_RECORDED,
-        initiative=kpi.initiative,
+        initiative=initiative,
         payload={
             "kpi": kpi.pk,
             "measurements": [

@@ -186,3 +186,24 @@ def test_advancing_through_a_passing_gate_is_13_statements_and_opening_a_review_
     advancing = transaction_statements(lambda: initiative_advance(actor=members["chair"], review=review))
     assert len(advancing) == 13, "\n".join(s[:120] for s in advancing)
     assert type(initiative).objects.get(pk=initiative.pk).stage == Stage.PILOT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_measurements_is_9_statements_whatever_their_number():
+    """BEGIN; the initiative's lock; the lead's roles; the periods already measured; one insert;
+    the ledger's head (three); COMMIT."""
+    from governance.services.portfolio import MeasurementInput, measurements_record
+    from projects.models import KPI
+
+    initiative = factories.proposal_ready_for_pilot_gate()
+    review_open(actor=initiative.owner, initiative=initiative)  # the ledger has its head
+    kpi = KPI.objects.get(initiative=initiative)  # as a view has it: the initiative not loaded
+    rows = [
+        MeasurementInput(period=dt.date(2026, month, 1), value="12.5", sample_size=100, source="BI")
+        for month in range(1, 11)
+    ]
+    statements = transaction_statements(
+        lambda: measurements_record(actor=initiative.owner, kpi=kpi, measurements=rows)
+    )
+    assert len(statements) == 9, "\n".join(s[:120] for s in statements)
+    assert kpi.measurements.count() == 10
