@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -20,7 +19,7 @@ from governance.selectors.gates import (
 )
 from governance.services.reviews import lock_review, review_open
 from governance.services.signoffs import ConditionInput, signoff_record
-from projects.models import Metric, Stage
+from projects.models import Stage
 from tests import factories
 
 FUNCTIONS = ("business", "legal", "finance", "technical")
@@ -41,34 +40,8 @@ def sign(members, review, code, decision="approve", **kwargs):
 
 
 def heavy_pilot():
-    """A pilot facing the scale gate with everything the gate reads: two KPIs, months of
-    measurements, an experiment with looks, costs and benefits, evidence, and an open condition
-    of the pilot gate's approval (the scale gate requires it closed, so it is read too)."""
-    initiative = factories.pilot_ready_for_scale_gate(months=6)
-    kpi = initiative.kpis.get()
-    factories.ExperimentLookFactory(
-        experiment=kpi.experiments.get(),
-        looked_on=dt.date(2026, 9, 1),
-        control_size=2500,
-        treatment_size=2500,
-    )
-    factories.ExperimentLookFactory(experiment=kpi.experiments.get(), looked_on=dt.date(2026, 10, 1))
-    guardrail = factories.KPIFactory(
-        initiative=initiative, name="Complaints", is_primary=False, direction="down"
-    )
-    for month in range(1, 10):
-        factories.MeasurementFactory(
-            kpi=guardrail, period=dt.date(2026, month, 1), value=Decimal("0.123456") * month
-        )
-    factories.ExperimentFactory(
-        kpi=guardrail,
-        metric=Metric.MEAN,
-        control_mean=Decimal("3.141593"),
-        control_variance=Decimal("1.414214"),
-        treatment_mean=Decimal("3.050000"),
-        treatment_variance=Decimal("1.500001"),
-    )
-    return initiative
+    """The scale gate with the most to read (and the pilot gate's open conditions, if any)."""
+    return factories.pilot_with_everything_the_scale_gate_reads()
 
 
 @pytest.mark.django_db(transaction=True)
