@@ -586,7 +586,16 @@ def _rows_of(queryset, group_by: str, **fields) -> Subquery:
 _ARM = {name: name for name in SUMMARY_FIELDS}
 
 
-def _decision_reads(initiative_id: int, review: GateReview, rules: PolicyRules) -> dict[str, Any]:
+_CASE_FIELDS = (
+    "budget",
+    "expected_annual_benefit",
+    "horizon_months",
+    "exit_criteria",
+    "missed_periods_to_retire",
+)
+
+
+def _decision_query(initiative_id: int, review_id: int, *, with_conditions: bool):
     outer = OuterRef("pk")
     reads = {
         "kpi_rows": _rows_of(
@@ -638,7 +647,7 @@ def _decision_reads(initiative_id: int, review: GateReview, rules: PolicyRules) 
             amount="amount",
         ),
         "signoff_rows": _rows_of(
-            SignOff.objects.filter(review=review.pk),
+            SignOff.objects.filter(review=review_id),
             "review",
             id="id",
             function="function_id",
@@ -649,32 +658,58 @@ def _decision_reads(initiative_id: int, review: GateReview, rules: PolicyRules) 
             superseded_at="superseded_at",
         ),
     }
-    if rules.requires_conditions_closed:
+    if with_conditions:
         reads["condition_rows"] = _rows_of(
             Condition.objects.filter(initiative=outer, closed_at__isnull=True).exclude(
-                signoff__review=review.pk
+                signoff__review=review_id
             ),
             "initiative",
             id="id",
             text="text",
         )
-    case_fields = (
-        "budget",
-        "expected_annual_benefit",
-        "horizon_months",
-        "exit_criteria",
-        "missed_periods_to_retire",
-    )
-    row = (
+    return (
         Initiative.objects.filter(pk=initiative_id)
         .annotate(**reads)
-        .values("business_case__id", *(f"business_case__{f}" for f in case_fields), *reads)
-        .get()
+        .values("business_case__id", *(f"business_case__{f}" for f in _CASE_FIELDS), *reads)
     )
+
+
+# Building that query through the ORM costs more than running it, and its shape never changes: it
+# is compiled once per database and kind of gate, with stand-ins for the two ids.
+_INITIATIVE_STAND_IN, _REVIEW_STAND_IN = -7_000_000_001, -7_000_000_002
+_compiled: dict[tuple[str, str, bool], tuple[str, tuple]] = {}
+
+
+def _decision_reads(
+    initiative_id: int, review_id: int, rules: PolicyRules, columns: _Columns
+) -> dict[str, Any]:
+    from django.db import connection
+
+    key = (connection.alias, connection.vendor, rules.requires_conditions_closed)
+    if key not in _compiled:
+        query = _decision_query(
+            _INITIATIVE_STAND_IN, _REVIEW_STAND_IN, with_conditions=rules.requires_conditions_closed
+        ).query
+        _compiled[key] = query.get_compiler(connection.alias).as_sql()
+    sql, params = _compiled[key]
+    ids = {_INITIATIVE_STAND_IN: initiative_id, _REVIEW_STAND_IN: review_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids.get(p, p) if isinstance(p, int) else p for p in params])
+        names = [column[0] for column in cursor.description]
+        values = cursor.fetchone()
+    if values is None:
+        raise Initiative.DoesNotExist(f"No initiative #{initiative_id}.")
+    row = dict(zip(names, values, strict=True))
     row["business_case"] = (
         None
         if row["business_case__id"] is None
-        else BusinessCaseFacts(**{f: row[f"business_case__{f}"] for f in case_fields})
+        else BusinessCaseFacts(
+            budget=columns.decimal(row["business_case__budget"], 2, 14),
+            expected_annual_benefit=columns.decimal(row["business_case__expected_annual_benefit"], 2, 14),
+            horizon_months=row["business_case__horizon_months"],
+            exit_criteria=row["business_case__exit_criteria"],
+            missed_periods_to_retire=row["business_case__missed_periods_to_retire"],
+        )
     )
     return row
 
@@ -766,8 +801,8 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
     """
     from django.db import connection
 
-    row = _decision_reads(initiative.pk, review, rules)
     columns = _Columns(connection.vendor)
+    row = _decision_reads(initiative.pk, review.pk, rules, columns)
     measurements: dict[int, list[dict]] = {}
     for m in sorted(columns.load(row["measurement_rows"]), key=lambda m: (m["kpi"], m["period"])):
         measurements.setdefault(m["kpi"], []).append(
