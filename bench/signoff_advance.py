@@ -78,11 +78,6 @@ def build(gate: str, count: int) -> dict:
 
     from governance.models import (
         CommitteeFunction,
-        GateReview,
-        LedgerEvent,
-        LedgerHead,
-        Notification,
-        SignOff,
     )
     from governance.roles import FUNCTION_GROUPS
     from governance.services.reviews import review_open
@@ -127,45 +122,9 @@ def build(gate: str, count: int) -> dict:
         )
 
     def minimal_transaction():
-        review_id = next(pending_minimal).pk
-        now = timezone.now()
-        with transaction.atomic():
-            review = GateReview.objects.select_for_update(of=("self",)).get(pk=review_id)
-            initiative = Initiative.objects.select_for_update(of=("self",)).get(pk=review.initiative_id)
-            signoff = SignOff.objects.create(
-                review_id=review_id,
-                function=technical,
-                reviewer=members["technical"],
-                decision="approve",
-                rationale="Reviewed.",
-                digest="0" * 64,
-                signed_at=now,
-            )
-            GateReview.objects.filter(pk=review_id).update(
-                status="decided",
-                outcome="go",
-                outcome_reason="Approved.",
-                decided_at=now,
-                decided_by=members["technical"],
-            )
-            Initiative.objects.filter(pk=initiative.pk).update(stage=target, stage_entered_at=now)
-            head = LedgerHead.objects.select_for_update(of=("self",)).get(id=1)
-            digest = hashlib.sha256(f"{head.hash}{signoff.pk}".encode()).hexdigest()
-            LedgerEvent.objects.create(
-                seq=head.seq + 1,
-                recorded_at=now,
-                actor=members["technical"],
-                actor_name="technical",
-                action="signoff.recorded",
-                initiative_id=initiative.pk,
-                payload=f'{{"signoff":{signoff.pk}}}',
-                prev_hash=head.hash,
-                hash=digest,
-            )
-            LedgerHead.objects.filter(id=1).update(seq=head.seq + 1, hash=digest)
-            Notification.objects.create(
-                recipient=initiative.owner, event_key=f"bench-{signoff.pk}", subject="Decided", body="Go."
-            )
+        minimal_signoff(
+            next(pending_minimal), reviewer=members["technical"], function=technical, stage=target
+        )
 
     def bare_transition():
         with transaction.atomic():
@@ -180,6 +139,52 @@ def build(gate: str, count: int) -> dict:
         return Initiative.objects.filter(pk__in=[r.initiative_id for r in ours], stage=stage).count()
 
     return {"paths": (through_services, minimal_transaction, bare_transition), "advanced": advanced}
+
+
+def minimal_signoff(review, *, reviewer, function, stage: str) -> None:
+    """The same rows as a completing sign-off, written by hand: lock the initiative and the
+    review, insert the sign-off, update the review and the initiative, append one ledger row after
+    the head, queue one outbox row. No gate, no digest, no checks."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from governance.models import GateReview, LedgerEvent, LedgerHead, Notification, SignOff
+    from projects.models import Initiative
+
+    now, review_id = timezone.now(), review.pk
+    with transaction.atomic():
+        initiative = Initiative.objects.select_for_update(of=("self",)).get(pk=review.initiative_id)
+        GateReview.objects.select_for_update(of=("self",)).get(pk=review_id)
+        signoff = SignOff.objects.create(
+            review_id=review_id,
+            function=function,
+            reviewer=reviewer,
+            decision="approve",
+            rationale="Reviewed.",
+            digest="0" * 64,
+            signed_at=now,
+        )
+        GateReview.objects.filter(pk=review_id).update(
+            status="decided", outcome="go", outcome_reason="Approved.", decided_at=now, decided_by=reviewer
+        )
+        Initiative.objects.filter(pk=initiative.pk).update(stage=stage, stage_entered_at=now)
+        Notification.objects.create(
+            recipient_id=initiative.owner_id, event_key=f"bench-{signoff.pk}", subject="Decided", body="Go."
+        )
+        head = LedgerHead.objects.select_for_update(of=("self",)).get(id=1)
+        digest = hashlib.sha256(f"{head.hash}{signoff.pk}".encode()).hexdigest()
+        LedgerEvent.objects.create(
+            seq=head.seq + 1,
+            recorded_at=now,
+            actor=reviewer,
+            actor_name=reviewer.get_username(),
+            action="signoff.recorded",
+            initiative_id=initiative.pk,
+            payload=f'{{"signoff":{signoff.pk}}}',
+            prev_hash=head.hash,
+            hash=digest,
+        )
+        LedgerHead.objects.filter(id=1).update(seq=head.seq + 1, hash=digest)
 
 
 def count_statements(fn: Callable[[], object]) -> int:
