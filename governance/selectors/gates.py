@@ -543,6 +543,14 @@ def committee_functions() -> dict[str, CommitteeFunction]:
     return _static["functions"]
 
 
+def committee_function(code: str) -> CommitteeFunction | None:
+    """The committee function `code`, read again if this process has not seen it (another
+    process may have set it up since)."""
+    if code not in committee_functions():
+        forget_static_rows()
+    return committee_functions().get(code)
+
+
 def committee_function_code(function_id: int) -> str:
     """The code of committee function `function_id` (read again if this process has not seen it)."""
     for _attempt in (1, 2):
@@ -704,8 +712,8 @@ def _decision_reads(
         None
         if row["business_case__id"] is None
         else BusinessCaseFacts(
-            budget=columns.decimal(row["business_case__budget"], 2, 14),
-            expected_annual_benefit=columns.decimal(row["business_case__expected_annual_benefit"], 2, 14),
+            budget=columns.money(row["business_case__budget"]),
+            expected_annual_benefit=columns.money(row["business_case__expected_annual_benefit"]),
             horizon_months=row["business_case__horizon_months"],
             exit_criteria=row["business_case__exit_criteria"],
             missed_periods_to_retire=row["business_case__missed_periods_to_retire"],
@@ -766,6 +774,13 @@ class _Columns:
                 Decimal(1).scaleb(-places), context=decimal.Context(prec=digits)
             )
         return value if isinstance(value, Decimal) else Decimal(value)
+
+    def money(self, value) -> Decimal:
+        """A non-null money column (14 digits, 2 places)."""
+        amount = self.decimal(value, 2, 14)
+        if amount is None:
+            raise ValueError("A money column is never null.")
+        return amount
 
     def kpi_decimal(self, value) -> Decimal | None:
         return self.decimal(value, KPI_DECIMAL_PLACES, KPI_MAX_DIGITS)
@@ -846,7 +861,7 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
         kpi_rows=kpi_rows,
         evidence_rows=sorted(columns.load(row["evidence_rows"]), key=lambda e: e["id"]),
         entries=[
-            {**e, "month": columns.date(e["month"]), "amount": columns.decimal(e["amount"], 2, 14)}
+            {**e, "month": columns.date(e["month"]), "amount": columns.money(e["amount"])}
             for e in sorted(columns.load(row["entry_rows"]), key=lambda e: e["id"])
         ],
     )

@@ -28,6 +28,7 @@ from governance.selectors.gates import (
     FACTS_VERSION,
     DecisionSnapshot,
     SignOffRow,
+    committee_function,
     committee_functions,
     decision_snapshot,
     facts_digest,
@@ -94,11 +95,11 @@ def signoff_record(
 
 def _sits_for(actor, function: str) -> Exists | Value:
     """Whether `actor` sits in `function`'s group, read with the initiative's locked row."""
-    committee_function = committee_functions().get(function)
-    if committee_function is None:
+    seat = committee_function(function)
+    if seat is None:
         return Value(False)
     memberships = get_user_model().groups.through.objects
-    return Exists(memberships.filter(user_id=actor.pk, group_id=committee_function.group_id))
+    return Exists(memberships.filter(user_id=actor.pk, group_id=seat.group_id))
 
 
 def _check_input(
@@ -169,7 +170,7 @@ def _write_signoff(
 ) -> SignOff:
     return SignOff.objects.create(
         review=review,
-        function=committee_functions()[function],
+        function=committee_functions()[function],  # read by _sits_for under the lock
         reviewer=actor,
         decision=decision,
         rationale=rationale.strip(),
