@@ -55,7 +55,7 @@ def main() -> None:
     from django.urls import path
 
     import config.urls
-    from governance import roles
+    from governance.access import roles
     from projects.models import Initiative
 
     have = Initiative.objects.count()

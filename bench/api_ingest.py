@@ -60,9 +60,10 @@ def main() -> None:
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    from governance import roles
+    from governance.access import roles
     from governance.api.tokens import token_issue
-    from projects.models import KPI, Initiative, KPIMeasurement, Stage
+    from projects.models import KPI, Initiative, KPIMeasurement
+    from projects.vocabulary import Stage
 
     user_model = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model()
     lead, _ = user_model.objects.get_or_create(username="bench-lead")

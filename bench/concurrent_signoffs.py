@@ -41,7 +41,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from governance.models import LedgerEvent
-    from projects.models import Initiative, Stage
+    from projects.models import Initiative
+    from projects.vocabulary import Stage
 
     world = build(rounds=args.rounds, per_process=args.per_process)
     # One of each, outside the timing, to count statements.
@@ -104,9 +105,9 @@ def main() -> None:
 def build(*, rounds: int, per_process: int) -> dict:
     from django.db import transaction
 
-    from governance.roles import FUNCTION_GROUPS
-    from governance.services.reviews import review_open
-    from governance.services.signoffs import signoff_record
+    from governance.access.roles import FUNCTION_GROUPS
+    from governance.reviews.services import review_open
+    from governance.reviews.signoffs import signoff_record
     from tests import factories
 
     suffix = time.monotonic_ns()
@@ -144,7 +145,7 @@ def run_path(path: str, reviews) -> list[str]:
     from signoff_advance import minimal_signoff
 
     from governance.models import CommitteeFunction
-    from governance.services.signoffs import signoff_record
+    from governance.reviews.signoffs import signoff_record
 
     technical = CommitteeFunction.objects.get(code="technical") if path == "minimal" else None
     failed = []
@@ -198,8 +199,8 @@ def same_initiative_race(world) -> str:
     from django.db import connections, transaction
 
     from governance.models import CommitteeFunction, LedgerEvent, SignOff
-    from governance.selectors.gates import initiative_with_gate_data, signoff_digest
-    from governance.services.reviews import review_open
+    from governance.reviews.facts import initiative_with_gate_data, signoff_digest
+    from governance.reviews.services import review_open
     from tests import factories
 
     with transaction.atomic():
@@ -236,7 +237,7 @@ def _advance(review, barrier, results) -> None:
 
     connection.ensure_connection()
     from governance.errors import WrongStage
-    from governance.services.reviews import initiative_advance
+    from governance.reviews.services import initiative_advance
 
     barrier.wait()
     try:

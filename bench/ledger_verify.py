@@ -112,8 +112,8 @@ def build_ledger(n: int, initiative_ids: list[int]) -> float:
     """Insert n chained events in one transaction; return the seconds it took."""
     from django.db import connection, transaction
 
-    from governance.canonical import canonical_json
-    from governance.ledger import GENESIS_HASH, canonical_event_bytes
+    from governance.ledger.canonical import canonical_json
+    from governance.ledger.chain import GENESIS_HASH, canonical_event_bytes
     from governance.models import LedgerHead
 
     postgres = connection.vendor == "postgresql"
@@ -153,7 +153,7 @@ def build_ledger(n: int, initiative_ids: list[int]) -> float:
 
 def timed_plain_hash() -> tuple[float, int]:
     """Plain hashlib.sha256 over the very bytes verification hashes; only the hashing is timed."""
-    from governance.ledger import canonical_event_bytes, chain_chunks
+    from governance.ledger.chain import canonical_event_bytes, chain_chunks
 
     sha256 = hashlib.sha256
     seconds, total_bytes = 0.0, 0
@@ -168,7 +168,7 @@ def timed_plain_hash() -> tuple[float, int]:
 
 
 def timed_verify(*, strict: bool):
-    from governance.ledger import verify_ledger
+    from governance.ledger.chain import verify_ledger
 
     t0 = time.perf_counter()
     summary = verify_ledger(strict=strict)
@@ -178,8 +178,8 @@ def timed_verify(*, strict: bool):
 def append_rate(count: int, user, initiative_ids: list[int]) -> float:
     from django.db import transaction
 
-    from governance.ledger import ledger_append
-    from governance.ledger_events import DECIMAL, INT, TEXT, LedgerEventType, declared, shape
+    from governance.ledger.chain import ledger_append
+    from governance.ledger.events import DECIMAL, INT, TEXT, LedgerEventType, declared, shape
     from projects.models import Initiative
 
     # An event of the benchmark's own, checked against its schema as a service's event is.
@@ -251,7 +251,7 @@ def command_peak_rss(database_url: str) -> tuple[float, float, str]:
 
 def timed_read() -> tuple[float, int]:
     """Stream the same rows without hashing them: what reading alone costs."""
-    from governance.ledger import chain_chunks
+    from governance.ledger.chain import chain_chunks
 
     t0 = time.perf_counter()
     rows = sum(len(chunk) for chunk in chain_chunks())

@@ -26,8 +26,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from governance.reviews.readiness import next_gate_readiness
     from governance.rules.gates import evaluate_gate
-    from governance.selectors.readiness import next_gate_readiness
     from projects.models import Initiative
 
     have = Initiative.objects.count()
@@ -43,12 +43,12 @@ def main() -> None:
     best = sorted(timings)[len(timings) // 2]
 
     # The pure rule alone on the same inputs, for how much of the cost is reading the database.
-    from governance.selectors import readiness as module
+    from governance.reviews import readiness as module
 
     inputs_start = time.perf_counter()
     data = module._gate_data(Initiative.objects.filter(pk__in=list(readiness)))
     load = time.perf_counter() - inputs_start
-    from governance.selectors.gates import current_policy, inputs_from, policy_rules
+    from governance.reviews.facts import current_policy, inputs_from, policy_rules
 
     rules = {gate: policy_rules(current_policy(gate)) for gate in ("pilot", "scale", "retire")}
     start = time.perf_counter()

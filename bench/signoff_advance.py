@@ -37,7 +37,7 @@ def main() -> None:
 
     from django.db import connection
 
-    from projects.models import Stage
+    from projects.vocabulary import Stage
 
     print(
         f"Benchmark 1 — completing sign-off ({connection.vendor}, {args.initiatives} initiatives per gate and path)"
@@ -76,13 +76,12 @@ def build(gate: str, count: int) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from governance.models import (
-        CommitteeFunction,
-    )
-    from governance.roles import FUNCTION_GROUPS
-    from governance.services.reviews import review_open
-    from governance.services.signoffs import signoff_record
-    from projects.models import GateClearance, Initiative, Stage
+    from governance.access.roles import FUNCTION_GROUPS
+    from governance.models import CommitteeFunction
+    from governance.reviews.services import review_open
+    from governance.reviews.signoffs import signoff_record
+    from projects.models import GateClearance, Initiative
+    from projects.vocabulary import Stage
     from tests import factories
 
     make = (

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "projects",
     "governance",
+    "governance.access",
+    "governance.audit",
+    "governance.workspace",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -56,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "governance.middleware.RefusalLogMiddleware",
+    "governance.access.middleware.RefusalLogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -127,7 +130,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("VALUEGATE_MEDIA_ROOT", default=BASE_DIR / "media")
-# Largest evidence file accepted (bytes); see governance/evidence_checks.py.
+# Largest evidence file accepted (bytes); see governance/value/evidence_checks.py.
 EVIDENCE_MAX_BYTES = env.int("VALUEGATE_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -209,7 +212,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     # The outbox relay: what the after-commit trigger could not queue goes out within a minute.
     "relay-notifications": {
-        "task": "governance.tasks.relay_notifications",
+        "task": "governance.notifications.tasks.relay_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
@@ -240,10 +243,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 6 * 3600},
     },
-    # Decision ledger: verified every night (governance/tasks_ledger.py); a failure alerts the
+    # Decision ledger: verified every night (governance/audit/tasks.py); a failure alerts the
     # chair and the auditors.
     "verify-ledger-nightly": {
-        "task": "governance.tasks_ledger.verify_ledger_nightly",
+        "task": "governance.audit.tasks.verify_ledger_nightly",
         "schedule": crontab(hour=2, minute=40),
         "options": {"expires": 6 * 3600},
     },

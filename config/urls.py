@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import health
-from governance.views.evidence import download as evidence_download
+from governance.workspace.views.evidence import download as evidence_download
 
 admin.site.site_header = "ValueGate"
 admin.site.site_title = "ValueGate"

@@ -10,7 +10,9 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from governance.roles import ensure_roles
+        from governance.access.roles import ensure_roles
+        from governance.reviews.default_policies import install_after_migrate
 
         post_migrate.connect(ensure_roles, sender=self)
-        import governance.membership  # noqa: F401  (records role grants and revocations in the ledger)
+        post_migrate.connect(install_after_migrate, sender=self)
+        import governance.access.recording  # noqa: F401  (records role grants and revocations in the ledger)

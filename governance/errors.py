@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from governance.refusals import log_refusal
 from governance.rules.gates import GateEvaluation
 
 
@@ -18,8 +19,6 @@ class NotAllowed(DomainError):
 
     def __init__(self, message: str, *, actor=None, target: object = "", operation: str = ""):
         super().__init__(message)
-        from governance.audit_log import log_refusal
-
         log_refusal(actor=actor, operation=operation or type(self).__name__, target=target, reason=message)
 
 

@@ -9,15 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from projects.models import EvidenceKind, Initiative, Stage
-
-
-class FunctionCode(models.TextChoices):
-    BUSINESS = "business", "Business"
-    LEGAL = "legal", "Legal"
-    FINANCE = "finance", "Finance"
-    TECHNICAL = "technical", "Technical"
-    RISK_ETHICS = "risk_ethics", "Risk & ethics"
+from projects.models import EvidenceKind, Initiative
+from projects.vocabulary import Decision, ExperimentMethod, FunctionCode, Gate, Outcome, Stage
 
 
 class CommitteeFunction(models.Model):
@@ -31,21 +24,6 @@ class CommitteeFunction(models.Model):
 
     def __str__(self) -> str:
         return self.get_code_display()
-
-
-class Gate(models.TextChoices):
-    PILOT = "pilot", "Pilot gate"
-    SCALE = "scale", "Scale gate"
-    RETIRE = "retire", "Retire gate"
-
-
-# Which gate each stage faces. A pilot faces the scale gate, or the retire gate when retirement
-# is proposed.
-GATES_FROM_STAGE: dict[str, tuple[str, ...]] = {
-    Stage.PROPOSAL: (Gate.PILOT,),
-    Stage.PILOT: (Gate.SCALE, Gate.RETIRE),
-    Stage.SCALE: (Gate.RETIRE,),
-}
 
 
 class GatePolicy(models.Model):
@@ -75,11 +53,8 @@ class GatePolicy(models.Model):
     requires_conditions_closed = models.BooleanField(default=False)
     experiment_method = models.CharField(
         max_length=16,
-        choices=[
-            ("always_valid", "Always-valid (stays valid however often the committee looks)"),
-            ("fixed_horizon", "Fixed-horizon (valid for one planned look)"),
-        ],
-        default="always_valid",
+        choices=ExperimentMethod.choices,
+        default=ExperimentMethod.ALWAYS_VALID,
         help_text="How A/B experiments are judged at this gate.",
     )
     signoff_validity_days = models.PositiveSmallIntegerField(default=90)
@@ -122,14 +97,6 @@ class ReviewStatus(models.TextChoices):
     DECIDED = "decided", "Decided"
 
 
-class Outcome(models.TextChoices):
-    GO = "go", "Go"
-    CONDITIONAL_GO = "conditional_go", "Conditional Go"
-    KILL = "kill", "Kill"
-    RECYCLE = "recycle", "Recycle"
-    HOLD = "hold", "Hold"
-
-
 class GateReview(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="reviews")
     gate = models.CharField(max_length=8, choices=Gate.choices)
@@ -168,16 +135,6 @@ class GateReview(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == ReviewStatus.OPEN
-
-
-class Decision(models.TextChoices):
-    APPROVE = "approve", "Approve"
-    APPROVE_WITH_CONDITIONS = "approve_with_conditions", "Approve with conditions"
-    REQUEST_CHANGES = "request_changes", "Request changes"
-    REJECT = "reject", "Reject"
-
-
-APPROVING_DECISIONS = frozenset({Decision.APPROVE, Decision.APPROVE_WITH_CONDITIONS})
 
 
 class SignOff(models.Model):
@@ -241,7 +198,7 @@ class LedgerHead(models.Model):
 
 
 class LedgerEvent(models.Model):
-    """One decision, append-only. See governance/ledger.py for the hash chain."""
+    """One decision, append-only. See governance/ledger/chain.py for the hash chain."""
 
     seq = models.BigIntegerField(unique=True)
     recorded_at = models.DateTimeField()

@@ -1,1 +1,1 @@
-# The portfolio's models are registered by governance/admin.py, beside the gate checklist.
+# The portfolio's models are registered by governance/workspace/admin.py, beside the gate checklist.

@@ -18,24 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-
-class Stage(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PROPOSAL = "proposal", "Proposal"
-    PILOT = "pilot", "Pilot"
-    SCALE = "scale", "Scale"
-    RETIRED = "retired", "Retired"
-    REJECTED = "rejected", "Rejected"
-
-
-TERMINAL_STAGES = frozenset({Stage.RETIRED, Stage.REJECTED})
-
-
-class RiskTier(models.TextChoices):
-    MINIMAL = "minimal", "Minimal"
-    LIMITED = "limited", "Limited"
-    HIGH = "high", "High"
-    PROHIBITED = "prohibited", "Prohibited"
+from projects.vocabulary import Direction, Metric, RiskTier, Stage, meets_target
 
 
 @dataclass(frozen=True)
@@ -170,11 +153,6 @@ class BusinessCase(models.Model):
         return f"Business case of {self.initiative}"
 
 
-class Direction(models.TextChoices):
-    INCREASE = "increase", "Higher is better"
-    DECREASE = "decrease", "Lower is better"
-
-
 KPI_MAX_DIGITS = 20
 KPI_DECIMAL_PLACES = 6
 
@@ -213,9 +191,7 @@ class KPI(models.Model):
             raise ValidationError({"target": "Lower is better, so the target must be below the baseline."})
 
     def meets_target(self, value: Decimal) -> bool:
-        if self.direction == Direction.INCREASE:
-            return value >= self.target
-        return value <= self.target
+        return meets_target(self.direction, value, self.target)
 
 
 class KPIMeasurement(models.Model):
@@ -236,11 +212,6 @@ class KPIMeasurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi.name} {self.period:%Y-%m}: {self.value}"
-
-
-class Metric(models.TextChoices):
-    PROPORTION = "proportion", "Proportion (successes out of visitors)"
-    MEAN = "mean", "Mean (time or amount per observation)"
 
 
 class ArmSummary(models.Model):

@@ -7,8 +7,8 @@ import time_machine
 from django.db import connections
 from django.test import TransactionTestCase
 
-from governance.ledger_events import declared
-from governance.ledger_guards import install_guards, remove_guards
+from governance.ledger.events import declared
+from governance.ledger.guards import install_guards, remove_guards
 from tests import clock, factories
 from tests.declared_events import TEST_EVENTS
 
@@ -47,7 +47,7 @@ def _the_suites_clock(request):
 @pytest.fixture(autouse=True, scope="session")
 def _test_ledger_events():
     """The events only tests of the chain append (tests/declared_events.py), declared as the
-    catalogue's are; every other event a test writes must be in governance/ledger_events.py."""
+    catalogue's are; every other event a test writes must be in governance/ledger/events.py."""
     with declared(*TEST_EVENTS):
         yield
 
@@ -92,9 +92,9 @@ def pytest_runtest_call(item):
 
 
 def _every_signoff_rebuilds() -> None:
-    from governance.ledger_events import INITIATIVE_CREATED, SIGNOFF_RECORDED
+    from governance.audit.signer_view import signer_view
+    from governance.ledger.events import INITIATIVE_CREATED, SIGNOFF_RECORDED
     from governance.models import LedgerEvent
-    from governance.selectors.ledger import signer_view
 
     through_services = LedgerEvent.objects.filter(action=INITIATIVE_CREATED.code).values("initiative_id")
     for event in LedgerEvent.objects.filter(action=SIGNOFF_RECORDED.code, initiative_id__in=through_services):

@@ -6,7 +6,7 @@ payload is refused as a service would be.
 
 from __future__ import annotations
 
-from governance.ledger_events import (
+from governance.ledger.events import (
     BOOL,
     DATE,
     DECIMAL,

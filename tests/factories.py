@@ -12,11 +12,10 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from governance import roles
+from governance.access import roles
 from projects.models import (
     KPI,
     BusinessCase,
-    Direction,
     EntryKind,
     Evidence,
     EvidenceKind,
@@ -25,9 +24,8 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Metric,
-    Stage,
 )
+from projects.vocabulary import Direction, Metric, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -43,7 +41,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 def user_in(*group_names: str, **kwargs):
     user = UserFactory(**kwargs)
     # Written as rows that were already there, like the rest of a factory's world: the ledger's
-    # membership events (governance/membership.py) are what the membership tests look at.
+    # membership events (governance/access/recording.py) are what the membership tests look at.
     memberships = type(user).groups.through
     memberships.objects.bulk_create(
         [memberships(user=user, group=Group.objects.get(name=name)) for name in group_names],

@@ -12,10 +12,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from governance.access.matrix import Operation, allowed
 from governance.api.models import ApiToken
 from governance.api.tokens import may_manage_all_tokens, token_issue, token_revoke
 from governance.errors import DomainError
-from governance.permissions import Operation, allowed
 from projects.models import Initiative
 
 

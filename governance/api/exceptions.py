@@ -23,7 +23,6 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from governance.audit_log import log_refusal
 from governance.errors import (
     DomainError,
     GateNotSatisfied,
@@ -32,7 +31,8 @@ from governance.errors import (
     SegregationOfDuties,
     WrongStage,
 )
-from governance.services.portfolio import MeasurementErrors
+from governance.refusals import log_refusal
+from governance.value.services import MeasurementErrors
 
 
 class PayloadTooLarge(exceptions.APIException):

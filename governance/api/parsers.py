@@ -19,7 +19,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from governance.api.exceptions import PayloadTooLarge
-from governance.evidence_checks import NameKeepingParser
+from governance.value.evidence_checks import NameKeepingParser
 
 
 def _declared_length(parser_context) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework.permissions import BasePermission
 
+from governance.access.matrix import Operation, allowed, who_may
+from governance.access.selectors import visible_initiatives
 from governance.api.authentication import bound_initiative_id
-from governance.permissions import Operation, allowed, who_may
-from governance.selectors.access import visible_initiatives
 from projects.models import Initiative
 
 

@@ -30,20 +30,12 @@ from governance.api.fields import (
     integer_problem,
     text_problem,
 )
-from governance.models import Decision, FunctionCode, Gate
-from governance.rules.gates import ExperimentVerdict, KPIFacts, PolicyRules, experiment_verdict
-from governance.rules.statistics import TwoProportionResult
-from governance.selectors.gates import experiment_facts, experiment_row
-from governance.services.portfolio import MeasurementInput
-from projects.models import (
-    KPI_DECIMAL_PLACES,
-    KPI_MAX_DIGITS,
-    Direction,
-    EntryKind,
-    EvidenceKind,
-    Metric,
-    RiskTier,
-)
+from governance.ledger.canonical import utc_text
+from governance.rules.gates import ExperimentVerdict
+from governance.value.services import MeasurementInput
+from projects.models import KPI_DECIMAL_PLACES, KPI_MAX_DIGITS, EntryKind, EvidenceKind
+from projects.statistics import TwoProportionResult
+from projects.vocabulary import Decision, Direction, ExperimentMethod, FunctionCode, Gate, Metric, RiskTier
 
 TEXT_MAX = 5000
 MAX_MEASUREMENTS = 10_000
@@ -371,7 +363,7 @@ class AlwaysValidEstimateSerializer(serializers.Serializer):
 
 class ExperimentVerdictSerializer(serializers.Serializer):
     method = serializers.ChoiceField(
-        choices=["fixed_horizon", "always_valid"],
+        choices=[ExperimentMethod.FIXED_HORIZON, ExperimentMethod.ALWAYS_VALID],
         help_text="The test that decides, as the gate policy judging the experiment says: the open "
         "review's pinned policy, else the scale gate's current one (as the initiative page shows).",
     )
@@ -384,27 +376,11 @@ class ExperimentVerdictSerializer(serializers.Serializer):
     always_valid = AlwaysValidEstimateSerializer()
 
 
-def experiment_judgement(
-    experiment, *, kpi: KPIFacts, rules: PolicyRules
-) -> tuple[ExperimentVerdict | None, str]:
-    """The verdict the gate would give the experiment over its looks, or why there is none.
-
-    `experiment.looks` should be prefetched, oldest first.
-    """
-    try:
-        facts = experiment_facts(experiment_row(experiment, experiment.looks.all()))
-        verdict = experiment_verdict(
-            facts, kpi, method=rules.experiment_method, alpha=float(rules.significance_level)
-        )
-    except (ValueError, TypeError, ZeroDivisionError) as error:  # e.g. an arm without observations
-        return None, str(error)
-    return verdict, ""
-
-
 class ExperimentSerializer(ArmSummarySerializer):
     """An A/B experiment: its latest look's figures and the verdict computed over all its looks."""
 
-    # Shown with the context {"kpi": KPIFacts, "rules": PolicyRules} that judges the experiment.
+    # Shown with the context {"kpi": KPIFacts, "rules": PolicyRules, "judgements": {id: (verdict,
+    # problem)}}: the view has the experiments judged (governance/reviews/facts.py); this only shows.
 
     read_only_reasons = {
         **{
@@ -469,13 +445,7 @@ class ExperimentSerializer(ArmSummarySerializer):
         return experiment.metric
 
     def _judgement(self, experiment) -> tuple[ExperimentVerdict | None, str]:
-        # Four fields read the verdict; it is computed once per experiment.
-        judgements = self.context.setdefault("judgements", {})
-        if experiment.pk not in judgements:
-            judgements[experiment.pk] = experiment_judgement(
-                experiment, kpi=self.context["kpi"], rules=self.context["rules"]
-            )
-        return judgements[experiment.pk]
+        return self.context["judgements"][experiment.pk]
 
     def get_look_count(self, experiment) -> int:
         return len(experiment.looks.all())
@@ -703,10 +673,6 @@ class PendingSignOffSerializer(serializers.Serializer):
 # Ledger and identity ------------------------------------------------------------------------
 
 
-def canonical_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
 class LedgerEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     recorded_at = serializers.SerializerMethodField(help_text="UTC, in the ledger's canonical form.")
@@ -718,7 +684,7 @@ class LedgerEventSerializer(serializers.Serializer):
     hash = serializers.CharField()
 
     def get_recorded_at(self, event) -> str:
-        return canonical_time(event.recorded_at)
+        return utc_text(event.recorded_at)
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_payload(self, event) -> dict:

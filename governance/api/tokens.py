@@ -9,12 +9,12 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from governance.access.checks import require_on
+from governance.access.matrix import Operation, Scope, require, scope
 from governance.api.models import ApiToken
 from governance.errors import InvalidInput, WrongStage
-from governance.ledger import ledger_append
-from governance.ledger_events import API_TOKEN_ISSUED, API_TOKEN_REVOKED
-from governance.permissions import Operation, Scope, require, scope
-from governance.services.common import require_on
+from governance.ledger.chain import ledger_append
+from governance.ledger.events import API_TOKEN_ISSUED, API_TOKEN_REVOKED
 from projects.models import Initiative
 
 SECRET_PREFIX = "vg_"

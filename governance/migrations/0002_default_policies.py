@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load_default_policies(apps, schema_editor):
-    from governance.policies import install_default_policies
+    from governance.reviews.default_policies import install_default_policies
 
     install_default_policies(apps.get_model("governance", "GatePolicy"))
 

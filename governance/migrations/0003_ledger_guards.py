@@ -2,13 +2,13 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from governance.ledger_guards import install_guards
+    from governance.ledger.guards import install_guards
 
     install_guards(schema_editor.connection)
 
 
 def remove(apps, schema_editor):
-    from governance.ledger_guards import remove_guards
+    from governance.ledger.guards import remove_guards
 
     remove_guards(schema_editor.connection)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
-from governance.rules.roi import MonthlyAmount, percent, project_roi, rounded
-from governance.rules.sequential import (
+from projects.roi import MonthlyAmount, percent, project_roi, rounded
+from projects.sequential import (
     AlwaysValidResult,
     MeanLook,
     ProportionLook,
@@ -23,21 +23,24 @@ from governance.rules.sequential import (
     proportion_look_has_enough_data,
     tau_for_claimed_effect,
 )
-from governance.rules.statistics import (
+from projects.statistics import (
     TwoMeansResult,
     TwoProportionResult,
     two_means_test,
     two_proportion_test,
 )
-
-FUNCTION_LABELS = {
-    "business": "business",
-    "legal": "legal",
-    "finance": "finance",
-    "technical": "technical",
-    "risk_ethics": "risk & ethics",
-}
-APPROVALS = frozenset({"approve", "approve_with_conditions"})
+from projects.vocabulary import (
+    APPROVING_DECISIONS,
+    Decision,
+    Direction,
+    ExperimentMethod,
+    FunctionCode,
+    Metric,
+    Outcome,
+    RiskTier,
+    function_name,
+    meets_target,
+)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,20 @@ class PolicyRules:
     requires_positive_roi: bool = False
     requires_conditions_closed: bool = False
     signoff_validity_days: int = 90
-    # "always_valid": the verdict holds however often the committee looks (governance/rules/sequential.py);
+    # "always_valid": the verdict holds however often the committee looks (projects/sequential.py);
     # "fixed_horizon": the classic test, valid for one look decided in advance.
-    experiment_method: str = "fixed_horizon"
+    experiment_method: str = ExperimentMethod.FIXED_HORIZON
+
+
+# Entry to the proposal stage: no business case and primary KPI, no entry; a prohibited use never.
+SUBMISSION_RULES = PolicyRules(
+    gate="submission",
+    version=1,
+    required_functions=(),
+    risk_ethics_for_high_risk=True,
+    requires_business_case=True,
+    requires_primary_kpi=True,
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ class ExperimentFacts:
     def all_looks(self) -> tuple[ProportionLook | MeanLook, ...]:
         if self.looks:
             return self.looks
-        if self.metric == "mean":
+        if self.metric == Metric.MEAN:
             return (
                 MeanLook(
                     self.control_size,
@@ -133,9 +147,7 @@ class KPIFacts:
     def meets_target(self, value: Decimal) -> bool:
         if self.target is None:
             raise TypeError(f"{self.name} has no target to meet.")
-        if self.direction == "increase":
-            return value >= self.target
-        return value <= self.target
+        return meets_target(self.direction, value, self.target)
 
     @property
     def latest(self) -> MeasurementFacts | None:
@@ -202,10 +214,10 @@ def required_functions(policy: PolicyRules, risk_tier: str) -> tuple[str, ...]:
     if (
         functions
         and policy.risk_ethics_for_high_risk
-        and risk_tier == "high"
-        and "risk_ethics" not in functions
+        and risk_tier == RiskTier.HIGH
+        and FunctionCode.RISK_ETHICS not in functions
     ):
-        functions.append("risk_ethics")
+        functions.append(FunctionCode.RISK_ETHICS)
     return tuple(functions)
 
 
@@ -237,7 +249,7 @@ def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
 
 def _risk_tier(inputs: GateInputs) -> Requirement:
     label = "Risk tier allows the use"
-    if inputs.risk_tier == "prohibited":
+    if inputs.risk_tier == RiskTier.PROHIBITED:
         return Requirement(
             "risk_tier", label, False, "The risk tier is prohibited: this use can never pass a gate."
         )
@@ -281,7 +293,7 @@ def _primary_kpi(inputs: GateInputs) -> Requirement:
         or k.target == k.baseline
         or not k.unit.strip()
         or not k.data_source.strip()
-        or k.direction not in ("increase", "decrease")
+        or k.direction not in Direction.values
     ]
     if incomplete:
         return Requirement(
@@ -366,7 +378,7 @@ def experiment_result(
     experiment: ExperimentFacts, *, confidence: float = 0.95
 ) -> TwoProportionResult | TwoMeansResult:
     """The fixed-horizon test at the experiment's latest look."""
-    if experiment.metric == "mean":
+    if experiment.metric == Metric.MEAN:
         last_mean = _looks_of(experiment, MeanLook)[-1]
         return two_means_test(
             control_size=last_mean.control_size,
@@ -391,7 +403,7 @@ def always_valid_result(experiment: ExperimentFacts, kpi: KPIFacts, *, alpha: fl
     """The always-valid test over every look, tuned to the effect the KPI's target claims."""
     # The control level that scales τ comes from the first look with enough data, like everything
     # else the test decides: a thin first look (0 successes of 60) would otherwise set it.
-    if experiment.metric == "mean":
+    if experiment.metric == Metric.MEAN:
         means = _looks_of(experiment, MeanLook)
         first_mean = next((look for look in means if mean_look_has_enough_data(look)), means[-1])
         tau = _tau(kpi, abs(first_mean.control_mean) or 1.0)
@@ -410,7 +422,7 @@ def _tau(kpi: KPIFacts, level: float) -> float:
 
 def improvement_side(direction: str) -> str:
     """Where an interval of treatment − control must lie to show an improvement of the KPI."""
-    return "below zero" if direction == "decrease" else "above zero"
+    return "below zero" if direction == Direction.DECREASE else "above zero"
 
 
 @dataclass(frozen=True)
@@ -426,7 +438,7 @@ class ExperimentVerdict:
     @property
     def inconclusive(self) -> bool:
         """The deciding test cannot judge: the always-valid looks contradict each other."""
-        return self.method == "always_valid" and self.always_valid.contradictory
+        return self.method == ExperimentMethod.ALWAYS_VALID and self.always_valid.contradictory
 
     def describe(self) -> str:
         fixed_ok = "significant" if self.fixed_significant else "not significant"
@@ -439,7 +451,7 @@ class ExperimentVerdict:
             f"treatment − control; the KPI should {self.direction}, so an improvement is an interval "
             f"{improvement_side(self.direction)}"
         )
-        if self.method == "always_valid":
+        if self.method == ExperimentMethod.ALWAYS_VALID:
             return (
                 f"decided by the always-valid test, which stays valid however often the committee looks: "
                 f"{valid_ok} ({valid_text}); for comparison, the fixed-horizon test, "
@@ -454,7 +466,7 @@ class ExperimentVerdict:
 def sequence_is_significant(result: AlwaysValidResult, direction: str, alpha: float) -> bool:
     """Significant at alpha, the whole interval on the good side of zero, on enough data, from
     looks that agree with one another (an empty running intersection is never a Go)."""
-    lower_bound_of_improvement = result.cs_low if direction == "increase" else -result.cs_high
+    lower_bound_of_improvement = result.cs_low if direction == Direction.INCREASE else -result.cs_high
     return (
         result.enough_data
         and not result.contradictory
@@ -464,7 +476,11 @@ def sequence_is_significant(result: AlwaysValidResult, direction: str, alpha: fl
 
 
 def experiment_verdict(
-    experiment: ExperimentFacts, kpi: KPIFacts, *, method: str = "fixed_horizon", alpha: float = 0.05
+    experiment: ExperimentFacts,
+    kpi: KPIFacts,
+    *,
+    method: str = ExperimentMethod.FIXED_HORIZON,
+    alpha: float = 0.05,
 ) -> ExperimentVerdict:
     """Both tests on one experiment, and which of them the policy's method lets decide.
 
@@ -478,7 +494,7 @@ def experiment_verdict(
     valid_ok = sequence_is_significant(valid, kpi.direction, alpha)
     return ExperimentVerdict(
         method=method,
-        significant=valid_ok if method == "always_valid" else fixed_ok,
+        significant=valid_ok if method == ExperimentMethod.ALWAYS_VALID else fixed_ok,
         fixed=fixed,
         always_valid=valid,
         fixed_significant=fixed_ok,
@@ -491,14 +507,14 @@ def improvement_is_significant(
     result: TwoProportionResult | TwoMeansResult, direction: str, alpha: float
 ) -> bool:
     """Significant at alpha, the whole interval on the good side of zero, on enough data."""
-    lower_bound_of_improvement = result.ci_low if direction == "increase" else -result.ci_high
+    lower_bound_of_improvement = result.ci_low if direction == Direction.INCREASE else -result.ci_high
     return result.large_sample and result.p_value < alpha and lower_bound_of_improvement > 0
 
 
 def _experiments(inputs: GateInputs) -> Requirement:
     alpha = inputs.policy.significance_level
     method = inputs.policy.experiment_method
-    kind = "always-valid" if method == "always_valid" else "fixed-horizon"
+    kind = "always-valid" if method == ExperimentMethod.ALWAYS_VALID else "fixed-horizon"
     directions = {kpi.direction for kpi in inputs.kpis if kpi.experiments}
     if len(directions) == 1:
         side = "interval " + improvement_side(directions.pop())
@@ -544,14 +560,14 @@ def _conditions(inputs: GateInputs) -> Requirement:
 
 
 def _signoff(inputs: GateInputs, function: str, now: dt.datetime) -> Requirement:
-    name = FUNCTION_LABELS.get(function, function)
+    name = function_name(function)
     label = f"Sign-off: {name}"
     code = f"signoff:{function}"
     signoff = next((s for s in inputs.signoffs if s.function == function), None)
     if signoff is None:
         return Requirement(code, label, False, f"Awaiting the {name} sign-off.")
-    if signoff.decision not in APPROVALS:
-        verb = "rejected" if signoff.decision == "reject" else "requested changes"
+    if signoff.decision not in APPROVING_DECISIONS:
+        verb = "rejected" if signoff.decision == Decision.REJECT else "requested changes"
         return Requirement(code, label, False, f"The {name} reviewer {verb}.")
     expires = signoff.signed_at + dt.timedelta(days=inputs.policy.signoff_validity_days)
     if now > expires:
@@ -588,12 +604,12 @@ def review_outcome(inputs: GateInputs, evaluation: GateEvaluation) -> str | None
     requirement holds it is a Go, conditional when an approval carries conditions.
     """
     decisions = {s.decision for s in inputs.signoffs}
-    if "reject" in decisions:
-        return "kill"
-    if "request_changes" in decisions:
-        return "recycle"
+    if Decision.REJECT in decisions:
+        return Outcome.KILL
+    if Decision.REQUEST_CHANGES in decisions:
+        return Outcome.RECYCLE
     if evaluation.passed:
-        if any(s.decision == "approve_with_conditions" for s in counted_approvals(inputs, evaluation)):
-            return "conditional_go"
-        return "go"
+        if any(s.decision == Decision.APPROVE_WITH_CONDITIONS for s in counted_approvals(inputs, evaluation)):
+            return Outcome.CONDITIONAL_GO
+        return Outcome.GO
     return None

@@ -19,8 +19,8 @@ from governance.rules.gates import (
     improvement_is_significant,
     sequence_is_significant,
 )
-from governance.rules.sequential import ProportionLook
-from governance.rules.statistics import two_proportion_test
+from projects.sequential import ProportionLook
+from projects.statistics import two_proportion_test
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from governance.rules.gates import (
     MeasurementFacts,
     experiment_verdict,
 )
-from governance.rules.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
-from governance.rules.sequential import MeanLook, ProportionLook
+from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
+from projects.sequential import MeanLook, ProportionLook
+from projects.vocabulary import Direction, ExperimentMethod
 
 # A month's KPI measurements are due by this day of the next month; the value review of a month
 # opens from that day, so that it can say which measurements are overdue.
@@ -33,7 +34,6 @@ CONTINUE, ADJUST, ESCALATE, RETIRE = "continue", "adjust", "escalate", "retire"
 # construction, under which a fixed-horizon p-value lets a null effect through far more often
 # than it claims. Value reviews therefore always judge experiments with the always-valid method,
 # whatever a gate policy says, at the scale gate's default level.
-ALWAYS_VALID = "always_valid"
 EXPERIMENT_ALPHA = 0.05
 
 
@@ -167,7 +167,7 @@ class ExperimentVerdictLine:
     looks: int
     verdict: ExperimentVerdict | None  # None when the figures cannot be tested (see `problem`)
     problem: str = ""
-    method: str = ALWAYS_VALID
+    method: str = ExperimentMethod.ALWAYS_VALID
 
     @property
     def low(self) -> float | None:
@@ -188,7 +188,9 @@ class ExperimentVerdictLine:
         if self.verdict is None:
             return False
         result = self.verdict.always_valid
-        upper_bound_of_improvement = result.cs_high if self.direction == "increase" else -result.cs_low
+        upper_bound_of_improvement = (
+            result.cs_high if self.direction == Direction.INCREASE else -result.cs_low
+        )
         return (
             result.enough_data
             and not result.contradictory
@@ -243,7 +245,9 @@ def experiment_verdict_line(experiment: KPIExperiment, kpi: KPIFacts) -> Experim
         kpi=kpi.name, name=experiment.name, direction=kpi.direction, looks=len(experiment.looks), verdict=None
     )
     try:
-        verdict = experiment_verdict(experiment.facts(), kpi, method=ALWAYS_VALID, alpha=EXPERIMENT_ALPHA)
+        verdict = experiment_verdict(
+            experiment.facts(), kpi, method=ExperimentMethod.ALWAYS_VALID, alpha=EXPERIMENT_ALPHA
+        )
     except (ValueError, TypeError, ZeroDivisionError) as error:  # e.g. an arm without observations
         return replace(line, problem=str(error))
     return replace(line, verdict=verdict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance import roles
+from governance.access import roles
 from tests import factories
 
 

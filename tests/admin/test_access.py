@@ -8,8 +8,9 @@ from django.contrib import admin
 from django.urls import reverse
 
 from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, SignOff
-from governance.services.reviews import review_open
-from projects.models import KPI, Evidence, Initiative, Stage
+from governance.reviews.services import review_open
+from projects.models import KPI, Evidence, Initiative
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

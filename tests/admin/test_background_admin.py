@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import roles
+from governance.access import roles
 from governance.models import ValueReview
-from projects.models import Stage
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.utils.html import escape
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
-from governance.services.portfolio import evidence_submit
+from governance.value.services import evidence_submit
 from projects.models import Evidence
 from tests import factories
 

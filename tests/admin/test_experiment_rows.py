@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from governance.reviews.portfolio import ExperimentRow
 from governance.rules.gates import ExperimentFacts, KPIFacts, experiment_verdict
-from governance.rules.sequential import ProportionLook
-from governance.selectors.portfolio import ExperimentRow
+from projects.sequential import ProportionLook
 
 CTR = KPIFacts(
     name="Click-through rate",

@@ -9,7 +9,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from projects.models import ExperimentLook, FinancialEntry, KPIMeasurement, Stage
+from projects.models import ExperimentLook, FinancialEntry, KPIMeasurement
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from governance import roles
+from governance.access import membership as membership_services
+from governance.access import roles
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
-from governance.services import membership as membership_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from governance.errors import InvalidInput, NotAllowed
 from governance.models import GatePolicy, LedgerEvent
-from governance.services.policies import policy_version_create
+from governance.reviews.policies import policy_version_create
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.ledger import ledger_append
-from governance.ledger_events import KPI_MEASUREMENTS_RECORDED
+from governance.ledger.chain import ledger_append
+from governance.ledger.events import KPI_MEASUREMENTS_RECORDED
 from governance.models import CommitteeFunction, GatePolicy, GateReview, SignOff
-from governance.selectors.queue import PAGE_SIZE
+from governance.reviews.queue import PAGE_SIZE
 from projects.models import (
     KPI,
     BusinessCase,
@@ -25,8 +25,8 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Stage,
 )
+from projects.vocabulary import Stage
 
 pytestmark = pytest.mark.django_db
 

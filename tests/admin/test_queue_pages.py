@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.models import GateReview
-from governance.selectors.queue import PAGE_SIZE, awaiting_signoff
-from governance.services.reviews import review_open
+from governance.reviews.queue import PAGE_SIZE, awaiting_signoff
+from governance.reviews.services import review_open
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 
 from governance.models import GateReview, ReviewStatus
-from governance.selectors import queue
-from governance.services.reviews import review_kill, review_open
+from governance.reviews import queue
+from governance.reviews.services import review_kill, review_open
 from tests import factories
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from governance import roles
+from governance.access import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, Outcome, SignOff
-from governance.rules.gates import evaluate_gate
-from governance.selectors.gates import gate_inputs, initiative_with_gate_data, next_gate_checklist
-from governance.services.initiatives import SUBMISSION_RULES
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
-from projects.models import KPI, Evidence, FinancialEntry, Initiative, KPIMeasurement, Stage
+from governance.models import Condition, GatePolicy, GateReview, LedgerEvent, SignOff
+from governance.reviews.facts import gate_inputs, initiative_with_gate_data, next_gate_checklist
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
+from governance.rules.gates import SUBMISSION_RULES, evaluate_gate
+from projects.models import KPI, Evidence, FinancialEntry, Initiative, KPIMeasurement
+from projects.vocabulary import Outcome, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -266,7 +266,7 @@ def test_the_page_s_checklist_is_the_gate_the_services_evaluate(people):
     from django.core.management import call_command
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))
-    from governance.selectors.portfolio import initiative_page
+    from governance.reviews.portfolio import initiative_page
 
     now = timezone.now()
     for initiative in Initiative.objects.all():

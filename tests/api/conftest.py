@@ -9,10 +9,10 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from governance import roles
+from governance.access import roles
 from governance.api.tokens import token_issue
 from governance.models import GateReview
-from governance.services.reviews import review_open
+from governance.reviews.services import review_open
 from projects.models import KPI, Initiative
 from tests import factories
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from governance.models import LedgerEvent
-from governance.selectors.portfolio import initiative_page
-from governance.services.policies import policy_version_create
-from governance.services.portfolio import experiment_look_record, experiment_record
-from governance.services.reviews import review_open
+from governance.reviews.policies import policy_version_create
+from governance.reviews.portfolio import initiative_page
+from governance.reviews.services import review_open
+from governance.value.services import experiment_look_record, experiment_record
 from projects.models import Experiment, ExperimentLook
 from tests import factories
 from tests.api.conftest import url

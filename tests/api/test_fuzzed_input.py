@@ -162,7 +162,7 @@ def test_a_defect_outside_the_api_keeps_django_s_own_500_page(world, monkeypatch
     auditor.save()
     client = world.client("auditor")
     client.raise_request_exception = False
-    monkeypatch.setattr("governance.views.evidence.visible_initiatives", defect)
+    monkeypatch.setattr("governance.workspace.views.evidence.visible_initiatives", defect)
     response = client.get("/evidence/1/download/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from governance.ledger import GENESIS_HASH, event_hash
+from governance.ledger.chain import GENESIS_HASH, event_hash
 from governance.models import LedgerEvent
 from tests.api.conftest import url
 

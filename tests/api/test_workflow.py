@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from governance.api.tokens import token_issue
 from governance.models import LedgerEvent
-from projects.models import EvidenceKind, Stage
+from projects.models import EvidenceKind
+from projects.vocabulary import Stage
 from tests import factories
 from tests.api.conftest import PDF, url
 
@@ -305,7 +306,7 @@ def test_approval_with_conditions_through_the_api(world):
 
 
 def test_a_superseded_sign_off_of_mine_does_not_hide_a_review_someone_else_signed(world):
-    from governance.services.signoffs import signoff_record
+    from governance.reviews.signoffs import signoff_record
     from tests import factories as f
 
     second_legal = f.user_in("Committee: legal", username="legal-second")
@@ -322,7 +323,7 @@ def test_a_superseded_sign_off_of_mine_does_not_hide_a_review_someone_else_signe
 
 
 def test_a_review_valuegate_opened_itself_shows_no_requester(members):
-    from governance.services.reviews import review_open_by_system
+    from governance.reviews.services import review_open_by_system
 
     pilot = factories.pilot_ready_for_scale_gate()
     review = review_open_by_system(

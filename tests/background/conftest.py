@@ -43,9 +43,7 @@ def broker(url: str, queue: str = "valuegate-test"):
     """Publish for real (no eager mode) to `url`, every governance task routed to `queue`."""
     keys = ("broker_url", "task_always_eager", "task_routes")
     saved = {key: app.conf[key] for key in keys}
-    app.conf.update(
-        broker_url=url, task_always_eager=False, task_routes={"governance.tasks.*": {"queue": queue}}
-    )
+    app.conf.update(broker_url=url, task_always_eager=False, task_routes={"governance.*": {"queue": queue}})
     _reset_broker_connections()
     try:
         yield

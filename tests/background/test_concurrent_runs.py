@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from governance.ledger import verify_ledger
+from governance.ledger.chain import verify_ledger
 from governance.models import LedgerEvent
-from governance.services.periodic import run_periodic_work
-from governance.services.reviews import review_open
+from governance.reviews.services import review_open
+from governance.schedule import run_periodic_work
 from tests.background.test_periodic import at, everything, failing_pilot, measure, overdue_pilot, portfolio
 from tests.governance.test_concurrency import run_together
 

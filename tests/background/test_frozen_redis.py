@@ -20,9 +20,9 @@ from django.urls import reverse
 
 from governance.api.tokens import token_issue
 from governance.models import Notification, SignOff
+from governance.notifications.services import relay_soon
+from governance.notifications.tasks import relay_notifications
 from governance.redis_budget import redis_budget
-from governance.services.notifications import relay_soon
-from governance.tasks import relay_notifications
 from projects.models import KPIMeasurement
 from tests.api.conftest import build_world, url
 from tests.background.conftest import REPO, TEST_REDIS_URL, broker, redis_server

@@ -10,11 +10,11 @@ from django.core import mail
 from django.utils import timezone
 
 from governance.models import Notification
-from governance.services.notifications import notify, relay_soon
-from governance.services.outbox import relay_pending, retry_delay
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
-from governance.tasks import relay_notifications
+from governance.notifications.outbox import relay_pending, retry_delay
+from governance.notifications.services import notify, relay_soon
+from governance.notifications.tasks import relay_notifications
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
 from tests import factories
 
 pytestmark = pytest.mark.django_db

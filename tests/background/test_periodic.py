@@ -18,16 +18,17 @@ from governance.models import (
     SignOffFollowUp,
     ValueReview,
 )
-from governance.services.periodic import (
+from governance.reviews.services import review_hold, review_open
+from governance.reviews.signoffs import signoff_record
+from governance.schedule import (
     exit_criteria_enforce,
     overdue_signoffs_chase,
     perpetual_pilots_escalate,
     run_periodic_work,
     value_reviews_open,
 )
-from governance.services.reviews import review_hold, review_open
-from governance.services.signoffs import signoff_record
-from projects.models import EntryKind, Initiative, Stage
+from projects.models import EntryKind, Initiative
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,10 @@ import pytest
 from django.utils import timezone
 
 from governance.models import GateReview, Notification, PilotEscalation, SignOffFollowUp
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
-from governance.tasks import chase_overdue_signoffs, escalate_perpetual_pilots, relay_notifications
+from governance.notifications.tasks import relay_notifications
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
+from governance.tasks import chase_overdue_signoffs, escalate_perpetual_pilots
 from projects.models import Initiative
 from tests import factories
 from tests.background.conftest import CLOSED_BROKER_URL, TEST_REDIS_URL, broker

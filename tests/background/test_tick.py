@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from governance.models import ExitCriteriaBreach, GateReview, Notification, PilotEscalation, ValueReview
-from governance.services.signoffs import signoff_record
-from projects.models import Initiative, Stage
+from governance.reviews.signoffs import signoff_record
+from projects.models import Initiative
+from projects.vocabulary import Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_tick_converts_an_offset_to_utc_and_refuses_a_time_without_one(members):
 
 
 def test_tick_relays_notifications_that_waited_in_the_outbox(members):
-    from governance.services.notifications import notify
+    from governance.notifications.services import notify
 
     notify(recipients=[members["chair"]], event_key="waiting", subject="Waiting", body="B")
     assert "notifications sent: 1" in tick()

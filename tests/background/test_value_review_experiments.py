@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.models import LedgerEvent, ValueReview
-from governance.selectors.value import value_inputs, value_tracked_initiatives
-from governance.services.periodic import value_reviews_open
-from projects.models import EntryKind, Stage
+from governance.schedule import value_reviews_open
+from governance.value.selectors import value_inputs, value_tracked_initiatives
+from projects.models import EntryKind
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
-from governance.rules.roi import MonthlyAmount
 from governance.rules.value import (
     ValueInputs,
     add_months,
@@ -17,6 +16,7 @@ from governance.rules.value import (
     exit_criteria_breaches,
     missed_run,
 )
+from projects.roi import MonthlyAmount
 
 JAN = dt.date(2026, 1, 1)
 

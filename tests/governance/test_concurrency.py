@@ -8,11 +8,12 @@ import pytest
 from django.db import close_old_connections, connection
 
 from governance.errors import WrongStage
-from governance.ledger import ledger_append, verify_ledger
+from governance.ledger.chain import ledger_append, verify_ledger
 from governance.models import CommitteeFunction, GateReview, LedgerEvent, SignOff
-from governance.selectors.gates import initiative_with_gate_data, signoff_digest
-from governance.services.reviews import initiative_advance, review_open
-from projects.models import Initiative, Stage
+from governance.reviews.facts import initiative_with_gate_data, signoff_digest
+from governance.reviews.services import initiative_advance, review_open
+from projects.models import Initiative
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance import roles
+from governance.access import roles
 from governance.models import GateReview
-from governance.selectors.dashboard import LIST_LENGTH, portfolio_dashboard
-from governance.services.policies import policy_version_create
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
+from governance.reviews.policies import policy_version_create
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
+from governance.value.dashboard import LIST_LENGTH, portfolio_dashboard
 from projects.models import Initiative
 from tests import factories
 

@@ -7,12 +7,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from governance.errors import GateNotSatisfied
-from governance.ledger import verify_ledger
+from governance.ledger.chain import verify_ledger
 from governance.models import GateReview, LedgerEvent
-from governance.selectors.gates import next_gate_checklist
-from governance.services.reviews import initiative_advance
-from governance.services.signoffs import signoff_record
-from projects.models import Initiative, Stage
+from governance.reviews.facts import next_gate_checklist
+from governance.reviews.services import initiative_advance
+from governance.reviews.signoffs import signoff_record
+from projects.models import Initiative
+from projects.vocabulary import Stage
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
-from governance.selectors.gates import next_gate_checklist
-from governance.services.portfolio import experiment_look_record, experiment_record
-from projects.models import ExperimentLook, Stage
+from governance.reviews.facts import next_gate_checklist
+from governance.value.services import experiment_look_record, experiment_record
+from projects.models import ExperimentLook
+from projects.vocabulary import Stage
 from tests import factories
 from tests.clock import configured_clock
 

@@ -14,8 +14,8 @@ import time_machine
 
 from governance.errors import InvalidInput
 from governance.models import LedgerEvent
-from governance.selectors.gates import next_gate_checklist
-from governance.services.portfolio import (
+from governance.reviews.facts import next_gate_checklist
+from governance.value.services import (
     MeasurementErrors,
     MeasurementInput,
     experiment_look_record,
@@ -23,8 +23,9 @@ from governance.services.portfolio import (
     financial_entry_record,
     measurements_record,
 )
-from projects.models import EntryKind, ExperimentLook, FinancialEntry, KPIMeasurement, Stage
+from projects.models import EntryKind, ExperimentLook, FinancialEntry, KPIMeasurement
 from projects.periods import check_figure_date
+from projects.vocabulary import Stage
 from tests import factories
 
 NOW = dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC)

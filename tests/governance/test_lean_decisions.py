@@ -8,8 +8,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from governance.models import Gate, GateReview, Notification, SignOff
-from governance.selectors.gates import (
+from governance.models import GateReview, Notification, SignOff
+from governance.reviews.facts import (
     decision_snapshot,
     facts_digest,
     gate_facts,
@@ -17,9 +17,9 @@ from governance.selectors.gates import (
     policy_rules,
     review_facts,
 )
-from governance.services.reviews import lock_review, review_open
-from governance.services.signoffs import ConditionInput, signoff_record
-from projects.models import Stage
+from governance.reviews.services import lock_review, review_open
+from governance.reviews.signoffs import ConditionInput, signoff_record
+from projects.vocabulary import Gate, Stage
 from tests import factories
 
 FUNCTIONS = ("business", "legal", "finance", "technical")
@@ -116,7 +116,7 @@ def test_saving_a_policy_a_committee_function_or_a_group_drops_the_process_copy(
     from django.contrib.auth.models import Group
 
     from governance.models import CommitteeFunction, GatePolicy
-    from governance.selectors import gates
+    from governance.reviews import facts as gates
 
     for row in (GatePolicy.objects.first(), CommitteeFunction.objects.first(), Group.objects.first()):
         gates.committee_functions()
@@ -133,8 +133,8 @@ def test_advancing_through_a_passing_gate_is_13_statements_and_opening_a_review_
     (three); COMMIT. Opening: BEGIN; the lock; the requester's roles; no review open yet; the gate's
     current policy; the review; the members asked to sign; the notifications; the head; COMMIT."""
     from governance.models import CommitteeFunction
-    from governance.selectors.gates import signoff_digest
-    from governance.services.reviews import initiative_advance
+    from governance.reviews.facts import signoff_digest
+    from governance.reviews.services import initiative_advance
 
     members = factories.committee()
     warm_up = factories.proposal_ready_for_pilot_gate()
@@ -165,7 +165,7 @@ def test_advancing_through_a_passing_gate_is_13_statements_and_opening_a_review_
 def test_recording_measurements_is_9_statements_whatever_their_number():
     """BEGIN; the initiative's lock; the lead's roles; the periods already measured; one insert;
     the ledger's head (three); COMMIT."""
-    from governance.services.portfolio import MeasurementInput, measurements_record
+    from governance.value.services import MeasurementInput, measurements_record
     from projects.models import KPI
 
     initiative = factories.proposal_ready_for_pilot_gate()

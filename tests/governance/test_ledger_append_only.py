@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from governance.ledger import ledger_append
+from governance.ledger.chain import ledger_append
 from governance.models import LedgerEvent
 
 pytestmark = pytest.mark.django_db

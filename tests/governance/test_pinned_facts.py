@@ -17,22 +17,24 @@ from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from governance import roles
-from governance.canonical import sha256_hex
+from governance.access import roles
+from governance.audit.signer_view import signer_view, snapshot_v1
 from governance.errors import SegregationOfDuties
-from governance.ledger import ledger_append
-from governance.ledger_events import SIGNOFF_RECORDED
-from governance.models import Condition, LedgerEvent, Outcome, SignOff
-from governance.selectors.gates import gate_data, initiative_with_gate_data, next_gate_checklist
-from governance.selectors.ledger import signer_view, snapshot_v1
-from governance.selectors.queue import awaiting_signoff
-from governance.services.initiatives import (
+from governance.ledger.canonical import sha256_hex
+from governance.ledger.chain import ledger_append
+from governance.ledger.events import SIGNOFF_RECORDED
+from governance.models import Condition, LedgerEvent, SignOff
+from governance.reviews.facts import gate_data, initiative_with_gate_data, next_gate_checklist
+from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     kpi_define,
 )
-from governance.services.portfolio import (
+from governance.reviews.queue import awaiting_signoff
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
+from governance.value.services import (
     MeasurementInput,
     evidence_submit,
     experiment_look_record,
@@ -40,9 +42,8 @@ from governance.services.portfolio import (
     financial_entry_record,
     measurements_record,
 )
-from governance.services.reviews import review_open
-from governance.services.signoffs import ConditionInput, condition_close, signoff_record
-from projects.models import Experiment, FinancialEntry, Stage
+from projects.models import Experiment, FinancialEntry
+from projects.vocabulary import Outcome, Stage
 from tests import factories
 from tests.clock import configured_clock
 

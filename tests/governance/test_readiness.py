@@ -7,11 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from governance.selectors.gates import next_gate_checklist
-from governance.selectors.readiness import next_gate_readiness
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
-from projects.models import Initiative, Stage
+from governance.reviews.facts import next_gate_checklist
+from governance.reviews.readiness import next_gate_readiness
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
+from projects.models import Initiative
+from projects.vocabulary import Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

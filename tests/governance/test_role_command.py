@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from governance import roles
+from governance.access import roles
 from governance.models import LedgerEvent
 from tests import factories
 

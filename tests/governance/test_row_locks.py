@@ -10,8 +10,8 @@ import pytest
 from django.db import OperationalError, close_old_connections, connection, connections, transaction
 
 from governance.models import GateReview
-from governance.services.reviews import lock_review, review_open
-from governance.services.signoffs import signoff_record
+from governance.reviews.services import lock_review, review_open
+from governance.reviews.signoffs import signoff_record
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]

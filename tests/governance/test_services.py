@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from governance import roles
+from governance.access import roles
 from governance.errors import (
     GateNotSatisfied,
     InvalidInput,
@@ -18,23 +18,24 @@ from governance.errors import (
     SegregationOfDuties,
     WrongStage,
 )
-from governance.models import Condition, GateReview, LedgerEvent, Notification, Outcome, SignOff
-from governance.services.initiatives import (
+from governance.models import Condition, GateReview, LedgerEvent, Notification, SignOff
+from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     kpi_define,
 )
-from governance.services.portfolio import (
+from governance.reviews.services import initiative_advance, review_hold, review_kill, review_open
+from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
+from governance.value.services import (
     MeasurementErrors,
     MeasurementInput,
     evidence_submit,
     experiment_record,
     measurements_record,
 )
-from governance.services.reviews import initiative_advance, review_hold, review_kill, review_open
-from governance.services.signoffs import ConditionInput, condition_close, signoff_record
-from projects.models import KPIMeasurement, Stage
+from projects.models import KPIMeasurement
+from projects.vocabulary import Outcome, Stage
 from tests import factories
 
 pytestmark = pytest.mark.django_db

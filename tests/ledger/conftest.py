@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from governance.ledger import canonical_event_bytes, chain_rows, event_hash, ledger_append
-from governance.ledger_guards import install_guards, remove_guards
+from governance.ledger.chain import canonical_event_bytes, chain_rows, event_hash, ledger_append
+from governance.ledger.guards import install_guards, remove_guards
 from governance.models import LedgerEvent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,5 +138,5 @@ def clock(start: dt.datetime):
         return start + dt.timedelta(milliseconds=next(ticks))
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("governance.ledger.timezone.now", now)
+        patch.setattr("governance.ledger.chain.timezone.now", now)
         yield

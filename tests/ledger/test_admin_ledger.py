@@ -13,20 +13,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.models import LedgerEvent
-from governance.services.initiatives import (
+from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     kpi_define,
 )
-from governance.services.portfolio import (
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
+from governance.value.services import (
     MeasurementInput,
     evidence_submit,
     experiment_record,
     measurements_record,
 )
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
 from projects.models import Evidence
 from tests import factories
 from tests.ledger.conftest import append, clock

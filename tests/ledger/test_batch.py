@@ -7,10 +7,10 @@ import json
 import pytest
 from django.db import transaction
 
-from governance.ledger import ledger_append, ledger_batch, verify_ledger
+from governance.ledger.chain import ledger_append, ledger_batch, verify_ledger
 from governance.models import LedgerEvent
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,12 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 
-from governance import roles
+from governance.access import roles
+from governance.access.membership import account_changed, account_flags, membership_revoke
 from governance.api.tokens import token_issue, token_revoke
-from governance.ledger import ledger_append, ledger_batch
-from governance.ledger_events import (
+from governance.audit.services import ledger_export
+from governance.ledger.chain import ledger_append, ledger_batch
+from governance.ledger.events import (
     CATALOGUE,
     CONDITION_CLOSED,
     KPI_MEASUREMENTS_RECORDED,
@@ -28,13 +30,12 @@ from governance.ledger_events import (
     shape,
 )
 from governance.models import Condition, GateReview, LedgerEvent, LedgerHead, ReviewStatus
-from governance.services.initiatives import initiative_update_draft
-from governance.services.ledger_audit import ledger_export
-from governance.services.membership import account_changed, account_flags, membership_revoke
-from governance.services.periodic import run_periodic_work
-from governance.services.policies import policy_version_create
-from governance.services.signoffs import ConditionInput, condition_close, signoff_record
-from projects.models import Initiative, Stage
+from governance.reviews.initiatives import initiative_update_draft
+from governance.reviews.policies import policy_version_create
+from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
+from governance.schedule import run_periodic_work
+from projects.models import Initiative
+from projects.vocabulary import Stage
 from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db

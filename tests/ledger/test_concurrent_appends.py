@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from governance.ledger import ChainBroken, ledger_append, ledger_batch, verify_ledger
+from governance.ledger.chain import ChainBroken, ledger_append, ledger_batch, verify_ledger
 from governance.models import LedgerEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)

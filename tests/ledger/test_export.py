@@ -9,7 +9,7 @@ import json
 import pytest
 
 from governance.models import LedgerEvent
-from governance.services.initiatives import business_case_record, initiative_create, kpi_define
+from governance.reviews.initiatives import business_case_record, initiative_create, kpi_define
 from tests import factories
 from tests.ledger.conftest import clock, run_command, verify_export
 

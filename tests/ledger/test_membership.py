@@ -7,12 +7,12 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 
-from governance import roles
+from governance.access import roles
+from governance.access.matrix import Role, principal
+from governance.access.membership import membership_grant, membership_revoke
 from governance.errors import InvalidInput, NotAllowed, SegregationOfDuties
-from governance.ledger import verify_ledger
+from governance.ledger.chain import verify_ledger
 from governance.models import LedgerEvent
-from governance.permissions import Role, principal
-from governance.services.membership import membership_grant, membership_revoke
 from tests import factories
 
 pytestmark = pytest.mark.django_db

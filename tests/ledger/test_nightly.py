@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from governance.audit.services import ledger_verify_and_alert
+from governance.audit.tasks import verify_ledger_nightly
 from governance.models import Notification
-from governance.services.ledger_audit import ledger_verify_and_alert
-from governance.tasks_ledger import verify_ledger_nightly
 from tests.ledger.conftest import append, run_command
 
 pytestmark = pytest.mark.django_db

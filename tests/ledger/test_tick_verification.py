@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from governance.ledger import ledger_append
-from governance.ledger_guards import install_guards, remove_guards
+from governance.ledger.chain import ledger_append
+from governance.ledger.guards import install_guards, remove_guards
 from governance.models import Notification
 
 pytestmark = pytest.mark.django_db

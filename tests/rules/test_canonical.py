@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.canonical import canonical_json, sha256_hex
+from governance.ledger.canonical import canonical_json, sha256_hex
 
 D = Decimal
 

@@ -16,8 +16,8 @@ from governance.rules.gates import (
     evaluate_gate,
     experiment_verdict,
 )
-from governance.rules.sequential import ProportionLook
-from governance.rules.statistics import two_means_test
+from projects.sequential import ProportionLook
+from projects.statistics import two_means_test
 
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 CTR = KPIFacts(

@@ -23,8 +23,8 @@ from governance.rules.gates import (
     required_functions,
     review_outcome,
 )
-from governance.rules.roi import MonthlyAmount
-from governance.rules.statistics import TwoProportionResult, two_proportion_test
+from projects.roi import MonthlyAmount
+from projects.statistics import TwoProportionResult, two_proportion_test
 
 D = Decimal
 FOUR = ("business", "legal", "finance", "technical")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.rules.roi import MonthlyAmount, percent, project_roi, rounded
+from projects.roi import MonthlyAmount, percent, project_roi, rounded
 
 D = Decimal
 

@@ -15,14 +15,14 @@ from governance.rules.peeking import (
     rate_upper_bound,
     simulate,
 )
-from governance.rules.sequential import (
+from projects.sequential import (
     MeanLook,
     ProportionLook,
     always_valid_means,
     always_valid_proportions,
     tau_for_claimed_effect,
 )
-from governance.rules.statistics import two_proportion_test
+from projects.statistics import two_proportion_test
 
 ALPHA = 0.05
 PILOTS = 2000

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from governance.rules.statistics import TwoProportionResult, two_proportion_test
+from projects.statistics import TwoProportionResult, two_proportion_test
 
 Z_95 = 1.959963984540054  # standard normal quantile at 0.975, from published tables
 

@@ -10,8 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance.rules.gates import BusinessCaseFacts, ExperimentFacts, KPIFacts, MeasurementFacts
-from governance.rules.roi import MonthlyAmount
-from governance.rules.sequential import MeanLook, ProportionLook
 from governance.rules.value import (
     DatedLook,
     KPIExperiment,
@@ -20,6 +18,8 @@ from governance.rules.value import (
     assess_value,
     experiment_verdict_line,
 )
+from projects.roi import MonthlyAmount
+from projects.sequential import MeanLook, ProportionLook
 
 JAN = dt.date(2026, 1, 1)
 

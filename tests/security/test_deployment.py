@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from governance import roles
+from governance.access import roles
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,13 +1,13 @@
 """The permission matrix walked through every entry point.
 
-For every operation of governance/permissions.py MATRIX, every way in — an admin page, an API
+For every operation of governance/access/matrix.py MATRIX, every way in — an admin page, an API
 endpoint, a management command, a background task — is tried by every kind of person, and what
 happened is compared with what the matrix declares for that person's roles and the target's
 owner. A state change is judged by the ledger (every one appends an event); a read by the
 response. Each try is rolled back, so every person meets the same world.
 
 The expectation is computed here from MATRIX and the roles each person is given in ROSTER, not by
-asking governance.permissions, so a slip in the code that reads the matrix shows up as a cell that
+asking governance.access.matrix, so a slip in the code that reads the matrix shows up as a cell that
 differs. A further test checks that every API endpoint and every admin page that acts is walked.
 """
 
@@ -32,24 +32,17 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance import roles
+from governance.access import roles
+from governance.access.matrix import MATRIX, Operation, Role, Scope
 from governance.api.tokens import token_issue
 from governance.errors import NotAllowed
-from governance.models import (
-    CommitteeFunction,
-    Condition,
-    GateReview,
-    LedgerEvent,
-    Outcome,
-    ReviewStatus,
-    SignOff,
-)
-from governance.permissions import MATRIX, Operation, Role, Scope
-from governance.selectors.gates import current_policy, initiative_with_gate_data, signoff_digest
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
+from governance.models import CommitteeFunction, Condition, GateReview, LedgerEvent, ReviewStatus, SignOff
+from governance.reviews.facts import current_policy, initiative_with_gate_data, signoff_digest
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
 from governance.tasks import escalate_perpetual_pilots, open_value_reviews
 from projects.models import Initiative
+from projects.vocabulary import Outcome
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -1049,7 +1042,7 @@ def test_every_operation_is_walked_somewhere():
 
 def test_a_role_group_holds_exactly_the_django_permissions_of_its_operations():
     """The admin's menus come from the same matrix: no group holds a permission no operation needs."""
-    from governance.permissions import OPERATION_PERMISSIONS
+    from governance.access.matrix import OPERATION_PERMISSIONS
 
     for group_name, role in roles.GROUP_ROLES.items():
         declared = set()

@@ -9,9 +9,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from governance.errors import NotACommitteeMember, NotAllowed
-from governance.services.initiatives import initiative_submit
-from governance.services.reviews import review_open
-from governance.services.signoffs import signoff_record
+from governance.reviews.initiatives import initiative_submit
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import signoff_record
 from tests import factories
 
 pytestmark = pytest.mark.django_db

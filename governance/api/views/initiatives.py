@@ -14,14 +14,15 @@ from governance.api.idempotency import idempotent
 from governance.api.permissions import initiatives_for
 from governance.api.serializers import BusinessCaseSerializer, InitiativeSerializer, KPISerializer
 from governance.api.views.base import ApiView, Pages
-from governance.services.initiatives import (
+from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     initiative_update_draft,
     kpi_define,
 )
-from projects.models import KPI, BusinessCase, Initiative, Stage
+from projects.models import KPI, BusinessCase, Initiative
+from projects.vocabulary import Stage
 
 TAG = ["initiatives"]
 

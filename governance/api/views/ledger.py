@@ -7,14 +7,14 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from governance import roles
+from governance.access import roles
+from governance.access.matrix import principal
 from governance.api.models import ApiToken
 from governance.api.permissions import IntegrationScope, ReadsLedger
 from governance.api.serializers import LedgerEventSerializer, LedgerHeadSerializer, MeSerializer
 from governance.api.views.base import ApiView, LedgerCursor
-from governance.ledger import GENESIS_HASH
+from governance.ledger.chain import GENESIS_HASH
 from governance.models import LedgerEvent, LedgerHead
-from governance.permissions import principal
 
 TAG = ["ledger"]
 

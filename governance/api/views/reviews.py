@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from governance.access.matrix import principal
 from governance.api.idempotency import idempotent
 from governance.api.permissions import initiatives_for
 from governance.api.serializers import (
@@ -21,12 +22,11 @@ from governance.api.serializers import (
 )
 from governance.api.views.base import ApiView
 from governance.models import Condition, GateReview, ReviewStatus, SignOff
-from governance.permissions import principal
+from governance.reviews.facts import next_gate_checklist, policy_rules
+from governance.reviews.queue import functions_signed_for
+from governance.reviews.services import review_open
+from governance.reviews.signoffs import ConditionInput, signoff_record
 from governance.rules.gates import required_functions
-from governance.selectors.gates import next_gate_checklist, policy_rules
-from governance.selectors.queue import functions_signed_for
-from governance.services.reviews import review_open
-from governance.services.signoffs import ConditionInput, signoff_record
 
 TAG = ["gates and reviews"]
 

@@ -23,8 +23,8 @@ from governance.api.serializers import (
 )
 from governance.api.views.base import ApiView, Pages
 from governance.models import GateReview, ReviewStatus
-from governance.selectors.gates import judging_policy, kpi_definition, policy_rules
-from governance.services.portfolio import (
+from governance.reviews.facts import experiment_judgements, judging_policy, kpi_definition, policy_rules
+from governance.value.services import (
     evidence_submit,
     experiment_look_record,
     experiment_record,
@@ -85,17 +85,18 @@ def experiments_with_looks() -> QuerySet[Experiment]:
     )
 
 
-def judging_context(kpi: KPI) -> dict:
-    """What the KPI's experiments are judged against: the effect its target claims, and the rules
-    of the gate that judges them, chosen as the initiative page chooses them (the open review's
-    pinned policy, else the scale gate's current one), so both show the same verdict."""
+def judging_context(kpi: KPI, experiments) -> dict:
+    """The KPI's experiments judged: against the effect its target claims, by the rules of the gate
+    that judges them, chosen as the initiative page chooses them (the open review's pinned policy,
+    else the scale gate's current one), so both show the same verdict."""
     review = (
         GateReview.objects.select_related("policy")
         .filter(initiative_id=kpi.initiative_id, status=ReviewStatus.OPEN)
         .first()
     )
     policy = judging_policy(review)
-    return {"kpi": kpi_definition(kpi), "rules": policy_rules(policy)}
+    facts, rules = kpi_definition(kpi), policy_rules(policy)
+    return {"kpi": facts, "rules": rules, "judgements": experiment_judgements(experiments, facts, rules)}
 
 
 @extend_schema(tags=TAG)
@@ -110,8 +111,10 @@ class ExperimentListView(ApiView):
     @extend_schema(responses={200: ExperimentSerializer(many=True)})
     def get(self, request, *args, **kwargs):
         kpi = self.get_kpi()
-        experiments = experiments_with_looks().filter(kpi=kpi)
-        return Response(ExperimentSerializer(experiments, many=True, context=judging_context(kpi)).data)
+        experiments = list(experiments_with_looks().filter(kpi=kpi))
+        return Response(
+            ExperimentSerializer(experiments, many=True, context=judging_context(kpi, experiments)).data
+        )
 
     @extend_schema(responses={201: ExperimentSerializer})
     @idempotent
@@ -121,7 +124,7 @@ class ExperimentListView(ApiView):
         serializer.is_valid(raise_exception=True)
         experiment = experiment_record(actor=request.user, kpi=kpi, **serializer.validated_data)
         experiment = experiments_with_looks().get(pk=experiment.pk)
-        body = ExperimentSerializer(experiment, context=judging_context(kpi)).data
+        body = ExperimentSerializer(experiment, context=judging_context(kpi, [experiment])).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -167,7 +170,7 @@ class ExperimentLookListView(ApiView):
             "look": ExperimentLook.objects.select_related("recorded_by").get(pk=look.pk),
             "experiment": experiments_with_looks().get(pk=experiment.pk),
         }
-        context.update(judging_context(kpi))
+        context.update(judging_context(kpi, [body["experiment"]]))
         return Response(
             ExperimentLookRecordedSerializer(body, context=context).data, status=status.HTTP_201_CREATED
         )

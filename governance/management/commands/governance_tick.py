@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from governance.services.ledger_audit import ledger_verify_and_alert
-from governance.services.outbox import relay_pending
-from governance.services.periodic import run_periodic_work
+from governance.audit.services import ledger_verify_and_alert
+from governance.notifications.outbox import relay_pending
+from governance.schedule import run_periodic_work
 
 
 def aware_datetime(text: str) -> dt.datetime:

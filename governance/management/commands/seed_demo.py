@@ -17,14 +17,16 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from governance import roles
-from governance.services.initiatives import (
+from governance.access import roles
+from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
     initiative_submit,
     kpi_define,
 )
-from governance.services.portfolio import (
+from governance.reviews.services import review_kill, review_open
+from governance.reviews.signoffs import signoff_record
+from governance.value.services import (
     MeasurementInput,
     evidence_submit,
     experiment_look_record,
@@ -32,8 +34,6 @@ from governance.services.portfolio import (
     financial_entry_record,
     measurements_record,
 )
-from governance.services.reviews import review_kill, review_open
-from governance.services.signoffs import signoff_record
 from projects.models import Initiative
 
 DEMO_PASSWORD = "valuegate-demo"

@@ -21,9 +21,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from governance import roles
-from governance.canonical import canonical_json
-from governance.ledger import GENESIS_HASH, event_hash
+from governance.access import roles
+from governance.ledger.canonical import canonical_json
+from governance.ledger.chain import GENESIS_HASH, event_hash
 from governance.models import CommitteeFunction, GatePolicy, GateReview, LedgerEvent, LedgerHead, SignOff
 from projects.models import (
     KPI,
@@ -34,8 +34,8 @@ from projects.models import (
     FinancialEntry,
     Initiative,
     KPIMeasurement,
-    Stage,
 )
+from projects.vocabulary import Stage
 
 BATCH = 5000
 STAGE_MIX = [

@@ -1,0 +1,45 @@
+"""Helpers every service uses: locking, ownership checks."""
+
+from __future__ import annotations
+
+from governance.access.matrix import Operation, Principal, require
+from governance.errors import NotAllowed, WrongStage
+from projects.models import Initiative
+from projects.vocabulary import TERMINAL_STAGES
+
+
+def lock_initiative(initiative: Initiative | int, **annotations) -> Initiative:
+    """Lock the initiative's row and return it fresh from the database.
+
+    On PostgreSQL the row lock makes a concurrent service wait, then re-read the stage it left.
+    SQLite has no row locks; there the IMMEDIATE transaction mode (config/settings.py) already
+    holds the database's write lock since the transaction began. `annotations` are read with the
+    row (on PostgreSQL, subqueries among them see the database as it was before the lock waited).
+    """
+    pk = initiative.pk if isinstance(initiative, Initiative) else initiative
+    # The owner comes along (most services notify or check them); only the initiative's row is locked.
+    locked = Initiative.objects.select_for_update(of=("self",)).select_related("owner")
+    return (locked.annotate(**annotations) if annotations else locked).get(pk=pk)
+
+
+def require_active(actor) -> None:
+    if actor is None or not actor.is_active:
+        raise NotAllowed("An active user account is required.")
+
+
+def require_on(
+    actor, operation: Operation, initiative: Initiative, *, action: str | None = None
+) -> Principal:
+    """Refuse unless the permission matrix grants `operation` on this initiative to `actor`."""
+    return require(
+        actor,
+        operation,
+        owner_id=initiative.owner_id,
+        doing=action,
+        target=f"initiative #{initiative.pk} {initiative.title}",
+    )
+
+
+def require_not_terminal(initiative: Initiative) -> None:
+    if initiative.stage in TERMINAL_STAGES:
+        raise WrongStage(f"The initiative is {initiative.stage}; it can no longer change.")

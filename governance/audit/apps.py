@@ -1,0 +1,12 @@
+"""A room of the governance app, installed as an app of its own only so that Django finds
+its management commands (verify_ledger, export_ledger, ledger_anchor, ledger_events); it has no models."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "governance.audit"
+    label = "governance_audit"
+    verbose_name = "Governance: audit"

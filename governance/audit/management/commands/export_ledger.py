@@ -1,0 +1,114 @@
+"""Export a period of the decision ledger as CSV or JSON, verifiable with tools/verify_export.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import BinaryIO
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from governance.audit.services import ByteSink, ledger_export
+from governance.errors import DomainError
+from projects.models import Initiative
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD).") from None
+
+
+class _FileOnFirstWrite:
+    """Opens the output file only when the export starts writing, so a refusal leaves no file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.file: BinaryIO | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.file is None:
+            self.file = open(self.path, "wb")  # closed by close()
+        return self.file.write(data)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+class _TextOut:
+    """A binary sink over a text stream (stdout when it has no byte buffer, e.g. in tests)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        self.stream.write(data.decode())
+        return len(data)
+
+
+class Command(BaseCommand):
+    help = (
+        "Export the ledger's events of a period (UTC days, both included) with everything needed to "
+        "recompute their hashes. Only auditors export; the export is recorded in the ledger."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--actor", required=True, metavar="USERNAME", help="The auditor exporting.")
+        parser.add_argument(
+            "--since", type=_day, metavar="YYYY-MM-DD", help="First day (default: the start)."
+        )
+        parser.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="Last day (default: today).")
+        parser.add_argument(
+            "--initiative",
+            type=int,
+            metavar="ID",
+            help="Only this initiative's events; the others in the period keep only their hashes.",
+        )
+        parser.add_argument("--format", choices=["csv", "json"], default="csv", dest="fmt")
+        parser.add_argument("--output", metavar="FILE", help="Write to FILE instead of standard output.")
+
+    def handle(
+        self, *args, actor, since=None, until=None, initiative=None, fmt="csv", output=None, **options
+    ):
+        user = get_user_model().objects.filter(username=actor).first()
+        if user is None:
+            raise CommandError(f"No user named {actor!r}.")
+        selected = None
+        if initiative is not None:
+            selected = Initiative.objects.filter(pk=initiative).first()
+            if selected is None:
+                raise CommandError(f"No initiative with id {initiative}.")
+        out: ByteSink
+        file_out: _FileOnFirstWrite | None = None
+        if output:
+            out = file_out = _FileOnFirstWrite(output)
+        else:
+            buffer = getattr(self.stdout._out, "buffer", None)
+            out = (
+                buffer
+                if buffer is not None and self.stdout._out is sys.stdout
+                else _TextOut(self.stdout._out)
+            )
+        try:
+            summary = ledger_export(
+                actor=user, out=out, fmt=fmt, since=since, until=until, initiative=selected
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from None
+        except OSError as error:
+            raise CommandError(f"Cannot write the export: {error}") from None
+        finally:
+            if file_out is not None:
+                file_out.close()
+            else:
+                (out if hasattr(out, "flush") else self.stdout).flush()
+        span = f"#{summary.first_seq}–#{summary.last_seq}" if summary.events else "no events"
+        withheld = f", {summary.withheld} withheld" if summary.withheld else ""
+        self.stderr.write(
+            f"Exported {summary.events} events ({span}{withheld}) as {fmt}"
+            f"{' to ' + output if output else ''}; sha256 {summary.sha256}. "
+            f"Recorded as ledger event #{summary.ledger_event.seq} by {user.get_username()}."
+        )

@@ -1,0 +1,29 @@
+"""The nightly verification of the decision ledger (Celery beat: config/settings.py)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from governance.audit.services import ledger_verify_and_alert
+
+
+# Reading a large ledger takes minutes, not the few seconds of the other periodic tasks: its own
+# time limits, still well inside the broker's visibility timeout (an hour).
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=3,
+    soft_time_limit=1800,
+    time_limit=2000,
+)
+def verify_ledger_nightly() -> str:
+    """Recompute the whole chain; alert the chair and the auditors when it fails. Safe to run twice."""
+    outcome = ledger_verify_and_alert(
+        anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None
+    )
+    if outcome.intact and outcome.summary is not None:
+        return f"Ledger intact: {outcome.summary.count} events, head {outcome.summary.head_hash}"
+    return f"Ledger verification failed: {outcome.problem}"

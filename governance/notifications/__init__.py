@@ -1,0 +1,1 @@
+"""Telling people: the outbox written in the decision's transaction and its relay."""

@@ -1,0 +1,104 @@
+"""The outbox: notifications written with the decision, relayed after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+from governance.models import Notification
+from governance.notifications.tasks import relay_notifications
+from governance.redis_budget import redis_available, redis_call, stop_retrying_in_a_request
+
+logger = logging.getLogger(__name__)
+
+
+# The notifications of the innermost notification_batch() block; None outside any batch.
+_batch: ContextVar[list[Notification] | None] = ContextVar("notification_batch", default=None)
+
+
+def notify(*, recipients: Iterable, event_key: str, subject: str, body: str) -> int:
+    """Queue one notification per recipient for this event; a repeated event adds nothing.
+
+    The rows are written in the caller's transaction (inside a notification_batch() block, when
+    the block ends); one relay is asked for when it commits.
+    """
+    rows = [
+        Notification(recipient=user, event_key=event_key, subject=subject, body=body)
+        for user in {u.pk: u for u in recipients if u.is_active and u.email}.values()
+    ]
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(rows)
+    elif rows:
+        _write(rows)
+    return len(rows)
+
+
+@contextmanager
+def notification_batch() -> Iterator[None]:
+    """Write the notifications queued inside in one insert when the block ends (a nested block
+    joins the outer one); if the block raises, nothing is written."""
+    if _batch.get() is not None:
+        yield
+        return
+    rows: list[Notification] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if rows:
+        _write(rows)
+
+
+def _write(rows: list[Notification]) -> None:
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # One relay per transaction is enough: it sends every pending row. A relay queued in this
+    # transaction or savepoint (its savepoints all still open) will run; one queued in a savepoint
+    # since released might be rolled back with it, so queue another.
+    connection = transaction.get_connection()
+    scope = set(connection.savepoint_ids)
+    if not any(callback is relay_soon and sids <= scope for sids, callback, _ in connection.run_on_commit):
+        transaction.on_commit(relay_soon)
+
+
+def relay_soon() -> None:
+    """Ask a worker to relay the outbox now, without ever failing or holding up the caller.
+
+    Runs after the decision committed. With the broker down or unreachable, publishing gives up
+    within the bounded timeouts of config/settings.py (a timed-out publish is not retried in a
+    request), and is not even tried if Redis already failed to answer in this request
+    (governance/redis_budget.py); the rows stay in the outbox and the periodic relay (beat, or
+    governance_tick) sends them once the broker is back. Raising here would turn a committed
+    decision into an error page.
+    """
+    eager = relay_notifications.app.conf.task_always_eager  # no broker: the relay runs in-process
+    if not eager and not redis_available():
+        logger.warning(
+            "Did not queue the notification relay: Redis failed or took its time earlier in this "
+            "request; the outbox keeps the notifications for the periodic relay."
+        )
+        return
+    try:
+        if eager:
+            relay_notifications.delay()
+        else:
+            with redis_call():
+                relay_notifications.apply_async(retry_policy={"errback": stop_retrying_in_a_request})
+    except (KombuError, RedisError, OSError):
+        logger.warning(
+            "Could not queue the notification relay; the outbox keeps the notifications for the "
+            "periodic relay.",
+            exc_info=True,
+        )
+
+
+def members_of(group_names: Iterable[str]):
+    return get_user_model().objects.filter(groups__name__in=list(group_names), is_active=True).distinct()

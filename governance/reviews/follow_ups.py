@@ -1,0 +1,140 @@
+"""Overdue sign-offs: a reminder to the function, then an escalation to the chair."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from governance.access import roles
+from governance.errors import WrongStage
+from governance.ledger.chain import ledger_append
+from governance.ledger.events import SIGNOFF_ESCALATED, SIGNOFF_REMINDED
+from governance.models import (
+    CommitteeFunction,
+    FollowUpKind,
+    GateReview,
+    ReviewStatus,
+    SignOff,
+    SignOffFollowUp,
+)
+from governance.notifications.services import members_of, notify
+from governance.reviews.calendar import as_utc
+from governance.reviews.facts import policy_rules
+from governance.reviews.services import lock_review
+from governance.rules.gates import required_functions
+from projects.vocabulary import APPROVING_DECISIONS, function_name
+
+ACTIONS = {FollowUpKind.REMINDER: SIGNOFF_REMINDED, FollowUpKind.ESCALATION: SIGNOFF_ESCALATED}
+
+
+def awaited_functions(review: GateReview, active: list[SignOff], now: dt.datetime) -> list[str]:
+    """Required functions with no active sign-off, or whose approval has expired."""
+    policy = review.policy
+    signed = {
+        s.function.code
+        for s in active
+        if s.decision not in APPROVING_DECISIONS
+        or now <= s.signed_at + dt.timedelta(days=policy.signoff_validity_days)
+    }
+    return [
+        f for f in required_functions(policy_rules(policy), review.initiative.risk_tier) if f not in signed
+    ]
+
+
+def overdue_signoffs_chase(*, now: dt.datetime) -> int:
+    """Remind each function whose sign-off has been awaited for the policy's reminder days, and
+    escalate to the chair after its escalation days, once each per review and function.
+
+    Days count from the review's opening, in UTC. Ledger: signoff.reminded, signoff.escalated
+    (actor "system"). Returns the number of follow-ups made.
+    """
+    now = as_utc(now)
+    candidates = (
+        GateReview.objects.filter(status=ReviewStatus.OPEN).order_by("id").values_list("pk", flat=True)
+    )
+    return sum(_chase(review_id, now) for review_id in list(candidates))
+
+
+@transaction.atomic
+def _chase(review_id: int, now: dt.datetime) -> int:
+    try:
+        initiative, review = lock_review(review_id)
+    except WrongStage:  # decided meanwhile, or the initiative moved on
+        return 0
+    review.initiative = initiative
+    active = list(
+        SignOff.objects.filter(review=review, superseded_at__isnull=True).select_related("function")
+    )
+    awaited = awaited_functions(review, active, now)
+    if not awaited:
+        return 0
+    functions = {f.code: f for f in CommitteeFunction.objects.filter(code__in=awaited)}
+    waiting = now - review.opened_at
+    made = 0
+    for kind, days in (
+        (FollowUpKind.REMINDER, review.policy.reminder_days),
+        (FollowUpKind.ESCALATION, review.policy.escalation_days),
+    ):
+        if waiting < dt.timedelta(days=days):
+            continue
+        new = []
+        for code in awaited:
+            # The unique key decides, not the clock: a second run, or a concurrent one, finds the row.
+            _, created = SignOffFollowUp.objects.get_or_create(
+                review=review, function=functions[code], kind=kind, defaults={"sent_at": now}
+            )
+            if created:
+                new.append(code)
+        if not new:
+            continue
+        ledger_append(
+            actor=None,
+            action=ACTIONS[kind],
+            initiative=initiative,
+            payload={
+                "review": review.pk,
+                "gate": review.gate,
+                "functions": new,
+                "days_waiting": waiting.days,
+                "policy_days": days,
+            },
+        )
+        if kind == FollowUpKind.REMINDER:
+            _remind(review, initiative, new, waiting)
+        else:
+            _escalate(review, initiative, new, waiting)
+        made += len(new)
+    return made
+
+
+def _remind(review: GateReview, initiative, functions: list[str], waiting: dt.timedelta) -> None:
+    policy = review.policy
+    for code in functions:
+        notify(
+            recipients=members_of([roles.FUNCTION_GROUPS[code]]),
+            event_key=f"review-{review.pk}-{code}-reminder",
+            subject=(
+                f"[ValueGate] Reminder: the {review.get_gate_display().lower()} of {initiative.title} "
+                f"awaits the {function_name(code)} sign-off"
+            ),
+            body=(
+                f"The review opened on {review.opened_at:%Y-%m-%d} and has waited {waiting.days} days "
+                f"for a {function_name(code)} sign-off. The policy asks for it within "
+                f"{policy.reminder_days} days; after {policy.escalation_days} days the chair is told."
+            ),
+        )
+
+
+def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.timedelta) -> None:
+    names = ", ".join(function_name(f) for f in functions)
+    notify(
+        recipients=members_of([roles.COMMITTEE_CHAIR]),
+        event_key=f"review-{review.pk}-escalated-{'-'.join(functions)}",
+        subject=f"[ValueGate] Overdue sign-offs on {initiative.title}: {names}",
+        body=(
+            f"The {review.get_gate_display().lower()} of “{initiative.title}” opened on "
+            f"{review.opened_at:%Y-%m-%d} and has waited {waiting.days} days for: {names}. "
+            f"The policy escalates after {review.policy.escalation_days} days."
+        ),
+    )

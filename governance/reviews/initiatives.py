@@ -1,0 +1,257 @@
+"""Initiatives: create, describe, submit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance.access.checks import lock_initiative, require_on
+from governance.access.matrix import Operation, require
+from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
+from governance.ledger.chain import ledger_append
+from governance.ledger.events import (
+    BUSINESS_CASE_RECORDED,
+    INITIATIVE_CREATED,
+    INITIATIVE_SUBMITTED,
+    INITIATIVE_UPDATED,
+    KPI_DEFINED,
+)
+from governance.reviews.facts import gate_inputs, initiative_with_gate_data
+from governance.rules.gates import SUBMISSION_RULES, evaluate_gate
+from projects.models import KPI, BusinessCase, GateClearance, Initiative
+from projects.values import parse_decimal
+from projects.vocabulary import Direction, RiskTier, Stage
+
+
+@transaction.atomic
+def initiative_create(
+    *,
+    actor,
+    title: str,
+    department: str,
+    pain_point: str,
+    process_embedding: str,
+    risk_tier: str = RiskTier.LIMITED,
+    uses_personal_data: bool = False,
+    sponsor=None,
+) -> Initiative:
+    """A project lead registers a draft initiative they own. Ledger: initiative.created."""
+    require(actor, Operation.REGISTER_INITIATIVE, doing="register initiatives")
+    if not title.strip():
+        raise InvalidInput("An initiative needs a title.")
+    if risk_tier not in RiskTier.values:
+        raise InvalidInput(f"Unknown risk tier {risk_tier!r}.")
+    initiative = Initiative.objects.create(
+        title=title.strip(),
+        owner=actor,
+        sponsor=sponsor,
+        department=department,
+        pain_point=pain_point,
+        process_embedding=process_embedding,
+        risk_tier=risk_tier,
+        uses_personal_data=uses_personal_data,
+    )
+    ledger_append(
+        actor=actor,
+        action=INITIATIVE_CREATED,
+        initiative=initiative,
+        payload={
+            "title": initiative.title,
+            "department": department,
+            "pain_point": pain_point,
+            "process_embedding": process_embedding,
+            "risk_tier": risk_tier,
+            "uses_personal_data": uses_personal_data,
+            "sponsor": sponsor.get_username() if sponsor else None,
+        },
+    )
+    return initiative
+
+
+def _editable_by_owner(actor, initiative: Initiative, *, action: str) -> Initiative:
+    initiative = lock_initiative(initiative)
+    require_on(actor, Operation.EDIT_DRAFT, initiative, action=action)
+    if initiative.stage != Stage.DRAFT:
+        raise WrongStage(f"Only a draft can be edited; this initiative is in {initiative.stage}.")
+    return initiative
+
+
+@transaction.atomic
+def business_case_record(
+    *,
+    actor,
+    initiative: Initiative,
+    budget: Decimal | str,
+    expected_annual_benefit: Decimal | str,
+    horizon_months: int,
+    exit_criteria: str,
+    missed_periods_to_retire: int = 3,
+) -> BusinessCase:
+    """Record or replace the draft's business case. Ledger: business_case.recorded."""
+    initiative = _editable_by_owner(actor, initiative, action="edit its business case")
+    try:
+        budget = parse_decimal(budget, what="Budget", max_digits=14, decimal_places=2)
+        benefit = parse_decimal(
+            expected_annual_benefit, what="Expected annual benefit", max_digits=14, decimal_places=2
+        )
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    if budget < 0 or benefit < 0:
+        raise InvalidInput("Budget and expected benefit cannot be negative.")
+    if horizon_months < 1 or missed_periods_to_retire < 1:
+        raise InvalidInput("The horizon and the missed periods before retirement must be at least 1.")
+    case, _ = BusinessCase.objects.update_or_create(
+        initiative=initiative,
+        defaults={
+            "budget": budget,
+            "expected_annual_benefit": benefit,
+            "horizon_months": horizon_months,
+            "exit_criteria": exit_criteria,
+            "missed_periods_to_retire": missed_periods_to_retire,
+        },
+    )
+    ledger_append(
+        actor=actor,
+        action=BUSINESS_CASE_RECORDED,
+        initiative=initiative,
+        payload={
+            "budget": budget,
+            "expected_annual_benefit": benefit,
+            "horizon_months": horizon_months,
+            "exit_criteria": exit_criteria,
+            "missed_periods_to_retire": missed_periods_to_retire,
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def kpi_define(
+    *,
+    actor,
+    initiative: Initiative,
+    name: str,
+    unit: str,
+    direction: str,
+    baseline: Decimal | str,
+    target: Decimal | str,
+    data_source: str,
+    is_primary: bool = True,
+) -> KPI:
+    """Define a KPI of a draft. Ledger: kpi.defined."""
+    initiative = _editable_by_owner(actor, initiative, action="define its KPIs")
+    try:
+        baseline = parse_decimal(baseline, what="Baseline")
+        target = parse_decimal(target, what="Target")
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    if direction not in Direction.values:
+        raise InvalidInput(f"Direction must be one of {', '.join(Direction.values)}.")
+    if not name.strip() or not unit.strip() or not data_source.strip():
+        raise InvalidInput("A KPI needs a name, a unit and a data source.")
+    kpi = KPI(
+        initiative=initiative,
+        name=name.strip(),
+        unit=unit,
+        direction=direction,
+        baseline=baseline,
+        target=target,
+        data_source=data_source,
+        is_primary=is_primary,
+    )
+    try:
+        kpi.clean()
+    except Exception as error:  # ValidationError: its messages name the field
+        raise InvalidInput(" ".join(getattr(error, "messages", [str(error)]))) from None
+    try:
+        with transaction.atomic():
+            kpi.save()
+    except IntegrityError:
+        raise InvalidInput(f"This initiative already has a KPI named {name!r}.") from None
+    ledger_append(
+        actor=actor,
+        action=KPI_DEFINED,
+        initiative=initiative,
+        payload={
+            "kpi": kpi.pk,
+            "name": kpi.name,
+            "unit": unit,
+            "direction": direction,
+            "baseline": baseline,
+            "target": target,
+            "data_source": data_source,
+            "is_primary": is_primary,
+        },
+    )
+    return kpi
+
+
+@transaction.atomic
+def initiative_submit(*, actor, initiative: Initiative, now: dt.datetime | None = None) -> Initiative:
+    """draft → proposal, when the business case and a primary KPI are complete.
+
+    Ledger: initiative.submitted.
+    """
+    initiative = lock_initiative(initiative)
+    require_on(actor, Operation.SUBMIT_INITIATIVE, initiative, action="submit it")
+    if initiative.stage != Stage.DRAFT:
+        raise WrongStage(f"Only a draft can be submitted; this initiative is in {initiative.stage}.")
+    now = now or timezone.now()
+    loaded = initiative_with_gate_data(initiative.pk)
+    inputs = gate_inputs(loaded, policy=None, rules=SUBMISSION_RULES)
+    evaluation = evaluate_gate(inputs, now=now)
+    if not evaluation.passed:
+        raise GateNotSatisfied(evaluation)
+    initiative.gate_clearance = GateClearance(target=Stage.PROPOSAL, passed=True)
+    initiative.submit(now=now)
+    initiative.save()
+    ledger_append(
+        actor=actor,
+        action=INITIATIVE_SUBMITTED,
+        initiative=initiative,
+        payload={"from": Stage.DRAFT, "to": Stage.PROPOSAL, "at": initiative.stage_entered_at},
+    )
+    return initiative
+
+
+# The draft fields a project lead may change before submission; the stage, owner and dates are
+# the state machine's.
+DRAFT_FIELDS = (
+    "title",
+    "department",
+    "pain_point",
+    "process_embedding",
+    "risk_tier",
+    "uses_personal_data",
+    "sponsor",
+)
+
+
+@transaction.atomic
+def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Initiative:
+    """The project lead edits the description of a draft. Ledger: initiative.updated (changed fields)."""
+    unknown = sorted(set(changes) - set(DRAFT_FIELDS))
+    if unknown:
+        raise InvalidInput(f"These fields cannot be edited: {', '.join(unknown)}.")
+    initiative = _editable_by_owner(actor, initiative, action="edit it")
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()
+        if not changes["title"]:
+            raise InvalidInput("An initiative needs a title.")
+    if "risk_tier" in changes and changes["risk_tier"] not in RiskTier.values:
+        raise InvalidInput(f"Unknown risk tier {changes['risk_tier']!r}.")
+    if "uses_personal_data" in changes and not isinstance(changes["uses_personal_data"], bool):
+        raise InvalidInput("Uses personal data must be true or false.")
+    changed = {}
+    for field, value in changes.items():
+        if getattr(initiative, field) != value:
+            setattr(initiative, field, value)
+            changed[field] = value.get_username() if field == "sponsor" and value else value
+    if not changed:
+        return initiative
+    initiative.save(update_fields=list(changed))
+    ledger_append(actor=actor, action=INITIATIVE_UPDATED, initiative=initiative, payload=changed)
+    return initiative

@@ -1,0 +1,191 @@
+""" "Awaiting my sign-off": the open reviews a committee member can act on, oldest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from governance.models import GatePolicy, GateReview, ReviewStatus, SignOff
+from governance.reviews.facts import policy_rules
+from governance.reviews.portfolio import review_checklists
+from governance.rules.gates import GateEvaluation, required_functions
+from projects.vocabulary import RiskTier, function_name
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    review: GateReview
+    functions: tuple[str, ...]  # the member's functions this review still awaits
+    checklist: GateEvaluation
+    age: dt.timedelta
+    sign_again: bool  # the member's own approval went stale or expired
+
+    @property
+    def age_days(self) -> int:
+        return self.age.days
+
+    @property
+    def function_labels(self) -> str:
+        return ", ".join(function_name(f) for f in self.functions)
+
+    @property
+    def requirements_passed(self) -> int:
+        return sum(1 for r in self.checklist.requirements if r.passed)
+
+    @property
+    def other_requirements_failing(self) -> tuple:
+        """What fails besides sign-offs: the reader should know before approving."""
+        return tuple(r for r in self.checklist.failing if not r.code.startswith("signoff:"))
+
+
+PAGE_SIZE = 50
+CHUNK = 100  # reviews evaluated at a time while filling a page
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    number: int
+    has_next: bool
+    candidates: int  # open reviews asking one of the member's functions that they may sign
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def functions_signed_for(user) -> dict[int, str]:
+    """For each open review `user` signed, the function they signed it for: the only one they may
+    sign it for again. Superseded sign-offs count, so nobody signs one review for two functions."""
+    return dict(
+        SignOff.objects.filter(review__status=ReviewStatus.OPEN, reviewer=user).values_list(
+            "review_id", "function__code"
+        )
+    )
+
+
+def _candidates(user, functions: frozenset[str]):
+    """The open reviews asking one of the member's functions that they may sign, by segregation
+    of duties and one-function-per-person, oldest first: a query, paged by the caller."""
+    asks_mine = Q(pk__in=[])
+    for policy in GatePolicy.objects.all():
+        rules = policy_rules(policy)
+        tiers = [tier for tier in RiskTier.values if functions & set(required_functions(rules, tier))]
+        if tiers:
+            asks_mine |= Q(policy_id=policy.pk, initiative__risk_tier__in=tiers)
+    signed_for_another = SignOff.objects.filter(review=OuterRef("pk"), reviewer=user).exclude(
+        function__code__in=functions
+    )
+    return (
+        GateReview.objects.filter(asks_mine, status=ReviewStatus.OPEN)
+        .exclude(initiative__owner=user)
+        .exclude(initiative__sponsor=user)
+        .exclude(requested_by=user)
+        .exclude(Exists(signed_for_another))
+        .order_by("opened_at", "id")
+    )
+
+
+@contextmanager
+def _one_snapshot():
+    """Read the page's reviews and their checklists as the database stood at one moment, so that
+    a review decided meanwhile is either on the page with the checklist it had or not on it.
+
+    PostgreSQL: a read-only REPEATABLE READ transaction, which holds up no writer. SQLite: a
+    transaction, which holds the database's lock (config/settings.py) for the page's reads.
+    Inside a caller's transaction, that transaction is the snapshot.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def awaiting_signoff(
+    user, functions: frozenset[str], *, now: dt.datetime, page: int = 1, page_size: int = PAGE_SIZE
+) -> QueuePage:
+    """Open reviews asking one of `functions` for a sign-off that is missing, stale or expired,
+    which `user` may give: not the initiative's lead, sponsor or the review's requester, and not
+    already signing the review for another function. Oldest first, a page at a time.
+
+    The candidates are a query read a chunk at a time (keyset, CHUNK rows); checklists are
+    evaluated only for as many of them as the page needs, in a fixed number of queries per chunk,
+    so a member facing thousands of open reviews gets the first page as fast as one with ten, and
+    no list of every open review is held. All of it is read from one snapshot (_one_snapshot).
+    """
+    page = max(page, 1)
+    if not functions:
+        return QueuePage([], page, False, 0)
+    with _one_snapshot():
+        return _page(user, functions, now=now, page=page, page_size=page_size)
+
+
+def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_size: int) -> QueuePage:
+    candidates = _candidates(user, functions)
+    wanted = page * page_size + 1  # one more than needed tells whether a next page exists
+    awaited: list[QueueItem] = []
+    after: GateReview | None = None
+    while len(awaited) < wanted:
+        chunk_query = candidates.select_related("initiative", "policy")
+        if after is not None:
+            chunk_query = chunk_query.filter(
+                Q(opened_at__gt=after.opened_at) | Q(opened_at=after.opened_at, pk__gt=after.pk)
+            )
+        chunk = list(chunk_query[:CHUNK])
+        if not chunk:
+            break
+        after = chunk[-1]
+        awaited.extend(_awaited(user, functions, chunk, now=now))
+        if len(chunk) < CHUNK:
+            break
+    items = awaited[(page - 1) * page_size : page * page_size]
+    return QueuePage(items, page, len(awaited) > page * page_size, candidates.count())
+
+
+def _awaited(
+    user, functions: frozenset[str], chunk: list[GateReview], *, now: dt.datetime
+) -> list[QueueItem]:
+    """The chunk's reviews that still await one of the member's functions, with their checklists."""
+    signed_for: dict[int, str] = {}  # superseded sign-offs included: one person, one function
+    signed_now: set[int] = set()  # the member's active sign-offs: to be given again if listed
+    for review_id, code, superseded_at in SignOff.objects.filter(review__in=chunk, reviewer=user).values_list(
+        "review_id", "function__code", "superseded_at"
+    ):
+        signed_for[review_id] = code
+        if superseded_at is None:
+            signed_now.add(review_id)
+    checklists = review_checklists(chunk, now=now)
+    items = []
+    for review in chunk:
+        mine = tuple(
+            f
+            for f in required_functions(policy_rules(review.policy), review.initiative.risk_tier)
+            if f in functions
+        )
+        if review.pk in signed_for:
+            mine = tuple(f for f in mine if f == signed_for[review.pk])
+        checklist = checklists.get(review.pk)
+        if not mine or checklist is None:
+            continue
+        failing = {r.code for r in checklist.failing}
+        functions_awaited = tuple(f for f in mine if f"signoff:{f}" in failing)
+        if functions_awaited:
+            items.append(
+                QueueItem(
+                    review=review,
+                    functions=functions_awaited,
+                    checklist=checklist,
+                    age=now - review.opened_at,
+                    sign_again=review.pk in signed_now,
+                )
+            )
+    return items

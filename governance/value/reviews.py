@@ -1,0 +1,307 @@
+"""Monthly value reviews and exit criteria of the initiatives in pilot or scale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db import transaction
+
+from governance.access import roles
+from governance.access.checks import lock_initiative
+from governance.access.matrix import SCHEDULER, Operation, require
+from governance.ledger.chain import ledger_append
+from governance.ledger.events import EXIT_CRITERIA_MET, VALUE_REVIEW_OPENED
+from governance.models import ExitCriteriaBreach, GateReview, ReviewStatus, ValueReview
+from governance.notifications.services import members_of, notify
+from governance.reviews.calendar import as_utc
+from governance.reviews.services import review_open_by_system
+from governance.rules.value import (
+    MEASUREMENTS_DUE_DAY,
+    ExperimentVerdictLine,
+    KPIAttainment,
+    ValueAssessment,
+    assess_value,
+    exit_criteria_breaches,
+    month_start,
+)
+from governance.value.selectors import VALUE_TRACKED_STAGES, value_inputs, value_tracked_initiatives
+from projects.models import Initiative
+from projects.roi import rounded
+from projects.vocabulary import Gate
+
+RATIO_PLACES = 4  # as ValueReview's ROI columns keep them
+
+
+def value_reviews_open(*, now: dt.datetime) -> int:
+    """Open this month's value review of every initiative in pilot or scale, once per month.
+
+    The month is the UTC calendar month of `now`; reviews open from the day last month's
+    measurements are due (MEASUREMENTS_DUE_DAY), so that missing ones are flagged as overdue.
+    Ledger: value_review.opened. Side effects: the chair and the project lead get the review; the
+    lead is asked for overdue measurements. Returns the number of reviews opened.
+    """
+    require(SCHEDULER, Operation.OPEN_VALUE_REVIEW)
+    now = as_utc(now)
+    if now.day < MEASUREMENTS_DUE_DAY:
+        return 0
+    month = month_start(now.date())
+    candidates = (
+        Initiative.objects.filter(stage__in=VALUE_TRACKED_STAGES)
+        .exclude(value_reviews__month=month)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    return sum(_open_value_review(pk, month, now) for pk in list(candidates))
+
+
+def _ratio(value: Fraction | Decimal | None) -> Decimal | None:
+    return None if value is None else rounded(value, RATIO_PLACES)
+
+
+@transaction.atomic
+def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> bool:
+    initiative = lock_initiative(initiative_id)
+    if (
+        initiative.stage not in VALUE_TRACKED_STAGES
+        or ValueReview.objects.filter(initiative=initiative, month=month).exists()
+    ):
+        return False
+    loaded = value_tracked_initiatives([initiative.pk]).get()
+    assessment = assess_value(value_inputs(loaded, month=month))
+    review, created = ValueReview.objects.get_or_create(
+        initiative=initiative,
+        month=month,
+        defaults={
+            "stage": initiative.stage,
+            "opened_at": now,
+            "recommendation": assessment.recommendation,
+            "reasons": list(assessment.reasons),
+            "kpi_attainment": _attainment_rows(assessment),
+            "overdue_kpis": list(assessment.overdue_kpis),
+            "cost_to_date": rounded(assessment.roi.cost_to_date),
+            "benefit_to_date": rounded(assessment.roi.benefit_to_date),
+            "roi_to_date": _ratio(assessment.roi.roi_to_date),
+            "projected_roi": _ratio(assessment.roi.roi),
+        },
+    )
+    if not created:
+        return False
+    ledger_append(
+        actor=None,
+        action=VALUE_REVIEW_OPENED,
+        initiative=initiative,
+        payload={
+            "value_review": review.pk,
+            "month": month,
+            "stage": initiative.stage,
+            "recommendation": review.recommendation,
+            "reasons": review.reasons,
+            "kpis": review.kpi_attainment,
+            "overdue_kpis": review.overdue_kpis,
+            "cost_to_date": review.cost_to_date,
+            "benefit_to_date": review.benefit_to_date,
+            "roi_to_date": review.roi_to_date,
+            "projected_roi": review.projected_roi,
+        },
+    )
+    notify(
+        recipients=[*members_of([roles.COMMITTEE_CHAIR]), initiative.owner],
+        event_key=f"value-review-{initiative.pk}-{month:%Y-%m}",
+        subject=(
+            f"[ValueGate] Value review {month:%Y-%m} of {initiative.title}: "
+            f"{review.get_recommendation_display()}"
+        ),
+        body=_value_review_text(initiative, review, assessment),
+    )
+    if review.overdue_kpis:
+        notify(
+            recipients=[initiative.owner],
+            event_key=f"kpi-overdue-{initiative.pk}-{month:%Y-%m}",
+            subject=f"[ValueGate] KPI measurements overdue for {initiative.title}",
+            body=(
+                "No measurement was recorded last month for: " + ", ".join(review.overdue_kpis) + ". "
+                f"Measurements of a month are due by day {MEASUREMENTS_DUE_DAY} of the next."
+            ),
+        )
+    return True
+
+
+def _attainment_rows(assessment: ValueAssessment) -> list[dict]:
+    return [_attainment_row(k) for k in assessment.kpis]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _attainment_row(k: KPIAttainment) -> dict:
+    row = {
+        "kpi": k.name,
+        "primary": k.is_primary,
+        "period": f"{k.latest.period:%Y-%m}" if k.latest else None,
+        "value": _text(k.latest.value) if k.latest else None,
+        "baseline": _text(k.baseline),
+        "target": _text(k.target),
+        "attainment": _text(_ratio(k.attainment)),
+        "meets_target": k.meets_target,
+        "consecutive_misses": k.missed_run.length,
+        "overdue": k.overdue,
+    }
+    if k.experiments:
+        row["experiments"] = [_experiment_row(e) for e in k.experiments]
+    return row
+
+
+def _bound(value: float | None) -> str | None:
+    """A bound of the interval as text (the ledger records no floats); None when unbounded."""
+    return None if value is None or not math.isfinite(value) else f"{value:.6f}"
+
+
+def _experiment_row(e: ExperimentVerdictLine) -> dict:
+    return {
+        "name": e.name,
+        "looks": e.looks,
+        "method": e.method,
+        "low": _bound(e.low),
+        "high": _bound(e.high),
+        "significant": e.significant,
+        "conclusively_negative": e.conclusively_negative,
+        "summary": e.summary,
+    }
+
+
+def _value_review_text(initiative, review: ValueReview, assessment: ValueAssessment) -> str:
+    roi = "not computable (no cost recorded)" if review.roi_to_date is None else f"{review.roi_to_date:.1%}"
+    kpis = []
+    for k in assessment.kpis:
+        kpis.append(f"- {k.describe()}")
+        kpis += [f"  A/B test “{e.name}”: {e.summary}" for e in k.experiments]
+    lines = [
+        f"Monthly value review of “{initiative.title}” ({initiative.get_stage_display().lower()}), "
+        f"{review.month:%Y-%m}.",
+        f"Recommendation: {review.get_recommendation_display()}.",
+        *assessment.reasons,
+        "KPIs:",
+        *kpis,
+        f"ROI to date: {roi} (cost {review.cost_to_date}, benefit {review.benefit_to_date}).",
+    ]
+    if any(k.experiments for k in assessment.kpis):
+        lines.append(
+            "A/B tests are judged by the always-valid method, on the looks up to the end of the month: "
+            "it stays valid however often the committee looks."
+        )
+    return "\n".join(lines)
+
+
+def exit_criteria_enforce(*, now: dt.datetime) -> int:
+    """Open a retire review when a primary KPI missed its target for the consecutive months the
+    business case allows; once per run of misses.
+
+    While another review of the initiative is open, the breach is recorded and the chair told;
+    the retire review opens at the first run after that review is decided. Ledger:
+    exit_criteria.met, review.opened. Returns the number of breaches recorded plus retire reviews
+    opened.
+    """
+    now = as_utc(now)
+    month = month_start(now.date())
+    candidates = set()
+    for initiative in value_tracked_initiatives():
+        inputs = value_inputs(initiative, month=month)
+        if exit_criteria_breaches(inputs.kpis, inputs.business_case, month=month):
+            candidates.add(initiative.pk)
+    candidates.update(
+        ExitCriteriaBreach.objects.filter(
+            review__isnull=True, initiative__stage__in=VALUE_TRACKED_STAGES
+        ).values_list("initiative_id", flat=True)
+    )
+    return sum(_enforce(pk, month, now) for pk in sorted(candidates))
+
+
+@transaction.atomic
+def _enforce(initiative_id: int, month: dt.date, now: dt.datetime) -> int:
+    initiative = lock_initiative(initiative_id)
+    if initiative.stage not in VALUE_TRACKED_STAGES:
+        return 0
+    loaded = value_tracked_initiatives([initiative.pk]).get()
+    inputs = value_inputs(loaded, month=month)
+    kpis = {k.name: k for k in loaded.kpis.all()}
+    allowed = inputs.business_case.missed_periods_to_retire if inputs.business_case else None
+    new = []
+    for breach in exit_criteria_breaches(inputs.kpis, inputs.business_case, month=month):
+        row, created = ExitCriteriaBreach.objects.get_or_create(
+            kpi=kpis[breach.kpi],
+            first_missed_period=breach.first_period,
+            defaults={"initiative": initiative, "missed_periods": breach.periods, "detected_at": now},
+        )
+        if created:
+            new.append(row)
+            ledger_append(
+                actor=None,
+                action=EXIT_CRITERIA_MET,
+                initiative=initiative,
+                payload={
+                    "breach": row.pk,
+                    "kpi": breach.kpi,
+                    "first_missed_period": breach.first_period,
+                    "missed_periods": breach.periods,
+                    "allowed": allowed,
+                },
+            )
+    pending = ExitCriteriaBreach.objects.filter(initiative=initiative, review__isnull=True)
+    review, opened = None, False
+    if pending.exists():
+        open_review = GateReview.objects.filter(initiative=initiative, status=ReviewStatus.OPEN).first()
+        if open_review is None:
+            names = sorted({b.kpi.name for b in pending.select_related("kpi")})
+            review = review_open_by_system(
+                initiative=initiative,
+                gate=Gate.RETIRE,
+                reason=(
+                    f"Exit criteria met: {', '.join(names)} missed the target for {allowed} or more "
+                    "consecutive months."
+                ),
+                now=now,
+            )
+            opened = True
+        elif open_review.gate == Gate.RETIRE:
+            review = open_review
+        if review is not None:
+            pending.update(review=review)
+    if new:
+        _notify_breach(initiative, new, review, allowed)
+    return len(new) + opened
+
+
+def _notify_breach(
+    initiative, breaches: list[ExitCriteriaBreach], review: GateReview | None, allowed
+) -> None:
+    open_review = (
+        None
+        if review is not None
+        else GateReview.objects.filter(initiative=initiative, status=ReviewStatus.OPEN).first()
+    )
+    if review is not None:
+        next_step = "A retire review is open for the committee's decision."
+    elif open_review is not None:
+        next_step = (
+            f"A retire review will open as soon as the open {open_review.get_gate_display().lower()} "
+            "review is decided."
+        )
+    else:  # the review in the way was decided meanwhile
+        next_step = "A retire review will open at the next run."
+    described = "; ".join(
+        f"{b.kpi.name} missed its target {b.missed_periods} months in a row since {b.first_missed_period:%Y-%m}"
+        for b in breaches
+    )
+    notify(
+        recipients=[*members_of([roles.COMMITTEE_CHAIR]), initiative.owner],
+        event_key=f"exit-criteria-{initiative.pk}-" + "-".join(str(b.pk) for b in breaches),
+        subject=f"[ValueGate] Exit criteria met: {initiative.title}",
+        body=(
+            f"{described} (the business case allows {allowed}). Exit criteria: "
+            f"{initiative.business_case.exit_criteria}\n{next_step}"
+        ),
+    )

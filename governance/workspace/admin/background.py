@@ -1,0 +1,57 @@
+"""What the background work did: value reviews, pilot escalations, exit-criteria breaches and
+sign-off follow-ups, read-only, for the chair, the committee and auditors (leads: their own)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+
+from governance.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp, ValueReview
+from governance.workspace.admin.base import ScopedReadOnlyAdmin
+
+
+@admin.register(ValueReview)
+class ValueReviewAdmin(ScopedReadOnlyAdmin):
+    list_display = ["month", "initiative", "stage", "recommendation", "roi_to_date", "projected_roi"]
+    list_filter = ["recommendation", "stage", "month"]
+    list_select_related = ["initiative"]
+    search_fields = ["initiative__title"]
+    show_full_result_count = False
+    readonly_fields = ["ab_experiments"]
+
+    @admin.display(description="A/B experiments (always-valid)")
+    def ab_experiments(self, review: ValueReview) -> str:
+        """Each KPI's experiments as the review judged them, from the looks up to the month's end."""
+        shown = [
+            (experiment["name"], row["kpi"], experiment["summary"])
+            for row in review.kpi_attainment
+            for experiment in row.get("experiments", ())
+        ]
+        if not shown:
+            return "No A/B experiment on these KPIs had a look by the end of the month."
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>“{}” on <strong>{}</strong>: {}</li>", shown)
+        )
+
+
+@admin.register(PilotEscalation)
+class PilotEscalationAdmin(ScopedReadOnlyAdmin):
+    list_display = ["initiative", "deadline", "escalated_at", "review"]
+    list_select_related = ["initiative", "review"]
+    show_full_result_count = False
+
+
+@admin.register(ExitCriteriaBreach)
+class ExitCriteriaBreachAdmin(ScopedReadOnlyAdmin):
+    list_display = ["initiative", "kpi", "first_missed_period", "missed_periods", "detected_at", "review"]
+    list_select_related = ["initiative", "kpi", "review"]
+    show_full_result_count = False
+
+
+@admin.register(SignOffFollowUp)
+class SignOffFollowUpAdmin(ScopedReadOnlyAdmin):
+    initiative_path = "review__initiative"
+    list_display = ["review", "function", "kind", "sent_at"]
+    list_filter = ["kind", "function"]
+    list_select_related = ["review__initiative", "function"]
+    show_full_result_count = False

@@ -1,0 +1,125 @@
+"""Gate policies: governance admins change them by saving a new version; no version is ever edited
+or deleted. Committee functions and the notification outbox are read-only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from governance.models import CommitteeFunction, GatePolicy, Notification
+from governance.reviews.policies import policy_rule_fields, policy_version_create
+from governance.workspace.admin.access import access
+from governance.workspace.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages
+from projects.models import EvidenceKind
+from projects.vocabulary import FunctionCode
+
+
+class GatePolicyForm(forms.ModelForm):
+    """The rules of a gate, with lists chosen from the known functions and evidence kinds."""
+
+    required_functions = forms.MultipleChoiceField(
+        choices=FunctionCode.choices, widget=forms.CheckboxSelectMultiple
+    )
+    required_evidence = forms.MultipleChoiceField(
+        choices=EvidenceKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    personal_data_evidence = forms.MultipleChoiceField(
+        choices=EvidenceKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Evidence kinds required when personal data is used.",
+    )
+
+    class Meta:
+        model = GatePolicy
+        fields = ["gate", *policy_rule_fields()]
+
+
+@admin.register(GatePolicy)
+class GatePolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = GatePolicyForm
+    list_display = [
+        "gate",
+        "version",
+        "required_functions",
+        "signoff_validity_days",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["gate"]
+    list_select_related = ["created_by"]
+    change_form_template = "governance/admin/policy_change_form.html"
+    save_as = False  # saving already creates a new version
+
+    def has_add_permission(self, request):
+        return access(request).may_add_policy_version()
+
+    def has_change_permission(self, request, obj=None):
+        return access(request).may_edit_policy()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # reviews pin the version they were opened under
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["gate", "version", "created_by", "created_at"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None:
+            fields = ["gate", "version", "created_by", "created_at", *[f for f in fields if f != "gate"]]
+        return list(dict.fromkeys(fields))
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        gate = request.GET.get("gate")
+        latest = GatePolicy.objects.filter(gate=gate).order_by("-version").first() if gate else None
+        if latest is not None:
+            initial.update({name: getattr(latest, name) for name in policy_rule_fields()})
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if not (access(request).may_edit_policy() if change else access(request).may_add_policy_version()):
+            raise PermissionDenied
+        rules = {name: form.cleaned_data[name] for name in policy_rule_fields() if name in form.cleaned_data}
+        created = policy_version_create(actor=request.user, gate=obj.gate, **rules)
+        # The form's object is never saved: the admin's log and redirect point at the new version.
+        obj.pk, obj.version, obj.created_by, obj.created_at = (
+            created.pk,
+            created.version,
+            created.created_by,
+            created.created_at,
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # One way to save: as the next version.
+        context.update(show_save_and_add_another=False, show_save_and_continue=False)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _saved(self, request, obj):
+        messages.success(
+            request,
+            f"Saved as version {obj.version} of the {obj.get_gate_display().lower()}; earlier versions are "
+            "unchanged and reviews already open keep theirs.",
+        )
+        return HttpResponseRedirect(reverse("admin:governance_gatepolicy_changelist"))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._saved(request, obj)
+
+    def response_change(self, request, obj):
+        return self._saved(request, obj)
+
+
+@admin.register(CommitteeFunction)
+class CommitteeFunctionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "group"]
+    list_select_related = ["group"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "recipient", "created_at", "sent_at"]
+    list_select_related = ["recipient"]

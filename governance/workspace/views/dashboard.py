@@ -1,0 +1,56 @@
+"""The portfolio dashboard."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from governance.access.selectors import visible_initiatives
+from governance.value.dashboard import portfolio_dashboard
+from governance.workspace.views.charts import Bar, column_chart, paired_bar_chart
+from governance.workspace.views.common import admin_page
+from projects.vocabulary import Stage
+
+STAGE_CSS: dict[str, str] = {
+    Stage.DRAFT: "vg-bar vg-stage-draft",
+    Stage.PROPOSAL: "vg-bar vg-stage-proposal",
+    Stage.PILOT: "vg-bar vg-stage-pilot",
+    Stage.SCALE: "vg-bar vg-stage-scale",
+    Stage.RETIRED: "vg-bar vg-stage-retired",
+    Stage.REJECTED: "vg-bar vg-stage-rejected",
+}
+
+
+def dashboard(request, model_admin):
+    """What the viewer may see of the portfolio: a lead's own initiatives, the committee's all."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    now = timezone.now()
+    data = portfolio_dashboard(visible_initiatives(request.user), now=now)
+    stage_chart = column_chart(
+        [Bar(s.label, s.initiatives, STAGE_CSS[s.stage]) for s in data.stages],
+        title="Initiatives by stage",
+    )
+    money_by_stage = paired_bar_chart(
+        [(s.label, s.cost, s.benefit) for s in data.stages if s.cost or s.benefit],
+        title="Investment against realised benefit, by stage",
+        first="Invested",
+        second="Realised benefit",
+    )
+    money_by_initiative = paired_bar_chart(
+        [(i.title, i.cost, i.benefit) for i in data.top_investments],
+        title="Largest investments in pilot and scale",
+        first="Invested",
+        second="Realised benefit",
+    )
+    return admin_page(
+        request,
+        model_admin,
+        "governance/admin/dashboard.html",
+        title="Portfolio dashboard",
+        data=data,
+        stage_chart=stage_chart,
+        money_by_stage=money_by_stage,
+        money_by_initiative=money_by_initiative,
+        now=now,
+    )
