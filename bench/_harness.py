@@ -50,6 +50,19 @@ def setup_django(*, database: str | None = None) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def create_database(url: str | None = None) -> None:
+    """Create the PostgreSQL database BENCH_DATABASE_URL names, if it is one and is missing."""
+    url = url or os.environ.get("BENCH_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     samples = []
     for _ in range(repeats):

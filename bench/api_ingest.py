@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -120,8 +121,14 @@ def main() -> None:
             ]
         )
 
-    through_api(fresh_kpi())  # warm-up: imports, first queries
-    bare_orm(fresh_kpi())
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # Warm-up (imports, first queries), counting each path's statements.
+    with CaptureQueriesContext(connection) as api_queries:
+        through_api(fresh_kpi())
+    with CaptureQueriesContext(connection) as orm_queries:
+        bare_orm(fresh_kpi())
     api_samples, orm_samples = [], []
     for _ in range(REPEATS):
         for fn, samples in ((bare_orm, orm_samples), (through_api, api_samples)):
@@ -135,9 +142,16 @@ def main() -> None:
     print(
         f"API ingestion of {ROWS:,} measurements ({engine}, {len(body) / 1e6:.2f} MB body, median of {REPEATS})"
     )
-    print(f"  bulk endpoint (auth, JSON, validation, service, ledger): {api * 1000:8.1f} ms")
-    print(f"  ORM bulk_create of the same rows:                        {orm * 1000:8.1f} ms")
+    print(
+        f"  bulk endpoint (auth, JSON, validation, service, ledger): {api * 1000:8.1f} ms"
+        f"  ({len(api_queries)} queries)"
+    )
+    print(
+        f"  ORM bulk_create of the same rows:                        {orm * 1000:8.1f} ms"
+        f"  ({len(orm_queries)} queries)"
+    )
     print(f"  ratio: {api / orm:.2f}x  (goal: at most 3x)")
+    print(f"  peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

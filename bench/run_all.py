@@ -60,6 +60,9 @@ def main() -> None:
 
     peaks = {
         "1 sign-off and advance": run("1 sign-off and advance", "signoff_advance.py"),
+        "1 sign-off and advance, PostgreSQL": run(
+            "1 sign-off and advance, PostgreSQL", "signoff_advance.py", env={"BENCH_DATABASE_URL": postgres}
+        ),
         "2 admin pages": run("2 admin pages", "admin_pages.py", "--initiatives", initiatives, env=scale),
         "3 portfolio readiness": run(
             "3 portfolio readiness", "readiness.py", "--initiatives", initiatives, env=scale

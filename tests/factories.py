@@ -23,7 +23,7 @@ from projects.models import (
     Initiative,
     KPIMeasurement,
 )
-from projects.vocabulary import Direction, EntryKind, EvidenceKind, Stage
+from projects.vocabulary import Direction, EntryKind, EvidenceKind, Metric, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -212,6 +212,31 @@ def pilot_ready_for_scale_gate(*, months: int = 3, **kwargs) -> Initiative:
         )
     ExperimentFactory(kpi=kpi)
     evidence(initiative, EvidenceKind.PILOT_REPORT, b"pilot report")
+    return initiative
+
+
+def pilot_with_everything_the_scale_gate_reads(*, months: int = 6, **kwargs) -> Initiative:
+    """A pilot ready for its scale gate that gives the gate the most to read: a primary KPI with
+    months of measurements and an experiment with looks, a guardrail KPI with its own measurements
+    and a mean experiment, monthly costs and benefits, and its evidence."""
+    initiative = pilot_ready_for_scale_gate(months=months, **kwargs)
+    kpi = initiative.kpis.get()
+    experiment = kpi.experiments.get()
+    ExperimentLookFactory(
+        experiment=experiment, looked_on=dt.date(2026, 9, 1), control_size=2500, treatment_size=2500
+    )
+    ExperimentLookFactory(experiment=experiment, looked_on=dt.date(2026, 10, 1))
+    guardrail = KPIFactory(initiative=initiative, name="Complaints", is_primary=False, direction="down")
+    for month in range(1, 10):
+        MeasurementFactory(kpi=guardrail, period=dt.date(2026, month, 1), value=Decimal("0.123456") * month)
+    ExperimentFactory(
+        kpi=guardrail,
+        metric=Metric.MEAN,
+        control_mean=Decimal("3.141593"),
+        control_variance=Decimal("1.414214"),
+        treatment_mean=Decimal("3.050000"),
+        treatment_variance=Decimal("1.500001"),
+    )
     return initiative
 
 

@@ -8,16 +8,18 @@ from projects.models import Initiative
 from projects.vocabulary import TERMINAL_STAGES
 
 
-def lock_initiative(initiative: Initiative | int) -> Initiative:
+def lock_initiative(initiative: Initiative | int, **annotations) -> Initiative:
     """Lock the initiative's row and return it fresh from the database.
 
     On PostgreSQL the row lock makes a concurrent service wait, then re-read the stage it left.
     SQLite has no row locks; there the IMMEDIATE transaction mode (config/settings.py) already
-    holds the database's write lock since the transaction began.
+    holds the database's write lock since the transaction began. `annotations` are read with the
+    row (on PostgreSQL, subqueries among them see the database as it was before the lock waited).
     """
     pk = initiative.pk if isinstance(initiative, Initiative) else initiative
     # The owner comes along (most services notify or check them); only the initiative's row is locked.
-    return Initiative.objects.select_for_update(of=("self",)).select_related("owner").get(pk=pk)
+    locked = Initiative.objects.select_for_update(of=("self",)).select_related("owner")
+    return (locked.annotate(**annotations) if annotations else locked).get(pk=pk)
 
 
 def require_active(actor) -> None:

@@ -20,7 +20,7 @@ def _check(actor, user, group: Group, *, verb: str):
     if user.pk == actor.pk:
         raise SegregationOfDuties("Nobody changes their own committee roles; ask another governance admin.")
     # Lock the member's row so that two admins changing the same membership queue up.
-    return get_user_model().objects.select_for_update().get(pk=user.pk)
+    return get_user_model().objects.select_for_update(of=("self",)).get(pk=user.pk)
 
 
 @transaction.atomic

@@ -67,7 +67,7 @@ def token_issue(*, actor, name: str, initiative: Initiative | None = None) -> tu
 @transaction.atomic
 def token_revoke(*, actor, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
     """Revoke a token: it answers 401 from now on. Its owner or a governance admin. Ledger: api_token.revoked."""
-    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    token = ApiToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
     require(
         actor,
         Operation.MANAGE_API_TOKENS,

@@ -147,11 +147,11 @@ def ledger_batched(service: Callable) -> Callable:
 
 def _write(pending: list[_Pending]) -> list[LedgerEvent]:
     """Chain `pending` after the head, under the head's row lock (held until commit)."""
-    head = LedgerHead.objects.select_for_update().filter(id=1).first()
+    head = LedgerHead.objects.select_for_update(of=("self",)).filter(id=1).first()
     if head is None:
         # A freshly flushed database has no head row yet; creating it is idempotent.
         LedgerHead.objects.bulk_create([LedgerHead(id=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)
-        head = LedgerHead.objects.select_for_update().get(id=1)
+        head = LedgerHead.objects.select_for_update(of=("self",)).get(id=1)
     # Timed once the head is held, so that times never run backwards along the sequence.
     recorded_at = timezone.now()
     seq, prev_hash = head.seq, head.hash

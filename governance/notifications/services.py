@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,17 +19,46 @@ from governance.redis_budget import redis_available, redis_call, stop_retrying_i
 logger = logging.getLogger(__name__)
 
 
+# The notifications of the innermost notification_batch() block; None outside any batch.
+_batch: ContextVar[list[Notification] | None] = ContextVar("notification_batch", default=None)
+
+
 def notify(*, recipients: Iterable, event_key: str, subject: str, body: str) -> int:
     """Queue one notification per recipient for this event; a repeated event adds nothing.
 
-    The rows are written in the caller's transaction; one relay is asked for when it commits.
+    The rows are written in the caller's transaction (inside a notification_batch() block, when
+    the block ends); one relay is asked for when it commits.
     """
     rows = [
         Notification(recipient=user, event_key=event_key, subject=subject, body=body)
         for user in {u.pk: u for u in recipients if u.is_active and u.email}.values()
     ]
-    if not rows:
-        return 0
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(rows)
+    elif rows:
+        _write(rows)
+    return len(rows)
+
+
+@contextmanager
+def notification_batch() -> Iterator[None]:
+    """Write the notifications queued inside in one insert when the block ends (a nested block
+    joins the outer one); if the block raises, nothing is written."""
+    if _batch.get() is not None:
+        yield
+        return
+    rows: list[Notification] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if rows:
+        _write(rows)
+
+
+def _write(rows: list[Notification]) -> None:
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     # One relay per transaction is enough: it sends every pending row. A relay queued in this
     # transaction or savepoint (its savepoints all still open) will run; one queued in a savepoint
@@ -36,7 +67,6 @@ def notify(*, recipients: Iterable, event_key: str, subject: str, body: str) -> 
     scope = set(connection.savepoint_ids)
     if not any(callback is relay_soon and sids <= scope for sids, callback, _ in connection.run_on_commit):
         transaction.on_commit(relay_soon)
-    return len(rows)
 
 
 def relay_soon() -> None:

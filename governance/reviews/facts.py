@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch
+from django.contrib.auth.models import Group
+from django.db.models import Aggregate, OuterRef, Prefetch, Subquery, TextField
+from django.db.models.functions import JSONObject
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from governance.access.models import CommitteeFunction
 from governance.ledger.canonical import sha256_hex
 from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.rules.gates import (
@@ -24,7 +33,18 @@ from governance.rules.gates import (
     evaluate_gate,
     experiment_verdict,
 )
-from projects.models import KPI, KPI_DECIMAL_PLACES, BusinessCase, Evidence, Initiative
+from projects.models import (
+    KPI,
+    KPI_DECIMAL_PLACES,
+    KPI_MAX_DIGITS,
+    BusinessCase,
+    Evidence,
+    Experiment,
+    ExperimentLook,
+    FinancialEntry,
+    Initiative,
+    KPIMeasurement,
+)
 from projects.roi import MonthlyAmount
 from projects.sequential import MeanLook, ProportionLook
 from projects.vocabulary import GATES_FROM_STAGE, EntryKind, Gate
@@ -508,3 +528,384 @@ def next_gate_checklist(initiative_id: int, *, now: dt.datetime) -> GateEvaluati
     if not gates:
         return None
     return evaluate_gate(gate_inputs(initiative, current_policy(gates[0])), now=now)
+
+
+# Rows that only change when someone adds one ----------------------------------------------------
+#
+# Gate policies are never edited (a change is a new version), and committee functions and their
+# groups are set up once; the decision path reads them from this process's copy instead of asking
+# the database on every sign-off. Saving or deleting any of them drops the copy.
+
+_static: dict[str, dict] = {}
+
+
+def forget_static_rows(**kwargs) -> None:
+    _static.clear()
+
+
+def policy_by_id(pk: int) -> GatePolicy:
+    """The gate policy version `pk` (immutable, so this process keeps it once read)."""
+    policies = _static.setdefault("policies", {})
+    if pk not in policies:
+        policies[pk] = GatePolicy.objects.get(pk=pk)
+    return policies[pk]
+
+
+def committee_functions() -> dict[str, CommitteeFunction]:
+    """Every committee function by code, with its group's id."""
+    if "functions" not in _static:
+        _static["functions"] = {f.code: f for f in CommitteeFunction.objects.all()}
+    return _static["functions"]
+
+
+def committee_function(code: str) -> CommitteeFunction | None:
+    """The committee function `code`, read again if this process has not seen it (another
+    process may have set it up since)."""
+    if code not in committee_functions():
+        forget_static_rows()
+    return committee_functions().get(code)
+
+
+def committee_function_code(function_id: int) -> str:
+    """The code of committee function `function_id` (read again if this process has not seen it)."""
+    for _attempt in (1, 2):
+        for code, function in committee_functions().items():
+            if function.pk == function_id:
+                return code
+        forget_static_rows()
+    raise CommitteeFunction.DoesNotExist(f"No committee function #{function_id}.")
+
+
+for _model in (GatePolicy, CommitteeFunction, Group):
+    post_save.connect(forget_static_rows, sender=_model, dispatch_uid=f"forget-static-{_model.__name__}")
+    post_delete.connect(forget_static_rows, sender=_model, dispatch_uid=f"forget-static-{_model.__name__}-d")
+
+
+# One statement for everything a decision reads under its locks ------------------------------------
+
+
+class JSONRows(Aggregate):
+    """The grouped rows' JSON objects as one JSON array, as text (NULL when there is no row)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="JSON_AGG",
+            template="%(function)s(%(expressions)s)::text",
+            **extra_context,
+        )
+
+
+def _rows_of(queryset, group_by: str, **fields) -> Subquery:
+    return Subquery(
+        queryset.order_by().values(group_by).annotate(rows=JSONRows(JSONObject(**fields))).values("rows")
+    )
+
+
+_ARM = {name: name for name in SUMMARY_FIELDS}
+
+
+_CASE_FIELDS = (
+    "budget",
+    "expected_annual_benefit",
+    "horizon_months",
+    "exit_criteria",
+    "missed_periods_to_retire",
+)
+
+
+def _decision_query(initiative_id: int, review_id: int, *, with_conditions: bool):
+    outer = OuterRef("pk")
+    reads = {
+        "kpi_rows": _rows_of(
+            KPI.objects.filter(initiative=outer),
+            "initiative",
+            id="id",
+            name="name",
+            unit="unit",
+            direction="direction",
+            baseline="baseline",
+            target="target",
+            data_source="data_source",
+            is_primary="is_primary",
+        ),
+        "measurement_rows": _rows_of(
+            KPIMeasurement.objects.filter(kpi__initiative=outer),
+            "kpi__initiative",
+            kpi="kpi_id",
+            period="period",
+            value="value",
+            sample_size="sample_size",
+        ),
+        "experiment_rows": _rows_of(
+            Experiment.objects.filter(kpi__initiative=outer),
+            "kpi__initiative",
+            id="id",
+            kpi="kpi_id",
+            name="name",
+            metric="metric",
+            **_ARM,
+        ),
+        "look_rows": _rows_of(
+            ExperimentLook.objects.filter(experiment__kpi__initiative=outer),
+            "experiment__kpi__initiative",
+            id="id",
+            experiment="experiment_id",
+            looked_on="looked_on",
+            **_ARM,
+        ),
+        "evidence_rows": _rows_of(
+            Evidence.objects.filter(initiative=outer), "initiative", id="id", kind="kind", sha256="sha256"
+        ),
+        "entry_rows": _rows_of(
+            FinancialEntry.objects.filter(initiative=outer),
+            "initiative",
+            id="id",
+            kind="kind",
+            month="month",
+            amount="amount",
+        ),
+        "signoff_rows": _rows_of(
+            SignOff.objects.filter(review=review_id),
+            "review",
+            id="id",
+            function="function_id",
+            reviewer="reviewer_id",
+            decision="decision",
+            signed_at="signed_at",
+            digest="digest",
+            superseded_at="superseded_at",
+        ),
+    }
+    if with_conditions:
+        reads["condition_rows"] = _rows_of(
+            Condition.objects.filter(initiative=outer, closed_at__isnull=True).exclude(
+                signoff__review=review_id
+            ),
+            "initiative",
+            id="id",
+            text="text",
+        )
+    return (
+        Initiative.objects.filter(pk=initiative_id)
+        .annotate(**reads)
+        .values("business_case__id", *(f"business_case__{f}" for f in _CASE_FIELDS), *reads)
+    )
+
+
+# Building that query through the ORM costs more than running it, and its shape never changes: it
+# is compiled once per database and kind of gate, with stand-ins for the two ids.
+_INITIATIVE_STAND_IN, _REVIEW_STAND_IN = -7_000_000_001, -7_000_000_002
+_compiled: dict[tuple[str, str, bool], tuple[str, tuple]] = {}
+
+
+def _decision_reads(
+    initiative_id: int, review_id: int, rules: PolicyRules, columns: _Columns
+) -> dict[str, Any]:
+    from django.db import connection
+
+    key = (connection.alias, connection.vendor, rules.requires_conditions_closed)
+    if key not in _compiled:
+        query = _decision_query(
+            _INITIATIVE_STAND_IN, _REVIEW_STAND_IN, with_conditions=rules.requires_conditions_closed
+        ).query
+        _compiled[key] = query.get_compiler(connection.alias).as_sql()
+    sql, params = _compiled[key]
+    ids = {_INITIATIVE_STAND_IN: initiative_id, _REVIEW_STAND_IN: review_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids.get(p, p) if isinstance(p, int) else p for p in params])
+        names = [column[0] for column in cursor.description]
+        values = cursor.fetchone()
+    if values is None:
+        raise Initiative.DoesNotExist(f"No initiative #{initiative_id}.")
+    row = dict(zip(names, values, strict=True))
+    row["business_case"] = (
+        None
+        if row["business_case__id"] is None
+        else BusinessCaseFacts(
+            budget=columns.money(row["business_case__budget"]),
+            expected_annual_benefit=columns.money(row["business_case__expected_annual_benefit"]),
+            horizon_months=row["business_case__horizon_months"],
+            exit_criteria=row["business_case__exit_criteria"],
+            missed_periods_to_retire=row["business_case__missed_periods_to_retire"],
+        )
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class SignOffRow:
+    """A sign-off of the review as the decision path reads it (superseded ones included)."""
+
+    id: int
+    function: str
+    reviewer_id: int
+    decision: str
+    signed_at: dt.datetime
+    digest: str
+    superseded_at: dt.datetime | None
+
+    @property
+    def facts(self) -> SignOffFacts:
+        return SignOffFacts(self.function, self.decision, self.reviewer_id, self.signed_at, self.digest)
+
+
+@dataclass(frozen=True)
+class DecisionSnapshot:
+    """What a decision on a review reads under the initiative's and the review's locks."""
+
+    data: GateData
+    open_conditions: tuple[OpenCondition, ...]
+    signoffs: tuple[SignOffRow, ...]
+
+    @property
+    def active_signoffs(self) -> tuple[SignOffRow, ...]:
+        return tuple(s for s in self.signoffs if s.superseded_at is None)
+
+
+class _Columns:
+    """Values read back from JSON made to match what the ORM gives for the same columns."""
+
+    def __init__(self, vendor: str):
+        self.sqlite = vendor == "sqlite"
+        # SQLite keeps decimals as floats of 15 significant digits (as Django's converter reads
+        # them); PostgreSQL writes a numeric's digits into its JSON as they are.
+        self._from_float = decimal.Context(prec=15).create_decimal_from_float
+
+    def load(self, text: str | None) -> list[dict]:
+        if text is None:
+            return []
+        return json.loads(text) if self.sqlite else json.loads(text, parse_float=Decimal)
+
+    def decimal(self, value, places: int, digits: int) -> Decimal | None:
+        if value is None:
+            return None
+        if self.sqlite:
+            return self._from_float(value).quantize(
+                Decimal(1).scaleb(-places), context=decimal.Context(prec=digits)
+            )
+        return value if isinstance(value, Decimal) else Decimal(value)
+
+    def money(self, value) -> Decimal:
+        """A non-null money column (14 digits, 2 places)."""
+        amount = self.decimal(value, 2, 14)
+        if amount is None:
+            raise ValueError("A money column is never null.")
+        return amount
+
+    def kpi_decimal(self, value) -> Decimal | None:
+        return self.decimal(value, KPI_DECIMAL_PLACES, KPI_MAX_DIGITS)
+
+    @staticmethod
+    def date(value) -> dt.date:
+        return dt.date.fromisoformat(value[:10])
+
+    @staticmethod
+    def moment(value: str) -> dt.datetime:
+        # SQLite keeps naive UTC text; PostgreSQL's JSON writes the offset.
+        moment = parse_datetime(value)
+        if moment is None:
+            raise ValueError(f"Not a date and time: {value!r}")
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
+
+    def moment_or_none(self, value: str | None) -> dt.datetime | None:
+        return None if value is None else self.moment(value)
+
+    def arm(self, row: dict) -> dict:
+        return {
+            **row,
+            **{f: self.kpi_decimal(row[f]) for f in MEAN_FIELDS},
+        }
+
+
+def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyRules) -> DecisionSnapshot:
+    """The gate data of `initiative` and the sign-offs of `review`, in one statement.
+
+    For a caller holding both locks: the statement runs after they were taken, so on PostgreSQL it
+    sees every change committed before them (the locked rows' own statements read a snapshot
+    taken before they waited). The initiative's own columns come from the locked row.
+    """
+    from django.db import connection
+
+    columns = _Columns(connection.vendor)
+    row = _decision_reads(initiative.pk, review.pk, rules, columns)
+    measurements: dict[int, list[dict]] = {}
+    for m in sorted(columns.load(row["measurement_rows"]), key=lambda m: (m["kpi"], m["period"])):
+        measurements.setdefault(m["kpi"], []).append(
+            {
+                "period": columns.date(m["period"]),
+                "value": columns.kpi_decimal(m["value"]),
+                "sample_size": m["sample_size"],
+            }
+        )
+    looks: dict[int, list[dict]] = {}
+    for look in sorted(
+        columns.load(row["look_rows"]), key=lambda look: (look["experiment"], look["looked_on"], look["id"])
+    ):
+        looks.setdefault(look["experiment"], []).append(
+            columns.arm({**look, "looked_on": columns.date(look["looked_on"])})
+        )
+    experiments: dict[int, list[dict]] = {}
+    for e in sorted(columns.load(row["experiment_rows"]), key=lambda e: (e["kpi"], e["id"])):
+        experiments.setdefault(e["kpi"], []).append(experiment_row(columns.arm(e), looks.get(e["id"], ())))
+    kpi_rows = [
+        {
+            **k,
+            "is_primary": bool(k["is_primary"]),
+            "baseline": columns.kpi_decimal(k["baseline"]),
+            "target": columns.kpi_decimal(k["target"]),
+            "measurements": measurements.get(k["id"], []),
+            "experiments": experiments.get(k["id"], []),
+        }
+        for k in sorted(
+            columns.load(row["kpi_rows"]), key=lambda k: (not k["is_primary"], k["name"], k["id"])
+        )
+    ]
+    data = GateData(
+        stage=initiative.stage,
+        stage_entered_at=initiative.stage_entered_at,
+        risk_tier=initiative.risk_tier,
+        uses_personal_data=initiative.uses_personal_data,
+        pain_point=initiative.pain_point,
+        process_embedding=initiative.process_embedding,
+        business_case=row["business_case"],
+        kpi_rows=kpi_rows,
+        evidence_rows=sorted(columns.load(row["evidence_rows"]), key=lambda e: e["id"]),
+        entries=[
+            {**e, "month": columns.date(e["month"]), "amount": columns.money(e["amount"])}
+            for e in sorted(columns.load(row["entry_rows"]), key=lambda e: e["id"])
+        ],
+    )
+    signoffs = tuple(
+        SignOffRow(
+            id=s["id"],
+            function=committee_function_code(s["function"]),
+            reviewer_id=s["reviewer"],
+            decision=s["decision"],
+            signed_at=columns.moment(s["signed_at"]),
+            digest=s["digest"],
+            superseded_at=columns.moment_or_none(s["superseded_at"]),
+        )
+        for s in sorted(columns.load(row["signoff_rows"]), key=lambda s: s["id"])
+    )
+    conditions = tuple(
+        OpenCondition(c["id"], c["text"])
+        for c in sorted(columns.load(row.get("condition_rows")), key=lambda c: c["id"])
+    )
+    return DecisionSnapshot(data=data, open_conditions=conditions, signoffs=signoffs)
+
+
+def evaluate_locked_review(
+    initiative: Initiative, review: GateReview, *, now: dt.datetime
+) -> tuple[GateInputs, GateEvaluation]:
+    """The checklist of a review whose initiative and review the caller holds locked, from one
+    read (decision_snapshot) instead of evaluate_review's several."""
+    rules = policy_rules(review.policy)
+    seen = decision_snapshot(initiative, review, rules)
+    facts = gate_facts(seen.data, rules, seen.open_conditions)
+    inputs = inputs_from_facts(facts, rules, tuple(s.facts for s in seen.active_signoffs))
+    return inputs, evaluate_gate(inputs, now=now)

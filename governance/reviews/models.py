@@ -9,8 +9,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance.access.models import CommitteeFunction
-from projects.models import EvidenceKind, Initiative
-from projects.vocabulary import Decision, ExperimentMethod, FunctionCode, Gate, Outcome, ReviewStatus
+from projects.models import Initiative
+from projects.vocabulary import (
+    Decision,
+    EvidenceKind,
+    ExperimentMethod,
+    FunctionCode,
+    Gate,
+    Outcome,
+    ReviewStatus,
+)
 
 
 class GatePolicy(models.Model):

@@ -44,7 +44,7 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
 
     # Locking the gate's versions serialises two admins saving at once: the second one numbers
     # its version after the first instead of colliding with it.
-    versions = list(GatePolicy.objects.select_for_update().filter(gate=gate).order_by("-version"))
+    versions = list(GatePolicy.objects.select_for_update(of=("self",)).filter(gate=gate).order_by("-version"))
     latest = versions[0] if versions else None
     rules = {name: getattr(latest, name) for name in rule_fields} if latest else {}
     rules.update(fields)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 
 from governance.reviews.facts import policy_rules
 from governance.reviews.models import GatePolicy, GateReview, SignOff
 from governance.reviews.portfolio import review_checklists
 from governance.rules.gates import GateEvaluation, required_functions
-from projects.vocabulary import ReviewStatus, function_name
+from projects.vocabulary import ReviewStatus, RiskTier, function_name
 
 
 @dataclass(frozen=True)
@@ -64,28 +68,46 @@ def functions_signed_for(user) -> dict[int, str]:
     )
 
 
-def _candidates(user, functions: frozenset[str]) -> list[tuple[int, tuple[str, ...]]]:
-    """(review id, the member's functions it asks for), oldest first, from plain values: the
-    reviews the member may sign, by segregation of duties and one-function-per-person."""
-    policies = {p.pk: policy_rules(p) for p in GatePolicy.objects.all()}
-    rows = (
-        GateReview.objects.filter(status=ReviewStatus.OPEN)
+def _candidates(user, functions: frozenset[str]):
+    """The open reviews asking one of the member's functions that they may sign, by segregation
+    of duties and one-function-per-person, oldest first: a query, paged by the caller."""
+    asks_mine = Q(pk__in=[])
+    for policy in GatePolicy.objects.all():
+        rules = policy_rules(policy)
+        tiers = [tier for tier in RiskTier.values if functions & set(required_functions(rules, tier))]
+        if tiers:
+            asks_mine |= Q(policy_id=policy.pk, initiative__risk_tier__in=tiers)
+    signed_for_another = SignOff.objects.filter(review=OuterRef("pk"), reviewer=user).exclude(
+        function__code__in=functions
+    )
+    return (
+        GateReview.objects.filter(asks_mine, status=ReviewStatus.OPEN)
         .exclude(initiative__owner=user)
         .exclude(initiative__sponsor=user)
         .exclude(requested_by=user)
+        .exclude(Exists(signed_for_another))
         .order_by("opened_at", "id")
-        .values_list("id", "policy_id", "initiative__risk_tier")
     )
-    signed_by_me = functions_signed_for(user)
-    candidates = []
-    for review_id, policy_id, risk_tier in rows:
-        mine = tuple(f for f in required_functions(policies[policy_id], risk_tier) if f in functions)
-        signed_for = signed_by_me.get(review_id)
-        if signed_for is not None:
-            mine = tuple(f for f in mine if f == signed_for)  # one person, one function per review
-        if mine:
-            candidates.append((review_id, mine))
-    return candidates
+
+
+@contextmanager
+def _one_snapshot():
+    """Read the page's reviews and their checklists as the database stood at one moment, so that
+    a review decided meanwhile is either on the page with the checklist it had or not on it.
+
+    PostgreSQL: a read-only REPEATABLE READ transaction, which holds up no writer. SQLite: a
+    transaction, which holds the database's lock (config/settings.py) for the page's reads.
+    Inside a caller's transaction, that transaction is the snapshot.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def awaiting_signoff(
@@ -95,46 +117,75 @@ def awaiting_signoff(
     which `user` may give: not the initiative's lead, sponsor or the review's requester, and not
     already signing the review for another function. Oldest first, a page at a time.
 
-    Candidates are found from plain values; checklists are evaluated only for as many reviews as
-    the page needs (a fixed number of queries per chunk of CHUNK reviews), so a member facing
-    thousands of open reviews gets the first page as fast as one with ten.
+    The candidates are a query read a chunk at a time (keyset, CHUNK rows); checklists are
+    evaluated only for as many of them as the page needs, in a fixed number of queries per chunk,
+    so a member facing thousands of open reviews gets the first page as fast as one with ten, and
+    no list of every open review is held. All of it is read from one snapshot (_one_snapshot).
     """
     page = max(page, 1)
     if not functions:
         return QueuePage([], page, False, 0)
+    with _one_snapshot():
+        return _page(user, functions, now=now, page=page, page_size=page_size)
+
+
+def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_size: int) -> QueuePage:
     candidates = _candidates(user, functions)
-    signed_by_me: dict[int, str] = {}
     wanted = page * page_size + 1  # one more than needed tells whether a next page exists
     awaited: list[QueueItem] = []
-    for start in range(0, len(candidates), CHUNK):
-        chunk = candidates[start : start + CHUNK]
-        reviews = {
-            r.pk: r
-            for r in GateReview.objects.filter(pk__in=[pk for pk, _ in chunk]).select_related(
-                "initiative", "policy"
+    after: GateReview | None = None
+    while len(awaited) < wanted:
+        chunk_query = candidates.select_related("initiative", "policy")
+        if after is not None:
+            chunk_query = chunk_query.filter(
+                Q(opened_at__gt=after.opened_at) | Q(opened_at=after.opened_at, pk__gt=after.pk)
             )
-        }
-        signed_by_me.update(
-            SignOff.objects.filter(
-                review__in=list(reviews), reviewer=user, superseded_at__isnull=True
-            ).values_list("review_id", "function__code")
-        )
-        checklists = review_checklists(list(reviews.values()), now=now)
-        for review_id, mine in chunk:
-            review, checklist = reviews[review_id], checklists[review_id]
-            failing = {r.code for r in checklist.failing}
-            functions_awaited = tuple(f for f in mine if f"signoff:{f}" in failing)
-            if functions_awaited:
-                awaited.append(
-                    QueueItem(
-                        review=review,
-                        functions=functions_awaited,
-                        checklist=checklist,
-                        age=now - review.opened_at,
-                        sign_again=review_id in signed_by_me,
-                    )
-                )
-        if len(awaited) >= wanted:
+        chunk = list(chunk_query[:CHUNK])
+        if not chunk:
+            break
+        after = chunk[-1]
+        awaited.extend(_awaited(user, functions, chunk, now=now))
+        if len(chunk) < CHUNK:
             break
     items = awaited[(page - 1) * page_size : page * page_size]
-    return QueuePage(items, page, len(awaited) > page * page_size, len(candidates))
+    return QueuePage(items, page, len(awaited) > page * page_size, candidates.count())
+
+
+def _awaited(
+    user, functions: frozenset[str], chunk: list[GateReview], *, now: dt.datetime
+) -> list[QueueItem]:
+    """The chunk's reviews that still await one of the member's functions, with their checklists."""
+    signed_for: dict[int, str] = {}  # superseded sign-offs included: one person, one function
+    signed_now: set[int] = set()  # the member's active sign-offs: to be given again if listed
+    for review_id, code, superseded_at in SignOff.objects.filter(review__in=chunk, reviewer=user).values_list(
+        "review_id", "function__code", "superseded_at"
+    ):
+        signed_for[review_id] = code
+        if superseded_at is None:
+            signed_now.add(review_id)
+    checklists = review_checklists(chunk, now=now)
+    items = []
+    for review in chunk:
+        mine = tuple(
+            f
+            for f in required_functions(policy_rules(review.policy), review.initiative.risk_tier)
+            if f in functions
+        )
+        if review.pk in signed_for:
+            mine = tuple(f for f in mine if f == signed_for[review.pk])
+        checklist = checklists.get(review.pk)
+        if not mine or checklist is None:
+            continue
+        failing = {r.code for r in checklist.failing}
+        functions_awaited = tuple(f for f in mine if f"signoff:{f}" in failing)
+        if functions_awaited:
+            items.append(
+                QueueItem(
+                    review=review,
+                    functions=functions_awaited,
+                    checklist=checklist,
+                    age=now - review.opened_at,
+                    sign_again=review.pk in signed_now,
+                )
+            )
+    return items

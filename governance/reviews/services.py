@@ -15,7 +15,12 @@ from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import INITIATIVE_TRANSITIONED, REVIEW_DECIDED, REVIEW_OPENED
 from governance.notifications.services import members_of, notify
-from governance.reviews.facts import current_policy, evaluate_review, policy_rules
+from governance.reviews.facts import (
+    current_policy,
+    evaluate_locked_review,
+    policy_by_id,
+    policy_rules,
+)
 from governance.reviews.models import GateReview
 from governance.rules.gates import (
     GateEvaluation,
@@ -40,6 +45,9 @@ GATE_MOVES: dict[tuple[Gate, Outcome], Callable[..., None]] = {
     (Gate.RETIRE, Outcome.GO): Initiative.retire,
     (Gate.RETIRE, Outcome.CONDITIONAL_GO): Initiative.retire,
 }
+# The columns a transition and a decision write; nothing else of the rows changes.
+TRANSITION_FIELDS = ("stage", "stage_entered_at", "pilot_deadline")
+DECISION_FIELDS = ("status", "outcome", "outcome_reason", "revisit_on", "decided_at", "decided_by")
 
 
 def move_target(transition: Callable[..., None]) -> Stage:
@@ -120,12 +128,20 @@ def _open_review(
     return review
 
 
-def lock_review(review: GateReview | int) -> tuple[Initiative, GateReview]:
-    """Lock the initiative first, then its review: the one lock order every service follows."""
-    pk = review.pk if isinstance(review, GateReview) else review
-    initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=pk)
-    initiative = lock_initiative(initiative_id)
-    review = GateReview.objects.select_for_update().select_related("policy").get(pk=pk)
+def lock_review(review: GateReview | int, **annotations) -> tuple[Initiative, GateReview]:
+    """Lock the initiative first, then its review: the one lock order every service follows.
+
+    `annotations` are read with the initiative's locked row. The review's policy, never edited,
+    comes from this process's copy.
+    """
+    if isinstance(review, GateReview):
+        pk, initiative_id = review.pk, review.initiative_id  # a review never changes initiative
+    else:
+        pk = review
+        initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=pk)
+    initiative = lock_initiative(initiative_id, **annotations)
+    review = GateReview.objects.select_for_update(of=("self",)).get(pk=pk)
+    review.policy = policy_by_id(review.policy_id)
     if not review.is_open:
         raise WrongStage(f"This review was already decided ({review.get_outcome_display()}).")
     if review.gate not in GATES_FROM_STAGE.get(initiative.stage, ()):
@@ -160,7 +176,8 @@ def decide(
             move(initiative, now=now, deadline=now.date() + dt.timedelta(days=review.policy.max_pilot_days))
         else:
             move(initiative, now=now)
-    initiative.save()
+    if initiative.stage != from_stage:
+        initiative.save(update_fields=TRANSITION_FIELDS)
 
     review.status = ReviewStatus.DECIDED
     review.outcome = outcome
@@ -168,7 +185,7 @@ def decide(
     review.revisit_on = revisit_on
     review.decided_at = now
     review.decided_by = actor
-    review.save()
+    review.save(update_fields=DECISION_FIELDS)
     ledger_append(
         actor=actor,
         action=REVIEW_DECIDED,
@@ -221,7 +238,7 @@ def settle_if_decided(
     `evaluated`: the review's evaluation (evaluate_review) when the caller already made it in
     this transaction.
     """
-    inputs, evaluation = evaluated or evaluate_review(review, now=now)
+    inputs, evaluation = evaluated or evaluate_locked_review(initiative, review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome is not None:
         reasons: dict[str, str] = {
@@ -253,7 +270,7 @@ def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = N
     now = now or timezone.now()
     initiative, review = lock_review(review)
     require_on(actor, Operation.ADVANCE_INITIATIVE, initiative, action="ask to advance it")
-    inputs, evaluation = evaluate_review(review, now=now)
+    inputs, evaluation = evaluate_locked_review(initiative, review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome not in (Outcome.GO, Outcome.CONDITIONAL_GO):
         raise GateNotSatisfied(evaluation)

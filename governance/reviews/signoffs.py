@@ -8,29 +8,33 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, Value
 from django.utils import timezone
 
 from governance.access import roles
 from governance.access.checks import lock_initiative, require_active
-from governance.access.matrix import Operation, allowed, require
-from governance.access.models import CommitteeFunction
+from governance.access.matrix import Operation, allowed, principal_from_groups, require
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
-from governance.notifications.services import members_of, notify
+from governance.notifications.services import members_of, notification_batch, notify
 from governance.reviews.facts import (
     FACTS_VERSION,
+    DecisionSnapshot,
+    SignOffRow,
+    committee_function,
+    committee_functions,
+    decision_snapshot,
     facts_digest,
-    initiative_with_gate_data,
+    gate_facts,
     inputs_from_facts,
     policy_rules,
-    review_facts,
     signoff_facts,
 )
 from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import lock_review, settle_if_decided
-from governance.rules.gates import evaluate_gate, required_functions
-from projects.vocabulary import Decision, function_name
+from governance.rules.gates import GateEvaluation, GateInputs, evaluate_gate, required_functions
+from projects.vocabulary import Decision, FunctionCode, function_name
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,39 @@ def signoff_record(
     """
     require_active(actor)
     now = now or timezone.now()
-    initiative, review = lock_review(review)
+    with notification_batch():
+        initiative, review = lock_review(review, signer_sits=_sits_for(actor, function))
+        _check_input(decision, rationale, conditions, now=now)
+        rules = policy_rules(review.policy)
+        _check_function_asked(rules, initiative, review, function)
+        _check_seat(actor, initiative, review, function)
+        seen = decision_snapshot(initiative, review, rules)
+        _check_segregation(actor, initiative, review, function, seen.signoffs)
+        previous = _supersede(seen, function, now=now)
+        # What the signer approves: the gate facts, read once under the locks, so they hold until
+        # commit; this sign-off's own conditions bind the next gate and are not among them.
+        facts = gate_facts(seen.data, rules, seen.open_conditions)
+        signoff = _write_signoff(actor, review, function, decision, rationale, facts_digest(facts), now=now)
+        created_conditions = _attach_conditions(signoff, initiative, conditions)
+        evaluated = _evaluate(facts, rules, seen, previous, signoff, now=now)
+        _append_to_ledger(actor, initiative, review, function, previous, signoff, created_conditions)
+        _notify_lead(initiative, review, function, signoff)
+        settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, evaluated=evaluated)
+    return signoff
 
+
+def _sits_for(actor, function: str) -> Exists | Value:
+    """Whether `actor` sits in `function`'s group, read with the initiative's locked row."""
+    seat = committee_function(function)
+    if seat is None:
+        return Value(False)
+    memberships = get_user_model().groups.through.objects
+    return Exists(memberships.filter(user_id=actor.pk, group_id=seat.group_id))
+
+
+def _check_input(
+    decision: str, rationale: str, conditions: Sequence[ConditionInput], *, now: dt.datetime
+) -> None:
     if decision not in Decision.values:
         raise InvalidInput(f"Decision must be one of {', '.join(Decision.values)}.")
     if not rationale or not rationale.strip():
@@ -79,53 +114,90 @@ def signoff_record(
         if condition.due_on is None or condition.due_on < now.date():
             raise InvalidInput("Each condition needs a due date that is not in the past.")
 
-    rules = policy_rules(review.policy)
-    needed = required_functions(rules, initiative.risk_tier)
-    if function not in needed:
+
+def _check_function_asked(rules, initiative, review: GateReview, function: str) -> None:
+    if function not in required_functions(rules, initiative.risk_tier):
         raise InvalidInput(
             f"The {review.get_gate_display().lower()} of this initiative does not ask for a "
             f"{function_name(function)} sign-off."
         )
-    if not allowed(actor, Operation.SIGN_OFF, function=function):
+
+
+def _check_seat(actor, initiative, review: GateReview, function: str) -> None:
+    """The permission matrix decides, on the one group that matters here (read with the lock)."""
+    who = principal_from_groups(actor, [roles.FUNCTION_GROUPS[function]] if initiative.signer_sits else [])
+    if not allowed(who, Operation.SIGN_OFF, function=function):
         raise NotACommitteeMember(
             f"{actor.get_username()} is not a member of the {function_name(function)} committee.",
             actor=actor,
             target=f"review #{review.pk} of {initiative.title}",
             operation=f"sign for {function}",
         )
-    committee_function = CommitteeFunction.objects.get(code=function)
-    given = list(SignOff.objects.filter(review=review).select_related("function"))
-    _check_segregation(actor, initiative, review, function, given)
-    active = [s for s in given if s.superseded_at is None]
 
-    previous = next((s for s in active if s.function.code == function), None)
+
+def _check_segregation(actor, initiative, review: GateReview, function: str, given) -> None:
+    """`given`: every sign-off of the review, superseded ones included: a person who signed a
+    review for one function never signs it for another, even after someone superseded them."""
+    if actor.pk == initiative.owner_id:
+        raise SegregationOfDuties("The initiative's project lead may not sign off on it.")
+    if actor.pk == initiative.sponsor_id:
+        raise SegregationOfDuties("The initiative's sponsor may not sign off on it.")
+    if actor.pk == review.requested_by_id:
+        raise SegregationOfDuties("Whoever requested the review may not sign off on it.")
+    other = next((s for s in given if s.reviewer_id == actor.pk and s.function != function), None)
+    if other is not None:
+        raise SegregationOfDuties(
+            f"{actor.get_username()} already signed this review for {FunctionCode(other.function).label}; "
+            "one person signs for one function only."
+        )
+
+
+def _supersede(seen: DecisionSnapshot, function: str, *, now: dt.datetime) -> SignOffRow | None:
+    """Mark the function's active sign-off superseded; return it (None when there is none)."""
+    previous = next((s for s in seen.active_signoffs if s.function == function), None)
     if previous is not None:
-        previous.superseded_at = now
-        previous.save(update_fields=["superseded_at"])
+        SignOff.objects.filter(pk=previous.id).update(superseded_at=now)
+    return previous
 
-    # What the signer approves: the gate facts, read once (the initiative is locked, so they hold
-    # until commit); this sign-off's own conditions bind the next gate and are not among them.
-    facts = review_facts(initiative_with_gate_data(initiative.pk), rules, review)
-    digest = facts_digest(facts)
-    signoff = SignOff.objects.create(
+
+def _write_signoff(
+    actor, review: GateReview, function: str, decision: str, rationale: str, digest: str, *, now: dt.datetime
+) -> SignOff:
+    return SignOff.objects.create(
         review=review,
-        function=committee_function,
+        function=committee_functions()[function],  # read by _sits_for under the lock
         reviewer=actor,
         decision=decision,
         rationale=rationale.strip(),
         digest=digest,
         signed_at=now,
     )
-    created_conditions = _attach_conditions(signoff, initiative, conditions)
-    signoffs = tuple(signoff_facts(s) for s in active if s is not previous) + (signoff_facts(signoff),)
-    inputs = inputs_from_facts(facts, rules, signoffs, digest=digest)
-    evaluated = (inputs, evaluate_gate(inputs, now=now))
+
+
+def _evaluate(
+    facts: dict,
+    rules,
+    seen: DecisionSnapshot,
+    previous: SignOffRow | None,
+    signoff: SignOff,
+    *,
+    now: dt.datetime,
+) -> tuple[GateInputs, GateEvaluation]:
+    """The gate on the pinned facts and the review's active sign-offs, this one in its function's place."""
+    signoffs = tuple(s.facts for s in seen.active_signoffs if s is not previous) + (signoff_facts(signoff),)
+    inputs = inputs_from_facts(facts, rules, signoffs, digest=signoff.digest)
+    return inputs, evaluate_gate(inputs, now=now)
+
+
+def _append_to_ledger(
+    actor, initiative, review: GateReview, function: str, previous, signoff: SignOff, conditions
+) -> None:
     if previous is not None:
         ledger_append(
             actor=actor,
             action=SIGNOFF_SUPERSEDED,
             initiative=initiative,
-            payload={"signoff": previous.pk, "review": review.pk, "function": function},
+            payload={"signoff": previous.id, "review": review.pk, "function": function},
         )
     ledger_append(
         actor=actor,
@@ -135,44 +207,30 @@ def signoff_record(
             "signoff": signoff.pk,
             "review": review.pk,
             "function": function,
-            "decision": decision,
+            "decision": signoff.decision,
             "rationale": signoff.rationale,
             "digest": signoff.digest,
             "facts": FACTS_VERSION,
             "conditions": [
                 {"condition": c.pk, "text": c.text, "due_on": c.due_on, "owner": c.owner.get_username()}
-                for c in created_conditions
+                for c in conditions
             ],
         },
     )
+
+
+def _notify_lead(initiative, review: GateReview, function: str, signoff: SignOff) -> None:
     notify(
         recipients=[initiative.owner],
         event_key=f"signoff-{signoff.pk}-recorded",
         subject=f"[ValueGate] {function_name(function)} signed the {review.get_gate_display().lower()} of {initiative.title}",
         body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
     )
-    settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, evaluated=evaluated)
-    return signoff
-
-
-def _check_segregation(actor, initiative, review: GateReview, function: str, given: list[SignOff]) -> None:
-    """`given`: every sign-off of the review, superseded ones included: a person who signed a
-    review for one function never signs it for another, even after someone superseded them."""
-    if actor.pk == initiative.owner_id:
-        raise SegregationOfDuties("The initiative's project lead may not sign off on it.")
-    if actor.pk == initiative.sponsor_id:
-        raise SegregationOfDuties("The initiative's sponsor may not sign off on it.")
-    if actor.pk == review.requested_by_id:
-        raise SegregationOfDuties("Whoever requested the review may not sign off on it.")
-    other = next((s for s in given if s.reviewer_id == actor.pk and s.function.code != function), None)
-    if other is not None:
-        raise SegregationOfDuties(
-            f"{actor.get_username()} already signed this review for {other.function}; "
-            "one person signs for one function only."
-        )
 
 
 def _attach_conditions(signoff: SignOff, initiative, conditions: Sequence[ConditionInput]) -> list[Condition]:
+    if not conditions:
+        return []
     owners = {
         u.pk: u
         for u in get_user_model().objects.filter(pk__in={c.owner_id for c in conditions if c.owner_id})
@@ -183,7 +241,7 @@ def _attach_conditions(signoff: SignOff, initiative, conditions: Sequence[Condit
         if owner is None:
             raise InvalidInput(f"Unknown condition owner {condition.owner_id}.")
         created.append(
-            Condition.objects.create(
+            Condition(
                 signoff=signoff,
                 initiative=initiative,
                 text=condition.text.strip(),
@@ -191,7 +249,7 @@ def _attach_conditions(signoff: SignOff, initiative, conditions: Sequence[Condit
                 due_on=condition.due_on,
             )
         )
-    return created
+    return Condition.objects.bulk_create(created)
 
 
 @transaction.atomic
@@ -200,7 +258,7 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
     """The condition's owner or the chair closes it. Ledger: condition.closed."""
     now = now or timezone.now()
     initiative = lock_initiative(condition.initiative_id)
-    condition = Condition.objects.select_for_update().get(pk=condition.pk)
+    condition = Condition.objects.select_for_update(of=("self",)).get(pk=condition.pk)
     require(
         actor,
         Operation.CLOSE_CONDITION,

@@ -87,7 +87,7 @@ def measurements_record(
 ) -> list[KPIMeasurement]:
     """Record KPI measurements, all or nothing. Ledger: kpi.measurements_recorded (one event)."""
     now = now or timezone.now()
-    _owned_live_initiative(
+    initiative = _owned_live_initiative(
         actor,
         kpi.initiative_id,
         operation=Operation.RECORD_MEASUREMENTS,
@@ -137,7 +137,7 @@ def measurements_record(
     ledger_append(
         actor=actor,
         action=KPI_MEASUREMENTS_RECORDED,
-        initiative=kpi.initiative,
+        initiative=initiative,
         payload={
             "kpi": kpi.pk,
             "measurements": [
@@ -310,7 +310,7 @@ def experiment_look_record(
     _owned_live_initiative(
         actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
     )
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    experiment = Experiment.objects.select_for_update(of=("self",)).get(pk=experiment.pk)
     summary = _arm_summary(
         metric=experiment.metric,
         control_size=control_size,

@@ -316,7 +316,7 @@ class Command(BaseCommand):
         done = 0
         while done < total:
             with transaction.atomic():
-                head = LedgerHead.objects.select_for_update().get(id=1)
+                head = LedgerHead.objects.select_for_update(of=("self",)).get(id=1)
                 seq, prev = head.seq, head.hash
                 rows = []
                 for _ in range(min(BATCH * 4, total - done)):
