@@ -273,25 +273,39 @@ class LedgerEvent(models.Model):
 
 
 class Notification(models.Model):
-    """Outbox: written in the decision's transaction, relayed by a task after commit."""
+    """Outbox: written in the decision's transaction, fanned out into deliveries after commit.
+
+    Also the person's in-app notification: they see their own on the admin index until read.
+    """
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     event_key = models.CharField(max_length=120, help_text="What happened, e.g. review-12-opened.")
+    event = models.CharField(
+        max_length=40, default="other", help_text="Its kind (governance/notifications/events.py)."
+    )
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    to_do = models.TextField(blank=True, help_text="What the recipient should do.")
+    link = models.CharField(max_length=500, blank=True, help_text="The admin page where the recipient acts.")
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="After a failed send: not retried before this time."
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the relay made its deliveries (governance/notifications)."
     )
-    last_error = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "event_key"], name="one_notification_per_recipient_event"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(dispatched_at__isnull=True), name="notification_undispatched"
             ),
         ]
 
@@ -429,3 +443,9 @@ class Member(User):
         proxy = True
         verbose_name = "person and roles"
         verbose_name_plural = "people and roles"
+
+
+from governance.notifications.models import (  # noqa: E402, F401  (the notifications room's models)
+    NotificationDelivery,
+    NotificationPreference,
+)

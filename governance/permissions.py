@@ -70,6 +70,9 @@ class Operation(StrEnum):
     MANAGE_API_TOKENS = "issue and revoke API tokens"
     READ_LEDGER = "read the decision ledger"
     EXPORT_LEDGER = "export the decision ledger"
+    SEE_DELIVERIES = "see notification deliveries, dead ones included"
+    RETRY_NOTIFICATIONS = "retry dead notification deliveries"
+    CHOOSE_NOTIFICATIONS = "choose the channels of one's own notifications"
 
 
 LEAD, MEMBER, CHAIR = Role.PROJECT_LEAD, Role.COMMITTEE_MEMBER, Role.CHAIR
@@ -99,6 +102,10 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     Operation.MANAGE_API_TOKENS: {GOVERNANCE_ADMIN: ANY, LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN},
     Operation.READ_LEDGER: {MEMBER: ANY, CHAIR: ANY, AUDITOR: ANY, GOVERNANCE_ADMIN: ANY},
     Operation.EXPORT_LEDGER: {AUDITOR: ANY},
+    # Dead deliveries are the chair's (a committee that was not told) and the operator's (a channel down).
+    Operation.SEE_DELIVERIES: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},
+    Operation.RETRY_NOTIFICATIONS: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},
+    Operation.CHOOSE_NOTIFICATIONS: {LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN, GOVERNANCE_ADMIN: OWN},
 }
 
 # The Django permissions an operation needs in the admin (its menus, lists and add forms). A role
@@ -143,6 +150,13 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.MANAGE_API_TOKENS: (),
     Operation.READ_LEDGER: ("governance.view_ledgerevent", "governance.view_ledgerhead"),
     Operation.EXPORT_LEDGER: (),
+    Operation.SEE_DELIVERIES: ("governance.view_notificationdelivery",),
+    Operation.RETRY_NOTIFICATIONS: (),  # an action on the deliveries list
+    Operation.CHOOSE_NOTIFICATIONS: (
+        "governance.view_notificationpreference",
+        "governance.add_notificationpreference",
+        "governance.delete_notificationpreference",
+    ),
 }
 
 # How a refusal names who may do it instead.

@@ -1,5 +1,5 @@
 """Gate policies: governance admins change them by saving a new version; no version is ever edited
-or deleted. Committee functions and the notification outbox are read-only."""
+or deleted. Committee functions are read-only."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from governance.admin.access import access
 from governance.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages
-from governance.models import CommitteeFunction, FunctionCode, GatePolicy, Notification
+from governance.models import CommitteeFunction, FunctionCode, GatePolicy
 from governance.services.policies import policy_rule_fields, policy_version_create
 from projects.models import EvidenceKind
 
@@ -116,9 +116,3 @@ class GatePolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 class CommitteeFunctionAdmin(ReadOnlyAdmin):
     list_display = ["code", "group"]
     list_select_related = ["group"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["subject", "recipient", "created_at", "sent_at"]
-    list_select_related = ["recipient"]

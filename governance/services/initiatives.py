@@ -20,7 +20,7 @@ from governance.ledger_events import (
 from governance.permissions import Operation, require
 from governance.rules.gates import PolicyRules, evaluate_gate
 from governance.selectors.gates import gate_inputs, initiative_with_gate_data
-from governance.services.common import lock_initiative, require_on
+from governance.services.common import lock_initiative, require_on, require_single_line
 from projects.models import KPI, BusinessCase, Direction, GateClearance, Initiative, RiskTier, Stage
 from projects.values import parse_decimal
 
@@ -51,6 +51,7 @@ def initiative_create(
     require(actor, Operation.REGISTER_INITIATIVE, doing="register initiatives")
     if not title.strip():
         raise InvalidInput("An initiative needs a title.")
+    require_single_line(title=title, department=department)
     if risk_tier not in RiskTier.values:
         raise InvalidInput(f"Unknown risk tier {risk_tier!r}.")
     initiative = Initiative.objects.create(
@@ -161,6 +162,7 @@ def kpi_define(
         raise InvalidInput(f"Direction must be one of {', '.join(Direction.values)}.")
     if not name.strip() or not unit.strip() or not data_source.strip():
         raise InvalidInput("A KPI needs a name, a unit and a data source.")
+    require_single_line(name=name, unit=unit, data_source=data_source)
     kpi = KPI(
         initiative=initiative,
         name=name.strip(),
@@ -250,6 +252,7 @@ def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Init
         changes["title"] = (changes["title"] or "").strip()
         if not changes["title"]:
             raise InvalidInput("An initiative needs a title.")
+    require_single_line(**{f: changes[f] for f in ("title", "department") if isinstance(changes.get(f), str)})
     if "risk_tier" in changes and changes["risk_tier"] not in RiskTier.values:
         raise InvalidInput(f"Unknown risk tier {changes['risk_tier']!r}.")
     if "uses_personal_data" in changes and not isinstance(changes["uses_personal_data"], bool):

@@ -15,6 +15,7 @@ from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDu
 from governance.ledger import ledger_append, ledger_batched
 from governance.ledger_events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
 from governance.models import CommitteeFunction, Condition, Decision, GateReview, SignOff
+from governance.notifications.events import NotificationEvent
 from governance.permissions import Operation, allowed, require
 from governance.rules.gates import FUNCTION_LABELS, evaluate_gate, required_functions
 from governance.selectors.gates import (
@@ -146,6 +147,9 @@ def signoff_record(
     notify(
         recipients=[initiative.owner],
         event_key=f"signoff-{signoff.pk}-recorded",
+        event=NotificationEvent.SIGNOFF_RECORDED,
+        initiative=initiative,
+        about=review,
         subject=f"[ValueGate] {FUNCTION_LABELS[function]} signed the {review.get_gate_display().lower()} of {initiative.title}",
         body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
     )
@@ -224,6 +228,9 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
     notify(
         recipients=members_of([roles.COMMITTEE_CHAIR]),
         event_key=f"condition-{condition.pk}-closed",
+        event=NotificationEvent.CONDITION_CLOSED,
+        initiative=initiative,
+        about=condition,
         subject=f"[ValueGate] Condition closed on {initiative.title}",
         body=f"{condition.text}\nClosed by {actor.get_username()}: {condition.closing_note}",
     )

@@ -18,6 +18,7 @@ from governance.models import (
     SignOff,
     SignOffFollowUp,
 )
+from governance.notifications.events import NotificationEvent
 from governance.rules.gates import APPROVALS, FUNCTION_LABELS, required_functions
 from governance.selectors.gates import policy_rules
 from governance.services.notifications import members_of, notify
@@ -112,6 +113,10 @@ def _remind(review: GateReview, initiative, functions: list[str], waiting: dt.ti
         notify(
             recipients=members_of([roles.FUNCTION_GROUPS[code]]),
             event_key=f"review-{review.pk}-{code}-reminder",
+            event=NotificationEvent.SIGNOFF_REMINDER,
+            initiative=initiative,
+            about=review,
+            to_do=f"Sign off for {FUNCTION_LABELS[code]}, or ask a colleague of your function to.",
             subject=(
                 f"[ValueGate] Reminder: the {review.get_gate_display().lower()} of {initiative.title} "
                 f"awaits the {FUNCTION_LABELS[code]} sign-off"
@@ -129,6 +134,10 @@ def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.
     notify(
         recipients=members_of([roles.COMMITTEE_CHAIR]),
         event_key=f"review-{review.pk}-escalated-{'-'.join(functions)}",
+        event=NotificationEvent.SIGNOFF_ESCALATED,
+        initiative=initiative,
+        about=review,
+        to_do="Chase the functions named, or decide Hold with a reason and a revisit date.",
         subject=f"[ValueGate] Overdue sign-offs on {initiative.title}: {names}",
         body=(
             f"The {review.get_gate_display().lower()} of “{initiative.title}” opened on "

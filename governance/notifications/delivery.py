@@ -1,0 +1,286 @@
+"""The relay: outbox rows fanned out into deliveries, each sent, retried and settled on its own.
+
+- Fan-out: each undispatched notification becomes a delivery per channel its recipient chose for
+  its event (e-mail by default), plus one per configured channel that takes every such event
+  (a webhook for integrations, a committee's group chat). Unique keys make it idempotent: a relay
+  that dies half-way, or two relays at once, create nothing twice.
+- Sending: the due deliveries, soonest first, one row locked (skipping rows another relay holds)
+  and settled in the transaction that sends it. Whatever sending raises — a refused address, a
+  header Django will not write, a receiver's 500 or time-out, a misconfigured channel — is written
+  on that delivery alone, which is tried again later with exponential backoff and is dead after
+  VALUEGATE_NOTIFICATION_MAX_ATTEMPTS failures. A failed delivery moves behind the others, so no row
+  is "oldest first forever", and nothing raised reaches the decision that wrote the notification.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from governance.errors import InvalidInput
+from governance.models import Notification
+from governance.notifications.channels import EMAIL, Message, channel_named, configured
+from governance.notifications.events import IN_APP_ONLY_BY_DEFAULT
+from governance.notifications.models import DeliveryState, NotificationDelivery, NotificationPreference
+from governance.permissions import Operation, require
+
+logger = logging.getLogger(__name__)
+
+# A failed delivery is tried again after 1, 2, 4 … minutes, at most every 6 hours, until it has
+# failed VALUEGATE_NOTIFICATION_MAX_ATTEMPTS times (8 by default: about four hours of trying).
+RETRY_FIRST = dt.timedelta(minutes=1)
+RETRY_MAX = dt.timedelta(hours=6)
+# Rows relayed per call, so that one call stays well inside the task's time limit.
+RELAY_BATCH = 500
+FAN_OUT_BATCH = 200
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    sent: int
+    failed: int
+    dead: int = 0
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff after `attempts` failed sends."""
+    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MAX)
+
+
+def max_attempts() -> int:
+    return max(int(settings.VALUEGATE_NOTIFICATION_MAX_ATTEMPTS), 1)
+
+
+# Fan-out -------------------------------------------------------------------------------------
+
+
+def _deliveries_of(
+    notification: Notification, chosen: dict[tuple[int, str], list[str]], channels, now: dt.datetime
+) -> list:
+    wanted = chosen.get((notification.recipient_id, notification.event))
+    if wanted is None:
+        quiet = notification.event in IN_APP_ONLY_BY_DEFAULT
+        wanted = [] if quiet else list(settings.VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS)
+    rows = []
+    for name in dict.fromkeys(wanted):
+        if name == EMAIL:
+            if notification.recipient.email:
+                rows.append((name, f"user:{notification.recipient_id}"))
+        elif name in channels:
+            rows.append((name, ""))  # a chat group: one message per event, whoever asked for it
+    rows += [(name, "") for name, config in channels.items() if notification.event in config.events]
+    return [
+        NotificationDelivery(
+            notification=notification,
+            event_key=notification.event_key,
+            channel=name,
+            destination=destination,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for name, destination in dict.fromkeys(rows)
+    ]
+
+
+def dispatch_pending(*, now: dt.datetime | None = None, limit: int = FAN_OUT_BATCH) -> int:
+    """Make the deliveries of undispatched notifications; returns how many notifications."""
+    now = now or timezone.now()
+    channels = configured()
+    with transaction.atomic():
+        batch = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(dispatched_at__isnull=True)
+            .select_related("recipient")
+            .order_by("id")[:limit]
+        )
+        if not batch:
+            return 0
+        chosen: dict[tuple[int, str], list[str]] = {}
+        for user_id, event, channel in NotificationPreference.objects.filter(
+            user_id__in={n.recipient_id for n in batch}
+        ).values_list("user_id", "event", "channel"):
+            chosen.setdefault((user_id, event), []).append(channel)
+        rows = [row for notification in batch for row in _deliveries_of(notification, chosen, channels, now)]
+        NotificationDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        Notification.objects.filter(pk__in=[n.pk for n in batch]).update(dispatched_at=timezone.now())
+    return len(batch)
+
+
+# Sending -------------------------------------------------------------------------------------
+
+
+def message_of(delivery: NotificationDelivery) -> Message:
+    notification = delivery.notification
+    recipient = notification.recipient
+    return Message(
+        delivery_key=delivery.idempotency_key,
+        event=notification.event,
+        event_key=notification.event_key,
+        subject=notification.subject,
+        summary=notification.body,
+        to_do=notification.to_do,
+        link=notification.link,
+        occurred_at=notification.created_at,
+        initiative_id=notification.initiative_id,
+        initiative_title=notification.initiative.title if notification.initiative_id else "",
+        recipient_email=recipient.email if delivery.channel == EMAIL else "",
+    )
+
+
+def _next_due(now: dt.datetime) -> NotificationDelivery | None:
+    return (
+        NotificationDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .select_related("notification__recipient", "notification__initiative")
+        .order_by("next_attempt_at", "id")
+        .first()
+    )
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def deliver_due(
+    *, now: dt.datetime | None = None, limit: int = RELAY_BATCH, max_seconds: float | None = None
+) -> RelayResult:
+    """Send due deliveries, each once; `max_seconds` bounds a relay that runs inside a request."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    sent = failed = dead = 0
+    while sent + failed < limit:
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            break
+        with transaction.atomic():
+            delivery = _next_due(now)
+            if delivery is None:
+                break
+            delivery.attempts += 1
+            try:
+                channel_named(delivery.channel).send(message_of(delivery))
+            except Exception as error:  # any failure of this one message is its own, never the relay's
+                delivery.last_error = _describe(error)
+                if delivery.attempts >= max_attempts():
+                    delivery.state = DeliveryState.DEAD
+                    delivery.dead_at = timezone.now()
+                    dead += 1
+                else:
+                    delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+                delivery.save(update_fields=["attempts", "last_error", "state", "dead_at", "next_attempt_at"])
+                failed += 1
+                logger.warning(
+                    "Notification delivery %s (%s, %s) failed, attempt %s of %s%s: %s",
+                    delivery.pk,
+                    delivery.channel,
+                    delivery.event_key,
+                    delivery.attempts,
+                    max_attempts(),
+                    ", now dead" if delivery.state == DeliveryState.DEAD else "",
+                    delivery.last_error,
+                )
+                continue
+            delivery.state = DeliveryState.SENT
+            delivery.sent_at = timezone.now()
+            delivery.last_error = ""
+            delivery.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+            sent += 1
+    return RelayResult(sent=sent, failed=failed, dead=dead)
+
+
+def relay(
+    *, now: dt.datetime | None = None, limit: int = RELAY_BATCH, max_seconds: float | None = None
+) -> RelayResult:
+    """Fan out what the outbox holds, then send what is due."""
+    now = now or timezone.now()
+    while dispatch_pending(now=now):
+        pass
+    return deliver_due(now=now, limit=limit, max_seconds=max_seconds)
+
+
+# The admin's view of it ----------------------------------------------------------------------
+
+
+def delivery_counts() -> dict[str, int]:
+    """Deliveries by state (the dashboard and /health/)."""
+    counts = dict.fromkeys(DeliveryState.values, 0)
+    for state, count in NotificationDelivery.objects.values_list("state").annotate(n=Count("id")):
+        counts[state] = count
+    return counts
+
+
+def dead_deliveries() -> int:
+    return NotificationDelivery.objects.filter(state=DeliveryState.DEAD).count()
+
+
+@transaction.atomic
+def delivery_retry(
+    *, actor, delivery: NotificationDelivery, now: dt.datetime | None = None
+) -> NotificationDelivery:
+    """The chair or a governance admin sends a dead delivery again: pending, due now, attempts afresh.
+
+    Its last error stays on the row until the next attempt replaces it.
+    """
+    require(
+        actor,
+        Operation.RETRY_NOTIFICATIONS,
+        doing="retry dead notifications",
+        target=f"delivery {delivery.pk}",
+    )
+    now = now or timezone.now()
+    delivery = NotificationDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.state != DeliveryState.DEAD:
+        raise InvalidInput(f"Delivery {delivery.pk} is {delivery.get_state_display().lower()}, not dead.")
+    delivery.state = DeliveryState.PENDING
+    delivery.attempts = 0
+    delivery.dead_at = None
+    delivery.next_attempt_at = now
+    delivery.save(update_fields=["state", "attempts", "dead_at", "next_attempt_at"])
+    logger.info("Notification delivery %s retried by %s.", delivery.pk, actor)
+    return delivery
+
+
+# People's choices ----------------------------------------------------------------------------
+
+
+def selectable_channels() -> list[str]:
+    return [name for name, config in configured().items() if config.selectable]
+
+
+@transaction.atomic
+def notification_preference_add(*, actor, event: str, channel: str) -> NotificationPreference:
+    """A person chooses to get `event` on `channel` (their own choices only)."""
+    require(
+        actor, Operation.CHOOSE_NOTIFICATIONS, owner_id=actor.pk, doing="choose their notification channels"
+    )
+    from governance.notifications.events import NotificationEvent
+
+    if event not in NotificationEvent.values:
+        raise InvalidInput(f"Unknown event {event!r}.")
+    if channel not in selectable_channels():
+        raise InvalidInput(
+            f"Channel {channel!r} is not offered; choose one of {', '.join(selectable_channels())}."
+        )
+    try:
+        with transaction.atomic():
+            return NotificationPreference.objects.create(user=actor, event=event, channel=channel)
+    except IntegrityError:
+        raise InvalidInput("You already get this event on this channel.") from None
+
+
+@transaction.atomic
+def notification_preference_remove(*, actor, preference: NotificationPreference) -> None:
+    require(
+        actor,
+        Operation.CHOOSE_NOTIFICATIONS,
+        owner_id=preference.user_id,
+        doing="choose their notification channels",
+        target_noun="preference",
+    )
+    preference.delete()

@@ -1,0 +1,103 @@
+"""Delivery rows: each notification, per channel and recipient, tried, retried and settled alone.
+
+The outbox (governance.models.Notification) is written in the decision's transaction; the relay
+fans each notification out into deliveries and sends them one by one. A delivery that fails is
+tried again later with backoff; after VALUEGATE_NOTIFICATION_MAX_ATTEMPTS failures it is dead,
+shown in the admin to the chair and governance admins, and may be retried from there. No delivery
+waits for another.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.notifications.events import NotificationEvent
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    DEAD = "dead", "Dead (gave up)"
+
+
+class NotificationDelivery(models.Model):
+    """One message on one channel: to one person (e-mail), or once per event (a chat group, a webhook)."""
+
+    notification = models.ForeignKey(
+        "governance.Notification",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        help_text="The outbox row the message is made from.",
+    )
+    event_key = models.CharField(max_length=120)
+    channel = models.CharField(
+        max_length=64, help_text="'email', or a channel of VALUEGATE_NOTIFICATION_CHANNELS."
+    )
+    destination = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="user:<id> for a person's e-mail; empty for a channel's one message.",
+    )
+    state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification delivery"
+        verbose_name_plural = "notification deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_key", "channel", "destination"],
+                name="one_delivery_per_event_channel_destination",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(state="pending"),
+                name="delivery_due",
+            ),
+            models.Index(fields=["state"], condition=Q(state="dead"), name="delivery_dead"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.destination or ''} {self.event_key}".replace("  ", " ")
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt: a receiver that saw it already knows the message is a repeat."""
+        return f"vg_delivery_{self.pk}"
+
+
+class NotificationPreference(models.Model):
+    """A person's choice: this event reaches them on this channel.
+
+    A person with no choice for an event gets it on VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(max_length=40, choices=NotificationEvent.choices)
+    channel = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "my notification channel"
+        verbose_name_plural = "my notification channels"
+        ordering = ["event", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event", "channel"], name="one_preference_per_event_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} → {self.channel}"
