@@ -51,7 +51,7 @@ class Scope(StrEnum):
 
 class Operation(StrEnum):
     VIEW_INITIATIVE = "see an initiative, its reviews, KPIs and evidence"
-    VIEW_ESCALATIONS = "see escalations, follow-ups and notifications"
+    VIEW_ESCALATIONS = "see escalations and follow-ups"
     REGISTER_INITIATIVE = "register an initiative"
     EDIT_DRAFT = "edit a draft, its business case and KPIs"
     SUBMIT_INITIATIVE = "submit a draft"
@@ -72,7 +72,7 @@ class Operation(StrEnum):
     EXPORT_LEDGER = "export the decision ledger"
     SEE_DELIVERIES = "see notification deliveries, dead ones included"
     RETRY_NOTIFICATIONS = "retry dead notification deliveries"
-    CHOOSE_NOTIFICATIONS = "choose the channels of one's own notifications"
+    OWN_NOTIFICATIONS = "see one's own notifications and choose their channels"
 
 
 LEAD, MEMBER, CHAIR = Role.PROJECT_LEAD, Role.COMMITTEE_MEMBER, Role.CHAIR
@@ -105,7 +105,7 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     # Dead deliveries are the chair's (a committee that was not told) and the operator's (a channel down).
     Operation.SEE_DELIVERIES: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},
     Operation.RETRY_NOTIFICATIONS: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},
-    Operation.CHOOSE_NOTIFICATIONS: {LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN, GOVERNANCE_ADMIN: OWN},
+    Operation.OWN_NOTIFICATIONS: {LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN, GOVERNANCE_ADMIN: OWN},
 }
 
 # The Django permissions an operation needs in the admin (its menus, lists and add forms). A role
@@ -122,7 +122,6 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
         "governance.view_valuereview",
     ),
     Operation.VIEW_ESCALATIONS: (
-        "governance.view_notification",
         "governance.view_signofffollowup",
         "governance.view_pilotescalation",
         "governance.view_exitcriteriabreach",
@@ -152,7 +151,8 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.EXPORT_LEDGER: (),
     Operation.SEE_DELIVERIES: ("governance.view_notificationdelivery",),
     Operation.RETRY_NOTIFICATIONS: (),  # an action on the deliveries list
-    Operation.CHOOSE_NOTIFICATIONS: (
+    Operation.OWN_NOTIFICATIONS: (
+        "governance.view_notification",
         "governance.view_notificationpreference",
         "governance.add_notificationpreference",
         "governance.delete_notificationpreference",

@@ -93,16 +93,13 @@ class NotificationAdmin(ReadOnlyAdmin):
         return [DeliveryInline] if access(request).allows(Operation.SEE_DELIVERIES) else []
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_authenticated
+        return access(request).allows(Operation.OWN_NOTIFICATIONS)
 
     def has_view_permission(self, request, obj=None):
-        if not (request.user.is_active and request.user.is_authenticated):
-            return False
-        return (
-            obj is None
-            or obj.recipient_id == request.user.pk
-            or access(request).allows(Operation.SEE_DELIVERIES)
-        )
+        if access(request).allows(Operation.SEE_DELIVERIES):
+            return True
+        owner = obj.recipient_id if obj is not None else None
+        return access(request).allows(Operation.OWN_NOTIFICATIONS, owner_id=owner)
 
     def has_mark_read_permission(self, request):
         return self.has_view_permission(request)
@@ -138,7 +135,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
     def _allowed(self, request, obj=None) -> bool:
         owner = obj.user_id if obj is not None else None
-        return access(request).allows(Operation.CHOOSE_NOTIFICATIONS, owner_id=owner)
+        return access(request).allows(Operation.OWN_NOTIFICATIONS, owner_id=owner)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(user=request.user)

@@ -25,6 +25,12 @@ from django.db.models import Count
 from django.utils import timezone
 
 from governance.errors import InvalidInput
+from governance.ledger import ledger_append
+from governance.ledger_events import (
+    NOTIFICATION_CHANNEL_CHOSEN,
+    NOTIFICATION_CHANNEL_DROPPED,
+    NOTIFICATION_RETRIED,
+)
 from governance.models import Notification
 from governance.notifications.channels import EMAIL, Message, channel_named, configured
 from governance.notifications.events import IN_APP_ONLY_BY_DEFAULT
@@ -219,13 +225,18 @@ def dead_deliveries() -> int:
     return NotificationDelivery.objects.filter(state=DeliveryState.DEAD).count()
 
 
+def relay_soon() -> None:
+    from governance.services.notifications import relay_soon as queue_relay
+
+    queue_relay()
+
+
 @transaction.atomic
 def delivery_retry(
     *, actor, delivery: NotificationDelivery, now: dt.datetime | None = None
 ) -> NotificationDelivery:
-    """The chair or a governance admin sends a dead delivery again: pending, due now, attempts afresh.
-
-    Its last error stays on the row until the next attempt replaces it.
+    """The chair or a governance admin sends a dead delivery again: pending, due now, attempts
+    afresh. Ledger: notification.retried (with the error it died of). Queues a relay after commit.
     """
     require(
         actor,
@@ -234,7 +245,11 @@ def delivery_retry(
         target=f"delivery {delivery.pk}",
     )
     now = now or timezone.now()
-    delivery = NotificationDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = (
+        NotificationDelivery.objects.select_for_update(of=("self",))
+        .select_related("notification__initiative")
+        .get(pk=delivery.pk)
+    )
     if delivery.state != DeliveryState.DEAD:
         raise InvalidInput(f"Delivery {delivery.pk} is {delivery.get_state_display().lower()}, not dead.")
     delivery.state = DeliveryState.PENDING
@@ -242,7 +257,18 @@ def delivery_retry(
     delivery.dead_at = None
     delivery.next_attempt_at = now
     delivery.save(update_fields=["state", "attempts", "dead_at", "next_attempt_at"])
-    logger.info("Notification delivery %s retried by %s.", delivery.pk, actor)
+    ledger_append(
+        actor=actor,
+        action=NOTIFICATION_RETRIED,
+        initiative=delivery.notification.initiative,
+        payload={
+            "delivery": delivery.pk,
+            "event_key": delivery.event_key,
+            "channel": delivery.channel,
+            "last_error": delivery.last_error,
+        },
+    )
+    transaction.on_commit(relay_soon)
     return delivery
 
 
@@ -256,9 +282,7 @@ def selectable_channels() -> list[str]:
 @transaction.atomic
 def notification_preference_add(*, actor, event: str, channel: str) -> NotificationPreference:
     """A person chooses to get `event` on `channel` (their own choices only)."""
-    require(
-        actor, Operation.CHOOSE_NOTIFICATIONS, owner_id=actor.pk, doing="choose their notification channels"
-    )
+    require(actor, Operation.OWN_NOTIFICATIONS, owner_id=actor.pk, doing="choose their notification channels")
     from governance.notifications.events import NotificationEvent
 
     if event not in NotificationEvent.values:
@@ -269,18 +293,33 @@ def notification_preference_add(*, actor, event: str, channel: str) -> Notificat
         )
     try:
         with transaction.atomic():
-            return NotificationPreference.objects.create(user=actor, event=event, channel=channel)
+            preference = NotificationPreference.objects.create(user=actor, event=event, channel=channel)
     except IntegrityError:
         raise InvalidInput("You already get this event on this channel.") from None
+    ledger_append(
+        actor=actor,
+        action=NOTIFICATION_CHANNEL_CHOSEN,
+        payload={"user": actor.get_username(), "event": event, "channel": channel},
+    )
+    return preference
 
 
 @transaction.atomic
 def notification_preference_remove(*, actor, preference: NotificationPreference) -> None:
     require(
         actor,
-        Operation.CHOOSE_NOTIFICATIONS,
+        Operation.OWN_NOTIFICATIONS,
         owner_id=preference.user_id,
         doing="choose their notification channels",
         target_noun="preference",
+    )
+    ledger_append(
+        actor=actor,
+        action=NOTIFICATION_CHANNEL_DROPPED,
+        payload={
+            "user": preference.user.get_username(),
+            "event": preference.event,
+            "channel": preference.channel,
+        },
     )
     preference.delete()
