@@ -69,7 +69,7 @@ class NotificationDeliveryAdmin(ReadOnlyAdmin):
 
 class DeliveryInline(ReadOnlyInline):
     model = NotificationDelivery
-    fields = ["channel", "destination", "state", "attempts", "next_attempt_at", "last_error"]
+    fields = ("channel", "destination", "state", "attempts", "next_attempt_at", "last_error")
     readonly_fields = fields
 
 
@@ -122,7 +122,9 @@ class PreferenceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = [(name, name) for name in selectable_channels()]
+        channel = self.fields["channel"]
+        assert isinstance(channel, forms.ChoiceField)
+        channel.choices = [(name, name) for name in selectable_channels()]
 
 
 @admin.register(NotificationPreference)

@@ -71,8 +71,11 @@ class DeliveryFailed(Exception):
 
 
 class Channel(Protocol):
-    name: str
-    kind: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
 
     def send(self, message: Message) -> None: ...
 

@@ -4,8 +4,9 @@
   its event (e-mail by default), plus one per configured channel that takes every such event
   (a webhook for integrations, a committee's group chat). Unique keys make it idempotent: a relay
   that dies half-way, or two relays at once, create nothing twice.
-- Sending: the due deliveries, soonest first, one row locked (skipping rows another relay holds)
-  and settled in the transaction that sends it. Whatever sending raises — a refused address, a
+- Sending: the due deliveries, soonest first, claimed a few at a time for one relay alone (a short
+  transaction moves them past a lease, skipping rows another relay holds), each settled in its own
+  commit right after it is sent. Whatever sending raises — a refused address, a
   header Django will not write, a receiver's 500 or time-out, a misconfigured channel — is written
   on that delivery alone, which is tried again later with exponential backoff and is dead after
   VALUEGATE_NOTIFICATION_MAX_ATTEMPTS failures. A failed delivery moves behind the others, so no row
@@ -32,7 +33,7 @@ from governance.ledger_events import (
     NOTIFICATION_RETRIED,
 )
 from governance.models import Notification
-from governance.notifications.channels import EMAIL, Message, channel_named, configured
+from governance.notifications.channels import EMAIL, DeliveryFailed, Message, configured
 from governance.notifications.events import IN_APP_ONLY_BY_DEFAULT
 from governance.notifications.models import DeliveryState, NotificationDelivery, NotificationPreference
 from governance.permissions import Operation, require
@@ -46,6 +47,8 @@ RETRY_MAX = dt.timedelta(hours=6)
 # Rows relayed per call, so that one call stays well inside the task's time limit.
 RELAY_BATCH = 500
 FAN_OUT_BATCH = 200
+# Deliveries one relay claims at a time (see _claim).
+CLAIM_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -135,23 +138,73 @@ def message_of(delivery: NotificationDelivery) -> Message:
         link=notification.link,
         occurred_at=notification.created_at,
         initiative_id=notification.initiative_id,
-        initiative_title=notification.initiative.title if notification.initiative_id else "",
+        initiative_title=notification.initiative.title if notification.initiative is not None else "",
         recipient_email=recipient.email if delivery.channel == EMAIL else "",
     )
 
 
-def _next_due(now: dt.datetime) -> NotificationDelivery | None:
-    return (
-        NotificationDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+def claim_lease() -> dt.timedelta:
+    """How long claimed deliveries stay out of other relays' reach: longer than a batch can take."""
+    return dt.timedelta(seconds=CLAIM_BATCH * float(settings.VALUEGATE_NOTIFICATION_TIMEOUT) + 60)
+
+
+def _claim(now: dt.datetime, size: int) -> list[NotificationDelivery]:
+    """Take the next due deliveries for this relay alone, in one short transaction.
+
+    Their next attempt moves past the lease, so another relay (or this task delivered twice) does
+    not take them; each is settled on its own as soon as it is sent. A relay that dies before
+    settling one leaves it to be taken again once the lease is over: nothing is lost, and only the
+    message in hand when it died can go twice, under the same idempotency key.
+    """
+    with transaction.atomic():
+        ids = list(
+            NotificationDelivery.objects.select_for_update(skip_locked=True)
+            .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:size]
+        )
+        if not ids:
+            return []
+        NotificationDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now + claim_lease())
+    return list(
+        NotificationDelivery.objects.filter(pk__in=ids)
         .select_related("notification__recipient", "notification__initiative")
-        .order_by("next_attempt_at", "id")
-        .first()
+        .order_by("id")
     )
 
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _settle(delivery: NotificationDelivery, *, now: dt.datetime, error: BaseException | None) -> str:
+    """Write one delivery's outcome at once (its own commit): sent, pending again later, or dead."""
+    attempts = delivery.attempts + 1
+    if error is None:
+        NotificationDelivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.SENT, attempts=attempts, sent_at=timezone.now(), last_error=""
+        )
+        return DeliveryState.SENT
+    last_error = _describe(error)
+    state = DeliveryState.DEAD if attempts >= max_attempts() else DeliveryState.PENDING
+    NotificationDelivery.objects.filter(pk=delivery.pk).update(
+        state=state,
+        attempts=attempts,
+        last_error=last_error,
+        next_attempt_at=now + retry_delay(attempts),
+        dead_at=timezone.now() if state == DeliveryState.DEAD else None,
+    )
+    logger.warning(
+        "Notification delivery %s (%s, %s) failed, attempt %s of %s%s: %s",
+        delivery.pk,
+        delivery.channel,
+        delivery.event_key,
+        attempts,
+        max_attempts(),
+        ", now dead" if state == DeliveryState.DEAD else "",
+        last_error,
+    )
+    return state
 
 
 def deliver_due(
@@ -161,42 +214,37 @@ def deliver_due(
     now = now or timezone.now()
     started = time.monotonic()
     sent = failed = dead = 0
+    channels = configured()
     while sent + failed < limit:
         if max_seconds is not None and time.monotonic() - started > max_seconds:
             break
-        with transaction.atomic():
-            delivery = _next_due(now)
-            if delivery is None:
-                break
-            delivery.attempts += 1
-            try:
-                channel_named(delivery.channel).send(message_of(delivery))
-            except Exception as error:  # any failure of this one message is its own, never the relay's
-                delivery.last_error = _describe(error)
-                if delivery.attempts >= max_attempts():
-                    delivery.state = DeliveryState.DEAD
-                    delivery.dead_at = timezone.now()
-                    dead += 1
+        batch = _claim(now, min(CLAIM_BATCH, limit - sent - failed))
+        if not batch:
+            break
+        unsettled = {d.pk for d in batch}
+        try:
+            for delivery in batch:
+                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    break
+                try:
+                    config = channels.get(delivery.channel)
+                    if config is None:
+                        raise DeliveryFailed(f"No notification channel {delivery.channel!r} is configured.")
+                    config.channel.send(message_of(delivery))
+                except Exception as error:  # any failure of this one message is its own, never the relay's
+                    outcome = _settle(delivery, now=now, error=error)
+                    failed += 1
+                    dead += outcome == DeliveryState.DEAD
                 else:
-                    delivery.next_attempt_at = now + retry_delay(delivery.attempts)
-                delivery.save(update_fields=["attempts", "last_error", "state", "dead_at", "next_attempt_at"])
-                failed += 1
-                logger.warning(
-                    "Notification delivery %s (%s, %s) failed, attempt %s of %s%s: %s",
-                    delivery.pk,
-                    delivery.channel,
-                    delivery.event_key,
-                    delivery.attempts,
-                    max_attempts(),
-                    ", now dead" if delivery.state == DeliveryState.DEAD else "",
-                    delivery.last_error,
+                    _settle(delivery, now=now, error=None)
+                    sent += 1
+                unsettled.discard(delivery.pk)
+        finally:
+            # Stopped early (out of time, or the database failed): what was not tried is due again.
+            if unsettled:
+                NotificationDelivery.objects.filter(pk__in=unsettled, state=DeliveryState.PENDING).update(
+                    next_attempt_at=now
                 )
-                continue
-            delivery.state = DeliveryState.SENT
-            delivery.sent_at = timezone.now()
-            delivery.last_error = ""
-            delivery.save(update_fields=["attempts", "state", "sent_at", "last_error"])
-            sent += 1
     return RelayResult(sent=sent, failed=failed, dead=dead)
 
 

@@ -13,8 +13,8 @@ __all__ = ["RELAY_BATCH", "RelayResult", "relay_pending", "retry_delay"]
 def relay_pending(*, now: dt.datetime | None = None, limit: int = RELAY_BATCH) -> RelayResult:
     """Fan out the outbox and send the deliveries whose next attempt is due, each once.
 
-    Each delivery is locked (skipping rows another relay holds) and settled in the transaction
-    that sends it: two relays, or one task delivered twice, never send the same message twice. A
-    failed send records its error and next attempt on its own row and the relay moves on.
+    Deliveries are claimed for one relay at a time and each is settled as soon as it is sent: two
+    relays, or one task delivered twice, never send the same message twice. A failed send records
+    its error and next attempt on its own row and the relay moves on.
     """
     return relay(now=now, limit=limit)
