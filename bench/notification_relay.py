@@ -62,12 +62,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--notifications", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--database",
+        default="",
+        help="a DATABASE_URL to run on (emptied first), e.g. postgres://postgres@127.0.0.1:5432/valuegate_bench; "
+        "default a fresh SQLite file",
+    )
     args = parser.parse_args()
 
     receiver = Receiver()
     workdir = tempfile.mkdtemp(prefix="valuegate-relay-bench-")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = args.database or f"sqlite:///{workdir}/bench.sqlite3"
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)
     os.environ["VALUEGATE_NOTIFICATION_CHANNELS"] = json.dumps(
@@ -79,6 +85,7 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from governance.models import Notification
@@ -87,7 +94,11 @@ def main() -> None:
     from governance.notifications.models import NotificationDelivery
 
     call_command("migrate", verbosity=0, interactive=False)
-    user = get_user_model().objects.create(username="bench", email="bench@example.test")
+    NotificationDelivery.objects.all().delete()
+    Notification.objects.all().delete()
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"email": "bench@example.test"}
+    )
     n = args.notifications
     relay_times, bare_times = [], []
     for round_ in range(args.rounds):
@@ -135,6 +146,7 @@ def main() -> None:
 
     ours, bare = statistics.median(relay_times), statistics.median(bare_times)
     ratio = bare / ours
+    print(f"database: {connection.vendor}")
     print(f"{n} webhook notifications: relay {n / ours:,.0f}/s, bare loop {n / bare:,.0f}/s")
     print(
         f"relay throughput / bare loop throughput: {ratio:.2f}x (goal >= 0.5x: {'met' if ratio >= 0.5 else 'NOT met'})"

@@ -15,20 +15,20 @@ from django.core.exceptions import ValidationError
 
 # Every "Other" character (Cc controls, Cf formats such as zero-width and bidirectional overrides,
 # Cs, Co, Cn) and the Unicode line and paragraph separators.
-_BREAKING_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+BREAKING_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def control_characters(text: str) -> list[str]:
     """The control characters in `text`, each once, as U+XXXX codes, in order of appearance."""
     found = dict.fromkeys(
-        f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in _BREAKING_CATEGORIES
+        f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in BREAKING_CATEGORIES
     )
     return list(found)
 
 
 def strip_control_characters(text: str) -> str:
     """`text` with each run of control characters (and the spaces around it) made one space."""
-    cleaned = "".join(" " if unicodedata.category(ch) in _BREAKING_CATEGORIES else ch for ch in text)
+    cleaned = "".join(" " if unicodedata.category(ch) in BREAKING_CATEGORIES else ch for ch in text)
     return re.sub(r"\s+", " ", cleaned).strip()
 
 

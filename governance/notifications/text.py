@@ -8,7 +8,9 @@ bytes, so Chinese titles are not cut inside a character) at a word boundary, wit
 
 from __future__ import annotations
 
-from projects.text import strip_control_characters
+import unicodedata
+
+from projects.text import BREAKING_CATEGORIES, strip_control_characters
 
 ELLIPSIS = "…"
 
@@ -62,6 +64,10 @@ def subject_for(channel_kind: str, text: str) -> str:
 
 
 def body_for(channel_kind: str, text: str) -> str:
-    """A message's text: line breaks kept, other control characters removed, length capped."""
-    lines = [strip_control_characters(line) for line in (text or "").replace("\r\n", "\n").split("\n")]
+    """A message's text: line breaks and indentation kept, other control characters made spaces,
+    length capped."""
+    lines = [
+        "".join(" " if unicodedata.category(ch) in BREAKING_CATEGORIES else ch for ch in line).rstrip()
+        for line in (text or "").replace("\r\n", "\n").split("\n")
+    ]
     return cap("\n".join(lines).strip(), BODY_LIMITS.get(channel_kind, BODY_LIMITS["email"]))

@@ -186,5 +186,5 @@ def test_capping_counts_characters_and_cuts_at_a_word_boundary():
 
 
 def test_a_body_keeps_its_lines_and_loses_other_control_characters():
-    assert body_for("email", "Line one\r\nLine\ttwo\x1b[31m") == "Line one\nLine two [31m"
+    assert body_for("email", "Line one\r\n  Line\ttwo\x1b[31m") == "Line one\n  Line two [31m"
     assert len(body_for("wecom", "word " * 1000)) <= 1300
