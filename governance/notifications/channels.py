@@ -369,10 +369,3 @@ def configured() -> dict[str, ChannelConfig]:
             selectable=bool(entry.get("selectable", False)) and kind != "webhook",
         )
     return channels
-
-
-def channel_named(name: str) -> Channel:
-    try:
-        return configured()[name].channel
-    except KeyError:
-        raise DeliveryFailed(f"No notification channel {name!r} is configured.") from None

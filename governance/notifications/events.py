@@ -1,15 +1,15 @@
 """What a notification is about: one catalogue of events, for people's preferences and webhooks.
 
 The code of an event is what integrations receive as the webhook's `type` and what a person picks
-on their preferences page; each declares what its webhook's `data` carries. Adding an event is
-adding a line here (and, for a webhook, documenting its data).
+on their preferences page; every webhook's `data` carries COMMON_DATA. Adding an event is adding a
+line here and to the catalogue in README.md ("Notifications").
 """
 
 from __future__ import annotations
 
 from django.db import models
 
-# Every webhook's `data` carries these, whatever the event.
+# Every webhook's `data` carries these, whatever the event (the schema published in README.md).
 COMMON_DATA = {
     "event_key": "string: what happened, unique per occurrence (e.g. review-12-opened)",
     "initiative": "object or null: {id: integer, title: string}",
@@ -39,20 +39,3 @@ class NotificationEvent(models.TextChoices):
 # Events a person sees in-app only until they choose a channel for them: a Go already reaches the
 # lead as "review decided"; the stage change it made is for integrations and the curious.
 IN_APP_ONLY_BY_DEFAULT = frozenset({NotificationEvent.INITIATIVE_TRANSITIONED})
-
-# The webhook event catalogue: each event's data beyond COMMON_DATA (published in docs/webhooks.md).
-WEBHOOK_DATA: dict[str, dict[str, str]] = {
-    NotificationEvent.REVIEW_OPENED: {},
-    NotificationEvent.SIGNOFF_RECORDED: {},
-    NotificationEvent.SIGNOFF_REMINDER: {},
-    NotificationEvent.SIGNOFF_ESCALATED: {},
-    NotificationEvent.REVIEW_DECIDED: {},
-    NotificationEvent.INITIATIVE_TRANSITIONED: {},
-    NotificationEvent.CONDITION_CLOSED: {},
-    NotificationEvent.VALUE_REVIEW_OPENED: {},
-    NotificationEvent.KPI_OVERDUE: {},
-    NotificationEvent.KPI_MISSED: {},
-    NotificationEvent.PILOT_OVERDUE: {},
-    NotificationEvent.LEDGER_VERIFICATION_FAILED: {},
-    NotificationEvent.OTHER: {},
-}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models import LedgerEvent
 from governance.notifications.delivery import notification_preference_add, relay
-from governance.notifications.events import NotificationEvent
+from governance.notifications.events import COMMON_DATA, NotificationEvent
 from governance.notifications.models import DeliveryState, NotificationDelivery, NotificationPreference
 from governance.services.notifications import notify
 from governance.services.reviews import review_open
@@ -58,6 +58,7 @@ def test_every_channel_delivers_a_review_opened_once_with_its_real_signature(mem
         assert link in text, kind  # where
     webhook = every_channel.accepted_on("webhook")[0].json()
     assert webhook["type"] == "review.opened"
+    assert set(webhook["data"]) == set(COMMON_DATA)  # the published schema
     assert webhook["data"]["initiative"] == {"id": initiative.pk, "title": "Churn model"}
     assert webhook["data"]["event_key"] == f"review-{review.pk}-opened"
     assert every_channel.accepted_on("dingtalk")[0].json()["msgtype"] == "markdown"
