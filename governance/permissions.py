@@ -151,12 +151,8 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.EXPORT_LEDGER: (),
     Operation.SEE_DELIVERIES: ("governance.view_notificationdelivery",),
     Operation.RETRY_NOTIFICATIONS: (),  # an action on the deliveries list
-    Operation.OWN_NOTIFICATIONS: (
-        "governance.view_notification",
-        "governance.view_notificationpreference",
-        "governance.add_notificationpreference",
-        "governance.delete_notificationpreference",
-    ),
+    # The preferences page asks the matrix itself (one's own rows only): no model permission.
+    Operation.OWN_NOTIFICATIONS: ("governance.view_notification",),
 }
 
 # How a refusal names who may do it instead.
