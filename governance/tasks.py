@@ -3,7 +3,7 @@
 Each periodic task calls one service with the current time; the services record what they did
 under unique keys, so a task delivered twice, redelivered after a worker died mid-task, or sent by
 two beat processes does nothing more the second time. Retries cover the database being briefly
-unreachable; e-mail failures are retried per notification by the outbox itself.
+unreachable; delivery failures are retried per delivery by the relay itself.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ RETRY: RetryPolicy = {
 
 @shared_task(**RETRY)
 def relay_notifications() -> int:
-    """Send every due outbox notification by e-mail; safe to run twice."""
+    """Deliver every due outbox notification on its channels; safe to run twice."""
     return relay_pending().sent
 
 

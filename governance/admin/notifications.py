@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
 from governance.admin.access import access
 from governance.admin.base import ReadOnlyAdmin, ReadOnlyInline, run_for_each
@@ -106,8 +107,6 @@ class NotificationAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark as read", permissions=["mark_read"])
     def mark_read(self, request, queryset):
-        from django.utils import timezone
-
         updated = queryset.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
         self.message_user(request, f"{updated} marked as read.", messages.SUCCESS)
 
