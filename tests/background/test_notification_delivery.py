@@ -229,3 +229,28 @@ def test_each_message_links_to_the_admin_page_where_the_recipient_acts(members, 
     assert len(to_legal) == 1
     assert link in to_legal[0].body
     assert "sign off for your function" in to_legal[0].body
+
+
+def test_each_person_sees_their_own_notifications_on_the_admin_index_with_the_unread_count(members, client):
+    lead = factories.lead(is_staff=True)
+    other = members["legal"]
+    notify(recipients=[lead], event_key="mine-1", subject="Your pilot is overdue", body="B")
+    notify(recipients=[lead], event_key="mine-2", subject="Your review was decided", body="B")
+    notify(recipients=[other], event_key="theirs-1", subject="Someone else's sign-off request", body="B")
+    Notification.objects.filter(event_key="mine-2").update(read_at=timezone.now())
+    client.force_login(lead)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "(1 unread)" in index
+    assert "Your pilot is overdue" in index and "Your review was decided" in index
+    assert "Someone else" not in index
+    listed = client.get(reverse("admin:governance_notification_changelist")).content.decode()
+    assert "Your pilot is overdue" in listed and "Someone else" not in listed
+    # Marking read: one's own only.
+    theirs = Notification.objects.get(event_key="theirs-1")
+    client.post(
+        reverse("admin:governance_notification_changelist"),
+        {"action": "mark_read", "_selected_action": [str(n.pk) for n in Notification.objects.all()]},
+    )
+    assert "(0 unread)" in client.get(reverse("admin:index")).content.decode()
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
