@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +34,8 @@ from django.core.mail import EmailMessage
 from standardwebhooks.webhooks import Webhook
 
 from governance.notifications.text import body_for, subject_for
+
+logger = logging.getLogger(__name__)
 
 EMAIL = "email"
 
@@ -333,6 +336,16 @@ class TeamsChannel:
         )
 
 
+@dataclass(frozen=True)
+class MisconfiguredChannel:
+    name: str
+    problem: str
+    kind: str = "misconfigured"
+
+    def send(self, message: Message) -> None:
+        raise DeliveryFailed(f"The channel {self.name!r} is misconfigured: {self.problem}")
+
+
 KINDS = {
     "webhook": WebhookChannel,
     "dingtalk": DingTalkChannel,
@@ -352,20 +365,38 @@ class ChannelConfig:
 
 
 def configured() -> dict[str, ChannelConfig]:
-    """Every channel settings declare, by name; "email" always."""
+    """Every channel settings declare, by name; "email" always.
+
+    A channel whose entry is wrong (an unknown kind, no URL, a bad secret) is logged, never raised:
+    its deliveries fail one by one with the problem and go dead where the chair sees them, while
+    every other channel keeps delivering.
+    """
     channels: dict[str, ChannelConfig] = {EMAIL: ChannelConfig(EmailChannel(), selectable=True)}
     for name, entry in (settings.VALUEGATE_NOTIFICATION_CHANNELS or {}).items():
-        kind = entry.get("kind", "")
-        if kind not in KINDS or name == EMAIL:
-            raise ValueError(
-                f"Notification channel {name!r}: unknown kind {kind!r} (one of {', '.join(KINDS)})."
+        try:
+            channels[name] = _channel_config(name, entry)
+        except Exception as error:  # a wrong entry must not stop the other channels
+            logger.error("Notification channel %r is misconfigured: %s", name, error)
+            events = entry.get("events", ()) if isinstance(entry, Mapping) else ()
+            channels[name] = ChannelConfig(
+                channel=MisconfiguredChannel(name=name, problem=f"{type(error).__name__}: {error}"),
+                events=frozenset(e for e in events if isinstance(e, str)),
             )
-        accepted = {f.name for f in dataclasses.fields(KINDS[kind])} - {"name", "kind"}
-        options = {k: v for k, v in entry.items() if k in accepted}
-        channel = KINDS[kind](name=name, **options)
-        channels[name] = ChannelConfig(
-            channel=channel,
-            events=frozenset(entry.get("events", ())),
-            selectable=bool(entry.get("selectable", False)) and kind != "webhook",
-        )
     return channels
+
+
+def _channel_config(name: str, entry: Mapping[str, Any]) -> ChannelConfig:
+    kind = entry.get("kind", "")
+    if kind not in KINDS or name == EMAIL:
+        raise ValueError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    if not entry.get("url"):
+        raise ValueError("no url")
+    accepted = {f.name for f in dataclasses.fields(KINDS[kind])} - {"name", "kind"}
+    options = {k: v for k, v in entry.items() if k in accepted}
+    if kind == "webhook":
+        Webhook(options.get("secret", ""))  # a secret that is not whsec_ and base64 fails here
+    return ChannelConfig(
+        channel=KINDS[kind](name=name, **options),
+        events=frozenset(entry.get("events", ())),
+        selectable=bool(entry.get("selectable", False)) and kind != "webhook",
+    )

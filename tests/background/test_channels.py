@@ -205,3 +205,24 @@ def test_hostile_titles_reach_every_channel_as_one_capped_line(members, every_ch
         assert shown.endswith("…"), kind
     for message in mail.outbox:
         assert len(message.subject) <= 150 and "\n" not in message.subject
+
+
+def test_a_misconfigured_channel_fails_alone_and_visibly(members, local, settings):
+    good = channels_at(local.url, events=(NotificationEvent.REVIEW_OPENED,))["slack"]
+    settings.VALUEGATE_NOTIFICATION_CHANNELS = {
+        "slack": good,
+        "typo": {"kind": "slak", "url": local.url, "events": [NotificationEvent.REVIEW_OPENED]},
+        "unsigned": {
+            "kind": "webhook",
+            "url": local.url,
+            "secret": "",
+            "events": [NotificationEvent.REVIEW_OPENED],
+        },
+    }
+    settings.VALUEGATE_NOTIFICATION_MAX_ATTEMPTS = 1
+    open_a_review()
+    result = relay()
+    assert (result.failed, result.dead) == (2, 2)
+    assert len(local.accepted_on("slack")) == 1 and len(mail.outbox) == result.sent - 1
+    errors = dict(NotificationDelivery.objects.filter(state="dead").values_list("channel", "last_error"))
+    assert "unknown kind 'slak'" in errors["typo"] and "misconfigured" in errors["unsigned"]
