@@ -1,6 +1,8 @@
 """GET /health/: whether the database and the broker answer, for load balancers and monitors.
 
-Says "ok" or "unavailable" per dependency and nothing else: no versions, hosts or error text.
+Says "ok" or "unavailable" per dependency and nothing else: no versions, hosts or error text; and
+how many notification deliveries are dead (gave up after their attempts), for a monitor to alert on.
+A dead delivery does not make the service unhealthy: the application still works.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ def _database_ok() -> bool:
         return False
 
 
+def _dead_notifications() -> int | None:
+    from governance.notifications.delivery import dead_deliveries
+
+    try:
+        return dead_deliveries()
+    except Exception:  # as above: the reason goes to the log only
+        logger.exception("Health check: could not count dead notification deliveries.")
+        return None
+
+
 def _broker_state() -> str:
     if not settings.REDIS_URL:
         return "not configured"  # embedded mode: tasks run in-process
@@ -48,7 +60,14 @@ def health(request):
     database = "ok" if _database_ok() else "unavailable"
     broker = _broker_state()
     healthy = database == "ok" and broker != "unavailable"
+    body: dict[str, object] = {
+        "status": "ok" if healthy else "unavailable",
+        "database": database,
+        "broker": broker,
+    }
+    if database == "ok":
+        body["dead_notifications"] = _dead_notifications()
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "database": database, "broker": broker},
+        body,
         status=200 if healthy else 503,
     )

@@ -159,6 +159,26 @@ if env.str("EMAIL_FILE_PATH", default=""):
     # For the file-based e-mail backend: one file per message, e.g. to see what a worker sent.
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 
+# Notifications (governance/notifications): the address links in messages start with, and how the
+# relay treats each delivery. A delivery is dead after MAX_ATTEMPTS failures (backoff 1, 2, 4 …
+# minutes, at most 6 hours apart: 8 attempts are about four hours of trying); the chair and the
+# governance admins see dead deliveries in the admin and retry them from there.
+VALUEGATE_BASE_URL = env.str("VALUEGATE_BASE_URL", default="http://127.0.0.1:8000")
+VALUEGATE_NOTIFICATION_MAX_ATTEMPTS = env.int("VALUEGATE_NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Seconds one webhook or chat receiver may take to answer before the attempt counts as failed.
+VALUEGATE_NOTIFICATION_TIMEOUT = env.float("VALUEGATE_NOTIFICATION_TIMEOUT", default=10.0)
+# Without a broker the relay runs in the request that committed the decision: for this long at
+# most, the periodic relay (governance_tick) sends the rest.
+VALUEGATE_NOTIFICATION_EAGER_SECONDS = env.float("VALUEGATE_NOTIFICATION_EAGER_SECONDS", default=5.0)
+# Webhooks for integrations and chat bots, by name (see governance/notifications/channels.py), as
+# JSON: {"name": {"kind": "webhook|dingtalk|feishu|wecom|slack|teams", "url": …, "secret": …,
+# "events": [every event sent to it], "selectable": offered on people's preferences pages}}.
+VALUEGATE_NOTIFICATION_CHANNELS = env.json("VALUEGATE_NOTIFICATION_CHANNELS", default={})
+# What a person gets an event on until they choose otherwise.
+VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS = env.list(
+    "VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS", default=["email"]
+)
+
 # Celery: a broker only when REDIS_URL is set; otherwise tasks run in-process, eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
 # A web request waits on an unresponsive Redis about this long at most, all its Redis calls

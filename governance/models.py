@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from governance.access.models import CommitteeFunction, Member
 from governance.ledger.models import LedgerEvent, LedgerHead
-from governance.notifications.models import Notification
+from governance.notifications.models import Notification, NotificationDelivery, NotificationPreference
 from governance.oversight.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp
 from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
 from governance.value.models import ValueReview
@@ -22,6 +22,8 @@ __all__ = [
     "LedgerHead",
     "Member",
     "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
     "PilotEscalation",
     "Recommendation",
     "ReviewStatus",

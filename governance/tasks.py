@@ -3,7 +3,7 @@
 Each periodic task calls one service with the current time; the services record what they did
 under unique keys, so a task delivered twice, redelivered after a worker died mid-task, or sent by
 two beat processes does nothing more the second time. Retries cover the database being briefly
-unreachable; e-mail failures are retried per notification by the outbox itself. The rooms keep
+unreachable; delivery failures are retried per delivery by the relay itself. The rooms keep
 their own tasks: the notification relay (governance/notifications/tasks.py) and the nightly ledger
 verification (governance/audit/tasks.py).
 """

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from projects.text import validate_single_line
 from projects.vocabulary import Direction, EntryKind, EvidenceKind, Metric, RiskTier, Stage, meets_target
 
 
@@ -43,7 +44,7 @@ def _cleared_for(target: str):
 
 
 class Initiative(ConcurrentTransitionMixin, models.Model):
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -57,7 +58,7 @@ class Initiative(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
     )
-    department = models.CharField(max_length=120)
+    department = models.CharField(max_length=120, validators=[validate_single_line])
     pain_point = models.TextField(help_text="The business pain point this initiative removes.")
     process_embedding = models.TextField(help_text="The operational process the solution embeds in, and how.")
     risk_tier = models.CharField(max_length=16, choices=RiskTier.choices, default=RiskTier.LIMITED)
@@ -159,12 +160,12 @@ KPI_DECIMAL_PLACES = 6
 
 class KPI(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
-    name = models.CharField(max_length=120)
-    unit = models.CharField(max_length=40)
+    name = models.CharField(max_length=120, validators=[validate_single_line])
+    unit = models.CharField(max_length=40, validators=[validate_single_line])
     direction = models.CharField(max_length=8, choices=Direction.choices)
     baseline = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
     target = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    data_source = models.CharField(max_length=200)
+    data_source = models.CharField(max_length=200, validators=[validate_single_line])
     is_primary = models.BooleanField(default=True)
 
     class Meta:
@@ -199,7 +200,7 @@ class KPIMeasurement(models.Model):
     period = models.DateField(help_text="First day of the month measured.")
     value = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
     sample_size = models.PositiveIntegerField(null=True, blank=True)
-    source = models.CharField(max_length=200)
+    source = models.CharField(max_length=200, validators=[validate_single_line])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -245,10 +246,12 @@ class Experiment(ArmSummary):
     """An A/B experiment on a KPI; its summary fields hold the latest look."""
 
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="experiments")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     metric = models.CharField(max_length=12, choices=Metric.choices, default=Metric.PROPORTION)
     success_definition = models.CharField(
-        max_length=200, help_text="What counts as a success in both arms, e.g. 'clicked'."
+        max_length=200,
+        validators=[validate_single_line],
+        help_text="What counts as a success in both arms, e.g. 'clicked'.",
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -304,7 +307,7 @@ class FinancialEntry(models.Model):
     kind = models.CharField(max_length=8, choices=EntryKind.choices)
     month = models.DateField(help_text="First day of the month.")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
-    description = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -322,7 +325,7 @@ class FinancialEntry(models.Model):
 class Evidence(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField(max_length=32, choices=EvidenceKind.choices)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     file = models.FileField(upload_to="evidence/%Y/%m/")
     sha256 = models.CharField(max_length=64, editable=False)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from governance.access.matrix import Operation, Principal, require
-from governance.errors import NotAllowed, WrongStage
+from governance.errors import InvalidInput, NotAllowed, WrongStage
 from projects.models import Initiative
+from projects.text import control_characters
 from projects.vocabulary import TERMINAL_STAGES
 
 
@@ -43,3 +44,19 @@ def require_on(
 def require_not_terminal(initiative: Initiative) -> None:
     if initiative.stage in TERMINAL_STAGES:
         raise WrongStage(f"The initiative is {initiative.stage}; it can no longer change.")
+
+
+def require_single_line(**fields: str | None) -> None:
+    """Refuse a one-line field (a title, a KPI name) holding line breaks or control characters.
+
+    They would reach the subjects and headers of every message about the initiative; the refusal
+    names the field and the characters, and nothing is saved.
+    """
+    for name, value in fields.items():
+        found = control_characters(value or "")
+        if found:
+            label = name.replace("_", " ").capitalize()
+            raise InvalidInput(
+                f"{label} must be a single line: remove the line breaks or control characters "
+                f"({', '.join(found)})."
+            )

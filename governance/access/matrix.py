@@ -45,7 +45,7 @@ class Scope(StrEnum):
 
 class Operation(StrEnum):
     VIEW_INITIATIVE = "see an initiative, its reviews, KPIs and evidence"
-    VIEW_ESCALATIONS = "see escalations, follow-ups and notifications"
+    VIEW_ESCALATIONS = "see escalations and follow-ups"
     REGISTER_INITIATIVE = "register an initiative"
     EDIT_DRAFT = "edit a draft, its business case and KPIs"
     SUBMIT_INITIATIVE = "submit a draft"
@@ -64,6 +64,9 @@ class Operation(StrEnum):
     MANAGE_API_TOKENS = "issue and revoke API tokens"
     READ_LEDGER = "read the decision ledger"
     EXPORT_LEDGER = "export the decision ledger"
+    SEE_DELIVERIES = "see notification deliveries, dead ones included"
+    RETRY_NOTIFICATIONS = "retry dead notification deliveries"
+    OWN_NOTIFICATIONS = "see one's own notifications and choose their channels"
 
 
 LEAD, MEMBER, CHAIR = Role.PROJECT_LEAD, Role.COMMITTEE_MEMBER, Role.CHAIR
@@ -93,6 +96,10 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     Operation.MANAGE_API_TOKENS: {GOVERNANCE_ADMIN: ANY, LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN},
     Operation.READ_LEDGER: {MEMBER: ANY, CHAIR: ANY, AUDITOR: ANY, GOVERNANCE_ADMIN: ANY},
     Operation.EXPORT_LEDGER: {AUDITOR: ANY},
+    # Dead deliveries are the chair's (a committee that was not told) and the operator's (a channel down).
+    Operation.SEE_DELIVERIES: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},
+    Operation.RETRY_NOTIFICATIONS: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},
+    Operation.OWN_NOTIFICATIONS: {LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN, GOVERNANCE_ADMIN: OWN},
 }
 
 # The Django permissions an operation needs in the admin (its menus, lists and add forms). A role
@@ -109,7 +116,6 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
         "governance.view_valuereview",
     ),
     Operation.VIEW_ESCALATIONS: (
-        "governance.view_notification",
         "governance.view_signofffollowup",
         "governance.view_pilotescalation",
         "governance.view_exitcriteriabreach",
@@ -137,6 +143,10 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.MANAGE_API_TOKENS: (),
     Operation.READ_LEDGER: ("governance.view_ledgerevent", "governance.view_ledgerhead"),
     Operation.EXPORT_LEDGER: (),
+    Operation.SEE_DELIVERIES: ("governance.view_notificationdelivery",),
+    Operation.RETRY_NOTIFICATIONS: (),  # an action on the deliveries list
+    # The preferences page asks the matrix itself (one's own rows only): no model permission.
+    Operation.OWN_NOTIFICATIONS: ("governance.view_notification",),
 }
 
 # How a refusal names who may do it instead.

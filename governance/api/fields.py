@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from projects.text import validate_single_line
 from projects.values import parse_decimal
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -115,6 +116,15 @@ class StrictCharField(serializers.CharField):
         if problem:
             raise serializers.ValidationError(problem)
         return super().to_internal_value(data)
+
+
+class SingleLineField(StrictCharField):
+    """A one-line field (a title, a KPI name): no line breaks or control characters, which would
+    reach the subjects and headers of every message about it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", []).append(validate_single_line)
+        super().__init__(**kwargs)
 
 
 class StrictChoiceField(serializers.ChoiceField):

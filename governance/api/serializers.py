@@ -19,6 +19,7 @@ from governance.api.fields import (
     SMALLINT_MAX,
     DecimalValueField,
     IsoDateField,
+    SingleLineField,
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
@@ -64,8 +65,8 @@ class InitiativeSerializer(StrictSerializer):
     }
 
     id = serializers.IntegerField(read_only=True)
-    title = StrictCharField(max_length=200)
-    department = StrictCharField(max_length=120)
+    title = SingleLineField(max_length=200)
+    department = SingleLineField(max_length=120)
     pain_point = StrictCharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
     process_embedding = StrictCharField(max_length=TEXT_MAX, allow_blank=True, required=False, default="")
     risk_tier = StrictChoiceField(choices=RiskTier.values, required=False, default=RiskTier.LIMITED)
@@ -92,14 +93,14 @@ class BusinessCaseSerializer(StrictSerializer):
 
 class KPISerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
-    name = StrictCharField(max_length=120)
-    unit = StrictCharField(max_length=40)
+    name = SingleLineField(max_length=120)
+    unit = SingleLineField(max_length=40)
     direction = StrictChoiceField(choices=Direction.values)
     baseline = DecimalValueField(
         what="Baseline", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES
     )
     target = DecimalValueField(what="Target", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    data_source = StrictCharField(max_length=200)
+    data_source = SingleLineField(max_length=200)
     is_primary = StrictBooleanField(required=False, default=True)
 
 
@@ -415,7 +416,7 @@ class ExperimentSerializer(ArmSummarySerializer):
 
     id = serializers.IntegerField(read_only=True)
     kpi = serializers.IntegerField(source="kpi_id", read_only=True)
-    name = StrictCharField(max_length=200)
+    name = SingleLineField(max_length=200)
     metric = StrictChoiceField(
         choices=Metric.values,
         required=False,
@@ -423,7 +424,7 @@ class ExperimentSerializer(ArmSummarySerializer):
         help_text="proportion: send each arm's successes; mean (a time or an amount): each arm's mean "
         "and sample variance.",
     )
-    success_definition = StrictCharField(
+    success_definition = SingleLineField(
         max_length=200, help_text="What counts as a success (proportions) or what is measured (means)."
     )
     looked_on = IsoDateField(
@@ -568,7 +569,7 @@ class FinancialEntrySerializer(StrictSerializer):
     kind = StrictChoiceField(choices=EntryKind.values)
     month = IsoDateField(help_text="First day of the month.")
     amount = DecimalValueField(what="Amount", max_digits=14, decimal_places=2)
-    description = StrictCharField(max_length=200, allow_blank=True, required=False, default="")
+    description = SingleLineField(max_length=200, allow_blank=True, required=False, default="")
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
 
@@ -578,7 +579,7 @@ class EvidenceSerializer(StrictSerializer):
 
     id = serializers.IntegerField(read_only=True)
     kind = StrictChoiceField(choices=EvidenceKind.values)
-    title = StrictCharField(max_length=200)
+    title = SingleLineField(max_length=200)
     file = serializers.FileField(write_only=True, max_length=255)
     sha256 = serializers.CharField(read_only=True)
     submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)

@@ -36,6 +36,7 @@ from governance.ledger.chain import (
 )
 from governance.ledger.events import LEDGER_EXPORTED
 from governance.ledger.models import LedgerEvent
+from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
 from projects.models import Initiative
 
@@ -281,6 +282,8 @@ def ledger_verify_and_alert(
         alerted = notify(
             recipients=members_of([roles.COMMITTEE_CHAIR, roles.AUDITORS]),
             event_key=f"ledger-verification-failed-{now:%Y-%m-%d}",
+            event=NotificationEvent.LEDGER_VERIFICATION_FAILED,
+            to_do="Run verify_ledger and compare with the exports and anchors kept outside the database.",
             subject=subject,
             body=body,
         )

@@ -509,6 +509,23 @@ EXIT_CRITERIA_MET = declare(
     allowed=nullable(INT),
 )
 
+# Notifications ---------------------------------------------------------------------------------------
+
+NOTIFICATION_RETRIED = declare(
+    "notification.retried",
+    _("Dead notification delivery retried"),
+    delivery=INT,
+    event_key=TEXT,
+    channel=TEXT,
+    last_error=TEXT,
+)
+NOTIFICATION_CHANNEL_CHOSEN = declare(
+    "notification.channel_chosen", _("Notification channel chosen"), user=TEXT, event=TEXT, channel=TEXT
+)
+NOTIFICATION_CHANNEL_DROPPED = declare(
+    "notification.channel_dropped", _("Notification channel dropped"), user=TEXT, event=TEXT, channel=TEXT
+)
+
 # Access and the ledger itself ------------------------------------------------------------------------
 
 MEMBERSHIP_GRANTED = declare("membership.granted", _("Role granted"), user=TEXT, group=TEXT)

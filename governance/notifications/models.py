@@ -1,26 +1,46 @@
-"""The outbox: notifications written in the decision's transaction."""
+"""The notifications room's tables: the outbox and its deliveries.
+
+The outbox (Notification) is written in the decision's transaction and is also each person's
+in-app notification; the relay fans each notification out into deliveries, per channel and
+recipient, and sends them one by one. A delivery that fails is tried again later with backoff;
+after VALUEGATE_NOTIFICATION_MAX_ATTEMPTS failures it is dead, shown in the admin to the chair and
+governance admins, and may be retried from there. No delivery waits for another.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from governance.notifications.events import NotificationEvent
+from projects.models import Initiative
 
 
 class Notification(models.Model):
-    """Outbox: written in the decision's transaction, relayed by a task after commit."""
+    """Outbox: written in the decision's transaction, fanned out into deliveries after commit.
+
+    Also the person's in-app notification: they see their own on the admin index until read.
+    """
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     event_key = models.CharField(max_length=120, help_text="What happened, e.g. review-12-opened.")
+    event = models.CharField(
+        max_length=40, default="other", help_text="Its kind (governance/notifications/events.py)."
+    )
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    to_do = models.TextField(blank=True, help_text="What the recipient should do.")
+    link = models.CharField(max_length=500, blank=True, help_text="The admin page where the recipient acts.")
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="After a failed send: not retried before this time."
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the relay made its deliveries (governance/notifications)."
     )
-    last_error = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -29,6 +49,97 @@ class Notification(models.Model):
                 fields=["recipient", "event_key"], name="one_notification_per_recipient_event"
             ),
         ]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(dispatched_at__isnull=True), name="notification_undispatched"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.subject
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    DEAD = "dead", "Dead (gave up)"
+
+
+class NotificationDelivery(models.Model):
+    """One message on one channel: to one person (e-mail), or once per event (a chat group, a webhook)."""
+
+    notification = models.ForeignKey(
+        "governance.Notification",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        help_text="The outbox row the message is made from.",
+    )
+    event_key = models.CharField(max_length=120)
+    channel = models.CharField(
+        max_length=64, help_text="'email', or a channel of VALUEGATE_NOTIFICATION_CHANNELS."
+    )
+    destination = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="user:<id> for a person's e-mail; empty for a channel's one message.",
+    )
+    state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification delivery"
+        verbose_name_plural = "notification deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_key", "channel", "destination"],
+                name="one_delivery_per_event_channel_destination",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(state="pending"),
+                name="delivery_due",
+            ),
+            models.Index(fields=["state"], condition=Q(state="dead"), name="delivery_dead"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.destination or ''} {self.event_key}".replace("  ", " ")
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt: a receiver that saw it already knows the message is a repeat."""
+        return f"vg_delivery_{self.pk}"
+
+
+class NotificationPreference(models.Model):
+    """A person's choice: this event reaches them on this channel.
+
+    A person with no choice for an event gets it on VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(max_length=40, choices=NotificationEvent.choices)
+    channel = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "my notification channel"
+        verbose_name_plural = "my notification channels"
+        ordering = ["event", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event", "channel"], name="one_preference_per_event_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} → {self.channel}"

@@ -7,13 +7,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
+from governance.notifications.links import admin_link
 from governance.notifications.models import Notification
 from governance.notifications.tasks import relay_notifications
+from governance.notifications.text import SUBJECT_LIMITS, one_line
 from governance.redis_budget import redis_available, redis_call, stop_retrying_in_a_request
 
 logger = logging.getLogger(__name__)
@@ -23,15 +26,40 @@ logger = logging.getLogger(__name__)
 _batch: ContextVar[list[Notification] | None] = ContextVar("notification_batch", default=None)
 
 
-def notify(*, recipients: Iterable, event_key: str, subject: str, body: str) -> int:
+def notify(
+    *,
+    recipients: Iterable,
+    event_key: str,
+    subject: str,
+    body: str,
+    event: str = "other",
+    initiative=None,
+    about=None,
+    to_do: str = "",
+) -> int:
     """Queue one notification per recipient for this event; a repeated event adds nothing.
 
-    The rows are written in the caller's transaction (inside a notification_batch() block, when
-    the block ends); one relay is asked for when it commits.
+    `event` is its kind in the catalogue (governance/notifications/events.py), which people's
+    channel choices and webhooks go by; `about` is the object whose admin page the message links
+    to (the initiative's, if not given); `to_do` says what the recipient should do. The subject is
+    made one line and capped here, so no title can overflow the column or inject a header. The rows
+    are written in the caller's transaction (inside a notification_batch() block, when the block
+    ends); one relay is asked for when it commits.
     """
+    subject = one_line(subject, limit=SUBJECT_LIMITS["outbox"])
+    link = admin_link(about if about is not None else initiative)
     rows = [
-        Notification(recipient=user, event_key=event_key, subject=subject, body=body)
-        for user in {u.pk: u for u in recipients if u.is_active and u.email}.values()
+        Notification(
+            recipient=user,
+            event_key=event_key,
+            event=event,
+            initiative=initiative,
+            subject=subject,
+            body=body,
+            to_do=to_do,
+            link=link,
+        )
+        for user in {u.pk: u for u in recipients if u.is_active}.values()
     ]
     batch = _batch.get()
     if batch is not None:
@@ -88,7 +116,7 @@ def relay_soon() -> None:
         return
     try:
         if eager:
-            relay_notifications.delay()
+            _relay_in_process()
         else:
             with redis_call():
                 relay_notifications.apply_async(retry_policy={"errback": stop_retrying_in_a_request})
@@ -98,6 +126,20 @@ def relay_soon() -> None:
             "periodic relay.",
             exc_info=True,
         )
+
+
+def _relay_in_process() -> None:
+    """Without a broker the relay runs here, after the decision committed, for a bounded time.
+
+    Every delivery's failure is already kept on its row; this guards the request against anything
+    else (the database busy, a bug): the decision is recorded and the periodic relay catches up.
+    """
+    from governance.notifications.delivery import relay
+
+    try:
+        relay(max_seconds=settings.VALUEGATE_NOTIFICATION_EAGER_SECONDS)
+    except Exception:
+        logger.exception("The in-process notification relay failed; the periodic relay will catch up.")
 
 
 def members_of(group_names: Iterable[str]):

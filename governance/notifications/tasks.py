@@ -10,5 +10,5 @@ from governance.retries import RETRY
 
 @shared_task(**RETRY)
 def relay_notifications() -> int:
-    """Send every due outbox notification by e-mail; safe to run twice."""
+    """Deliver every due outbox notification on its channels; safe to run twice."""
     return relay_pending().sent

@@ -11,6 +11,7 @@ from governance.access.models import CommitteeFunction
 from governance.errors import WrongStage
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import SIGNOFF_ESCALATED, SIGNOFF_REMINDED
+from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
 from governance.oversight.calendar import as_utc
 from governance.oversight.models import SignOffFollowUp
@@ -109,6 +110,10 @@ def _remind(review: GateReview, initiative, functions: list[str], waiting: dt.ti
         notify(
             recipients=members_of([roles.FUNCTION_GROUPS[code]]),
             event_key=f"review-{review.pk}-{code}-reminder",
+            event=NotificationEvent.SIGNOFF_REMINDER,
+            initiative=initiative,
+            about=review,
+            to_do=f"Sign off for {function_name(code)}, or ask a colleague of your function to.",
             subject=(
                 f"[ValueGate] Reminder: the {review.get_gate_display().lower()} of {initiative.title} "
                 f"awaits the {function_name(code)} sign-off"
@@ -126,6 +131,10 @@ def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.
     notify(
         recipients=members_of([roles.COMMITTEE_CHAIR]),
         event_key=f"review-{review.pk}-escalated-{'-'.join(functions)}",
+        event=NotificationEvent.SIGNOFF_ESCALATED,
+        initiative=initiative,
+        about=review,
+        to_do="Chase the functions named, or decide Hold with a reason and a revisit date.",
         subject=f"[ValueGate] Overdue sign-offs on {initiative.title}: {names}",
         body=(
             f"The {review.get_gate_display().lower()} of “{initiative.title}” opened on "

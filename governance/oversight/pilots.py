@@ -11,6 +11,7 @@ from governance.access import roles
 from governance.access.checks import lock_initiative
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import PILOT_ESCALATED
+from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
 from governance.oversight.calendar import as_utc
 from governance.oversight.models import PilotEscalation
@@ -80,6 +81,10 @@ def _escalate(initiative_id: int, now: dt.datetime) -> bool:
     notify(
         recipients=[*members_of([roles.COMMITTEE_CHAIR]), initiative.owner],
         event_key=f"pilot-{initiative.pk}-overdue-{deadline:%Y%m%d}",
+        event=NotificationEvent.PILOT_OVERDUE,
+        initiative=initiative,
+        about=escalation.review,
+        to_do="Decide the review: Go scales the initiative, Kill ends the pilot.",
         subject=f"[ValueGate] Perpetual pilot: {initiative.title} is {days_over} days past its deadline",
         body=f"The pilot of “{initiative.title}” was due to end on {deadline:%Y-%m-%d}. {next_step}",
     )

@@ -14,6 +14,7 @@ from governance.access.checks import lock_initiative
 from governance.access.matrix import SCHEDULER, Operation, require
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import EXIT_CRITERIA_MET, VALUE_REVIEW_OPENED
+from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
 from governance.oversight.calendar import as_utc
 from governance.oversight.models import ExitCriteriaBreach
@@ -112,6 +113,9 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
     notify(
         recipients=[*members_of([roles.COMMITTEE_CHAIR]), initiative.owner],
         event_key=f"value-review-{initiative.pk}-{month:%Y-%m}",
+        event=NotificationEvent.VALUE_REVIEW_OPENED,
+        initiative=initiative,
+        about=review,
         subject=(
             f"[ValueGate] Value review {month:%Y-%m} of {initiative.title}: "
             f"{review.get_recommendation_display()}"
@@ -122,6 +126,9 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
         notify(
             recipients=[initiative.owner],
             event_key=f"kpi-overdue-{initiative.pk}-{month:%Y-%m}",
+            event=NotificationEvent.KPI_OVERDUE,
+            initiative=initiative,
+            to_do="Record last month's measurements of these KPIs.",
             subject=f"[ValueGate] KPI measurements overdue for {initiative.title}",
             body=(
                 "No measurement was recorded last month for: " + ", ".join(review.overdue_kpis) + ". "
@@ -301,6 +308,8 @@ def _notify_breach(
     notify(
         recipients=[*members_of([roles.COMMITTEE_CHAIR]), initiative.owner],
         event_key=f"exit-criteria-{initiative.pk}-" + "-".join(str(b.pk) for b in breaches),
+        event=NotificationEvent.KPI_MISSED,
+        initiative=initiative,
         subject=f"[ValueGate] Exit criteria met: {initiative.title}",
         body=(
             f"{described} (the business case allows {allowed}). Exit criteria: "

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.access.checks import lock_initiative, require_on
+from governance.access.checks import lock_initiative, require_on, require_single_line
 from governance.access.matrix import Operation, require
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger.chain import ledger_append
@@ -42,6 +42,7 @@ def initiative_create(
     require(actor, Operation.REGISTER_INITIATIVE, doing="register initiatives")
     if not title.strip():
         raise InvalidInput("An initiative needs a title.")
+    require_single_line(title=title, department=department)
     if risk_tier not in RiskTier.values:
         raise InvalidInput(f"Unknown risk tier {risk_tier!r}.")
     initiative = Initiative.objects.create(
@@ -152,6 +153,7 @@ def kpi_define(
         raise InvalidInput(f"Direction must be one of {', '.join(Direction.values)}.")
     if not name.strip() or not unit.strip() or not data_source.strip():
         raise InvalidInput("A KPI needs a name, a unit and a data source.")
+    require_single_line(name=name, unit=unit, data_source=data_source)
     kpi = KPI(
         initiative=initiative,
         name=name.strip(),
@@ -241,6 +243,7 @@ def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Init
         changes["title"] = (changes["title"] or "").strip()
         if not changes["title"]:
             raise InvalidInput("An initiative needs a title.")
+    require_single_line(**{f: changes[f] for f in ("title", "department") if isinstance(changes.get(f), str)})
     if "risk_tier" in changes and changes["risk_tier"] not in RiskTier.values:
         raise InvalidInput(f"Unknown risk tier {changes['risk_tier']!r}.")
     if "uses_personal_data" in changes and not isinstance(changes["uses_personal_data"], bool):

@@ -14,7 +14,8 @@ from governance.access.matrix import SCHEDULER, Operation, require
 from governance.errors import GateNotSatisfied, InvalidInput, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import INITIATIVE_TRANSITIONED, REVIEW_DECIDED, REVIEW_OPENED
-from governance.notifications.services import members_of, notify
+from governance.notifications.events import NotificationEvent
+from governance.notifications.services import members_of, notification_batch, notify
 from governance.reviews.facts import (
     current_policy,
     evaluate_locked_review,
@@ -116,6 +117,10 @@ def _open_review(
     notify(
         recipients=members_of(roles.FUNCTION_GROUPS[f] for f in functions),
         event_key=f"review-{review.pk}-opened",
+        event=NotificationEvent.REVIEW_OPENED,
+        initiative=initiative,
+        about=review,
+        to_do="Read the gate checklist and the evidence, then sign off for your function.",
         subject=f"[ValueGate] {review.get_gate_display()} awaits your sign-off: {initiative.title}",
         body=(
             f"A {review.get_gate_display().lower()} review of “{initiative.title}” was opened by "
@@ -215,13 +220,27 @@ def decide(
                 "at": initiative.stage_entered_at,
             },
         )
-    recipients = list(members_of([roles.COMMITTEE_CHAIR])) + [initiative.owner]
-    notify(
-        recipients=recipients,
-        event_key=f"review-{review.pk}-decided",
-        subject=f"[ValueGate] {review.get_gate_display()} of {initiative.title}: {review.get_outcome_display()}",
-        body=f"Outcome: {review.get_outcome_display()}. {reason}".strip(),
-    )
+    # The lead hears of the move and everyone of the decision: one insert for both.
+    with notification_batch():
+        if initiative.stage != from_stage:
+            notify(
+                recipients=[initiative.owner],
+                event_key=f"initiative-{initiative.pk}-{from_stage}-to-{initiative.stage}-review-{review.pk}",
+                event=NotificationEvent.INITIATIVE_TRANSITIONED,
+                initiative=initiative,
+                subject=f"[ValueGate] {initiative.title} moved from {from_stage} to {initiative.stage}",
+                body=f"The {review.get_gate_display().lower()} decided {review.get_outcome_display()}.",
+            )
+        recipients = list(members_of([roles.COMMITTEE_CHAIR])) + [initiative.owner]
+        notify(
+            recipients=recipients,
+            event_key=f"review-{review.pk}-decided",
+            event=NotificationEvent.REVIEW_DECIDED,
+            initiative=initiative,
+            about=review,
+            subject=f"[ValueGate] {review.get_gate_display()} of {initiative.title}: {review.get_outcome_display()}",
+            body=f"Outcome: {review.get_outcome_display()}. {reason}".strip(),
+        )
     return review
 
 

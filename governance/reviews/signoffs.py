@@ -17,6 +17,7 @@ from governance.access.matrix import Operation, allowed, principal_from_groups, 
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
+from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notification_batch, notify
 from governance.reviews.facts import (
     FACTS_VERSION,
@@ -223,6 +224,9 @@ def _notify_lead(initiative, review: GateReview, function: str, signoff: SignOff
     notify(
         recipients=[initiative.owner],
         event_key=f"signoff-{signoff.pk}-recorded",
+        event=NotificationEvent.SIGNOFF_RECORDED,
+        initiative=initiative,
+        about=review,
         subject=f"[ValueGate] {function_name(function)} signed the {review.get_gate_display().lower()} of {initiative.title}",
         body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
     )
@@ -284,6 +288,9 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
     notify(
         recipients=members_of([roles.COMMITTEE_CHAIR]),
         event_key=f"condition-{condition.pk}-closed",
+        event=NotificationEvent.CONDITION_CLOSED,
+        initiative=initiative,
+        about=condition,
         subject=f"[ValueGate] Condition closed on {initiative.title}",
         body=f"{condition.text}\nClosed by {actor.get_username()}: {condition.closing_note}",
     )

@@ -16,7 +16,12 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
-from governance.access.checks import lock_initiative, require_not_terminal, require_on
+from governance.access.checks import (
+    lock_initiative,
+    require_not_terminal,
+    require_on,
+    require_single_line,
+)
 from governance.access.matrix import Operation
 from governance.errors import InvalidInput
 from governance.ledger.chain import ledger_append
@@ -38,6 +43,7 @@ from projects.models import (
     KPIMeasurement,
 )
 from projects.periods import check_figure_date
+from projects.text import control_characters
 from projects.values import parse_decimal
 from projects.vocabulary import EntryKind, EvidenceKind, Metric
 
@@ -119,6 +125,8 @@ def measurements_record(
             errors[index] = "Sample size must be a non-negative whole number."
         elif not item.source or not item.source.strip():
             errors[index] = "Source is required."
+        elif control_characters(item.source):
+            errors[index] = "Source must be a single line: remove the line breaks or control characters."
         else:
             seen.add(item.period)
             rows.append(
@@ -226,6 +234,7 @@ def experiment_record(
     _owned_live_initiative(
         actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
     )
+    require_single_line(name=name, success_definition=success_definition)
     summary = _arm_summary(
         metric=metric,
         control_size=control_size,
@@ -370,6 +379,7 @@ def financial_entry_record(
         raise InvalidInput(str(error)) from None
     if amount < 0:
         raise InvalidInput("Amounts are recorded as positive numbers; the kind says cost or benefit.")
+    require_single_line(description=description)
     entry = FinancialEntry.objects.create(
         initiative=initiative,
         kind=kind,
@@ -420,6 +430,7 @@ def evidence_submit(
         raise InvalidInput(f"Kind must be one of {', '.join(EvidenceKind.values)}.")
     if not title.strip():
         raise InvalidInput("Evidence needs a title.")
+    require_single_line(title=title)
     if not file or not getattr(file, "size", 0):
         raise InvalidInput("The evidence file is empty.")
     detected = check_evidence_file(file, name=file_name if file_name is not None else sent_name(file))

@@ -56,9 +56,20 @@ MEMBERSHIP = "governance.member"
 MANAGES_MEMBERSHIP = {"govadmin", "superuser"}
 
 
+# Notifications: each person their own (in-app) and their own channel choices; the deliveries
+# (dead ones included) only the chair's and the operators'.
+OWN_NOTIFICATIONS = {"governance.notification", "governance.notificationpreference"}
+DELIVERIES = "governance.notificationdelivery"
+SEES_DELIVERIES = {"chair", "govadmin", "superuser"}
+
+
 def reads_list(who: str, label: str) -> bool:
     if label == MEMBERSHIP:
         return who in MANAGES_MEMBERSHIP
+    if label in OWN_NOTIFICATIONS:
+        return who != "nobody"
+    if label == DELIVERIES:
+        return who in SEES_DELIVERIES
     return who in READ_ALL or (who in ("lead", "other_lead") and label in LEAD_READS)
 
 
@@ -116,7 +127,7 @@ def test_add_forms_exist_only_for_registering_initiatives_and_new_policy_version
             ("governance.gatepolicy", "govadmin"),
             ("governance.gatepolicy", "superuser"),  # a superuser holds the governance admin's grants
             ("governance.gatepolicy", "chair"),
-        }
+        } or (label == "governance.notificationpreference" and who != "nobody")
         status = client.get(admin_url(label, "add")).status_code
         if status != (200 if allowed else 403):
             wrong[label] = status
@@ -139,6 +150,8 @@ def test_no_role_edits_deletes_or_saves_as_new_any_stored_row(world, people, as_
             label in ("governance.gatepolicy", MEMBERSHIP) and who in ("govadmin", "superuser")
         ):
             continue  # a policy's save creates a new version, a person's changes roles: tested elsewhere
+        if label == "governance.notificationpreference":
+            continue  # a person removes their own choices: tests/background/test_notification_admin.py
         pk = any_pk(label)
         statuses = (
             client.post(admin_url(label, "change", pk), {"title": "Edited"}).status_code,
@@ -510,8 +523,15 @@ def test_each_role_is_offered_only_its_actions(world, people, as_user, who):
     assert actions_offered(client, "governance.gatereview") == (
         {"advance_selected"} if who in ("chair", "lead", "other_lead") else set()
     )
+    # Everyone marks their own notifications read and removes their own channel choices; the chair
+    # and the operators retry dead deliveries.
+    assert actions_offered(client, "governance.notification") == {"mark_read"}
+    assert actions_offered(client, "governance.notificationpreference") == {"delete_selected"}
+    if who in SEES_DELIVERIES:
+        assert actions_offered(client, DELIVERIES) == {"retry_selected"}
+    acting = ("projects.initiative", "governance.gatereview", DELIVERIES, *OWN_NOTIFICATIONS)
     for label in REGISTERED:
-        if label not in ("projects.initiative", "governance.gatereview") and reads_list(who, label):
+        if label not in acting and reads_list(who, label):
             assert actions_offered(client, label) == set(), label
 
 

@@ -28,8 +28,14 @@ def test_auditors_may_only_view_and_may_view_every_model_but_the_roles_page():
             content_type__app_label__in=("projects", "governance"), codename__startswith="view_"
         ).values_list("content_type__app_label", "codename")
     }
-    # People and roles is the governance admins' page (the matrix's MANAGE_MEMBERSHIP).
-    assert granted == every_view - {"governance.view_member"}
+    # People and roles is the governance admins' page (the matrix's MANAGE_MEMBERSHIP); notification
+    # deliveries are the chair's and the operators' (SEE_DELIVERIES); channel choices are each
+    # person's own, on a page that asks the matrix.
+    assert granted == every_view - {
+        "governance.view_member",
+        "governance.view_notificationdelivery",
+        "governance.view_notificationpreference",
+    }
 
 
 def test_project_leads_cannot_sign_decide_edit_policies_or_read_the_whole_ledger():
@@ -41,7 +47,7 @@ def test_project_leads_cannot_sign_decide_edit_policies_or_read_the_whole_ledger
         "governance.change_gatepolicy",
         "governance.add_gatepolicy",
         "governance.view_ledgerevent",
-        "governance.view_notification",
+        "governance.view_notificationdelivery",  # (their own notifications they do see)
         "projects.delete_initiative",
         "projects.change_evidence",
     ):

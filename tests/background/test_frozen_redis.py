@@ -75,7 +75,7 @@ def timed(request):
 def test_a_sign_off_through_the_api_with_a_token_is_recorded_within_the_bound(world, frozen):
     legal = world.users["legal"]
     _, secret = token_issue(actor=legal, name="Legal's review tool")
-    Notification.objects.update(sent_at=None)
+    Notification.objects.update(dispatched_at=None)
     client = world.client("anonymous")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
@@ -93,7 +93,7 @@ def test_a_sign_off_through_the_api_with_a_token_is_recorded_within_the_bound(wo
     signoff = SignOff.objects.get(pk=response.json()["signoff"]["id"])
     assert signoff.reviewer == legal
     waiting = Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded")
-    assert waiting.sent_at is None
+    assert waiting.dispatched_at is None
 
 
 def test_kpi_measurements_posted_with_an_integration_token_are_stored_within_the_bound(world, frozen):
@@ -116,7 +116,7 @@ def test_a_sign_off_through_the_admin_is_recorded_within_the_bound(world, frozen
     legal.is_staff = True  # the admin is for staff
     legal.save(update_fields=["is_staff"])
     client.force_login(legal)
-    Notification.objects.update(sent_at=None)
+    Notification.objects.update(dispatched_at=None)
 
     response, elapsed = timed(
         lambda: client.post(
@@ -135,7 +135,7 @@ def test_a_sign_off_through_the_admin_is_recorded_within_the_bound(world, frozen
     print(f"admin sign-off with a frozen Redis: {elapsed:.2f} s")
     assert elapsed < PROMISED_SECONDS
     signoff = SignOff.objects.get(review=world.review, reviewer=legal)
-    assert Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded").sent_at is None
+    assert Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded").dispatched_at is None
 
 
 def test_the_health_check_reports_a_frozen_broker_unavailable_within_the_bound(db, client, settings):
@@ -145,7 +145,12 @@ def test_the_health_check_reports_a_frozen_broker_unavailable_within_the_bound(d
         server.freeze()
         response, elapsed = timed(lambda: client.get("/health/"))
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "broker": "unavailable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "broker": "unavailable",
+        "dead_notifications": 0,
+    }
     print(f"health check with a frozen Redis: {elapsed:.2f} s")
     assert elapsed < PROMISED_SECONDS
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from governance.notifications.models import Notification
+from governance.notifications.models import DeliveryState, Notification, NotificationDelivery
 from governance.notifications.outbox import relay_pending, retry_delay
 from governance.notifications.services import notify, relay_soon
 from governance.notifications.tasks import relay_notifications
@@ -24,6 +24,14 @@ def sent_to(address: str) -> list:
     return [m for m in mail.outbox if address in m.to]
 
 
+def email_of(user, event_key: str | None = None) -> NotificationDelivery:
+    """The e-mail delivery of a person's notification."""
+    deliveries = NotificationDelivery.objects.filter(channel="email", destination=f"user:{user.pk}")
+    if event_key is not None:
+        deliveries = deliveries.filter(event_key=event_key)
+    return deliveries.get()
+
+
 def test_an_event_notifies_each_recipient_once_however_often_it_is_queued_and_relayed(members):
     chair = members["chair"]
     for _ in range(2):
@@ -34,18 +42,14 @@ def test_an_event_notifies_each_recipient_once_however_often_it_is_queued_and_re
     relay_notifications.apply()
     relay_notifications.apply()
     assert len(sent_to(chair.email)) == 1
-    assert Notification.objects.get(recipient=chair).sent_at is not None
+    assert email_of(chair).state == DeliveryState.SENT and email_of(chair).attempts == 1
 
 
-def test_each_e_mail_carries_a_message_id_fixed_for_its_notification(members):
+def test_each_e_mail_carries_a_message_id_fixed_for_its_delivery(members):
     notify(recipients=[members["chair"]], event_key="e-1", subject="S", body="B")
     relay_pending()
-    notification = Notification.objects.get()
-    header = mail.outbox[0].extra_headers["Message-ID"]
-    assert (
-        header
-        == f"<valuegate.notification.{notification.pk}.{notification.created_at:%Y%m%d%H%M%S}@localhost>"
-    )
+    delivery = NotificationDelivery.objects.get()
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<valuegate.vg_delivery_{delivery.pk}@localhost>"
 
 
 def test_while_the_mail_server_is_down_notifications_wait_and_go_out_once_it_is_back(members, settings):
@@ -54,8 +58,8 @@ def test_while_the_mail_server_is_down_notifications_wait_and_go_out_once_it_is_
     now = timezone.now()
     result = relay_pending(now=now)
     assert (result.sent, result.failed) == (0, 2)
-    waiting = Notification.objects.get(recipient=members["chair"])
-    assert waiting.sent_at is None and waiting.attempts == 1
+    waiting = email_of(members["chair"])
+    assert waiting.state == DeliveryState.PENDING and waiting.attempts == 1
     assert "Connection refused" in waiting.last_error
     assert waiting.next_attempt_at == now + dt.timedelta(minutes=1)
 
@@ -74,7 +78,7 @@ def test_a_refused_address_does_not_hold_up_the_others(members, settings):
     result = relay_pending()
     assert (result.sent, result.failed) == (1, 1)
     assert len(sent_to(members["chair"].email)) == 1
-    assert "SMTPRecipientsRefused" in Notification.objects.get(recipient=bounce).last_error
+    assert "SMTPRecipientsRefused" in email_of(bounce).last_error
 
 
 def test_retries_back_off_exponentially_up_to_six_hours():
@@ -108,7 +112,7 @@ def test_a_sign_off_succeeds_while_redis_is_down_and_its_notification_waits_in_t
 ):
     initiative = factories.pilot_ready_for_scale_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
-    Notification.objects.update(sent_at=timezone.now())  # the review's own notifications went out
+    Notification.objects.update(dispatched_at=timezone.now())  # the review's own notifications went out
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         signoff = signoff_record(
@@ -117,7 +121,7 @@ def test_a_sign_off_succeeds_while_redis_is_down_and_its_notification_waits_in_t
     assert time.monotonic() - started < 10  # a guard against hanging, not a performance check
     assert signoff.pk is not None
     waiting = Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded")
-    assert waiting.sent_at is None
+    assert waiting.dispatched_at is None and not waiting.deliveries.exists()
     assert mail.outbox == []
 
     # The periodic relay (beat, or governance_tick) sends it once the way is clear.

@@ -14,7 +14,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from governance.notifications.models import Notification
+from governance.notifications.models import Notification, NotificationDelivery
 from governance.notifications.tasks import relay_notifications
 from governance.oversight.models import PilotEscalation, SignOffFollowUp
 from governance.reviews.models import GateReview
@@ -38,12 +38,16 @@ def emails_to(worker, address: str) -> list:
     return [m for m in worker.emails() if m["To"] == address]
 
 
+def email_sent(event_key: str) -> bool:
+    return NotificationDelivery.objects.filter(event_key=event_key, channel="email", state="sent").exists()
+
+
 @pytest.fixture
 def review(members):
     """An open scale review whose 'review opened' notifications were already sent."""
     initiative = factories.pilot_ready_for_scale_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
-    Notification.objects.update(sent_at=timezone.now())
+    Notification.objects.update(dispatched_at=timezone.now())
     return review
 
 
@@ -64,10 +68,10 @@ def test_a_sign_off_notification_goes_from_the_database_through_redis_to_the_wor
     assert "legal signed the scale gate" in message["Subject"].replace("\n", "").lower()
     # The e-mail leaves before the relay's transaction marks the row sent; wait for that commit.
     key = f"signoff-{signoff.pk}-recorded"
-    worker.wait_for(lambda: Notification.objects.get(event_key=key).sent_at, what="the relay's commit")
-    notification = Notification.objects.get(event_key=key)
-    assert notification.attempts == 1
-    assert message["Message-ID"].startswith(f"<valuegate.notification.{notification.pk}.")
+    worker.wait_for(lambda: email_sent(key), what="the relay's commit")
+    delivery = NotificationDelivery.objects.get(event_key=key, channel="email")
+    assert delivery.attempts == 1
+    assert message["Message-ID"].startswith(f"<valuegate.{delivery.idempotency_key}@")
 
 
 def test_with_redis_down_the_sign_off_succeeds_and_its_notification_is_delivered_once_redis_is_back(
@@ -78,13 +82,13 @@ def test_with_redis_down_the_sign_off_succeeds_and_its_notification_is_delivered
         signoff = sign(members, review)
         assert time.monotonic() - started < 10  # a guard against hanging, not a performance check
     notification = Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded")
-    assert notification.sent_at is None
+    assert notification.dispatched_at is None
 
     # Redis is back: beat's relay (every minute) delivers it; twice delivers nothing more.
     with broker(TEST_REDIS_URL, celery_worker.queue):
         relay_notifications.delay()
         relay_notifications.delay()
-        celery_worker.wait_for(lambda: Notification.objects.get(pk=notification.pk).sent_at, what="the relay")
+        celery_worker.wait_for(lambda: email_sent(notification.event_key), what="the relay")
         celery_worker.wait_until_idle()
     assert len(emails_to(celery_worker, review.initiative.owner.email)) == 1
 
@@ -100,7 +104,7 @@ def test_a_frozen_redis_that_accepts_connections_but_never_answers_does_not_hang
             assert time.monotonic() - started < 20  # bounded by the socket timeout and one retry
     finally:
         frozen.close()
-    assert Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded").sent_at is None
+    assert Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded").dispatched_at is None
 
 
 def test_the_same_task_message_delivered_twice_sends_each_e_mail_once(members, review, real_broker):
@@ -108,9 +112,7 @@ def test_the_same_task_message_delivered_twice_sends_each_e_mail_once(members, r
     signoff = sign(members, review)  # queues one relay after commit
     for _ in range(2):
         relay_notifications.apply_async(task_id="one-relay-message")
-    worker.wait_for(
-        lambda: Notification.objects.get(event_key=f"signoff-{signoff.pk}-recorded").sent_at, what="the relay"
-    )
+    worker.wait_for(lambda: email_sent(f"signoff-{signoff.pk}-recorded"), what="the relay")
     worker.wait_until_idle()
     assert len(emails_to(worker, review.initiative.owner.email)) == 1
 

@@ -30,6 +30,13 @@ from governance.ledger.events import (
     shape,
 )
 from governance.ledger.models import LedgerEvent, LedgerHead
+from governance.notifications.delivery import (
+    delivery_retry,
+    notification_preference_add,
+    notification_preference_remove,
+    relay,
+)
+from governance.notifications.models import DeliveryState, NotificationDelivery
 from governance.reviews.initiatives import initiative_update_draft
 from governance.reviews.models import Condition, GateReview
 from governance.reviews.policies import policy_version_create
@@ -179,6 +186,9 @@ SPECIAL_PATHS = {
     "api_token.issued": "issuing an API token",
     "api_token.revoked": "revoking an API token",
     "ledger.exported": "an auditor exporting the ledger",
+    "notification.retried": "the chair retrying a dead notification delivery",
+    "notification.channel_chosen": "a person choosing a channel for an event",
+    "notification.channel_dropped": "a person dropping a channel they chose",
 }
 
 
@@ -216,6 +226,12 @@ def test_every_event_of_the_catalogue_is_written_by_the_services_and_no_other():
     token, _ = token_issue(actor=people["lead-retail"], name="BI push")
     token_revoke(actor=people["lead-retail"], token=token)
     ledger_export(actor=people["auditor"], out=io.BytesIO(), fmt="json")
+    relay()
+    delivery = NotificationDelivery.objects.filter(state=DeliveryState.SENT).first()
+    NotificationDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DEAD)
+    delivery_retry(actor=people["chair"], delivery=delivery)
+    choice = notification_preference_add(actor=people["legal"], event="review.opened", channel="email")
+    notification_preference_remove(actor=people["legal"], preference=choice)
 
     written = set(LedgerEvent.objects.values_list("action", flat=True))
     assert written == set(CATALOGUE)  # every declared event is written, and nothing else

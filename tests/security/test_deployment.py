@@ -50,11 +50,21 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
 def test_health_reports_database_and_broker_without_details(client, settings):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "not configured"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "not configured",
+        "dead_notifications": 0,
+    }
     settings.REDIS_URL = "redis://127.0.0.1:6390/0"  # nothing listens there
     response = client.get("/health/")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "broker": "unavailable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "broker": "unavailable",
+        "dead_notifications": 0,
+    }
 
 
 @pytest.mark.django_db

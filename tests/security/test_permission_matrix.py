@@ -38,6 +38,7 @@ from governance.access.models import CommitteeFunction
 from governance.api.tokens import token_issue
 from governance.errors import NotAllowed
 from governance.ledger.models import LedgerEvent
+from governance.notifications.models import DeliveryState, Notification, NotificationDelivery
 from governance.reviews.facts import current_policy, initiative_with_gate_data, signoff_digest
 from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import review_open
@@ -421,12 +422,12 @@ ENTRY_POINTS: list[EntryPoint] = [
         owner=None,
     ),
     EntryPoint(
-        Op.VIEW_ESCALATIONS,
+        Op.OWN_NOTIFICATIONS,
         "admin",
         "governance_notification_changelist",
         READ,
         admin_get("governance_notification_changelist"),
-        owner=None,
+        owner=SELF,
     ),
     # A project lead's work -----------------------------------------------------------------------
     EntryPoint(
@@ -899,7 +900,69 @@ ENTRY_POINTS: list[EntryPoint] = [
         admin_get("governance_ledgerevent_signoff", lambda w: (w.ready.signoffs.first().pk,)),
         owner=None,
     ),
+    # Notifications ------------------------------------------------------------------------------
+    EntryPoint(
+        Op.SEE_DELIVERIES,
+        "admin",
+        "governance_notificationdelivery_changelist",
+        READ,
+        admin_get("governance_notificationdelivery_changelist"),
+        owner=None,
+    ),
+    EntryPoint(
+        Op.RETRY_NOTIFICATIONS,
+        "admin",
+        "governance_notificationdelivery_changelist",
+        WRITE,
+        admin_action(
+            "governance_notificationdelivery_changelist", "retry_selected", lambda w: dead_delivery().pk
+        ),
+        owner=None,
+        prepare=lambda w: a_dead_delivery(w),
+        action="retry_selected",
+    ),
+    EntryPoint(
+        Op.OWN_NOTIFICATIONS,
+        "admin",
+        "governance_notificationpreference_add",
+        WRITE,
+        admin_post(
+            "governance_notificationpreference_add",
+            lambda w: (),
+            lambda w: {"event": "review.opened", "channel": "email"},
+        ),
+        owner=SELF,
+    ),
+    # Marking one's own notifications read changes no decision: judged by the answer, like a read.
+    EntryPoint(
+        Op.OWN_NOTIFICATIONS,
+        "admin",
+        "governance_notification_changelist",
+        READ,
+        admin_action(
+            "governance_notification_changelist", "mark_read", lambda w: Notification.objects.first().pk
+        ),
+        owner=SELF,
+        action="mark_read",
+    ),
 ]
+
+
+def a_dead_delivery(w: World) -> None:
+    notification = Notification.objects.order_by("pk").first()
+    NotificationDelivery.objects.create(
+        notification=notification,
+        event_key=notification.event_key,
+        channel="email",
+        destination="user:dead",
+        state=DeliveryState.DEAD,
+        attempts=8,
+        last_error="SMTPRecipientsRefused",
+    )
+
+
+def dead_delivery():
+    return NotificationDelivery.objects.get(state=DeliveryState.DEAD)
 
 
 def attempt(entry: EntryPoint, world: World, person: str) -> tuple[bool, object]:

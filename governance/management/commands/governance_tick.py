@@ -52,10 +52,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Governance tick at {now:%Y-%m-%d %H:%M:%S} UTC")
         for name, count in run_periodic_work(now=now).items():
             self.stdout.write(f"  {name}: {count}")
-        # Retry backoff of failed e-mails runs on the real clock, whatever --now says.
+        # Retry backoff of failed deliveries runs on the real clock, whatever --now says.
         relayed = relay_pending()
-        failed = f", {relayed.failed} to retry later" if relayed.failed else ""
-        self.stdout.write(f"  notifications sent: {relayed.sent}{failed}")
+        retried = relayed.failed - relayed.dead
+        failed = f", {retried} to retry later" if retried else ""
+        dead = f", {relayed.dead} dead (see Notification deliveries in the admin)" if relayed.dead else ""
+        self.stdout.write(f"  notifications sent: {relayed.sent}{failed}{dead}")
         if options.get("verify_ledger"):
             outcome = ledger_verify_and_alert(
                 anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None

@@ -1,5 +1,5 @@
 """Gate policies: governance admins change them by saving a new version; no version is ever edited
-or deleted. Committee functions and the notification outbox are read-only."""
+or deleted. Committee functions are read-only."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from governance.access.models import CommitteeFunction
-from governance.notifications.models import Notification
 from governance.reviews.models import GatePolicy
 from governance.reviews.policies import policy_rule_fields, policy_version_create
 from governance.workspace.admin.access import access
@@ -118,9 +117,3 @@ class GatePolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 class CommitteeFunctionAdmin(ReadOnlyAdmin):
     list_display = ["code", "group"]
     list_select_related = ["group"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["subject", "recipient", "created_at", "sent_at"]
-    list_select_related = ["recipient"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
+from governance.notifications.delivery import dead_deliveries
 from governance.value.dashboard import portfolio_dashboard
+from governance.workspace.admin.access import access
 from governance.workspace.views.charts import Bar, column_chart, paired_bar_chart
 from governance.workspace.views.common import admin_page
 from projects.vocabulary import Stage
@@ -43,6 +46,8 @@ def dashboard(request, model_admin):
         first="Invested",
         second="Realised benefit",
     )
+    # Dead notification deliveries: someone was not told. The chair and governance admins act on them.
+    dead = dead_deliveries() if access(request).allows(Operation.SEE_DELIVERIES) else None
     return admin_page(
         request,
         model_admin,
@@ -53,4 +58,5 @@ def dashboard(request, model_admin):
         money_by_stage=money_by_stage,
         money_by_initiative=money_by_initiative,
         now=now,
+        dead_deliveries=dead,
     )

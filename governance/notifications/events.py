@@ -1,0 +1,41 @@
+"""What a notification is about: one catalogue of events, for people's preferences and webhooks.
+
+The code of an event is what integrations receive as the webhook's `type` and what a person picks
+on their preferences page; every webhook's `data` carries COMMON_DATA. Adding an event is adding a
+line here and to the catalogue in README.md ("Notifications").
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+# Every webhook's `data` carries these, whatever the event (the schema published in README.md).
+COMMON_DATA = {
+    "event_key": "string: what happened, unique per occurrence (e.g. review-12-opened)",
+    "initiative": "object or null: {id: integer, title: string}",
+    "subject": "string: one line saying what happened",
+    "summary": "string: the details, several lines",
+    "to_do": "string: what the recipient should do, empty when nothing",
+    "link": "string: the admin page to act on (VALUEGATE_BASE_URL)",
+}
+
+
+class NotificationEvent(models.TextChoices):
+    REVIEW_OPENED = "review.opened", "A gate review was opened and awaits sign-offs"
+    SIGNOFF_RECORDED = "signoff.recorded", "A committee function signed a review"
+    SIGNOFF_REMINDER = "signoff.reminder", "A sign-off is overdue (reminder)"
+    SIGNOFF_ESCALATED = "signoff.escalated", "A sign-off is overdue (escalated to the chair)"
+    REVIEW_DECIDED = "review.decided", "A gate review was decided"
+    INITIATIVE_TRANSITIONED = "initiative.transitioned", "An initiative moved to another stage"
+    CONDITION_CLOSED = "condition.closed", "A condition of an approval was closed"
+    VALUE_REVIEW_OPENED = "value_review.opened", "A monthly value review was opened"
+    KPI_OVERDUE = "kpi.overdue", "KPI measurements are overdue"
+    KPI_MISSED = "kpi.missed", "KPIs missed their target (exit criteria met)"
+    PILOT_OVERDUE = "pilot.overdue", "A pilot is past its time box"
+    LEDGER_VERIFICATION_FAILED = "ledger.verification_failed", "The nightly ledger verification failed"
+    OTHER = "other", "Other notifications"
+
+
+# Events a person sees in-app only until they choose a channel for them: a Go already reaches the
+# lead as "review decided"; the stage change it made is for integrations and the curious.
+IN_APP_ONLY_BY_DEFAULT = frozenset({NotificationEvent.INITIATIVE_TRANSITIONED})
