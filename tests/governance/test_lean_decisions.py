@@ -22,6 +22,7 @@ from governance.reviews.services import lock_review, review_open
 from governance.reviews.signoffs import ConditionInput, signoff_record
 from projects.vocabulary import Gate, Stage
 from tests import factories
+from tests.clock import configured_clock
 
 FUNCTIONS = ("business", "legal", "finance", "technical")
 
@@ -95,7 +96,11 @@ def test_the_decision_snapshot_reads_the_very_facts_the_full_selectors_read(gate
         review,
         "business",
         "approve_with_conditions",
-        conditions=[ConditionInput(text="Retrain the agents.", due_on=dt.date(2027, 1, 1))],
+        conditions=[
+            ConditionInput(
+                text="Retrain the agents.", due_on=configured_clock().date() + dt.timedelta(days=45)
+            )
+        ],
     )
     sign(members, review, "legal")
     with transaction.atomic():
