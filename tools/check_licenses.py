@@ -42,6 +42,7 @@ PERMISSIVE = {
     "MIT",
     "MIT License",
     "MIT-CMU",
+    "MIT-0",  # MIT without the attribution condition: more permissive still
     # File-level copyleft: MPL-2.0 code may be used by Apache-2.0 code unmodified.
     "MPL-2.0",
     "Mozilla Public License 2.0 (MPL 2.0)",
