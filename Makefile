@@ -30,6 +30,7 @@ venv: $(RUNTIME_STAMP)
 venv-dev: $(DEV_STAMP)
 
 migrate: venv
+	@test -n "$$VALUEGATE_LEDGER_SIGNING_KEY" -o -f ledger-signing.key || $(PY) manage.py ledger_keygen --output ledger-signing.key
 	$(PY) manage.py migrate --noinput
 
 seed: migrate

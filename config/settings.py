@@ -345,9 +345,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
-# The nightly ledger verification also checks the chain against an anchor kept outside the
-# database (`manage.py ledger_anchor --output FILE`) when one is set, so it detects a cut tail or
-# a recomputed chain.
+# The decision ledger is a signed Merkle-tree log (governance/ledger/). Its Ed25519 signing key
+# never enters the database: a file path or the key itself (`manage.py ledger_keygen`). In
+# development it is a file next to the SQLite database (made by `make migrate`); in production set
+# it explicitly (`check --deploy` refuses to pass without it). Older public keys stay trusted for
+# the events they signed after a rotation (VALUEGATE_LEDGER_VERIFIER_KEYS: keys or files).
+VALUEGATE_LEDGER_SIGNING_KEY = env.str(
+    "VALUEGATE_LEDGER_SIGNING_KEY", default=str(BASE_DIR / "ledger-signing.key") if DEBUG else ""
+)
+VALUEGATE_LEDGER_VERIFIER_KEYS = env.list("VALUEGATE_LEDGER_VERIFIER_KEYS", default=[])
+# The log's name in its checkpoints and the signing key's name (no spaces, no "+").
+VALUEGATE_LEDGER_ORIGIN = env.str("VALUEGATE_LEDGER_ORIGIN", default="valuegate.local/ledger")
+# When committed events are sequenced into the tree: "after_commit" (no lock in the decision),
+# "inline" (inside the decision's transaction) or "auto" (inline on SQLite, which has one writer
+# anyway; after commit on PostgreSQL).
+VALUEGATE_LEDGER_SEALING = env.str("VALUEGATE_LEDGER_SEALING", default="auto")
+# Signed checkpoints are published at this interval (seconds) to every witness directory: in
+# production write-once storage or a mount of another host, outside the database's reach.
+VALUEGATE_LEDGER_WITNESS_DIRS = env.list("VALUEGATE_LEDGER_WITNESS_DIRS", default=[])
+VALUEGATE_LEDGER_CHECKPOINT_INTERVAL = env.int("VALUEGATE_LEDGER_CHECKPOINT_INTERVAL", default=3600)
+# An anchor file of the hash chain (before the ledger was signed) is still checked when set.
 VALUEGATE_LEDGER_ANCHOR_FILE = env.str("VALUEGATE_LEDGER_ANCHOR_FILE", default="")
 
 

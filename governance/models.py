@@ -4,7 +4,7 @@ models from this module; product code imports a model from its room."""
 from __future__ import annotations
 
 from governance.access.models import CommitteeFunction, Member
-from governance.ledger.models import LedgerEvent, LedgerHead
+from governance.ledger.models import LedgerCheckpoint, LedgerEvent, LedgerHead, LedgerTreeNode
 from governance.notifications.models import Notification, NotificationDelivery, NotificationPreference
 from governance.oversight.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp
 from governance.reviews.models import Condition, GatePolicy, GateReview, SignOff
@@ -19,7 +19,9 @@ __all__ = [
     "GatePolicy",
     "GateReview",
     "LedgerEvent",
+    "LedgerCheckpoint",
     "LedgerHead",
+    "LedgerTreeNode",
     "Member",
     "Notification",
     "NotificationDelivery",

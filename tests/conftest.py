@@ -31,6 +31,22 @@ def pytest_configure(config):
         config.valuegate_clock = clock.configured_clock()
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    _ledger_for_tests()
+
+
+def _ledger_for_tests():
+    """A signing key of the suite's own (through the environment, for the processes tests start),
+    and events sequenced inside each decision: most tests run inside one transaction that never
+    commits, where sealing after commit would never happen. Tests of sealing after commit say so."""
+    from django.conf import settings
+
+    from governance.ledger.signing import SigningKey, clear_key_cache
+
+    os.environ.setdefault("VALUEGATE_LEDGER_SIGNING_KEY", SigningKey.generate("valuegate.test/ledger").text)
+    os.environ.setdefault("VALUEGATE_LEDGER_SEALING", "inline")
+    settings.VALUEGATE_LEDGER_SIGNING_KEY = os.environ["VALUEGATE_LEDGER_SIGNING_KEY"]
+    settings.VALUEGATE_LEDGER_SEALING = os.environ["VALUEGATE_LEDGER_SEALING"]
+    clear_key_cache()
 
 
 def pytest_report_header(config):

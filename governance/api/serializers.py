@@ -690,9 +690,13 @@ class LedgerEventSerializer(serializers.Serializer):
     actor = serializers.CharField(source="actor_name")
     action = serializers.CharField()
     initiative = serializers.IntegerField(source="initiative_id", allow_null=True)
+    actor_id = serializers.IntegerField(allow_null=True)
     payload = serializers.SerializerMethodField()
-    prev_hash = serializers.CharField()
-    hash = serializers.CharField()
+    nonce = serializers.CharField()
+    key_id = serializers.CharField(help_text="The signing key's id; empty for events before signing.")
+    signature = serializers.CharField(help_text="Ed25519 over the leaf hash and time, base64.")
+    prev_hash = serializers.CharField(allow_null=True, help_text="Only events before signing are chained.")
+    hash = serializers.CharField(help_text="The event's Merkle leaf hash (its chain hash before signing).")
 
     def get_recorded_at(self, event) -> str:
         return utc_text(event.recorded_at)
@@ -703,8 +707,37 @@ class LedgerEventSerializer(serializers.Serializer):
 
 
 class LedgerHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="The tree's size: events sequenced so far.")
+    hash = serializers.CharField(help_text="The tree's root hash (hex); unsigned, see checkpoint.")
+    checkpoint = serializers.CharField(allow_null=True, help_text="The latest signed checkpoint (note text).")
+
+
+class ReceiptSerializer(serializers.Serializer):
+    hash = serializers.CharField(help_text="The event's leaf hash.")
+    recorded_at = serializers.CharField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField(help_text="Ed25519 over the hash and time, base64.")
+    action = serializers.CharField()
+
+
+class InclusionProofSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    hash = serializers.CharField()
+    leaf_index = serializers.IntegerField()
+    leaf_hash = serializers.CharField()
+    tree_size = serializers.IntegerField()
+    root = serializers.CharField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 audit path, hex.")
+    checkpoint = serializers.CharField(help_text="The signed checkpoint the proof leads to.")
+
+
+class ConsistencyProofSerializer(serializers.Serializer):
+    old_size = serializers.IntegerField()
+    new_size = serializers.IntegerField()
+    old_root = serializers.CharField()
+    new_root = serializers.CharField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 consistency proof, hex.")
+    old_checkpoint = serializers.CharField()
+    new_checkpoint = serializers.CharField()
 
 
 class TokenInfoSerializer(serializers.Serializer):

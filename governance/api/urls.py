@@ -71,6 +71,8 @@ v1 = [
     path("signoffs/pending/", reviews.PendingSignOffsView.as_view(), name="pending-signoffs"),
     path("ledger/", ledger.LedgerListView.as_view(), name="ledger"),
     path("ledger/head/", ledger.LedgerHeadView.as_view(), name="ledger-head"),
+    path("ledger/proof/", ledger.LedgerProofView.as_view(), name="ledger-proof"),
+    path("ledger/consistency/", ledger.LedgerConsistencyView.as_view(), name="ledger-consistency"),
     path("me/", ledger.MeView.as_view(), name="me"),
 ]
 

@@ -1,5 +1,6 @@
 """A room of the governance app, installed as an app of its own only so that Django finds
-its management commands (verify_ledger, export_ledger, ledger_anchor, ledger_events); it has no models."""
+its management commands (verify_ledger, export_ledger, ledger_checkpoint, ledger_proof, ledger_keygen,
+ledger_public_key, ledger_events); it has no models."""
 
 from __future__ import annotations
 

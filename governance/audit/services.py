@@ -1,12 +1,16 @@
 """The auditors' services: export a period of the ledger, and the nightly verification that alerts.
 
-An export carries, for every event, each field its hash covers (seq, recorded_at, actor, action,
-initiative, payload, prev_hash) and the hash, so that tools/verify_export.py can recompute the chain
-with no Django and no database. A period is the contiguous run of events from the first recorded
-on or after `since` to the last recorded before the end of `until` (UTC days): appends take their
-time under the head's lock, so times rise with the sequence and the run has no hole. An export of
-one initiative keeps the whole run, but the other events are withheld: only their seq, prev_hash
-and hash remain, enough to check every link and that nothing is missing.
+An export (JSON) carries everything tools/verify_export.py needs to check it with only the
+ledger's public key: for every event each field its hash covers, its hash and signature; a fresh
+signed checkpoint of the whole tree; the perfect subtrees left of the period and right of it up to
+the checkpoint (so the verifier rebuilds the checkpoint's root from the period alone); and the
+consistency proof from every checkpoint published before it (so a checkpoint the auditor kept
+from earlier proves the export's history is the one they saw). A period is the contiguous run of
+events from the first recorded on or after `since` to the last recorded before the end of `until`
+(UTC days). An export of one initiative keeps the whole run, but the other events are withheld:
+only their initiative, content digest, time, signature and leaf hash remain, enough to prove each
+belongs to another initiative and to rebuild the tree, not to read it. CSV exports carry the same
+event rows for spreadsheets; only JSON exports carry the proofs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from django.db import transaction
@@ -25,33 +30,43 @@ from governance.access import roles
 from governance.access.matrix import Operation, require
 from governance.errors import InvalidInput
 from governance.ledger.canonical import canonical_json
-from governance.ledger.chain import (
-    GENESIS_HASH,
+from governance.ledger.chain import GENESIS_HASH, ledger_append
+from governance.ledger.checkpoints import StoredTree, ledger_checkpoint, origin
+from governance.ledger.content import signed_content
+from governance.ledger.events import LEDGER_EXPORTED
+from governance.ledger.merkle import TreeBuilder, consistency_proof
+from governance.ledger.models import LedgerCheckpoint, LedgerEvent
+from governance.ledger.signing import ledger_verifier_keys
+from governance.ledger.verification import (
     Anchor,
     ChainBroken,
     ChainSummary,
-    chain_rows,
-    ledger_append,
+    EventRow,
+    event_rows,
+    load_checkpoint,
     verify_ledger,
 )
-from governance.ledger.events import LEDGER_EXPORTED
-from governance.ledger.models import LedgerEvent
 from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
 from projects.models import Initiative
 
 EXPORT_FORMAT = "valuegate-ledger-export"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 CSV_COLUMNS = [
     "seq",
     "recorded_at",
+    "actor_id",
     "actor",
     "action",
     "initiative",
     "payload",
+    "nonce",
+    "key_id",
+    "signature",
     "prev_hash",
     "hash",
     "withheld",
+    "content_sha256",
 ]
 
 
@@ -63,6 +78,7 @@ class ExportSummary:
     last_seq: int | None
     sha256: str
     ledger_event: LedgerEvent
+    checkpoint: LedgerCheckpoint
 
 
 class ByteSink(Protocol):
@@ -91,13 +107,13 @@ def require_auditor(actor) -> None:
 
 
 def _period_seqs(since: dt.date | None, until: dt.date | None, head: int) -> tuple[int, int] | None:
-    """First and last seq of the period (both within the head read at the start), or None."""
+    """First and last seq of the period (both within the tree of `head` events), or None."""
     events = LedgerEvent.objects.filter(seq__lte=head)
     if since is not None:
         start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
         first = events.filter(recorded_at__gte=start).order_by("seq").values_list("seq", flat=True).first()
     else:
-        first = events.order_by("seq").values_list("seq", flat=True).first()
+        first = 1 if head else None
     if until is not None:
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
         last = events.filter(recorded_at__lt=end).order_by("-seq").values_list("seq", flat=True).first()
@@ -106,6 +122,18 @@ def _period_seqs(since: dt.date | None, until: dt.date | None, head: int) -> tup
     if first is None or last is None or first > last:
         return None
     return first, last
+
+
+def _aligned_blocks(start: int, end: int) -> list[tuple[int, int]]:
+    """The perfect subtrees (level, index) that tile leaves [start, end), left to right."""
+    blocks = []
+    while start < end:
+        level = 0
+        while start % (2 ** (level + 1)) == 0 and start + 2 ** (level + 1) <= end:
+            level += 1
+        blocks.append((level, start >> level))
+        start += 2**level
+    return blocks
 
 
 def ledger_export(
@@ -120,9 +148,11 @@ def ledger_export(
 ) -> ExportSummary:
     """Write a period of the ledger to `out` as CSV or JSON, streamed in constant memory.
 
-    Only auditors and superusers export. Ledger: ledger.exported, appended once the export is
-    written, with the period, the seq range and the export's SHA-256 (so the file handed over can
-    be matched to this event later). The export does not contain its own event.
+    Only auditors and superusers export. A checkpoint of the whole tree is signed first (pending
+    events are sequenced) and the export is proved against it. Ledger: ledger.exported, appended
+    once the export is written, with the period, the seq range, the checkpoint's size and the
+    export's SHA-256 (so the file handed over can be matched to this event later). The export does
+    not contain its own event.
     """
     require_auditor(actor)
     if fmt not in ("csv", "json"):
@@ -130,24 +160,29 @@ def ledger_export(
     if since is not None and until is not None and since > until:
         raise InvalidInput("The period's start comes after its end.")
     now = now or timezone.now()
-    head = LedgerEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    bounds = _period_seqs(since, until, head)
+    checkpoint = ledger_checkpoint(now=now)
+    size = checkpoint.size
+    bounds = _period_seqs(since, until, size)
     writer = _DigestingWriter(out)
     only = initiative.pk if initiative is not None else None
-    rows = chain_rows(after_seq=bounds[0] - 1, upto_seq=bounds[1]) if bounds else iter(())
-    header = {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "exported_at": now,
-        "exported_by": actor.get_username(),
-        "since": since,
-        "until": until,
-        "initiative": only,
-        "genesis_hash": GENESIS_HASH,
-    }
+    rows = event_rows(after_seq=bounds[0] - 1, upto_seq=bounds[1]) if bounds else iter(())
     if fmt == "csv":
         count, withheld = _write_csv(writer, rows, only)
     else:
+        header = {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "exported_at": now,
+            "exported_by": actor.get_username(),
+            "since": since,
+            "until": until,
+            "initiative": only,
+            "genesis_hash": GENESIS_HASH,
+            "origin": origin(),
+            "public_keys": [key.text for key in ledger_verifier_keys().values()],
+            "checkpoint": checkpoint.note,
+            "tree": _tree_context(bounds, size),
+        }
         count, withheld = _write_json(writer, rows, only, header, bounds)
     sha256 = writer.digest.hexdigest()
     with transaction.atomic():
@@ -165,6 +200,7 @@ def ledger_export(
                 "events": count,
                 "withheld": withheld,
                 "sha256": sha256,
+                "tree_size": size,
             },
         )
     if event is None:
@@ -176,25 +212,95 @@ def ledger_export(
         last_seq=bounds[1] if bounds else None,
         sha256=sha256,
         ledger_event=event,
+        checkpoint=checkpoint,
     )
+
+
+def _tree_context(bounds: tuple[int, int] | None, size: int) -> dict:
+    """What rebuilds the checkpoint's root around the exported run, and proves older checkpoints."""
+    perfect = StoredTree()
+    first, last = bounds if bounds else (size + 1, size)
+    left = TreeBuilder.frontier_positions(first - 1)
+    right = _aligned_blocks(last, size)
+    older = LedgerCheckpoint.objects.filter(size__lt=size, size__gt=0).order_by("size")
+    return {
+        "size": size,
+        "left": [[level, perfect(level, index).hex()] for level, index in left],
+        "right": [[level, perfect(level, index).hex()] for level, index in right],
+        "consistency": [
+            {
+                "size": old.size,
+                "root": old.root,
+                "proof": [node.hex() for node in consistency_proof(old.size, size, perfect)],
+            }
+            for old in older.iterator()
+        ],
+    }
 
 
 def _withheld(initiative: int | None, only: int | None) -> bool:
     return only is not None and initiative != only
 
 
+def _content_sha256(row: EventRow) -> str:
+    seq, at, actor_id, actor, action, initiative, payload, nonce, _key, signature, _prev, digest = row
+    if not signature:
+        return digest  # an event of the hash chain: its hash is its content's digest
+    content = signed_content(
+        recorded_at=at, actor_id=actor_id, actor=actor, action=action, initiative=initiative, nonce=nonce,
+        payload=payload,
+    )
+    return hashlib.sha256(content).hexdigest()
+
+
+def _event(row: EventRow, only: int | None) -> dict:
+    seq, at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, prev, digest = row
+    if _withheld(initiative, only):
+        return {
+            "seq": seq,
+            "withheld": True,
+            "initiative": initiative,
+            "recorded_at": at,
+            "content_sha256": _content_sha256(row),
+            "key_id": key_id,
+            "signature": signature,
+            "prev_hash": prev,
+            "hash": digest,
+        }
+    return {
+        "seq": seq,
+        "recorded_at": at,
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "initiative": initiative,
+        "payload": _payload_value(payload),
+        "nonce": nonce,
+        "key_id": key_id,
+        "signature": signature,
+        "prev_hash": prev,
+        "hash": digest,
+    }
+
+
 def _write_csv(writer: _DigestingWriter, rows, only: int | None) -> tuple[int, int]:
     table = csv.writer(writer, lineterminator="\n")
     table.writerow(CSV_COLUMNS)
     count = withheld = 0
-    for seq, at, actor, action, initiative, payload, prev, digest in rows:
+    for row in rows:
         count += 1
+        seq, at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, prev, digest = row
+        blank = lambda value: "" if value is None else value  # noqa: E731
         if _withheld(initiative, only):
             withheld += 1
-            table.writerow([seq, "", "", "", "", "", prev, digest, "1"])
+            table.writerow(
+                [seq, at, "", "", "", blank(initiative), "", "", key_id, signature, blank(prev), digest, "1",
+                 _content_sha256(row)]
+            )
         else:
             table.writerow(
-                [seq, at, actor, action, "" if initiative is None else initiative, payload, prev, digest, ""]
+                [seq, at, blank(actor_id), actor, action, blank(initiative), payload, nonce, key_id, signature,
+                 blank(prev), digest, "", ""]
             )
     return count, withheld
 
@@ -212,21 +318,9 @@ def _write_json(writer: _DigestingWriter, rows, only: int | None, header: dict, 
     head = canonical_json(header)
     writer.write(head[:-1] + ',"events":[')
     count = withheld = 0
-    for seq, at, actor, action, initiative, payload, prev, digest in rows:
-        if _withheld(initiative, only):
-            withheld += 1
-            event = {"seq": seq, "withheld": True, "prev_hash": prev, "hash": digest}
-        else:
-            event = {
-                "seq": seq,
-                "recorded_at": at,
-                "actor": actor,
-                "action": action,
-                "initiative": initiative,
-                "payload": _payload_value(payload),
-                "prev_hash": prev,
-                "hash": digest,
-            }
+    for row in rows:
+        event = _event(row, only)
+        withheld += bool(event.get("withheld"))
         writer.write(
             ("\n" if count == 0 else ",\n") + json.dumps(event, ensure_ascii=False, separators=(",", ":"))
         )
@@ -253,9 +347,10 @@ class VerificationOutcome:
 
 
 def ledger_verify_and_alert(
-    *, anchor_path: str | None = None, now: dt.datetime | None = None
+    *, anchor_path: str | None = None, witness_dirs: list[str] | None = None, now: dt.datetime | None = None
 ) -> VerificationOutcome:
-    """Verify the whole chain strictly (and against the anchor file, if one is kept).
+    """Verify the whole ledger strictly, against the latest checkpoint published to the witnesses
+    (and the hash chain's anchor file, if one is kept).
 
     On failure, the chair and the auditors are alerted through the outbox, once per day whatever
     the number of runs. Ledger: none (reading changes nothing).
@@ -263,28 +358,42 @@ def ledger_verify_and_alert(
     now = now or timezone.now()
     try:
         anchor = Anchor.load(anchor_path) if anchor_path else None
-        summary = verify_ledger(anchor=anchor, strict=True)
+        checkpoints = [load_checkpoint(path, ledger_verifier_keys()) for path in _latest_witnessed(witness_dirs)]
+        summary = verify_ledger(anchor=anchor, checkpoints=checkpoints, strict=True)
     except ChainBroken as broken:
         subject = f"[ValueGate] Ledger verification failed at event #{broken.seq}"
         problem = f"Event #{broken.seq}: {broken.problem}."
-    except ValueError as unreadable:  # the anchor file is missing or damaged
-        subject = "[ValueGate] Ledger verification could not check the anchor"
+    except ValueError as unreadable:  # the anchor or a checkpoint is missing or damaged
+        subject = "[ValueGate] Ledger verification could not read what it checks against"
         problem = str(unreadable)
     else:
         return VerificationOutcome(intact=True, summary=summary)
     body = (
         f"The nightly verification of the decision ledger on {now:%Y-%m-%d %H:%M} UTC failed.\n\n"
         f"{problem}\n\n"
-        "Run `python manage.py verify_ledger` (with --anchor and your latest anchor) to see it again, "
-        "and compare with the exports and anchors kept outside the database."
+        "Run `python manage.py verify_ledger --checkpoint FILE --public-key KEY` with the latest "
+        "checkpoint kept outside the database to see it again, and compare with the exports."
     )
     with transaction.atomic():
         alerted = notify(
             recipients=members_of([roles.COMMITTEE_CHAIR, roles.AUDITORS]),
             event_key=f"ledger-verification-failed-{now:%Y-%m-%d}",
             event=NotificationEvent.LEDGER_VERIFICATION_FAILED,
-            to_do="Run verify_ledger and compare with the exports and anchors kept outside the database.",
+            to_do="Run verify_ledger and compare with the checkpoints and exports kept outside the database.",
             subject=subject,
             body=body,
         )
     return VerificationOutcome(intact=False, problem=problem, alerted=alerted)
+
+
+def _latest_witnessed(witness_dirs: list[str] | None) -> list[Path]:
+    """The newest checkpoint file of each witness directory (names sort by tree size, then time)."""
+    from django.conf import settings
+
+    directories = getattr(settings, "VALUEGATE_LEDGER_WITNESS_DIRS", []) if witness_dirs is None else witness_dirs
+    latest = []
+    for directory in directories:
+        files = sorted(Path(directory).glob("checkpoint-*.txt"))
+        if files:
+            latest.append(files[-1])
+    return latest

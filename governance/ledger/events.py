@@ -552,4 +552,5 @@ LEDGER_EXPORTED = declare(
     events=INT,
     withheld=INT,
     sha256=TEXT,
+    tree_size=optional(INT),
 )

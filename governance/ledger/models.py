@@ -1,4 +1,11 @@
-"""The decision ledger's tables: its events and the head of the chain."""
+"""The decision ledger's tables: its events, the Merkle tree over them, its head and checkpoints.
+
+A decision's transaction inserts its events with no sequence number; the sequencer
+(governance/ledger/sequencer.py) gives each a seq in the order they became visible, adds its leaf
+to the tree and moves the head. Rows are never updated after that, nor deleted (database triggers:
+governance/ledger/guards.py); the only update the triggers let through is the sequencer's, which
+sets seq and sequenced_at once on a row that had none.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +16,28 @@ from projects.models import Initiative
 
 
 class LedgerHead(models.Model):
-    """The chain's last sequence number and hash; a single row locked by every append."""
+    """The Merkle tree's size (`seq`: the last sequenced event) and root hash, moved by the sequencer."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64)
+    seq = models.BigIntegerField(default=0, help_text="Tree size: the number of sequenced events.")
+    hash = models.CharField(max_length=64, help_text="Root hash of the tree (hex).")
 
     def __str__(self) -> str:
         return f"Ledger head #{self.seq}"
 
 
 class LedgerEvent(models.Model):
-    """One decision, append-only. See governance/ledger/chain.py for the hash chain."""
+    """One decision, append-only. See governance/ledger/content.py for what its hash and signature cover.
 
-    seq = models.BigIntegerField(unique=True)
+    Signed events (those written since the ledger became a signed log) carry a nonce, the signing
+    key's id and an Ed25519 signature, and `hash` is their Merkle leaf hash. Events written before
+    (no signature) form the ledger's first stretch: a SHA-256 hash chain (`prev_hash`), each
+    `hash` the chain hash; the tree covers them as well.
+    """
+
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
     recorded_at = models.DateTimeField()
+    sequenced_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -33,14 +47,36 @@ class LedgerEvent(models.Model):
         Initiative, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_events"
     )
     payload = models.TextField(help_text="Canonical JSON.")
-    prev_hash = models.CharField(max_length=64, unique=True)
+    nonce = models.CharField(max_length=32, blank=True, help_text="Random; hides withheld events' content.")
+    key_id = models.CharField(max_length=8, blank=True, help_text="The signing key's id.")
+    signature = models.CharField(max_length=88, blank=True, help_text="Ed25519, base64.")
+    prev_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["seq"]
+        ordering = [models.F("seq").asc(nulls_last=True), "id"]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="ledger_pending"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action}"
+        return f"#{self.seq} {self.action}" if self.seq is not None else f"(pending) {self.action}"
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signature)
+
+    def receipt(self) -> dict[str, str]:
+        """What the person who made the decision keeps: the event's hash, time, key id and signature."""
+        from governance.ledger.canonical import utc_text
+
+        return {
+            "hash": self.hash,
+            "recorded_at": utc_text(self.recorded_at),
+            "key_id": self.key_id,
+            "signature": self.signature,
+            "action": self.action,
+        }
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -49,3 +85,37 @@ class LedgerEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Ledger events are append-only.")
+
+
+class LedgerTreeNode(models.Model):
+    """A perfect subtree of the Merkle tree: level L, index i cover leaves [i·2^L, (i+1)·2^L).
+
+    Kept so that inclusion and consistency proofs take O(log n) reads. Verification never trusts
+    them: it rebuilds the tree from the events.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="ledger_tree_node_position")]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed checkpoint (C2SP tlog-checkpoint in a signed note), as published to the witnesses."""
+
+    size = models.BigIntegerField()
+    root = models.CharField(max_length=64)
+    published_at = models.DateTimeField()
+    note = models.TextField()
+
+    class Meta:
+        ordering = ["-size", "-published_at"]
+        get_latest_by = "size"
+
+    def __str__(self) -> str:
+        return f"Checkpoint of {self.size} events"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +16,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from governance.ledger.chain import canonical_event_bytes, chain_rows, event_hash, ledger_append
+from governance.ledger.chain import ledger_append
+from governance.ledger.content import leaf_hash_hex, signed_content, signed_message
 from governance.ledger.guards import install_guards, remove_guards
-from governance.ledger.models import LedgerEvent
+from governance.ledger.merkle import TreeBuilder
+from governance.ledger.models import LedgerEvent, LedgerTreeNode
+from governance.ledger.signing import SigningKey
+from governance.ledger.verification import leaf_of, row_of
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFY_EXPORT = ROOT / "tools" / "verify_export.py"
@@ -64,60 +68,82 @@ def verify_export(*args, cwd=None) -> tuple[int, str]:
 
 
 class Attacker:
-    """Someone with the database file (SQLite) or a superuser login (PostgreSQL): drops the
-    ledger's triggers, then rewrites rows with plain SQL."""
+    """Someone with the database file (SQLite) or a superuser login (PostgreSQL), but not the
+    signing key: drops the ledger's triggers, then rewrites rows with plain SQL."""
 
     def sql(self, statement: str, params=()) -> None:
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
 
+    def set_column(self, seq: int, column: str, value) -> None:
+        self.sql(f"UPDATE governance_ledgerevent SET {column} = %s WHERE seq = %s", [value, seq])
+
     def set_payload(self, seq: int, payload: str) -> None:
-        self.sql("UPDATE governance_ledgerevent SET payload = %s WHERE seq = %s", [payload, seq])
+        self.set_column(seq, "payload", payload)
 
     def delete(self, *seqs: int) -> None:
         for seq in seqs:
             self.sql("DELETE FROM governance_ledgerevent WHERE seq = %s", [seq])
 
-    def set_head(self, seq: int) -> None:
-        digest = LedgerEvent.objects.get(seq=seq).hash
-        self.sql("UPDATE governance_ledgerhead SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
+    def renumber(self) -> None:
+        """Close the gaps left by deletions, keeping the order."""
+        for new, event_id in enumerate(LedgerEvent.objects.order_by("seq").values_list("id", flat=True), 1):
+            self.sql("UPDATE governance_ledgerevent SET seq = %s WHERE id = %s", [-new, event_id])
+        self.sql("UPDATE governance_ledgerevent SET seq = -seq WHERE seq < 0")
 
     def swap(self, a: int, b: int) -> None:
         self.sql("UPDATE governance_ledgerevent SET seq = -1 WHERE seq = %s", [a])
         self.sql("UPDATE governance_ledgerevent SET seq = %s WHERE seq = %s", [a, b])
         self.sql("UPDATE governance_ledgerevent SET seq = %s WHERE seq = -1", [b])
 
-    def rehash_last_as_stored(self) -> None:
-        """Recompute the last event's hash over its stored bytes, whatever they are, and the head's."""
-        last = LedgerEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
-        row = next(chain_rows(after_seq=last - 1))
-        digest = hashlib.sha256(canonical_event_bytes(*row[:7])).hexdigest()
-        self.sql("UPDATE governance_ledgerevent SET hash = %s WHERE seq = %s", [digest, last])
-        self.sql("UPDATE governance_ledgerhead SET hash = %s WHERE id = 1", [digest])
+    def rehash(self, seq: int) -> None:
+        """Recompute event #seq's leaf hash over its stored columns, as they now are (no key to re-sign)."""
+        event = LedgerEvent.objects.get(seq=seq)
+        self.set_column(seq, "hash", leaf_of(row_of(event)))
 
-    def recompute_from(self, seq: int) -> None:
-        """Recompute every hash from `seq` on, and the head, so the chain is consistent again."""
-        previous = LedgerEvent.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
-        for event in LedgerEvent.objects.filter(seq__gte=seq).order_by("seq"):
-            digest = event_hash(
-                seq=event.seq,
-                recorded_at=event.recorded_at,
-                actor=event.actor_name,
-                action=event.action,
-                initiative=event.initiative_id,
-                payload=json.loads(event.payload),
-                prev_hash=previous,
-            )
-            self.sql(
-                "UPDATE governance_ledgerevent SET prev_hash = %s, hash = %s WHERE seq = %s",
-                [previous, digest, event.seq],
-            )
-            previous = digest
-        self.sql(
-            "UPDATE governance_ledgerhead SET seq = (SELECT MAX(seq) FROM governance_ledgerevent), hash = %s "
-            "WHERE id = 1",
-            [previous],
+    def rebuild_tree(self) -> None:
+        """Recompute the tree's nodes and the head from the events as they now are."""
+        self.sql("DELETE FROM governance_ledgertreenode")
+        builder, nodes = TreeBuilder(), []
+        for initiative, digest, signature in LedgerEvent.objects.filter(seq__isnull=False).order_by(
+            "seq"
+        ).values_list("initiative_id", "hash", "signature"):
+            leaf = digest if signature else leaf_hash_hex(initiative, digest)
+            nodes += builder.append(bytes.fromhex(leaf))
+        LedgerTreeNode.objects.bulk_create(
+            [LedgerTreeNode(level=level, index=index, hash=node.hex()) for level, index, node in nodes]
         )
+        self.sql(
+            "UPDATE governance_ledgerhead SET seq = %s, hash = %s WHERE id = 1",
+            [builder.size, builder.root().hex()],
+        )
+
+    def forge_append(self, *, actor_name: str = "mallory", action: str = "test.event", **columns) -> int:
+        """Insert a made-up event after the last one (signed with a key of the attacker's own),
+        and extend the tree and head over it."""
+        last = LedgerEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        forger = SigningKey.generate("valuegate.test/ledger")
+        at = "2026-01-01T00:00:00.000000Z"
+        content = signed_content(
+            recorded_at=at, actor_id=None, actor=actor_name, action=action, initiative=None, nonce="00" * 16,
+            payload='{"n":0}',
+        )
+        digest = leaf_hash_hex(None, hashlib.sha256(content).hexdigest())
+        values = {
+            "seq": last + 1,
+            "recorded_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            "actor_name": actor_name,
+            "action": action,
+            "payload": '{"n":0}',
+            "nonce": "00" * 16,
+            "key_id": columns.pop("key_id", None) or forger.key_id,
+            "signature": base64.b64encode(forger.sign(signed_message(digest, at))).decode(),
+            "hash": digest,
+            **columns,
+        }
+        LedgerEvent.objects.bulk_create([LedgerEvent(**values)])
+        self.rebuild_tree()
+        return last + 1
 
 
 @pytest.fixture

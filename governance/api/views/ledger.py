@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -11,10 +12,18 @@ from governance.access import roles
 from governance.access.matrix import principal
 from governance.api.models import ApiToken
 from governance.api.permissions import IntegrationScope, ReadsLedger
-from governance.api.serializers import LedgerEventSerializer, LedgerHeadSerializer, MeSerializer
+from governance.api.serializers import (
+    ConsistencyProofSerializer,
+    InclusionProofSerializer,
+    LedgerEventSerializer,
+    LedgerHeadSerializer,
+    MeSerializer,
+)
 from governance.api.views.base import ApiView, LedgerCursor
-from governance.ledger.chain import GENESIS_HASH
-from governance.ledger.models import LedgerEvent, LedgerHead
+from governance.errors import InvalidInput
+from governance.ledger.checkpoints import event_inclusion, receipt_inclusion, tree_consistency
+from governance.ledger.merkle import EMPTY_ROOT
+from governance.ledger.models import LedgerCheckpoint, LedgerEvent, LedgerHead
 
 TAG = ["ledger"]
 
@@ -28,7 +37,7 @@ class LedgerListView(ListModelMixin, ApiView):
     permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
 
     def get_queryset(self):
-        return LedgerEvent.objects.all()
+        return LedgerEvent.objects.filter(seq__isnull=False)
 
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
@@ -36,15 +45,70 @@ class LedgerListView(ListModelMixin, ApiView):
 
 @extend_schema(tags=TAG)
 class LedgerHeadView(ApiView):
-    """The chain's last sequence number and hash: compare with an export to prove nothing was cut."""
+    """The tree's size and root, and the latest signed checkpoint: keep it to prove nothing is cut later."""
 
     serializer_class = LedgerHeadSerializer
     permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
 
     def get(self, request, *args, **kwargs):
         head = LedgerHead.objects.filter(pk=1).first()
-        body = {"seq": head.seq, "hash": head.hash} if head else {"seq": 0, "hash": GENESIS_HASH}
+        checkpoint = LedgerCheckpoint.objects.order_by("-size", "-published_at").values_list("note", flat=True).first()
+        body = {
+            "seq": head.seq if head else 0,
+            "hash": head.hash if head else EMPTY_ROOT.hex(),
+            "checkpoint": checkpoint,
+        }
         return Response(LedgerHeadSerializer(body).data)
+
+
+def _size(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise InvalidInput(f"{name} is a tree size (a whole number).")
+    return int(value)
+
+
+@extend_schema(
+    tags=TAG,
+    parameters=[OpenApiParameter("seq", int), OpenApiParameter("hash", str), OpenApiParameter("size", int)],
+)
+class LedgerProofView(ApiView):
+    """The inclusion proof of an event (?seq=N or ?hash=H, e.g. a receipt's) in a published checkpoint
+    (?size=N, default the latest), to check with the ledger's public key alone."""
+
+    serializer_class = InclusionProofSerializer
+    permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
+
+    def get(self, request, *args, **kwargs):
+        size, seq = _size(request, "size"), _size(request, "seq")
+        digest = (request.query_params.get("hash") or "").strip().lower()
+        if (seq is None) == (not digest):
+            raise InvalidInput("Give either seq or hash.")
+        try:
+            proof = receipt_inclusion(event_hash=digest, size=size) if digest else event_inclusion(seq=seq, size=size)
+        except LookupError as missing:
+            raise NotFound(str(missing).strip("'\"")) from None
+        return Response(InclusionProofSerializer(proof.as_dict()).data)
+
+
+@extend_schema(tags=TAG, parameters=[OpenApiParameter("old", int, required=True), OpenApiParameter("new", int)])
+class LedgerConsistencyView(ApiView):
+    """The consistency proof between two published checkpoints (?old=SIZE&new=SIZE, new default the latest)."""
+
+    serializer_class = ConsistencyProofSerializer
+    permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
+
+    def get(self, request, *args, **kwargs):
+        old = _size(request, "old")
+        if old is None:
+            raise InvalidInput("Give old, the size of the earlier checkpoint.")
+        try:
+            proof = tree_consistency(old_size=old, new_size=_size(request, "new"))
+        except LookupError as missing:
+            raise NotFound(str(missing).strip("'\"")) from None
+        return Response(ConsistencyProofSerializer(proof).data)
 
 
 ROLE_NAMES = {

@@ -1,15 +1,17 @@
 """Fill a database at portfolio scale, fast: bulk inserts with progress output.
 
 For benchmarks and load checks, not for the demo. Rows are written in bulk rather than through
-the services (which would take hours at this size); the ledger events are real, chained
-continuations of the existing chain, so verify_ledger passes on the result.
+the services (which would take hours at this size); the ledger events are real, signed with the
+ledger's key and sequenced into its tree, so verify_ledger passes on the result.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import json
+import hashlib
 import random
+import secrets
 import sys
 import time
 from decimal import Decimal
@@ -23,9 +25,11 @@ from django.utils import timezone
 
 from governance.access import roles
 from governance.access.models import CommitteeFunction
-from governance.ledger.canonical import canonical_json
-from governance.ledger.chain import GENESIS_HASH, event_hash
-from governance.ledger.models import LedgerEvent, LedgerHead
+from governance.ledger.canonical import canonical_json, utc_text
+from governance.ledger.content import leaf_hash_hex, signed_content, signed_message
+from governance.ledger.models import LedgerEvent
+from governance.ledger.sequencer import seal_pending
+from governance.ledger.signing import ledger_signing_key
 from governance.reviews.models import GatePolicy, GateReview, SignOff
 from projects.models import (
     KPI,
@@ -308,48 +312,41 @@ class Command(BaseCommand):
         self._bulk(SignOff, signoffs, "sign-offs")
 
     def _ledger(self, total: int, initiatives, people) -> None:
-        """Append `total` chained events after the current head, in batches of one transaction each."""
+        """Append `total` signed events, a batch per transaction, each batch sequenced as it commits."""
         if not total:
             return
-        LedgerHead.objects.bulk_create([LedgerHead(id=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)
+        key = ledger_signing_key()
         actor = people["leads"][0]
+        at = utc_text(self.now)
         done = 0
         while done < total:
             with transaction.atomic():
-                head = LedgerHead.objects.select_for_update(of=("self",)).get(id=1)
-                seq, prev = head.seq, head.hash
                 rows = []
-                for _ in range(min(BATCH * 4, total - done)):
-                    seq += 1
-                    initiative = initiatives[seq % len(initiatives)]
-                    payload = {"n": seq, "value": Decimal(seq % 1000) / 10}
-                    payload_text = canonical_json(payload)
-                    recorded_at = self.now
-                    action = LEDGER_ACTIONS[seq % len(LEDGER_ACTIONS)]
-                    digest = event_hash(
-                        seq=seq,
-                        recorded_at=recorded_at,
-                        actor=actor.username,
-                        action=action,
-                        initiative=initiative.pk,
-                        payload=json.loads(payload_text),
-                        prev_hash=prev,
+                for n in range(done + 1, done + 1 + min(BATCH * 4, total - done)):
+                    initiative = initiatives[n % len(initiatives)]
+                    payload_text = canonical_json({"n": n, "value": Decimal(n % 1000) / 10})
+                    action = LEDGER_ACTIONS[n % len(LEDGER_ACTIONS)]
+                    nonce = secrets.token_hex(16)
+                    content = signed_content(
+                        recorded_at=at, actor_id=actor.pk, actor=actor.username, action=action,
+                        initiative=initiative.pk, nonce=nonce, payload=payload_text,
                     )
+                    digest = leaf_hash_hex(initiative.pk, hashlib.sha256(content).hexdigest())
                     rows.append(
                         LedgerEvent(
-                            seq=seq,
-                            recorded_at=recorded_at,
+                            recorded_at=self.now,
                             actor=actor,
                             actor_name=actor.username,
                             action=action,
                             initiative_id=initiative.pk,
                             payload=payload_text,
-                            prev_hash=prev,
+                            nonce=nonce,
+                            key_id=key.key_id,
+                            signature=base64.b64encode(key.sign(signed_message(digest, at))).decode(),
                             hash=digest,
                         )
                     )
-                    prev = digest
                 LedgerEvent.objects.bulk_create(rows, batch_size=BATCH)
-                LedgerHead.objects.filter(id=1).update(seq=seq, hash=prev)
                 done += len(rows)
+            seal_pending()
             self._progress("ledger events", done, total)

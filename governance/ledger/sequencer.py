@@ -1,0 +1,179 @@
+"""The sequencer: gives committed events their place in the ledger and extends the Merkle tree.
+
+One sequencer runs at a time (a PostgreSQL advisory lock held for its transaction; on SQLite the
+write lock its first statement takes). It reads the events that have no sequence number yet, in
+the order they were inserted among those already committed, checks each one's hash and signature
+(a row forged into the table without the key is left out, unsequenced, for verification to
+report), numbers them after the tree's last leaf, stores the perfect subtrees they complete and
+moves the head — all in one transaction, so a sequencer killed mid-batch leaves nothing half
+done and the next run seals the same events.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import connections, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from governance.ledger.canonical import utc_text
+from governance.ledger.content import GENESIS_HASH, leaf_hash_hex, signed_content, signed_message
+from governance.ledger.merkle import EMPTY_ROOT, TreeBuilder
+from governance.ledger.models import LedgerEvent, LedgerHead, LedgerTreeNode
+from governance.ledger.signing import VerifierKey, ledger_verifier_keys
+
+# pg_advisory_xact_lock's key: "VGLEDGER" read as a signed 64-bit integer.
+SEQUENCER_LOCK = int.from_bytes(b"VGLEDGER", "big", signed=True)
+BATCH = 1000  # events sealed per statement; also bounds the parameters of one UPDATE
+
+
+@dataclass
+class Sealed:
+    """What one run of the sequencer did."""
+
+    sealed: int = 0
+    size: int = 0
+    root: str = ""
+    refused: list[int] = field(default_factory=list)  # ids of pending rows whose signature fails
+    seq_of: dict[str, int] = field(default_factory=dict)  # hash -> seq of the events sealed
+
+
+def seal_pending(*, using: str = "default") -> Sealed:
+    """Sequence every committed event that has none yet, in one transaction. Safe to run at any time."""
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        _take_sequencer_lock(connection)
+        head = LedgerHead.objects.using(using).get(id=1)
+        builder = TreeBuilder(frontier=_frontier(head.seq, using), size=head.seq)
+        result = Sealed(size=head.seq, root=head.hash)
+        keys = ledger_verifier_keys()
+        after_id = 0
+        while True:
+            rows = list(
+                LedgerEvent.objects.using(using)
+                .filter(seq__isnull=True, id__gt=after_id)
+                .order_by("id")
+                .values_list(
+                    "id", "recorded_at", "actor_id", "actor_name", "action", "initiative_id", "payload",
+                    "nonce", "key_id", "signature", "hash",
+                )[:BATCH]
+            )
+            if not rows:
+                break
+            after_id = rows[-1][0]
+            _seal(rows, builder, keys, result, using)
+            if len(rows) < BATCH:
+                break
+        if result.sealed:
+            result.size, result.root = builder.size, builder.root().hex()
+            LedgerHead.objects.using(using).filter(id=1).update(seq=result.size, hash=result.root)
+    return result
+
+
+def seal_after_commit() -> None:
+    """on_commit hook of a decision: seal its events now (waiting for a sequencer already running)."""
+    seal_pending()
+
+
+def _seal(rows, builder: TreeBuilder, keys: dict[str, VerifierKey], result: Sealed, using: str) -> None:
+    numbered: list[tuple[int, int]] = []
+    nodes: list[LedgerTreeNode] = []
+    for event_id, recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest in rows:
+        if not _genuine(recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys):
+            result.refused.append(event_id)
+            continue
+        for level, index, node in builder.append(bytes.fromhex(digest)):
+            nodes.append(LedgerTreeNode(level=level, index=index, hash=node.hex()))
+        numbered.append((event_id, builder.size))
+        result.seq_of[digest] = builder.size
+    if not numbered:
+        return
+    LedgerEvent.objects.using(using).filter(id__in=[event_id for event_id, _ in numbered]).update(
+        seq=Case(*[When(id=event_id, then=Value(seq)) for event_id, seq in numbered]),
+        sequenced_at=timezone.now(),
+    )
+    LedgerTreeNode.objects.using(using).bulk_create(nodes, batch_size=BATCH)
+    result.sealed += len(numbered)
+
+
+def _genuine(recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys) -> bool:
+    """Whether a pending row is an event the application wrote: its hash and its signature hold."""
+    key = keys.get(key_id)
+    if key is None or not signature:
+        return False
+    at = utc_text(recorded_at)
+    content = signed_content(
+        recorded_at=at, actor_id=actor_id, actor=actor, action=action, initiative=initiative,
+        nonce=nonce, payload=payload,
+    )
+    if leaf_hash_hex(initiative, hashlib.sha256(content).hexdigest()) != digest:
+        return False
+    try:
+        raw = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return key.verify(signed_message(digest, at), raw)
+
+
+def _take_sequencer_lock(connection) -> None:
+    """Serialise sequencers; make sure the head row exists (a flushed database has none)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+    # On SQLite this write is also what takes the database's write lock before anything is read.
+    LedgerHead.objects.using(connection.alias).bulk_create(
+        [LedgerHead(id=1, seq=0, hash=EMPTY_ROOT.hex())], ignore_conflicts=True
+    )
+
+
+def _frontier(size: int, using: str) -> list[tuple[int, bytes]]:
+    """The perfect subtrees that make up the tree of `size` leaves, largest first, from storage."""
+    positions = TreeBuilder.frontier_positions(size)
+    if not positions:
+        return []
+    query = LedgerTreeNode.objects.using(using).none()
+    for level, index in positions:
+        query = query | LedgerTreeNode.objects.using(using).filter(level=level, index=index)
+    stored = {(level, index): node for level, index, node in query.values_list("level", "index", "hash")}
+    missing = [position for position in positions if position not in stored]
+    if missing:
+        raise RuntimeError(f"The ledger's tree has lost its nodes {missing}; rebuild it with verify_ledger.")
+    return [(level, bytes.fromhex(stored[(level, index)])) for level, index in positions]
+
+
+def chained_leaf(initiative: int | None, chain_hash: str) -> bytes:
+    """The leaf of an event of the hash chain written before the ledger was signed."""
+    return bytes.fromhex(leaf_hash_hex(initiative, chain_hash))
+
+
+def build_tree_of_chained_events(*, using: str = "default") -> int:
+    """Add the hash chain's events (written before signing) to the tree; return how many.
+
+    Runs once, when a database is migrated to the signed log: their sequence numbers stay, their
+    leaves cover their chain hashes, and the head then holds the tree's root.
+    """
+    with transaction.atomic(using=using):
+        _take_sequencer_lock(connections[using])
+        if LedgerTreeNode.objects.using(using).exists():
+            return 0
+        builder = TreeBuilder()
+        nodes: list[LedgerTreeNode] = []
+        rows = LedgerEvent.objects.using(using).filter(seq__isnull=False).order_by("seq")
+        for seq, initiative, chain_hash in rows.values_list("seq", "initiative_id", "hash").iterator(2000):
+            if seq != builder.size + 1:
+                raise RuntimeError(f"The hash chain has a gap before event #{seq}; verify it first.")
+            for level, index, node in builder.append(chained_leaf(initiative, chain_hash)):
+                nodes.append(LedgerTreeNode(level=level, index=index, hash=node.hex()))
+            if len(nodes) >= 5000:
+                LedgerTreeNode.objects.using(using).bulk_create(nodes)
+                nodes = []
+        LedgerTreeNode.objects.using(using).bulk_create(nodes)
+        LedgerHead.objects.using(using).filter(id=1).update(seq=builder.size, hash=builder.root().hex())
+        return builder.size
+
+
+__all__ = ["GENESIS_HASH", "Sealed", "build_tree_of_chained_events", "chained_leaf", "seal_pending"]
