@@ -34,7 +34,7 @@ _SEALING = " AND ".join(
 )
 
 
-def _sqlite_install() -> list[str]:
+def _sqlite_install(tables: list[str]) -> list[str]:
     sealing = _SEALING.replace("IS NOT DISTINCT FROM", "IS")  # SQLite's IS compares NULLs too
     statements = [
         f"CREATE TRIGGER IF NOT EXISTS ledger_refuse_update BEFORE UPDATE ON {EVENTS} "
@@ -43,7 +43,7 @@ def _sqlite_install() -> list[str]:
         f"CREATE TRIGGER IF NOT EXISTS ledger_refuse_delete BEFORE DELETE ON {EVENTS} "
         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
     ]
-    for table in APPEND_ONLY:
+    for table in tables:
         for verb in ("UPDATE", "DELETE"):
             statements.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{verb.lower()} BEFORE {verb} ON {table} "
@@ -59,7 +59,7 @@ def _sqlite_remove() -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 
 
-def _postgres_install() -> list[str]:
+def _postgres_install(tables: list[str]) -> list[str]:
     statements = [
         f"""CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
         BEGIN RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END;
@@ -74,7 +74,7 @@ def _postgres_install() -> list[str]:
         f"CREATE TRIGGER ledger_refuse_update_delete BEFORE UPDATE OR DELETE ON {EVENTS} "
         "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_all_but_sealing()",
     ]
-    for table in [EVENTS, *APPEND_ONLY]:
+    for table in [EVENTS, *tables]:
         if table != EVENTS:
             statements += [
                 f"DROP TRIGGER IF EXISTS ledger_refuse_update_delete ON {table}",
@@ -97,21 +97,24 @@ def _postgres_remove() -> list[str]:
     ]
 
 
-def _statements(vendor: str, *, install: bool) -> list[str]:
+def _statements(vendor: str, *, install: bool, tables: list[str]) -> list[str]:
     if vendor == "postgresql":
-        return _postgres_install() if install else _postgres_remove()
+        return _postgres_install(tables) if install else _postgres_remove()
     if vendor == "sqlite":
-        return _sqlite_install() if install else _sqlite_remove()
+        return _sqlite_install(tables) if install else _sqlite_remove()
     raise NotImplementedError(f"No ledger guards for {vendor}.")
 
 
 def install_guards(connection) -> None:
+    # An earlier migration installs the guards before the tree's tables exist.
+    existing = set(connection.introspection.table_names())
+    tables = [table for table in APPEND_ONLY if table in existing]
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, install=True):
+        for statement in _statements(connection.vendor, install=True, tables=tables):
             cursor.execute(statement)
 
 
 def remove_guards(connection) -> None:
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, install=False):
+        for statement in _statements(connection.vendor, install=False, tables=APPEND_ONLY):
             cursor.execute(statement)

@@ -133,6 +133,14 @@ class VerifierKey:
     def _key(self) -> Ed25519PublicKey:
         return Ed25519PublicKey.from_public_bytes(self.public)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Picklable (it is public), without the loaded key object. (A SigningKey is not.)
+        return {"name": self.name, "key_hash": self.key_hash, "public": self.public}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     @classmethod
     def from_public_key(cls, name: str, public: bytes) -> VerifierKey:
         _check_name(name)

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from governance.ledger.chain import verify_ledger
+from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
 from governance.reviews.services import review_open
 from governance.schedule import run_periodic_work

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from governance.errors import GateNotSatisfied
-from governance.ledger.chain import verify_ledger
+from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import next_gate_checklist
 from governance.reviews.models import GateReview

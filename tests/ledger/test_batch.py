@@ -7,7 +7,8 @@ import json
 import pytest
 from django.db import transaction
 
-from governance.ledger.chain import ledger_append, ledger_batch, verify_ledger
+from governance.ledger.chain import ledger_append, ledger_batch
+from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record

@@ -9,7 +9,8 @@ import threading
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from governance.ledger.chain import ChainBroken, ledger_append, ledger_batch, verify_ledger
+from governance.ledger.chain import ledger_append, ledger_batch
+from governance.ledger.verification import ChainBroken, verify_ledger
 from governance.ledger.models import LedgerEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)

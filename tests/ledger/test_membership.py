@@ -11,7 +11,7 @@ from governance.access import roles
 from governance.access.matrix import Role, principal
 from governance.access.membership import membership_grant, membership_revoke
 from governance.errors import InvalidInput, NotAllowed, SegregationOfDuties
-from governance.ledger.chain import verify_ledger
+from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
 from tests import factories
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -587,3 +588,11 @@ def test_the_signing_and_note_modules_import_without_django():
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['django']"
+
+
+def test_a_verifier_key_pickles_and_a_signing_key_does_not(ours):
+    copied = pickle.loads(pickle.dumps(ours.verifier))
+
+    assert copied == ours.verifier and copied.verify(b"m\n", ours.sign(b"m\n"))
+    with pytest.raises(TypeError):
+        pickle.dumps(ours)
