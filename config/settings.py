@@ -272,6 +272,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 6 * 3600},
     },
+    # Decision ledger: events a crashed process left unsequenced are sealed within a minute;
+    # checkpoints go to the witnesses every VALUEGATE_LEDGER_CHECKPOINT_INTERVAL seconds.
+    "sequence-ledger-events": {
+        "task": "governance.audit.tasks.sequence_ledger_events",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "publish-ledger-checkpoint": {
+        "task": "governance.audit.tasks.publish_ledger_checkpoint",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     # Decision ledger: verified every night (governance/audit/tasks.py); a failure alerts the
     # chair and the auditors.
     "verify-ledger-nightly": {

@@ -1,5 +1,6 @@
 """The committee's periodic work: chase sign-offs, escalate perpetual pilots, enforce exit criteria,
-open monthly value reviews.
+open monthly value reviews, sequence
+what a crashed process left unsequenced in the ledger and publish its signed checkpoints.
 
 Each job takes an aware `now`, computes its schedule in UTC and is idempotent: what it did is
 recorded under a unique key (review/function/kind, initiative/deadline, KPI/run of misses,
@@ -14,6 +15,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from governance.api.idempotency import idempotency_keys_purge
+from governance.ledger.checkpoints import publish_checkpoint_if_due
+from governance.ledger.sequencer import ledger_events_sequence
 from governance.oversight.follow_ups import overdue_signoffs_chase
 from governance.oversight.pilots import perpetual_pilots_escalate
 from governance.oversight.value_reviews import exit_criteria_enforce, value_reviews_open
@@ -26,6 +29,9 @@ PERIODIC_JOBS: tuple[tuple[str, Callable[..., int]], ...] = (
     ("perpetual pilots", perpetual_pilots_escalate),
     ("value reviews", value_reviews_open),
     ("expired idempotency keys", idempotency_keys_purge),
+    # Last, so that the checkpoint covers what the jobs above decided.
+    ("ledger events sequenced", ledger_events_sequence),
+    ("ledger checkpoints published", publish_checkpoint_if_due),
 )
 
 
@@ -37,6 +43,8 @@ def run_periodic_work(*, now: dt.datetime) -> dict[str, int]:
 __all__ = [
     "PERIODIC_JOBS",
     "exit_criteria_enforce",
+    "ledger_events_sequence",
+    "publish_checkpoint_if_due",
     "overdue_signoffs_chase",
     "perpetual_pilots_escalate",
     "run_periodic_work",

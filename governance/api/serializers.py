@@ -661,10 +661,22 @@ class ReviewRequestSerializer(StrictSerializer):
     )
 
 
+class ReceiptSerializer(serializers.Serializer):
+    hash = serializers.CharField(help_text="The event's leaf hash.")
+    recorded_at = serializers.CharField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField(help_text="Ed25519 over the hash and time, base64.")
+    action = serializers.CharField()
+
+
 class SignOffRecordedSerializer(serializers.Serializer):
     signoff = SignOffSerializer()
     review = ReviewSerializer()
     initiative_stage = serializers.CharField()
+    receipt = ReceiptSerializer(
+        allow_null=True,
+        help_text="Keep it: with the ledger's public key it proves this sign-off was recorded.",
+    )
 
 
 class InitiativeBriefSerializer(serializers.Serializer):
@@ -710,14 +722,6 @@ class LedgerHeadSerializer(serializers.Serializer):
     seq = serializers.IntegerField(help_text="The tree's size: events sequenced so far.")
     hash = serializers.CharField(help_text="The tree's root hash (hex); unsigned, see checkpoint.")
     checkpoint = serializers.CharField(allow_null=True, help_text="The latest signed checkpoint (note text).")
-
-
-class ReceiptSerializer(serializers.Serializer):
-    hash = serializers.CharField(help_text="The event's leaf hash.")
-    recorded_at = serializers.CharField()
-    key_id = serializers.CharField()
-    signature = serializers.CharField(help_text="Ed25519 over the hash and time, base64.")
-    action = serializers.CharField()
 
 
 class InclusionProofSerializer(serializers.Serializer):

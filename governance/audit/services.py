@@ -247,7 +247,12 @@ def _content_sha256(row: EventRow) -> str:
     if not signature:
         return digest  # an event of the hash chain: its hash is its content's digest
     content = signed_content(
-        recorded_at=at, actor_id=actor_id, actor=actor, action=action, initiative=initiative, nonce=nonce,
+        recorded_at=at,
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        initiative=initiative,
+        nonce=nonce,
         payload=payload,
     )
     return hashlib.sha256(content).hexdigest()
@@ -294,13 +299,41 @@ def _write_csv(writer: _DigestingWriter, rows, only: int | None) -> tuple[int, i
         if _withheld(initiative, only):
             withheld += 1
             table.writerow(
-                [seq, at, "", "", "", blank(initiative), "", "", key_id, signature, blank(prev), digest, "1",
-                 _content_sha256(row)]
+                [
+                    seq,
+                    at,
+                    "",
+                    "",
+                    "",
+                    blank(initiative),
+                    "",
+                    "",
+                    key_id,
+                    signature,
+                    blank(prev),
+                    digest,
+                    "1",
+                    _content_sha256(row),
+                ]
             )
         else:
             table.writerow(
-                [seq, at, blank(actor_id), actor, action, blank(initiative), payload, nonce, key_id, signature,
-                 blank(prev), digest, "", ""]
+                [
+                    seq,
+                    at,
+                    blank(actor_id),
+                    actor,
+                    action,
+                    blank(initiative),
+                    payload,
+                    nonce,
+                    key_id,
+                    signature,
+                    blank(prev),
+                    digest,
+                    "",
+                    "",
+                ]
             )
     return count, withheld
 
@@ -358,7 +391,9 @@ def ledger_verify_and_alert(
     now = now or timezone.now()
     try:
         anchor = Anchor.load(anchor_path) if anchor_path else None
-        checkpoints = [load_checkpoint(path, ledger_verifier_keys()) for path in _latest_witnessed(witness_dirs)]
+        checkpoints = [
+            load_checkpoint(path, ledger_verifier_keys()) for path in _latest_witnessed(witness_dirs)
+        ]
         summary = verify_ledger(anchor=anchor, checkpoints=checkpoints, strict=True)
     except ChainBroken as broken:
         subject = f"[ValueGate] Ledger verification failed at event #{broken.seq}"
@@ -390,7 +425,9 @@ def _latest_witnessed(witness_dirs: list[str] | None) -> list[Path]:
     """The newest checkpoint file of each witness directory (names sort by tree size, then time)."""
     from django.conf import settings
 
-    directories = getattr(settings, "VALUEGATE_LEDGER_WITNESS_DIRS", []) if witness_dirs is None else witness_dirs
+    directories = (
+        getattr(settings, "VALUEGATE_LEDGER_WITNESS_DIRS", []) if witness_dirs is None else witness_dirs
+    )
     latest = []
     for directory in directories:
         files = sorted(Path(directory).glob("checkpoint-*.txt"))

@@ -1,12 +1,29 @@
-"""The nightly verification of the decision ledger (Celery beat: config/settings.py)."""
+"""The decision ledger's background work (Celery beat: config/settings.py): sequencing what no
+after-commit hook sealed, publishing signed checkpoints, and the nightly verification."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from governance.audit.services import ledger_verify_and_alert
+from governance.ledger.checkpoints import publish_checkpoint_if_due
+from governance.ledger.sequencer import ledger_events_sequence
+from governance.retries import RETRY
+
+
+@shared_task(**RETRY)
+def sequence_ledger_events() -> int:
+    """Seal committed events still without a sequence number (a process died after its commit)."""
+    return ledger_events_sequence(now=timezone.now())
+
+
+@shared_task(**RETRY)
+def publish_ledger_checkpoint() -> int:
+    """Sign and publish a checkpoint to the witnesses when the interval has passed and the tree grew."""
+    return publish_checkpoint_if_due(now=timezone.now())
 
 
 # Reading a large ledger takes minutes, not the few seconds of the other periodic tasks: its own

@@ -176,5 +176,3 @@ def _write(pending: list[_Pending]) -> list[LedgerEvent]:
     else:
         transaction.on_commit(seal_after_commit, robust=True)
     return events
-
-

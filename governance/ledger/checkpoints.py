@@ -61,21 +61,31 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
         try:
             summary = verify_ledger()
         except ChainBroken as broken:
-            raise CheckpointRefused(f"the ledger fails verification at event #{broken.seq}: {broken.problem}") from None
+            raise CheckpointRefused(
+                f"the ledger fails verification at event #{broken.seq}: {broken.problem}"
+            ) from None
         if (summary.count, summary.head_hash) != (head.seq, head.hash):
             raise CheckpointRefused("the head moved while the ledger was verified; try again")
         return
     checkpoint, _ = open_checkpoint(last.note, ledger_verifier_keys(), origin=origin())
     if last.size > head.seq:
-        raise CheckpointRefused(f"the tree has {head.seq} events, fewer than the {last.size} last checkpointed")
+        raise CheckpointRefused(
+            f"the tree has {head.seq} events, fewer than the {last.size} last checkpointed"
+        )
     builder = TreeBuilder(frontier=_stored_frontier(last.size), size=last.size)
     if builder.root() != checkpoint.root:
-        raise CheckpointRefused(f"the stored tree no longer has the root of the checkpoint of {last.size} events")
+        raise CheckpointRefused(
+            f"the stored tree no longer has the root of the checkpoint of {last.size} events"
+        )
     keys = ledger_verifier_keys()
     expected = last.size + 1
     for row in event_rows(after_seq=last.size, upto_seq=head.seq):
         seq, at, *_rest, key_id, signature, _prev, digest = row
-        if seq != expected or leaf_of(row) != digest or not signature_holds(keys, key_id, digest, at, signature):
+        if (
+            seq != expected
+            or leaf_of(row) != digest
+            or not signature_holds(keys, key_id, digest, at, signature)
+        ):
             raise CheckpointRefused(f"event #{expected} is missing, edited or forged")
         builder.append(bytes.fromhex(digest))
         expected += 1
@@ -97,7 +107,9 @@ class StoredTree:
     def __call__(self, level: int, index: int) -> bytes:
         key = (level, index)
         if key not in self.read:
-            node = LedgerTreeNode.objects.filter(level=level, index=index).values_list("hash", flat=True).first()
+            node = (
+                LedgerTreeNode.objects.filter(level=level, index=index).values_list("hash", flat=True).first()
+            )
             if node is None:
                 raise LookupError(f"The ledger's tree has no node {level}/{index}.")
             self.read[key] = bytes.fromhex(node)
@@ -119,10 +131,14 @@ def witness_file_name(checkpoint: LedgerCheckpoint) -> str:
     return f"checkpoint-{checkpoint.size:012d}-{stamp}-{checkpoint.root[:8]}.txt"
 
 
-def publish_checkpoint(*, now: dt.datetime | None = None, directories: list[str] | None = None) -> Publication:
+def publish_checkpoint(
+    *, now: dt.datetime | None = None, directories: list[str] | None = None
+) -> Publication:
     """Make a checkpoint and write it once to every witness directory (an existing file is kept)."""
     checkpoint = ledger_checkpoint(now=now)
-    directories = list(getattr(settings, "VALUEGATE_LEDGER_WITNESS_DIRS", [])) if directories is None else directories
+    directories = (
+        list(getattr(settings, "VALUEGATE_LEDGER_WITNESS_DIRS", [])) if directories is None else directories
+    )
     written, failed = [], []
     for directory in directories:
         path = Path(directory) / witness_file_name(checkpoint)
@@ -229,4 +245,3 @@ def tree_consistency(*, old_size: int, new_size: int | None = None) -> dict:
         "old_checkpoint": old.note,
         "new_checkpoint": new.note,
     }
-

@@ -56,7 +56,14 @@ def signed_content(
 
 
 def chained_content(
-    *, seq: int, recorded_at: str, actor: str, action: str, initiative: int | None, payload: str, prev_hash: str
+    *,
+    seq: int,
+    recorded_at: str,
+    actor: str,
+    action: str,
+    initiative: int | None,
+    payload: str,
+    prev_hash: str,
 ) -> bytes:
     """The canonical bytes of an event of the hash chain (format 1), from its columns.
 

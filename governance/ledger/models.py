@@ -62,6 +62,14 @@ class LedgerEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}" if self.seq is not None else f"(pending) {self.action}"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("Ledger events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Ledger events are append-only.")
+
     @property
     def signed(self) -> bool:
         return bool(self.signature)
@@ -77,14 +85,6 @@ class LedgerEvent(models.Model):
             "signature": self.signature,
             "action": self.action,
         }
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise PermissionError("Ledger events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Ledger events are append-only.")
 
 
 class LedgerTreeNode(models.Model):

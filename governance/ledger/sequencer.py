@@ -58,8 +58,17 @@ def seal_pending(*, using: str = "default") -> Sealed:
                 .filter(seq__isnull=True, id__gt=after_id)
                 .order_by("id")
                 .values_list(
-                    "id", "recorded_at", "actor_id", "actor_name", "action", "initiative_id", "payload",
-                    "nonce", "key_id", "signature", "hash",
+                    "id",
+                    "recorded_at",
+                    "actor_id",
+                    "actor_name",
+                    "action",
+                    "initiative_id",
+                    "payload",
+                    "nonce",
+                    "key_id",
+                    "signature",
+                    "hash",
                 )[:BATCH]
             )
             if not rows:
@@ -74,6 +83,11 @@ def seal_pending(*, using: str = "default") -> Sealed:
     return result
 
 
+def ledger_events_sequence(*, now=None) -> int:
+    """The periodic job (worker and governance_tick): seal what a crashed process left pending."""
+    return seal_pending().sealed
+
+
 def seal_after_commit() -> None:
     """on_commit hook of a decision: seal its events now (waiting for a sequencer already running)."""
     seal_pending()
@@ -82,8 +96,22 @@ def seal_after_commit() -> None:
 def _seal(rows, builder: TreeBuilder, keys: dict[str, VerifierKey], result: Sealed, using: str) -> None:
     numbered: list[tuple[int, int]] = []
     nodes: list[LedgerTreeNode] = []
-    for event_id, recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest in rows:
-        if not _genuine(recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys):
+    for (
+        event_id,
+        recorded_at,
+        actor_id,
+        actor,
+        action,
+        initiative,
+        payload,
+        nonce,
+        key_id,
+        signature,
+        digest,
+    ) in rows:
+        if not _genuine(
+            recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys
+        ):
             result.refused.append(event_id)
             continue
         for level, index, node in builder.append(bytes.fromhex(digest)):
@@ -100,15 +128,22 @@ def _seal(rows, builder: TreeBuilder, keys: dict[str, VerifierKey], result: Seal
     result.sealed += len(numbered)
 
 
-def _genuine(recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys) -> bool:
+def _genuine(
+    recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys
+) -> bool:
     """Whether a pending row is an event the application wrote: its hash and its signature hold."""
     key = keys.get(key_id)
     if key is None or not signature:
         return False
     at = utc_text(recorded_at)
     content = signed_content(
-        recorded_at=at, actor_id=actor_id, actor=actor, action=action, initiative=initiative,
-        nonce=nonce, payload=payload,
+        recorded_at=at,
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        initiative=initiative,
+        nonce=nonce,
+        payload=payload,
     )
     if leaf_hash_hex(initiative, hashlib.sha256(content).hexdigest()) != digest:
         return False
@@ -176,4 +211,11 @@ def build_tree_of_chained_events(*, using: str = "default") -> int:
         return builder.size
 
 
-__all__ = ["GENESIS_HASH", "Sealed", "build_tree_of_chained_events", "chained_leaf", "seal_pending"]
+__all__ = [
+    "GENESIS_HASH",
+    "Sealed",
+    "build_tree_of_chained_events",
+    "chained_leaf",
+    "ledger_events_sequence",
+    "seal_pending",
+]

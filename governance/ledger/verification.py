@@ -118,13 +118,23 @@ def leaf_of(row: EventRow) -> str:
     seq, at, actor_id, actor, action, initiative, payload, nonce, _key, signature, prev, digest = row
     if not signature:
         content = chained_content(
-            seq=seq, recorded_at=at, actor=actor, action=action, initiative=initiative, payload=payload,
+            seq=seq,
+            recorded_at=at,
+            actor=actor,
+            action=action,
+            initiative=initiative,
+            payload=payload,
             prev_hash=prev or "",
         )
     else:
         content = signed_content(
-            recorded_at=at, actor_id=actor_id, actor=actor, action=action, initiative=initiative,
-            nonce=nonce, payload=payload,
+            recorded_at=at,
+            actor_id=actor_id,
+            actor=actor,
+            action=action,
+            initiative=initiative,
+            nonce=nonce,
+            payload=payload,
         )
     return leaf_hash_hex(initiative, hashlib.sha256(content).hexdigest())
 
@@ -253,7 +263,9 @@ def verify_ledger(
     """
     keys = ledger_verifier_keys() if keys is None else keys
     for receipt in receipts:
-        if not signature_holds(keys, receipt["key_id"], receipt["hash"], receipt["recorded_at"], receipt["signature"]):
+        if not signature_holds(
+            keys, receipt["key_id"], receipt["hash"], receipt["recorded_at"], receipt["signature"]
+        ):
             raise ValueError(f"The receipt for {receipt['hash'][:16]}… is not signed by a known key.")
     wanted = {checkpoint.size: checkpoint for checkpoint in checkpoints}
     unseen = {receipt["hash"]: receipt for receipt in receipts}
@@ -266,7 +278,9 @@ def verify_ledger(
         _check_root(wanted.pop(0), builder)
     for rows in event_chunks(upto_seq=total, chunk_size=chunk_size, using=using):
         for row in rows:
-            seq, at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, prev, digest = row
+            seq, at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, prev, digest = (
+                row
+            )
             if seq != expected:
                 raise ChainBroken(expected, _missing(expected, seq))
             if not signature:
@@ -276,8 +290,13 @@ def verify_ledger(
                     raise ChainBroken(seq, _broken_link(seq, prev, using))
                 try:
                     content = chained_content(
-                        seq=seq, recorded_at=at, actor=actor, action=action, initiative=initiative,
-                        payload=payload, prev_hash=prev,
+                        seq=seq,
+                        recorded_at=at,
+                        actor=actor,
+                        action=action,
+                        initiative=initiative,
+                        payload=payload,
+                        prev_hash=prev,
                     )
                 except (TypeError, ValueError) as error:
                     raise ChainBroken(seq, f"it cannot be read ({error}): it was edited") from None
@@ -297,7 +316,8 @@ def verify_ledger(
                     raise ChainBroken(seq, "its content does not match its hash: it was edited")
                 if key_id not in keys:
                     raise ChainBroken(
-                        seq, f"it is signed with key {key_id!r}, which is not a known ledger key: it was forged"
+                        seq,
+                        f"it is signed with key {key_id!r}, which is not a known ledger key: it was forged",
                     )
                 if not signature_holds(keys, key_id, leaf, at, signature):
                     raise ChainBroken(seq, "its signature does not verify: it was forged or edited")
@@ -336,7 +356,20 @@ def verify_ledger(
     _check_head(count, root, using)
     pending = pending_rows(using=using)
     for row in pending:
-        _seq, p_at, _aid, _actor, _action, _initiative, _payload, _nonce, p_key, p_signature, _prev, p_digest = row
+        (
+            _seq,
+            p_at,
+            _aid,
+            _actor,
+            _action,
+            _initiative,
+            _payload,
+            _nonce,
+            p_key,
+            p_signature,
+            _prev,
+            p_digest,
+        ) = row
         if leaf_of(row) != p_digest or not signature_holds(keys, p_key, p_digest, p_at, p_signature):
             raise ChainBroken(count + 1, "an event waiting to be sequenced is not genuine: it was forged")
         unseen.pop(p_digest, None)
@@ -416,8 +449,17 @@ def row_of(event: LedgerEvent) -> EventRow:
     from governance.ledger.canonical import utc_text
 
     return (
-        event.seq, utc_text(event.recorded_at), event.actor_id, event.actor_name, event.action,
-        event.initiative_id, event.payload, event.nonce, event.key_id, event.signature, event.prev_hash,
+        event.seq,
+        utc_text(event.recorded_at),
+        event.actor_id,
+        event.actor_name,
+        event.action,
+        event.initiative_id,
+        event.payload,
+        event.nonce,
+        event.key_id,
+        event.signature,
+        event.prev_hash,
         event.hash,
     )
 
@@ -428,12 +470,20 @@ def event_checks(event: LedgerEvent, keys: Mapping[str, VerifierKey] | None = No
     row = row_of(event)
     covered = leaf_of(row) == (event.hash if event.signed else leaf_hash_hex(event.initiative_id, event.hash))
     if not event.signed:
-        covered = hashlib.sha256(
-            chained_content(
-                seq=event.seq, recorded_at=row[1], actor=event.actor_name, action=event.action,
-                initiative=event.initiative_id, payload=event.payload, prev_hash=event.prev_hash or "",
-            )
-        ).hexdigest() == event.hash
+        covered = (
+            hashlib.sha256(
+                chained_content(
+                    seq=event.seq,
+                    recorded_at=row[1],
+                    actor=event.actor_name,
+                    action=event.action,
+                    initiative=event.initiative_id,
+                    payload=event.payload,
+                    prev_hash=event.prev_hash or "",
+                )
+            ).hexdigest()
+            == event.hash
+        )
     checks = [(covered, "its hash covers its content" if covered else "its hash does NOT cover its content")]
     if event.signed:
         holds = signature_holds(keys, event.key_id, event.hash, row[1], event.signature)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, Value
+from django.db.models import Exists, Q, Value
 from django.utils import timezone
 
 from governance.access import roles
@@ -17,6 +17,7 @@ from governance.access.matrix import Operation, allowed, principal_from_groups, 
 from governance.errors import InvalidInput, NotACommitteeMember, SegregationOfDuties, WrongStage
 from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import CONDITION_CLOSED, SIGNOFF_RECORDED, SIGNOFF_SUPERSEDED
+from governance.ledger.models import LedgerEvent
 from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notification_batch, notify
 from governance.reviews.facts import (
@@ -87,6 +88,21 @@ def signoff_record(
         _notify_lead(initiative, review, function, signoff)
         settle_if_decided(initiative=initiative, review=review, actor=actor, now=now, evaluated=evaluated)
     return signoff
+
+
+def signoff_receipt(signoff: SignOff) -> dict[str, str] | None:
+    """The signed receipt of a recorded sign-off: what its signer keeps to prove the decision later."""
+    events = LedgerEvent.objects.filter(
+        action=SIGNOFF_RECORDED.code, initiative_id=signoff.review.initiative_id
+    )
+    # Canonical JSON: `"signoff":<id>` followed by the next key or the end of the object.
+    mention = f'"signoff":{signoff.pk}'
+    event = (
+        events.filter(Q(payload__contains=mention + ",") | Q(payload__contains=mention + "}"))
+        .order_by("-id")
+        .first()
+    )
+    return event.receipt() if event is not None else None
 
 
 def _sits_for(actor, function: str) -> Exists | Value:

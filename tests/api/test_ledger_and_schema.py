@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 import yaml
 
-from governance.ledger.chain import GENESIS_HASH, event_hash
+from governance.ledger.canonical import canonical_json
+from governance.ledger.checkpoints import ledger_checkpoint
+from governance.ledger.content import leaf_hash_hex, signed_content, signed_message
+from governance.ledger.merkle import TreeBuilder, verify_inclusion
 from governance.ledger.models import LedgerEvent
+from governance.ledger.notes import open_checkpoint
+from governance.ledger.signing import ledger_signing_key
 from tests.api.conftest import url
 
 pytestmark = pytest.mark.django_db
 
 
-def test_an_auditor_pages_through_the_ledger_and_recomputes_every_hash(world, django_assert_max_num_queries):
+def test_an_auditor_pages_through_the_ledger_and_checks_every_event_against_the_checkpoint(
+    world, django_assert_max_num_queries
+):
     client = world.client("auditor")
     events, next_url = [], url("ledger/?page_size=7")
     while next_url:
@@ -21,22 +31,44 @@ def test_an_auditor_pages_through_the_ledger_and_recomputes_every_hash(world, dj
         events += page["results"]
         next_url = page["next"]
     assert [e["seq"] for e in events] == list(range(1, LedgerEvent.objects.count() + 1))
-    prev = GENESIS_HASH
+    public_key = ledger_signing_key().verifier
+    tree = TreeBuilder()
     for event in events:
-        assert event["prev_hash"] == prev
-        recomputed = event_hash(
-            seq=event["seq"],
+        content = signed_content(
             recorded_at=event["recorded_at"],
+            actor_id=event["actor_id"],
             actor=event["actor"],
             action=event["action"],
             initiative=event["initiative"],
-            payload=event["payload"],
-            prev_hash=event["prev_hash"],
+            nonce=event["nonce"],
+            payload=canonical_json(event["payload"]),
         )
-        assert recomputed == event["hash"]
-        prev = event["hash"]
+        assert leaf_hash_hex(event["initiative"], hashlib.sha256(content).hexdigest()) == event["hash"]
+        signature = base64.b64decode(event["signature"])
+        assert public_key.verify(signed_message(event["hash"], event["recorded_at"]), signature)
+        tree.append(bytes.fromhex(event["hash"]))
+    ledger_checkpoint()
     head = client.get(url("ledger/head/")).json()
-    assert head == {"seq": events[-1]["seq"], "hash": events[-1]["hash"]}
+    checkpoint, _ = open_checkpoint(head["checkpoint"], [public_key])
+    assert (head["seq"], head["hash"]) == (len(events), tree.root().hex())
+    assert (checkpoint.size, checkpoint.root) == (len(events), tree.root())
+    middle = events[len(events) // 2]
+    proof = client.get(url(f"ledger/proof/?hash={middle['hash']}")).json()
+    assert verify_inclusion(
+        bytes.fromhex(middle["hash"]),
+        middle["seq"] - 1,
+        checkpoint.size,
+        [bytes.fromhex(node) for node in proof["proof"]],
+        checkpoint.root,
+    )
+
+
+def test_a_proof_of_an_event_the_checkpoint_does_not_hold_is_a_clear_404(world):
+    ledger_checkpoint()
+    response = world.client("auditor").get(url("ledger/proof/?seq=999999"))
+    assert response.status_code == 404
+    assert "not in the checkpoint" in response.json()["error"]["message"]
+    assert world.client("auditor").get(url("ledger/proof/?seq=x")).status_code == 400
 
 
 def test_ledger_fields_are_read_only(world):

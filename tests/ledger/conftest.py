@@ -105,9 +105,11 @@ class Attacker:
         """Recompute the tree's nodes and the head from the events as they now are."""
         self.sql("DELETE FROM governance_ledgertreenode")
         builder, nodes = TreeBuilder(), []
-        for initiative, digest, signature in LedgerEvent.objects.filter(seq__isnull=False).order_by(
-            "seq"
-        ).values_list("initiative_id", "hash", "signature"):
+        for initiative, digest, signature in (
+            LedgerEvent.objects.filter(seq__isnull=False)
+            .order_by("seq")
+            .values_list("initiative_id", "hash", "signature")
+        ):
             leaf = digest if signature else leaf_hash_hex(initiative, digest)
             nodes += builder.append(bytes.fromhex(leaf))
         LedgerTreeNode.objects.bulk_create(
@@ -125,7 +127,12 @@ class Attacker:
         forger = SigningKey.generate("valuegate.test/ledger")
         at = "2026-01-01T00:00:00.000000Z"
         content = signed_content(
-            recorded_at=at, actor_id=None, actor=actor_name, action=action, initiative=None, nonce="00" * 16,
+            recorded_at=at,
+            actor_id=None,
+            actor=actor_name,
+            action=action,
+            initiative=None,
+            nonce="00" * 16,
             payload='{"n":0}',
         )
         digest = leaf_hash_hex(None, hashlib.sha256(content).hexdigest())

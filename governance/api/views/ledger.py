@@ -52,7 +52,9 @@ class LedgerHeadView(ApiView):
 
     def get(self, request, *args, **kwargs):
         head = LedgerHead.objects.filter(pk=1).first()
-        checkpoint = LedgerCheckpoint.objects.order_by("-size", "-published_at").values_list("note", flat=True).first()
+        checkpoint = (
+            LedgerCheckpoint.objects.order_by("-size", "-published_at").values_list("note", flat=True).first()
+        )
         body = {
             "seq": head.seq if head else 0,
             "hash": head.hash if head else EMPTY_ROOT.hex(),
@@ -87,13 +89,19 @@ class LedgerProofView(ApiView):
         if (seq is None) == (not digest):
             raise InvalidInput("Give either seq or hash.")
         try:
-            proof = receipt_inclusion(event_hash=digest, size=size) if digest else event_inclusion(seq=seq, size=size)
+            proof = (
+                receipt_inclusion(event_hash=digest, size=size)
+                if digest
+                else event_inclusion(seq=seq, size=size)
+            )
         except LookupError as missing:
             raise NotFound(str(missing).strip("'\"")) from None
         return Response(InclusionProofSerializer(proof.as_dict()).data)
 
 
-@extend_schema(tags=TAG, parameters=[OpenApiParameter("old", int, required=True), OpenApiParameter("new", int)])
+@extend_schema(
+    tags=TAG, parameters=[OpenApiParameter("old", int, required=True), OpenApiParameter("new", int)]
+)
 class LedgerConsistencyView(ApiView):
     """The consistency proof between two published checkpoints (?old=SIZE&new=SIZE, new default the latest)."""
 

@@ -25,7 +25,7 @@ from governance.reviews.facts import next_gate_checklist, policy_rules
 from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.queue import functions_signed_for
 from governance.reviews.services import review_open
-from governance.reviews.signoffs import ConditionInput, signoff_record
+from governance.reviews.signoffs import ConditionInput, signoff_receipt, signoff_record
 from governance.rules.gates import required_functions
 from projects.vocabulary import ReviewStatus
 
@@ -137,9 +137,15 @@ class SignOffCreateView(ApiView):
                 for c in data["conditions"]
             ],
         )
+        receipt = signoff_receipt(signoff)
         review = reviews_with_signoffs().get(pk=review.pk)
         signoff = next(s for s in review.api_signoffs if s.pk == signoff.pk)
-        body = {"signoff": signoff, "review": review, "initiative_stage": review.initiative.stage}
+        body = {
+            "signoff": signoff,
+            "review": review,
+            "initiative_stage": review.initiative.stage,
+            "receipt": receipt,
+        }
         return Response(SignOffRecordedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 

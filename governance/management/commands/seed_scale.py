@@ -328,8 +328,13 @@ class Command(BaseCommand):
                     action = LEDGER_ACTIONS[n % len(LEDGER_ACTIONS)]
                     nonce = secrets.token_hex(16)
                     content = signed_content(
-                        recorded_at=at, actor_id=actor.pk, actor=actor.username, action=action,
-                        initiative=initiative.pk, nonce=nonce, payload=payload_text,
+                        recorded_at=at,
+                        actor_id=actor.pk,
+                        actor=actor.username,
+                        action=action,
+                        initiative=initiative.pk,
+                        nonce=nonce,
+                        payload=payload_text,
                     )
                     digest = leaf_hash_hex(initiative.pk, hashlib.sha256(content).hexdigest())
                     rows.append(

@@ -185,7 +185,9 @@ class LedgerEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Integrity of this event")
     def integrity(self, obj: LedgerEvent):
-        checks = format_html_join("", "<li>{} {}</li>", (("✔" if ok else "✘", text) for ok, text in event_checks(obj)))
+        checks = format_html_join(
+            "", "<li>{} {}</li>", (("✔" if ok else "✘", text) for ok, text in event_checks(obj))
+        )
         place = (
             format_html("sequenced as #{} at {}", obj.seq, obj.sequenced_at)
             if obj.seq is not None and obj.sequenced_at is not None

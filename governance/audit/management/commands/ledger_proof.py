@@ -21,7 +21,11 @@ class Command(BaseCommand):
         which.add_argument("--seq", type=int, metavar="N", help="The event's sequence number.")
         which.add_argument("--hash", metavar="HASH", help="The event's hash, e.g. from a receipt.")
         which.add_argument(
-            "--consistency", type=int, nargs="+", metavar="SIZE", help="OLD_SIZE [NEW_SIZE] of two checkpoints."
+            "--consistency",
+            type=int,
+            nargs="+",
+            metavar="SIZE",
+            help="OLD_SIZE [NEW_SIZE] of two checkpoints.",
         )
         parser.add_argument("--size", type=int, metavar="N", help="The checkpoint's tree size.")
 
