@@ -2,8 +2,9 @@
 
 Benchmarks 1-3 run on a SQLite file seeded once with seed_scale (10,000 initiatives, 24 monthly
 measurements per KPI); benchmark 4 needs PostgreSQL (BENCH_POSTGRES_URL, default the local
-server); the ledger and API benchmarks build their own data. Each prints its ratios and peak
-memory; this script collects the peak memory of each against the 300 MB goal.
+server); the ledger and API benchmarks build their own data (the two ledger benchmarks in databases
+of their own on that PostgreSQL server). Each prints its ratios and peak memory; this script
+collects the peak memory of each against the 300 MB goal.
 
     .venv/bin/python bench/run_all.py [--quick]
 """
@@ -38,10 +39,15 @@ def run(label: str, script: str, *args: str, env: dict[str, str] | None = None) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1,000 initiatives and 100,000 ledger events")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1,000 initiatives, 100,000 ledger events, 60 appends per process",
+    )
     args = parser.parse_args()
     initiatives = "1000" if args.quick else "10000"
     events = "100000" if args.quick else "1000000"
+    appends = "60" if args.quick else "300"
     scale = {"BENCH_DATABASE_URL": f"sqlite:///{SCALE_DB}"}
     postgres = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/valuegate_bench")
 
@@ -70,7 +76,12 @@ def main() -> None:
         "4 concurrent sign-offs": run(
             "4 concurrent sign-offs", "concurrent_signoffs.py", env={"BENCH_DATABASE_URL": postgres}
         ),
-        "ledger verification": run("ledger verification", "ledger_verify.py", "--events", events),
+        "ledger verification": run(
+            "ledger verification", "ledger_verify.py", "--events", events, "--postgres", postgres
+        ),
+        "ledger appends": run(
+            "ledger appends", "ledger_appends.py", "--decisions", appends, "--postgres", postgres
+        ),
         "API ingestion": run("API ingestion", "api_ingest.py"),
     }
     print("\n=== 5 memory: peak RSS of each benchmark (goal < 300 MB) ===")

@@ -16,3 +16,4 @@ class GovernanceConfig(AppConfig):
         post_migrate.connect(ensure_roles, sender=self)
         post_migrate.connect(install_after_migrate, sender=self)
         import governance.access.recording  # noqa: F401  (records role grants and revocations in the ledger)
+        import governance.ledger.checks  # noqa: F401  (system checks of the signing key and witnesses)

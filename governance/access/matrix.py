@@ -141,7 +141,12 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.EDIT_POLICY: ("governance.add_gatepolicy", "governance.change_gatepolicy"),
     Operation.MANAGE_MEMBERSHIP: (),
     Operation.MANAGE_API_TOKENS: (),
-    Operation.READ_LEDGER: ("governance.view_ledgerevent", "governance.view_ledgerhead"),
+    Operation.READ_LEDGER: (
+        "governance.view_ledgerevent",
+        "governance.view_ledgerhead",
+        "governance.view_ledgertreenode",
+        "governance.view_ledgercheckpoint",
+    ),
     Operation.EXPORT_LEDGER: (),
     Operation.SEE_DELIVERIES: ("governance.view_notificationdelivery",),
     Operation.RETRY_NOTIFICATIONS: (),  # an action on the deliveries list

@@ -37,10 +37,12 @@ def publish_ledger_checkpoint() -> int:
     time_limit=2000,
 )
 def verify_ledger_nightly() -> str:
-    """Recompute the whole chain; alert the chair and the auditors when it fails. Safe to run twice."""
+    """Rebuild the whole tree against the latest witnessed checkpoints; alert the chair and the
+    auditors when it fails. Safe to run twice."""
     outcome = ledger_verify_and_alert(
         anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None
     )
     if outcome.intact and outcome.summary is not None:
-        return f"Ledger intact: {outcome.summary.count} events, head {outcome.summary.head_hash}"
+        summary = outcome.summary
+        return f"Ledger intact: {summary.count} events, root {summary.head_hash}, {summary.checkpoints} checkpoint(s)"
     return f"Ledger verification failed: {outcome.problem}"

@@ -70,6 +70,11 @@ class LedgerEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("Ledger events are append-only.")
 
+    @classmethod
+    def last_seq(cls, using: str = "default") -> int:
+        """The last sequence number given (0 for none); events waiting to be sequenced have none."""
+        return cls.objects.using(using).aggregate(last=models.Max("seq"))["last"] or 0
+
     @property
     def signed(self) -> bool:
         return bool(self.signature)

@@ -267,9 +267,10 @@ def verify_ledger(
             keys, receipt["key_id"], receipt["hash"], receipt["recorded_at"], receipt["signature"]
         ):
             raise ValueError(f"The receipt for {receipt['hash'][:16]}… is not signed by a known key.")
+    checkpoints = list(checkpoints)
     wanted = {checkpoint.size: checkpoint for checkpoint in checkpoints}
     unseen = {receipt["hash"]: receipt for receipt in receipts}
-    total = LedgerEvent.objects.using(using).order_by("-seq").values_list("seq", flat=True).first() or 0
+    total = LedgerEvent.last_seq(using)
     builder = TreeBuilder()
     expected, chain_hash, signed_seen, at = 1, GENESIS_HASH, False, None
     next_report = progress_every
@@ -386,7 +387,7 @@ def verify_ledger(
         head_hash=root,
         head_recorded_at=at,
         pending=len(pending),
-        checkpoints=len(list(checkpoints)) if isinstance(checkpoints, Sequence) else 0,
+        checkpoints=len(checkpoints),
         receipts=len(receipts),
     )
 

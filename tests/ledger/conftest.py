@@ -123,7 +123,7 @@ class Attacker:
     def forge_append(self, *, actor_name: str = "mallory", action: str = "test.event", **columns) -> int:
         """Insert a made-up event after the last one (signed with a key of the attacker's own),
         and extend the tree and head over it."""
-        last = LedgerEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        last = LedgerEvent.last_seq()
         forger = SigningKey.generate("valuegate.test/ledger")
         at = "2026-01-01T00:00:00.000000Z"
         content = signed_content(

@@ -125,7 +125,7 @@ def test_nobody_adds_changes_or_deletes_events_in_the_admin(auditor_client, port
     event.refresh_from_db()
     assert event.action == "initiative.created"
     page = auditor_client.get(change).content.decode()
-    assert "✔ its hash covers its content" in page and "✔ it follows the hash of event #0" in page
+    assert "✔ its hash covers its content" in page and "✔ its signature by key" in page and "verifies" in page
 
 
 def test_a_lead_browsing_the_ledger_sees_only_own_initiatives(client, portfolio):
@@ -149,7 +149,12 @@ def test_the_list_never_counts_the_whole_ledger_and_costs_the_same_at_any_size(a
     assert len(seqs(response)) == 100 and "155 ledger events" in response.content.decode()
     assert len(large) == len(small)
     counts = [
-        q["sql"] for q in large.captured_queries if "COUNT(" in q["sql"].upper() and "ledgerevent" in q["sql"]
+        q["sql"]
+        for q in large.captured_queries
+        # Counting the events waiting to be sequenced reads the small partial index, not the ledger.
+        if "COUNT(" in q["sql"].upper()
+        and "ledgerevent" in q["sql"]
+        and not q["sql"].endswith('"seq" IS NULL')
     ]
     assert counts == []
 

@@ -11,8 +11,8 @@ from governance.access import roles
 from governance.access.matrix import Role, principal
 from governance.access.membership import membership_grant, membership_revoke
 from governance.errors import InvalidInput, NotAllowed, SegregationOfDuties
-from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
+from governance.ledger.verification import verify_ledger
 from tests import factories
 
 pytestmark = pytest.mark.django_db

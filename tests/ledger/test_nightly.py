@@ -8,6 +8,7 @@ import pytest
 
 from governance.audit.services import ledger_verify_and_alert
 from governance.audit.tasks import verify_ledger_nightly
+from governance.ledger.models import LedgerHead
 from governance.notifications.models import Notification
 from tests.ledger.conftest import append, run_command
 
@@ -23,10 +24,13 @@ def alerted():
     )
 
 
-def test_an_intact_ledger_raises_no_alert(members):
-    head = append(5)[-1].hash
+def test_an_intact_ledger_raises_no_alert(members, settings, tmp_path):
+    append(5)
+    settings.VALUEGATE_LEDGER_WITNESS_DIRS = [str(tmp_path)]
+    run_command("ledger_checkpoint")
+    root = LedgerHead.objects.get().hash
 
-    assert verify_ledger_nightly.delay().get() == f"Ledger intact: 5 events, head {head}"
+    assert verify_ledger_nightly.delay().get() == f"Ledger intact: 5 events, root {root}, 1 checkpoint(s)"
     assert alerted() == []
 
 
@@ -37,7 +41,9 @@ def test_a_tampered_ledger_alerts_the_chair_and_the_auditors_once_a_day(members,
     first = ledger_verify_and_alert(now=NIGHT)
     again = ledger_verify_and_alert(now=NIGHT + dt.timedelta(hours=3))  # a retry the same day
 
-    assert not first.intact and "Event #3: its content does not match its hash" in first.problem
+    assert not first.intact and "Event #3: its content does not match its hash" in first.problem, (
+        first.problem
+    )
     subject = "[ValueGate] Ledger verification failed at event #3"
     assert alerted() == [("auditor", subject), ("chair", subject)]
     assert not again.intact
@@ -47,17 +53,20 @@ def test_a_tampered_ledger_alerts_the_chair_and_the_auditors_once_a_day(members,
     assert Notification.objects.filter(event_key="ledger-verification-failed-2026-03-02").count() == 2
 
 
-def test_the_nightly_run_checks_the_anchor_kept_outside_the_database(members, attacker, settings, tmp_path):
+def test_the_nightly_run_checks_the_checkpoint_published_outside_the_database(
+    members, attacker, settings, tmp_path
+):
     append(6)
-    anchor = tmp_path / "anchor.json"
-    run_command("ledger_anchor", "--output", str(anchor))
-    settings.VALUEGATE_LEDGER_ANCHOR_FILE = str(anchor)
+    settings.VALUEGATE_LEDGER_WITNESS_DIRS = [str(tmp_path)]
+    run_command("ledger_checkpoint")
+    # The tail is cut, the tree rebuilt and the checkpoints the database kept removed with it.
     attacker.delete(6)
-    attacker.set_head(5)
+    attacker.rebuild_tree()
+    attacker.sql("DELETE FROM governance_ledgercheckpoint")
 
     result = verify_ledger_nightly.delay().get()
 
-    assert result.startswith("Ledger verification failed: Event #6: missing: the anchor taken at")
+    assert result.startswith("Ledger verification failed: Event #6: missing: a checkpoint records 6 events")
     assert ("chair", "[ValueGate] Ledger verification failed at event #6") in alerted()
 
 
@@ -67,4 +76,20 @@ def test_a_missing_anchor_file_is_an_alert_too(members, tmp_path):
     outcome = ledger_verify_and_alert(anchor_path=str(tmp_path / "gone.json"), now=NIGHT)
 
     assert not outcome.intact and "Cannot read the anchor" in outcome.problem
-    assert ("auditor", "[ValueGate] Ledger verification could not check the anchor") in alerted()
+    subject = "[ValueGate] Ledger verification could not read what it checks against"
+    assert ("auditor", subject) in alerted()
+
+
+def test_a_checkpoint_signed_by_another_key_is_an_alert(members, tmp_path):
+    from governance.ledger.notes import Checkpoint, sign_checkpoint
+    from governance.ledger.signing import SigningKey
+
+    append(1)
+    forged = sign_checkpoint(
+        Checkpoint(origin="valuegate.local/ledger", size=1, root=b"\0" * 32), SigningKey.generate("mallory")
+    )
+    (tmp_path / "checkpoint-000000000001-x.txt").write_text(forged)
+
+    outcome = ledger_verify_and_alert(witness_dirs=[str(tmp_path)], now=NIGHT)
+
+    assert not outcome.intact and "is not genuine" in outcome.problem

@@ -46,7 +46,9 @@ class Auditor:
     def take_checkpoint(self):
         """Publish a checkpoint now and keep its file."""
         path = self.dir / f"checkpoint-{len(self.kept)}.txt"
-        code, out, err = run_command("ledger_checkpoint", "--output", str(path), "--witness", str(self.witness))
+        code, out, err = run_command(
+            "ledger_checkpoint", "--output", str(path), "--witness", str(self.witness)
+        )
         assert code == 0, err
         assert path.read_text(encoding="utf-8") == out
         self.kept.append(str(path))
@@ -73,8 +75,8 @@ def auditor(tmp_path):
 
 @pytest.fixture
 def people(db):
-    User = get_user_model()
-    return User.objects.create_user(username="alice"), User.objects.create_user(username="bob")
+    users = get_user_model().objects
+    return users.create_user(username="alice"), users.create_user(username="bob")
 
 
 @pytest.fixture
@@ -145,7 +147,9 @@ EXPECTED_RECOMPUTED = {
 
 @pytest.mark.parametrize("with_checkpoint", [False, True], ids=["public key alone", "with checkpoint"])
 @pytest.mark.parametrize("column", list(EXPECTED_PLAIN))
-def test_an_edited_column_of_a_signed_event_is_named(ledger, people, attacker, auditor, column, with_checkpoint):
+def test_an_edited_column_of_a_signed_event_is_named(
+    ledger, people, attacker, auditor, column, with_checkpoint
+):
     """Public key alone: the leaf hash no longer covers the columns, or the signature fails."""
     value = _edits(people)[column](ledger[3])
     attacker.set_column(4, column, value)
@@ -280,7 +284,11 @@ def test_a_ledger_emptied_with_its_head_reset_is_caught_by_the_checkpoint(ledger
     assert LedgerHead.objects.get().seq == 0
 
     intact(auditor.verify(checkpoints=False), count=0)
-    failed(auditor.verify(), 1, "missing: a checkpoint records 10 events, the ledger ends at #0: the tail was cut")
+    failed(
+        auditor.verify(),
+        1,
+        "missing: a checkpoint records 10 events, the ledger ends at #0: the tail was cut",
+    )
 
 
 @pytest.mark.parametrize("victim", [10, 4], ids=["last decision", "middle decision renumbered"])
@@ -294,7 +302,12 @@ def test_the_receipt_of_a_cut_decision_names_it(ledger, attacker, auditor, victi
     assert auditor.verify(checkpoints=False)[0] == 0
     code, out, err = auditor.verify("--receipt", receipt, checkpoints=False)
 
-    failed((code, out, err), 10, "missing: the receipt of test.event recorded at", "names no event of the ledger: it was cut")
+    failed(
+        (code, out, err),
+        10,
+        "missing: the receipt of test.event recorded at",
+        "names no event of the ledger: it was cut",
+    )
     assert ledger[victim - 1].hash[:16] in err
 
 
@@ -309,7 +322,9 @@ def test_a_forged_append_is_caught_without_a_checkpoint(ledger, attacker, audito
     failed(auditor.verify(checkpoints=False), seq, "which is not a known ledger key: it was forged")
 
 
-def test_a_forged_append_claiming_the_ledgers_key_id_is_caught_without_a_checkpoint(ledger, attacker, auditor):
+def test_a_forged_append_claiming_the_ledgers_key_id_is_caught_without_a_checkpoint(
+    ledger, attacker, auditor
+):
     """Public key alone: the key id is ours, the signature is not."""
     seq = attacker.forge_append(key_id=ledger_signing_key().key_id)
 
@@ -322,8 +337,13 @@ def test_a_forged_unsigned_event_after_signed_ones_is_caught(ledger, attacker, a
     at = "2026-02-01T00:00:00.000000Z"
     chain_hash = hashlib.sha256(
         chained_content(
-            seq=11, recorded_at=at, actor="mallory", action="test.event", initiative=None,
-            payload='{"n":0}', prev_hash=last.hash,
+            seq=11,
+            recorded_at=at,
+            actor="mallory",
+            action="test.event",
+            initiative=None,
+            payload='{"n":0}',
+            prev_hash=last.hash,
         )
     ).hexdigest()
     LedgerEvent.objects.bulk_create(
@@ -371,11 +391,27 @@ def test_a_forged_pending_event_is_refused_by_the_sequencer_and_reported(ledger,
     assert LedgerEvent.objects.get(pk=forged_id).seq is None
     assert LedgerEvent.objects.filter(seq__isnull=False).count() == 13
 
-    failed(
-        auditor.verify(checkpoints=False),
-        14,
-        "an event waiting to be sequenced is not genuine: it was forged",
-    )
+    code, out, err = auditor.verify(checkpoints=False)
+    assert code == TAMPERED, err
+    assert "at event #14:" in err
+    assert "an event waiting to be sequenced is not genuine: it was forged" in err
+
+
+@pytest.mark.parametrize(
+    "pending", ["genuine decision not yet sealed", "last event un-sequenced by the attacker"]
+)
+def test_an_edit_is_caught_while_an_event_waits_to_be_sequenced(ledger, attacker, auditor, settings, pending):
+    """Public key alone: pending events must not hide the sequenced ones from verification."""
+    attacker.set_payload(4, ledger[3].payload.replace('"n":3', '"n":300'))
+    if pending == "genuine decision not yet sealed":
+        settings.VALUEGATE_LEDGER_SEALING = "after_commit"
+        append(1)  # recorded; its sequencing waits for a commit the test never makes
+    else:
+        attacker.sql("UPDATE governance_ledgerevent SET seq = NULL, sequenced_at = NULL WHERE seq = 10")
+        attacker.rebuild_tree()  # the head now names event #9, which exists
+    assert LedgerEvent.objects.filter(seq__isnull=True).count() == 1
+
+    failed(auditor.verify(checkpoints=False), 4, "its content does not match its hash: it was edited")
 
 
 # Rewritten forms of the same content -----------------------------------------------------------------
@@ -412,7 +448,11 @@ def test_a_payload_rewritten_out_of_canonical_form_is_caught_even_with_its_hash_
     attacker.rebuild_tree()
     later_decisions()
 
-    failed(auditor.verify(*(["--strict"] if strict else []), checkpoints=False), 1, "its signature does not verify")
+    failed(
+        auditor.verify(*(["--strict"] if strict else []), checkpoints=False),
+        1,
+        "its signature does not verify",
+    )
 
 
 # The auditor's own trust root ------------------------------------------------------------------------
@@ -441,7 +481,10 @@ def test_verifying_with_the_attackers_own_key_file_fails(ledger, attacker, audit
     event = LedgerEvent.objects.get(seq=3)
     attacker.sql(
         "UPDATE governance_ledgerevent SET key_id = %s, signature = %s WHERE seq = 3",
-        [forger.key_id, base64.b64encode(forger.sign(signed_message(event.hash, utc_text(event.recorded_at)))).decode()],
+        [
+            forger.key_id,
+            base64.b64encode(forger.sign(signed_message(event.hash, utc_text(event.recorded_at)))).decode(),
+        ],
     )
     failed(auditor.verify(key=their_key, checkpoints=False), 1, "not a known ledger key")
     failed(auditor.verify(checkpoints=False), 3, "not a known ledger key: it was forged")

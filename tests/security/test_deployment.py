@@ -34,10 +34,18 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_passes_in_production_mode():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+def test_check_deploy_passes_in_production_mode(tmp_path):
+    ledger = {"VALUEGATE_LEDGER_WITNESS_DIRS": str(tmp_path)}  # the signing key: the suite's, inherited
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, **ledger})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_run_without_the_ledgers_signing_key_or_witnesses():
+    result = manage("check", "--deploy", env={**PRODUCTION, "VALUEGATE_LEDGER_SIGNING_KEY": ""})
+    assert result.returncode != 0
+    assert "(valuegate.E001) VALUEGATE_LEDGER_SIGNING_KEY is not set: the ledger cannot sign" in result.stderr
+    assert "(valuegate.W001) VALUEGATE_LEDGER_WITNESS_DIRS is empty" in result.stderr
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():

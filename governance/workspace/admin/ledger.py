@@ -55,7 +55,7 @@ class LedgerPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if not self.object_list.query.where:
-            sequenced = LedgerEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+            sequenced = LedgerEvent.last_seq()
             return sequenced + LedgerEvent.objects.filter(seq__isnull=True).count()
         return super().count
 

@@ -21,6 +21,9 @@ class Command(BaseCommand):
         "to auditors. Point VALUEGATE_LEDGER_SIGNING_KEY at the file; keep the key out of the database."
     )
 
+    # Runs before a key exists: the system checks would refuse for want of one.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser):
         parser.add_argument(
             "--name",

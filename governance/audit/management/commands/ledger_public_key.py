@@ -15,6 +15,9 @@ class Command(BaseCommand):
         "VALUEGATE_LEDGER_VERIFIER_KEYS after a rotation: one key per line, the current one first."
     )
 
+    # Runs before a key exists: the system checks would refuse for want of one.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser):
         parser.add_argument(
             "--all",
