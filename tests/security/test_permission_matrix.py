@@ -37,6 +37,7 @@ from governance.access.matrix import MATRIX, Operation, Role, Scope
 from governance.access.models import CommitteeFunction
 from governance.api.tokens import token_issue
 from governance.errors import NotAllowed
+from governance.ledger.checkpoints import ledger_checkpoint
 from governance.ledger.models import LedgerEvent
 from governance.notifications.models import DeliveryState, Notification, NotificationDelivery
 from governance.reviews.facts import current_policy, initiative_with_gate_data, signoff_digest
@@ -870,6 +871,23 @@ ENTRY_POINTS: list[EntryPoint] = [
     EntryPoint(Op.READ_LEDGER, "api", "ledger", READ, api_call("get", "ledger", lambda w: ()), owner=None),
     EntryPoint(
         Op.READ_LEDGER, "api", "ledger-head", READ, api_call("get", "ledger-head", lambda w: ()), owner=None
+    ),
+    EntryPoint(
+        Op.READ_LEDGER,
+        "api",
+        "ledger-proof",
+        READ,
+        lambda w, user: api_client(user).get(api("ledger-proof") + "?seq=1"),
+        owner=None,
+        prepare=lambda w: ledger_checkpoint(),
+    ),
+    EntryPoint(
+        Op.READ_LEDGER,
+        "api",
+        "ledger-consistency",
+        READ,
+        lambda w, user: api_client(user).get(api("ledger-consistency") + f"?old={ledger_checkpoint().size}"),
+        owner=None,
     ),
     EntryPoint(
         Op.EXPORT_LEDGER,
