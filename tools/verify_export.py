@@ -968,6 +968,38 @@ def receipt_lines(receipts, checker: EventChecker, document=None) -> list[str]:
     return lines
 
 
+STATEMENT_TITLE = "valuegate-ledger-export"
+STATEMENT_CLAIMS = ("exported_at", "exported_by", "since", "until", "initiative", "origin")
+STATEMENT_BOUNDS = ("count", "withheld", "first_seq", "last_seq")
+
+
+def check_statement(document, tree_size: int, root: bytes, keys, seq) -> None:
+    """The export's signed statement: its period, scope, bounds and tree are what the server wrote."""
+    statement = document.get("statement")
+    if not isinstance(statement, str):
+        raise Broken(seq, "the export has no signed statement of its period and bounds: it was altered")
+    try:
+        text, _signers = open_note(statement, keys)
+    except NoteError as error:
+        raise Broken(seq, f"the export's signed statement is not genuine: {error}") from None
+    title, _, rest = text.partition("\n")
+    try:
+        claims = json.loads(rest)
+    except ValueError:
+        claims = None
+    if title != STATEMENT_TITLE or not isinstance(claims, dict):
+        raise Broken(seq, "the export's signed statement is not a ValueGate export statement")
+    expected = {name: document.get(name) for name in STATEMENT_CLAIMS + STATEMENT_BOUNDS}
+    expected.update(tree_size=tree_size, root=root.hex())
+    for name, value in expected.items():
+        if claims.get(name) != value:
+            raise Broken(
+                seq,
+                f"the export says {name} = {value!r} where its signed statement says {claims.get(name)!r}: "
+                "its period, scope or bounds were altered after it was signed",
+            )
+
+
 def verify_json(document, keys, args, anchor) -> list[str]:
     header_initiative = document.get("initiative")
     checker = EventChecker(keys, only_initiative=header_initiative, prev_hash=args.prev_hash, anchor=anchor)
@@ -1031,6 +1063,7 @@ def verify_json(document, keys, args, anchor) -> list[str]:
         export_origin, cp_size, cp_root, signers = open_checkpoint(document["checkpoint"], keys)
     except NoteError as error:
         raise Broken(first_named, f"the export's checkpoint is not genuine: {error}") from None
+    check_statement(document, cp_size, cp_root, keys, first_named)
     if export_origin != document["origin"]:
         raise Broken(
             first_named,

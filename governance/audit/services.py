@@ -36,7 +36,8 @@ from governance.ledger.content import signed_content
 from governance.ledger.events import LEDGER_EXPORTED
 from governance.ledger.merkle import TreeBuilder, consistency_proof
 from governance.ledger.models import LedgerCheckpoint, LedgerEvent
-from governance.ledger.signing import ledger_verifier_keys
+from governance.ledger.notes import open_checkpoint, sign_note
+from governance.ledger.signing import ledger_signing_key, ledger_verifier_keys
 from governance.ledger.verification import (
     Anchor,
     ChainBroken,
@@ -364,8 +365,31 @@ def _write_json(writer: _DigestingWriter, rows, only: int | None, header: dict, 
         "first_seq": bounds[0] if bounds else None,
         "last_seq": bounds[1] if bounds else None,
     }
+    trailer["statement"] = _export_statement(header, trailer)
     writer.write("\n]," + canonical_json(trailer)[1:] + "\n")
     return count, withheld
+
+
+STATEMENT_TITLE = "valuegate-ledger-export"
+
+
+def _export_statement(header: dict, trailer: dict) -> str:
+    """What the export claims, signed: its period, scope and bounds cannot be changed afterwards
+    (cutting its tail into the tree proof and moving `until` would otherwise pass as a shorter
+    export, and a receipt of a cut decision as one outside the period)."""
+    checkpoint, _ = open_checkpoint(header["checkpoint"], ledger_verifier_keys())
+    claims = {
+        "exported_at": header["exported_at"],
+        "exported_by": header["exported_by"],
+        "since": header["since"],
+        "until": header["until"],
+        "initiative": header["initiative"],
+        "origin": header["origin"],
+        "tree_size": checkpoint.size,
+        "root": checkpoint.root.hex(),
+        **{key: trailer[key] for key in ("count", "withheld", "first_seq", "last_seq")},
+    }
+    return sign_note(f"{STATEMENT_TITLE}\n{canonical_json(claims)}\n", ledger_signing_key())
 
 
 # Nightly verification ------------------------------------------------------------------------------
@@ -392,7 +416,8 @@ def ledger_verify_and_alert(
     try:
         anchor = Anchor.load(anchor_path) if anchor_path else None
         checkpoints = [
-            load_checkpoint(path, ledger_verifier_keys()) for path in _latest_witnessed(witness_dirs)
+            load_checkpoint(path, ledger_verifier_keys())
+            for path in latest_witnessed_checkpoints(witness_dirs)
         ]
         summary = verify_ledger(anchor=anchor, checkpoints=checkpoints, strict=True)
     except ChainBroken as broken:
@@ -421,7 +446,7 @@ def ledger_verify_and_alert(
     return VerificationOutcome(intact=False, problem=problem, alerted=alerted)
 
 
-def _latest_witnessed(witness_dirs: list[str] | None) -> list[Path]:
+def latest_witnessed_checkpoints(witness_dirs: list[str] | None = None) -> list[Path]:
     """The newest checkpoint file of each witness directory (names sort by tree size, then time)."""
     from django.conf import settings
 

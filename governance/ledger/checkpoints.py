@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.ledger.canonical import utc_text
 from governance.ledger.merkle import TreeBuilder, consistency_proof, inclusion_proof
 from governance.ledger.models import LedgerCheckpoint, LedgerEvent, LedgerHead, LedgerTreeNode
 from governance.ledger.notes import Checkpoint, open_checkpoint, sign_checkpoint
-from governance.ledger.sequencer import seal_pending
+from governance.ledger.sequencer import seal_pending, take_sequencer_lock
 from governance.ledger.signing import ledger_signing_key, ledger_verifier_keys
 from governance.ledger.verification import ChainBroken, event_rows, leaf_of, signature_holds, verify_ledger
 
@@ -165,10 +165,14 @@ def checkpoint_due(*, now: dt.datetime) -> bool:
 
 
 def publish_checkpoint_if_due(*, now: dt.datetime) -> int:
-    """The periodic job: publish a checkpoint when one is due; 1 if one was published."""
-    if not checkpoint_due(now=now):
-        return 0
+    """The periodic job: publish a checkpoint when one is due; 1 if one was published.
+
+    Under the sequencer's lock, so that two workers running it at once publish one checkpoint.
+    """
     with transaction.atomic():
+        take_sequencer_lock(connection)
+        if not checkpoint_due(now=now):
+            return 0
         publish_checkpoint(now=now)
     return 1
 

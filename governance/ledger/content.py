@@ -68,7 +68,8 @@ def chained_content(
     """The canonical bytes of an event of the hash chain (format 1), from its columns.
 
     Those events were hashed with their names normalised to NFC, so they are normalised here too:
-    a name rewritten into another Unicode form is caught for them only by a checkpoint.
+    for them alone, a name rewritten into another Unicode form of the same text goes unnoticed
+    (their leaf covers the chain hash, which covers the NFC form). Signed events have no such gap.
     """
     return (
         f'{{"action":{_text(_nfc(action))},"actor":{_text(_nfc(actor))}'

@@ -46,7 +46,7 @@ def seal_pending(*, using: str = "default") -> Sealed:
     """Sequence every committed event that has none yet, in one transaction. Safe to run at any time."""
     with transaction.atomic(using=using):
         connection = connections[using]
-        _take_sequencer_lock(connection)
+        take_sequencer_lock(connection)
         head = LedgerHead.objects.using(using).get(id=1)
         builder = TreeBuilder(frontier=_frontier(head.seq, using), size=head.seq)
         result = Sealed(size=head.seq, root=head.hash)
@@ -154,7 +154,7 @@ def _genuine(
     return key.verify(signed_message(digest, at), raw)
 
 
-def _take_sequencer_lock(connection) -> None:
+def take_sequencer_lock(connection) -> None:
     """Serialise sequencers; make sure the head row exists (a flushed database has none)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -192,7 +192,7 @@ def build_tree_of_chained_events(*, using: str = "default") -> int:
     leaves cover their chain hashes, and the head then holds the tree's root.
     """
     with transaction.atomic(using=using):
-        _take_sequencer_lock(connections[using])
+        take_sequencer_lock(connections[using])
         if LedgerTreeNode.objects.using(using).exists():
             return 0
         builder = TreeBuilder()

@@ -37,6 +37,8 @@ def test_tick_runs_every_job_and_reports_what_each_did(members):
         "  perpetual pilots: 0",
         "  value reviews: 0",
         "  expired idempotency keys: 0",
+        "  ledger events sequenced: 0",
+        "  ledger checkpoints published: 0",
         "  notifications sent: 0",
     ]
 

@@ -10,8 +10,8 @@ from django.db import close_old_connections, connection
 from governance.access.models import CommitteeFunction
 from governance.errors import WrongStage
 from governance.ledger.chain import ledger_append
-from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
+from governance.ledger.verification import verify_ledger
 from governance.reviews.facts import initiative_with_gate_data, signoff_digest
 from governance.reviews.models import GateReview, SignOff
 from governance.reviews.services import initiative_advance, review_open

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from governance.errors import GateNotSatisfied
-from governance.ledger.verification import verify_ledger
 from governance.ledger.models import LedgerEvent
+from governance.ledger.verification import verify_ledger
 from governance.reviews.facts import next_gate_checklist
 from governance.reviews.models import GateReview
 from governance.reviews.services import initiative_advance

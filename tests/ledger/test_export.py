@@ -293,7 +293,8 @@ def own_checkpoint(document):
         (delete_middle, "FAILED at event #3: missing: the next event in the export is #4"),
         (
             delete_and_renumber,
-            "FAILED at event #5: the tree rebuilt from the export has 4 events, its checkpoint 5",
+            "the export says count = 4 where its signed statement says 5: its period, scope or bounds "
+            "were altered after it was signed",
         ),
         (swap_contents, "does not have the root of its checkpoint"),
         (resign_with_own_key, "FAILED at event #2: it is signed with a key you did not give"),
@@ -331,21 +332,35 @@ def test_a_withheld_event_claiming_the_exported_initiative_fails(history, tmp_pa
     )
 
 
-def test_a_tail_moved_out_of_the_export_is_caught_by_the_receipt_of_a_cut_decision(history, tmp_path, key):
+def test_a_tail_moved_out_of_the_export_contradicts_its_signed_statement(history, tmp_path, key):
+    """The tree still adds up with the cut events moved into its proof, and `until` can be moved
+    to match; the statement the server signed with the export cannot."""
     path = export(tmp_path)
     document = read(path)
     cut = document["events"][3:]
     document["events"] = document["events"][:3]
-    document["tree"]["right"] = [[0, event["hash"]] for event in cut]  # the tree still adds up
+    document["tree"]["right"] = [[0, event["hash"]] for event in cut]
     document["count"] = document["last_seq"] = 3
+    document["until"] = "2025-03-02"
     write(path, document)
-    assert check(path, key)[0] == 0  # what is left is a consistent export of #1-#3
 
     status, output = check(path, key, "--receipt", receipt(tmp_path, 5))
 
     assert status == 1, output
-    assert "the decision of this receipt (kpi.defined recorded at 2025-03-03" in output
-    assert "it was cut" in output
+    assert "its period, scope or bounds were altered after it was signed" in output
+
+
+def test_a_statement_taken_from_another_export_does_not_fit(history, tmp_path, key):
+    whole = read(export(tmp_path))
+    path = export(tmp_path, "--since", "2025-03-03")
+    document = read(path)
+    document["statement"] = whole["statement"]
+    write(path, document)
+
+    status, output = check(path, key)
+
+    assert status == 1, output
+    assert "where its signed statement says" in output
 
 
 def test_a_ledger_cut_before_the_export_is_caught_against_a_kept_checkpoint(history, tmp_path, key, attacker):

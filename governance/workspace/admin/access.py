@@ -115,6 +115,10 @@ class Access:
 
     # Policies -------------------------------------------------------------------------------
 
+    def may_audit_ledger(self) -> bool:
+        """Export the ledger for an audit and verify it (the auditor's pages of the ledger)."""
+        return self.allows(Operation.EXPORT_LEDGER)
+
     def may_add_policy_version(self) -> bool:
         return self.allows(Operation.EDIT_POLICY)
 

@@ -214,3 +214,30 @@ class KillForm(forms.Form):
 
 class ConditionCloseForm(forms.Form):
     note = forms.CharField(widget=TEXTAREA, help_text="How the condition was met.")
+
+
+class LedgerExportForm(forms.Form):
+    since = DayField(required=False, help_text="First UTC day (empty: from the first event).")
+    until = DayField(required=False, help_text="Last UTC day, included (empty: up to now).")
+    initiative = forms.ModelChoiceField(
+        queryset=Initiative.objects.none(),
+        required=False,
+        help_text="Only this initiative's events; the others keep only their hashes.",
+    )
+    format = forms.ChoiceField(
+        choices=[
+            ("json", "JSON (with the tree proof: verifiable offline)"),
+            ("csv", "CSV (for spreadsheets)"),
+        ]
+    )
+
+    def __init__(self, *args, initiatives, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = initiatives.order_by("title")
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("The period's start comes after its end.")
+        return cleaned
