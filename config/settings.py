@@ -368,9 +368,11 @@ VALUEGATE_LEDGER_SIGNING_KEY = env.str(
 VALUEGATE_LEDGER_VERIFIER_KEYS = env.list("VALUEGATE_LEDGER_VERIFIER_KEYS", default=[])
 # The log's name in its checkpoints and the signing key's name (no spaces, no "+").
 VALUEGATE_LEDGER_ORIGIN = env.str("VALUEGATE_LEDGER_ORIGIN", default="valuegate.local/ledger")
-# When committed events are sequenced into the tree: "after_commit" (no lock in the decision),
-# "inline" (inside the decision's transaction) or "auto" (inline on SQLite, which has one writer
-# anyway; after commit on PostgreSQL).
+# When committed events are sequenced into the tree: "after_commit" (no lock in the decision;
+# sealed right after its commit), "sequencer" (only by the one `manage.py ledger_sequencer`
+# process of the Procfile, in batches: the most decisions per second), "inline" (inside the
+# decision's transaction) or "auto" (inline on SQLite, which has one writer anyway; after commit
+# on PostgreSQL).
 VALUEGATE_LEDGER_SEALING = env.str("VALUEGATE_LEDGER_SEALING", default="auto")
 # Signed checkpoints are published at this interval (seconds) to every witness directory: in
 # production write-once storage or a mount of another host, outside the database's reach.

@@ -729,7 +729,7 @@ class InclusionProofSerializer(serializers.Serializer):
     leaf_index = serializers.IntegerField()
     leaf_hash = serializers.CharField()
     tree_size = serializers.IntegerField()
-    root = serializers.CharField()
+    root_hash = serializers.CharField(help_text="The checkpoint's root hash, hex.")
     proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 audit path, hex.")
     checkpoint = serializers.CharField(help_text="The signed checkpoint the proof leads to.")
 

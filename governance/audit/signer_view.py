@@ -307,18 +307,21 @@ def signer_view(event: LedgerEvent) -> SignerView:
         raise ValueError(f"Event #{event.seq} is a {event.action}, not a sign-off.")
     view = SignerView(event=event, signoff=json.loads(event.payload))
     replay = _Replay()
+    # What came before it: sequenced before it, or, while it waits to be sequenced itself, every
+    # event sequenced so far and those inserted before it.
+    before = Q(seq__lt=event.seq) if event.seq is not None else Q(seq__isnull=False) | Q(id__lt=event.pk)
     events = (
         LedgerEvent.objects.filter(
+            before,
             # None matches the events of no initiative, as Django reads it; the stubs only allow an id.
             initiative_id=event.initiative_id,  # type: ignore[misc]
-            seq__lt=event.seq,
             action__in=FACT_ACTIONS,
         )
         .order_by("seq")
         .values_list("seq", "recorded_at", "action", "payload")
     )
     for seq, at, action, text in events:
-        replay.apply(seq, at, action, json.loads(text))
+        replay.apply(seq or 0, at, action, json.loads(text))
     view.gaps = replay.gaps
     view.evidence = [replay.evidence[key] for key in sorted(replay.evidence)]
     view.kpis = sorted(replay.kpis.values(), key=lambda k: (not k["is_primary"], k["name"]))

@@ -9,8 +9,10 @@ application's key, which never enters the database. No row is locked, so decisio
 different initiatives never queue on one another. The sequencer (governance/ledger/sequencer.py)
 then gives the committed events their sequence numbers and adds them to the Merkle tree: right
 after the commit, in the same process (`VALUEGATE_LEDGER_SEALING = "after_commit"`, PostgreSQL's
-default), or inside the decision's own transaction (`"inline"`, SQLite's default: SQLite has one
-writer at a time anyway). The worker and `governance_tick` seal whatever a crash left behind.
+default), inside the decision's own transaction (`"inline"`, SQLite's default: SQLite has one
+writer at a time anyway), or in the one `manage.py ledger_sequencer` process, which seals in
+batches what every process committed (`"sequencer"`: the most decisions per second). The worker
+and `governance_tick` seal whatever a crash left behind.
 """
 
 from __future__ import annotations
@@ -121,14 +123,18 @@ def ledger_batched(service: Callable) -> Callable:
     return batched
 
 
+SEALING_MODES = ("inline", "after_commit", "sequencer")
+
+
 def sealing_mode(connection=None) -> str:
-    """The sealing mode, "inline" or "after_commit" (VALUEGATE_LEDGER_SEALING; "auto" picks by database)."""
+    """When events are sealed: "inline", "after_commit" or "sequencer" (VALUEGATE_LEDGER_SEALING;
+    "auto" picks inline on SQLite, after commit on PostgreSQL)."""
     mode = getattr(settings, "VALUEGATE_LEDGER_SEALING", "auto")
     if mode == "auto":
         vendor = (connection or transaction.get_connection()).vendor
         return "inline" if vendor == "sqlite" else "after_commit"
-    if mode not in ("inline", "after_commit"):
-        raise ValueError(f"VALUEGATE_LEDGER_SEALING is auto, inline or after_commit, not {mode!r}.")
+    if mode not in SEALING_MODES:
+        raise ValueError(f"VALUEGATE_LEDGER_SEALING is auto, {', '.join(SEALING_MODES)}, not {mode!r}.")
     return mode
 
 
@@ -169,10 +175,12 @@ def _write(pending: list[_Pending]) -> list[LedgerEvent]:
         events[0].save(force_insert=True)
     else:
         LedgerEvent.objects.bulk_create(events)
-    if sealing_mode() == "inline":
+    mode = sealing_mode()
+    if mode == "inline":
         sealed = seal_pending()
         for event in events:
             event.seq = sealed.seq_of.get(event.hash)
-    else:
-        transaction.on_commit(seal_after_commit, robust=True)
+    elif mode == "after_commit":
+        transaction.on_commit(functools.partial(seal_after_commit, [e.pk for e in events]), robust=True)
+    # "sequencer": the `ledger_sequencer` process seals them within its interval.
     return events

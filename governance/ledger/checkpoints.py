@@ -195,7 +195,7 @@ class InclusionProof:
             "leaf_index": self.seq - 1,
             "leaf_hash": self.leaf_hash,
             "tree_size": self.tree_size,
-            "root": self.root,
+            "root_hash": self.root,
             "proof": self.proof,
             "checkpoint": self.checkpoint,
         }

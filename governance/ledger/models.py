@@ -21,6 +21,10 @@ class LedgerHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0, help_text="Tree size: the number of sequenced events.")
     hash = models.CharField(max_length=64, help_text="Root hash of the tree (hex).")
+    frontier = models.TextField(
+        blank=True,
+        help_text="The perfect subtrees' hashes (hex, largest first, space-separated) the next leaf extends.",
+    )
 
     def __str__(self) -> str:
         return f"Ledger head #{self.seq}"

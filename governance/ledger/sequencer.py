@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import time
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
@@ -44,53 +45,81 @@ class Sealed:
 
 def seal_pending(*, using: str = "default") -> Sealed:
     """Sequence every committed event that has none yet, in one transaction. Safe to run at any time."""
+    sealed = _seal_pending(using=using, wait=True)
+    if sealed is None:  # waiting for the lock always ends with it
+        raise RuntimeError("The sequencer's lock was not taken.")
+    return sealed
+
+
+def try_seal_pending(*, using: str = "default") -> Sealed | None:
+    """seal_pending, or None at once if another sequencer is running (PostgreSQL)."""
+    return _seal_pending(using=using, wait=False)
+
+
+def _seal_pending(*, using: str, wait: bool) -> Sealed | None:
     with transaction.atomic(using=using):
         connection = connections[using]
-        take_sequencer_lock(connection)
+        if not take_sequencer_lock(connection, wait=wait):
+            return None
+        pending = LedgerEvent.objects.using(using).filter(seq__isnull=True).order_by("id")
+        rows = list(pending.values_list(*_COLUMNS)[:BATCH])
         head = LedgerHead.objects.using(using).get(id=1)
-        builder = TreeBuilder(frontier=_frontier(head.seq, using), size=head.seq)
         result = Sealed(size=head.seq, root=head.hash)
+        if not rows:
+            return result
+        builder = TreeBuilder(frontier=_frontier(head, using), size=head.seq)
         keys = ledger_verifier_keys()
-        after_id = 0
-        while True:
-            rows = list(
-                LedgerEvent.objects.using(using)
-                .filter(seq__isnull=True, id__gt=after_id)
-                .order_by("id")
-                .values_list(
-                    "id",
-                    "recorded_at",
-                    "actor_id",
-                    "actor_name",
-                    "action",
-                    "initiative_id",
-                    "payload",
-                    "nonce",
-                    "key_id",
-                    "signature",
-                    "hash",
-                )[:BATCH]
-            )
-            if not rows:
-                break
-            after_id = rows[-1][0]
+        while rows:
             _seal(rows, builder, keys, result, using)
             if len(rows) < BATCH:
                 break
+            rows = list(pending.filter(id__gt=rows[-1][0]).values_list(*_COLUMNS)[:BATCH])
         if result.sealed:
             result.size, result.root = builder.size, builder.root().hex()
-            LedgerHead.objects.using(using).filter(id=1).update(seq=result.size, hash=result.root)
+            LedgerHead.objects.using(using).filter(id=1).update(
+                seq=result.size, hash=result.root, frontier=_frontier_text(builder)
+            )
     return result
+
+
+_COLUMNS = (
+    "id",
+    "recorded_at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "initiative_id",
+    "payload",
+    "nonce",
+    "key_id",
+    "signature",
+    "hash",
+)
+
+
+def seal_after_commit(event_ids: list[int], *, patience: float = 2.0) -> None:
+    """on_commit hook of a decision: see its events sealed, without queueing behind other sealers.
+
+    If a sequencer is already running, it may have read the pending events before this commit:
+    try again, briefly, until one of us has sealed them. Past `patience` seconds the periodic job
+    seals them (the decision itself is recorded either way).
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.001
+    while True:
+        if try_seal_pending() is not None:
+            return
+        if not LedgerEvent.objects.filter(id__in=event_ids, seq__isnull=True).exists():
+            return  # another sequencer sealed them
+        if time.monotonic() > deadline:
+            return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def ledger_events_sequence(*, now=None) -> int:
     """The periodic job (worker and governance_tick): seal what a crashed process left pending."""
     return seal_pending().sealed
-
-
-def seal_after_commit() -> None:
-    """on_commit hook of a decision: seal its events now (waiting for a sequencer already running)."""
-    seal_pending()
 
 
 def _seal(rows, builder: TreeBuilder, keys: dict[str, VerifierKey], result: Sealed, using: str) -> None:
@@ -154,20 +183,31 @@ def _genuine(
     return key.verify(signed_message(digest, at), raw)
 
 
-def take_sequencer_lock(connection) -> None:
-    """Serialise sequencers; make sure the head row exists (a flushed database has none)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+def take_sequencer_lock(connection, *, wait: bool = True) -> bool:
+    """Serialise sequencers, for the rest of the transaction; make sure the head row exists (a
+    flushed database has none). False if `wait` is off and another sequencer holds the lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if wait:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+            else:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+                if not cursor.fetchone()[0]:
+                    return False
     # On SQLite this write is also what takes the database's write lock before anything is read.
     LedgerHead.objects.using(connection.alias).bulk_create(
         [LedgerHead(id=1, seq=0, hash=EMPTY_ROOT.hex())], ignore_conflicts=True
     )
+    return True
 
 
-def _frontier(size: int, using: str) -> list[tuple[int, bytes]]:
-    """The perfect subtrees that make up the tree of `size` leaves, largest first, from storage."""
-    positions = TreeBuilder.frontier_positions(size)
+def _frontier(head: LedgerHead, using: str) -> list[tuple[int, bytes]]:
+    """The perfect subtrees the next leaf extends, largest first: kept on the head (no read), or
+    read from the stored nodes when the head has none of the right shape (a migrated database)."""
+    positions = TreeBuilder.frontier_positions(head.seq)
+    kept = head.frontier.split()
+    if len(kept) == len(positions):
+        return [(level, bytes.fromhex(node)) for (level, _index), node in zip(positions, kept, strict=True)]
     if not positions:
         return []
     query = LedgerTreeNode.objects.using(using).none()
@@ -178,6 +218,10 @@ def _frontier(size: int, using: str) -> list[tuple[int, bytes]]:
     if missing:
         raise RuntimeError(f"The ledger's tree has lost its nodes {missing}; rebuild it with verify_ledger.")
     return [(level, bytes.fromhex(stored[(level, index)])) for level, index in positions]
+
+
+def _frontier_text(builder: TreeBuilder) -> str:
+    return " ".join(node.hex() for _level, node in builder.frontier)
 
 
 def chained_leaf(initiative: int | None, chain_hash: str) -> bytes:
@@ -207,7 +251,9 @@ def build_tree_of_chained_events(*, using: str = "default") -> int:
                 LedgerTreeNode.objects.using(using).bulk_create(nodes)
                 nodes = []
         LedgerTreeNode.objects.using(using).bulk_create(nodes)
-        LedgerHead.objects.using(using).filter(id=1).update(seq=builder.size, hash=builder.root().hex())
+        LedgerHead.objects.using(using).filter(id=1).update(
+            seq=builder.size, hash=builder.root().hex(), frontier=_frontier_text(builder)
+        )
         return builder.size
 
 

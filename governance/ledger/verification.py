@@ -474,7 +474,7 @@ def event_checks(event: LedgerEvent, keys: Mapping[str, VerifierKey] | None = No
         covered = (
             hashlib.sha256(
                 chained_content(
-                    seq=event.seq,
+                    seq=event.seq or 0,
                     recorded_at=row[1],
                     actor=event.actor_name,
                     action=event.action,
@@ -492,13 +492,14 @@ def event_checks(event: LedgerEvent, keys: Mapping[str, VerifierKey] | None = No
             (holds, f"its signature by key {event.key_id} " + ("verifies" if holds else "does NOT verify"))
         )
     else:
+        seq = event.seq or 0  # events of the hash chain were numbered when written
         previous = (
             GENESIS_HASH
-            if event.seq == 1
-            else LedgerEvent.objects.filter(seq=event.seq - 1).values_list("hash", flat=True).first()
+            if seq == 1
+            else LedgerEvent.objects.filter(seq=seq - 1).values_list("hash", flat=True).first()
         )
         linked = previous is not None and previous == event.prev_hash
         checks.append(
-            (linked, f"it {'follows' if linked else 'does NOT follow'} the hash of event #{event.seq - 1}")
+            (linked, f"it {'follows' if linked else 'does NOT follow'} the hash of event #{seq - 1}")
         )
     return checks

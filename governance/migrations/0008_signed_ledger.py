@@ -92,6 +92,14 @@ class Migration(migrations.Migration):
             name="signature",
             field=models.CharField(blank=True, help_text="Ed25519, base64.", max_length=88),
         ),
+        migrations.AddField(
+            model_name="ledgerhead",
+            name="frontier",
+            field=models.TextField(
+                blank=True,
+                help_text="The perfect subtrees' hashes (hex, largest first, space-separated) the next leaf extends.",
+            ),
+        ),
         migrations.AlterField(
             model_name="ledgerevent",
             name="prev_hash",

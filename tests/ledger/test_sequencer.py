@@ -30,7 +30,7 @@ def after_commit(settings, monkeypatch):
 @pytest.fixture
 def no_after_commit_sealing(after_commit, monkeypatch):
     """Decisions commit their events but nobody seals them: what a process dying after commit leaves."""
-    monkeypatch.setattr("governance.ledger.chain.seal_after_commit", lambda: None)
+    monkeypatch.setattr("governance.ledger.chain.seal_after_commit", lambda event_ids: None)
 
 
 def decide(count: int, *, n0: int = 0) -> None:

@@ -89,11 +89,11 @@ class LedgerProofView(ApiView):
         if (seq is None) == (not digest):
             raise InvalidInput("Give either seq or hash.")
         try:
-            proof = (
-                receipt_inclusion(event_hash=digest, size=size)
-                if digest
-                else event_inclusion(seq=seq, size=size)
-            )
+            if digest:
+                proof = receipt_inclusion(event_hash=digest, size=size)
+            else:
+                assert seq is not None  # one of the two was given
+                proof = event_inclusion(seq=seq, size=size)
         except LookupError as missing:
             raise NotFound(str(missing).strip("'\"")) from None
         return Response(InclusionProofSerializer(proof.as_dict()).data)

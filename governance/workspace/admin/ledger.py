@@ -141,11 +141,10 @@ class RecordedBetweenFilter(admin.ListFilter):
                 except ValueError:
                     raise IncorrectLookupParameters(f"{value!r} is not a day (YYYY-MM-DD).") from None
                 setattr(self, "start" if name == self.start_parameter else "end", day)
-        self.used_parameters = {
-            name: day.isoformat()
-            for name, day in ((self.start_parameter, self.start), (self.end_parameter, self.end))
-            if day is not None
-        }
+        self.used_parameters = {}
+        for name, chosen in ((self.start_parameter, self.start), (self.end_parameter, self.end)):
+            if chosen is not None:
+                self.used_parameters[name] = chosen.isoformat()
         mine = (self.start_parameter, self.end_parameter)
         self.kept_parameters = [
             (name, value) for name, values in request.GET.lists() if name not in mine for value in values
@@ -158,7 +157,7 @@ class RecordedBetweenFilter(admin.ListFilter):
     def has_output(self) -> bool:
         return True
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return [self.start_parameter, self.end_parameter]
 
     def choices(self, changelist):

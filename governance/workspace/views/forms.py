@@ -236,7 +236,7 @@ class LedgerExportForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = initiatives.order_by("title")
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
             raise forms.ValidationError("The period's start comes after its end.")

@@ -120,7 +120,7 @@ def verify_page(request, model_admin):
                 ),
             }
         level = messages.SUCCESS if outcome["intact"] else messages.ERROR
-        messages.add_message(request, level, outcome["text"])
+        messages.add_message(request, level, str(outcome["text"]))
     return admin_page(
         request,
         model_admin,

@@ -1,0 +1,54 @@
+"""Run the ledger's sequencer: seal committed events in batches, as soon as they appear."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+
+from governance.ledger.models import LedgerEvent
+from governance.ledger.sequencer import seal_pending
+
+
+class Command(BaseCommand):
+    help = (
+        "Seal committed ledger events into the Merkle tree as they appear (VALUEGATE_LEDGER_SEALING="
+        "sequencer: decisions then only insert their events). Run exactly one, next to the web and "
+        "worker processes; another one started by mistake waits for the first's lock."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=0.02,
+            metavar="SECONDS",
+            help="How long to wait when nothing is pending (default 0.02 s).",
+        )
+        parser.add_argument("--once", action="store_true", help="Seal what is pending now, then stop.")
+
+    def handle(self, *args, interval=0.02, once=False, **options):
+        if interval <= 0:
+            raise CommandError("--interval must be positive.")
+        refused: set[int] = set()  # forged rows stay unsequenced; reported once, then not waited on
+        sealed_total = 0
+        while True:
+            close_old_connections()
+            if LedgerEvent.objects.filter(seq__isnull=True).exclude(id__in=refused).exists():
+                sealed = seal_pending()
+                sealed_total += sealed.sealed
+                new = set(sealed.refused) - refused
+                if new:
+                    refused |= new
+                    self.stderr.write(
+                        f"Refused to seal {len(new)} event(s) that are not genuine (ids {sorted(new)[:10]}): "
+                        "run verify_ledger."
+                    )
+            elif once:
+                break
+            else:
+                time.sleep(interval)
+            if once:
+                break
+        self.stdout.write(f"Sealed {sealed_total} event(s).")
