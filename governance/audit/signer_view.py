@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
+
 from governance.ledger.canonical import sha256_hex
 from governance.ledger.events import (
     BUSINESS_CASE_RECORDED,
