@@ -32,7 +32,6 @@ from governance.errors import InvalidInput
 from governance.ledger.canonical import canonical_json
 from governance.ledger.chain import GENESIS_HASH, ledger_append
 from governance.ledger.checkpoints import StoredTree, ledger_checkpoint, origin
-from governance.ledger.content import signed_content
 from governance.ledger.events import LEDGER_EXPORTED
 from governance.ledger.merkle import TreeBuilder, consistency_proof
 from governance.ledger.models import LedgerCheckpoint, LedgerEvent
@@ -43,6 +42,7 @@ from governance.ledger.verification import (
     ChainBroken,
     ChainSummary,
     EventRow,
+    content_digest,
     event_rows,
     load_checkpoint,
     verify_ledger,
@@ -244,19 +244,9 @@ def _withheld(initiative: int | None, only: int | None) -> bool:
 
 
 def _content_sha256(row: EventRow) -> str:
-    seq, at, actor_id, actor, action, initiative, payload, nonce, _key, signature, _prev, digest = row
-    if not signature:
-        return digest  # an event of the hash chain: its hash is its content's digest
-    content = signed_content(
-        recorded_at=at,
-        actor_id=actor_id,
-        actor=actor,
-        action=action,
-        initiative=initiative,
-        nonce=nonce,
-        payload=payload,
-    )
-    return hashlib.sha256(content).hexdigest()
+    signature, digest = row[9], row[11]
+    # An event of the hash chain: its hash is its content's digest (as stored, for the verifier to check).
+    return content_digest(row) if signature else digest
 
 
 def _event(row: EventRow, only: int | None) -> dict:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.ledger.canonical import utc_text
@@ -103,6 +104,26 @@ class StoredTree:
 
     def __init__(self) -> None:
         self.read: dict[tuple[int, int], bytes] = {}
+
+    def answering(self, proof) -> StoredTree:
+        """Read, in one query, every node `proof(oracle)` will ask for (the positions a proof
+        needs do not depend on the hashes, so a dry run with placeholders names them)."""
+        wanted: set[tuple[int, int]] = set()
+
+        def placeholder(level: int, index: int) -> bytes:
+            wanted.add((level, index))
+            return bytes(32)
+
+        proof(placeholder)
+        query = Q()
+        for level, index in wanted - self.read.keys():
+            query |= Q(level=level, index=index)
+        if query:
+            for level, index, node in LedgerTreeNode.objects.filter(query).values_list(
+                "level", "index", "hash"
+            ):
+                self.read[(level, index)] = bytes.fromhex(node)
+        return self
 
     def __call__(self, level: int, index: int) -> bytes:
         key = (level, index)
@@ -216,13 +237,14 @@ def event_inclusion(*, seq: int, size: int | None = None) -> InclusionProof:
     checkpoint = _checkpoint_of(size)
     if not 1 <= seq <= checkpoint.size:
         raise LookupError(f"Event #{seq} is not in the checkpoint of {checkpoint.size} events.")
-    perfect = StoredTree()
+    index, size = seq - 1, checkpoint.size
+    perfect = StoredTree().answering(lambda oracle: (oracle(0, index), inclusion_proof(index, size, oracle)))
     return InclusionProof(
         seq=seq,
-        leaf_hash=perfect(0, seq - 1).hex(),
-        tree_size=checkpoint.size,
+        leaf_hash=perfect(0, index).hex(),
+        tree_size=size,
         root=checkpoint.root,
-        proof=[node.hex() for node in inclusion_proof(seq - 1, checkpoint.size, perfect)],
+        proof=[node.hex() for node in inclusion_proof(index, size, perfect)],
         checkpoint=checkpoint.note,
     )
 
@@ -239,7 +261,12 @@ def tree_consistency(*, old_size: int, new_size: int | None = None) -> dict:
     old, new = _checkpoint_of(old_size), _checkpoint_of(new_size)
     if old.size > new.size:
         raise LookupError("The first checkpoint must not be larger than the second.")
-    proof = consistency_proof(old.size, new.size, StoredTree()) if old.size else []
+    sizes = old.size, new.size
+    proof = (
+        consistency_proof(*sizes, StoredTree().answering(lambda oracle: consistency_proof(*sizes, oracle)))
+        if old.size
+        else []
+    )
     return {
         "old_size": old.size,
         "new_size": new.size,

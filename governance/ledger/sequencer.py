@@ -11,9 +11,6 @@ done and the next run seals the same events.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -22,10 +19,11 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from governance.ledger.canonical import utc_text
-from governance.ledger.content import GENESIS_HASH, leaf_hash_hex, signed_content, signed_message
+from governance.ledger.content import GENESIS_HASH, leaf_hash_hex
 from governance.ledger.merkle import EMPTY_ROOT, TreeBuilder
 from governance.ledger.models import LedgerEvent, LedgerHead, LedgerTreeNode
 from governance.ledger.signing import VerifierKey, ledger_verifier_keys
+from governance.ledger.verification import leaf_of, signature_holds
 
 # pg_advisory_xact_lock's key: "VGLEDGER" read as a signed 64-bit integer.
 SEQUENCER_LOCK = int.from_bytes(b"VGLEDGER", "big", signed=True)
@@ -161,26 +159,11 @@ def _genuine(
     recorded_at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, digest, keys
 ) -> bool:
     """Whether a pending row is an event the application wrote: its hash and its signature hold."""
-    key = keys.get(key_id)
-    if key is None or not signature:
+    if not signature:
         return False
     at = utc_text(recorded_at)
-    content = signed_content(
-        recorded_at=at,
-        actor_id=actor_id,
-        actor=actor,
-        action=action,
-        initiative=initiative,
-        nonce=nonce,
-        payload=payload,
-    )
-    if leaf_hash_hex(initiative, hashlib.sha256(content).hexdigest()) != digest:
-        return False
-    try:
-        raw = base64.b64decode(signature, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return key.verify(signed_message(digest, at), raw)
+    row = (None, at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, None, digest)
+    return leaf_of(row) == digest and signature_holds(keys, key_id, digest, at, signature)
 
 
 def take_sequencer_lock(connection, *, wait: bool = True) -> bool:

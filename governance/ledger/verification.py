@@ -115,7 +115,13 @@ def pending_rows(*, using: str = "default") -> list[EventRow]:
 
 def leaf_of(row: EventRow) -> str:
     """The leaf hash (hex) of a stored event, recomputed from its columns."""
-    seq, at, actor_id, actor, action, initiative, payload, nonce, _key, signature, prev, digest = row
+    return leaf_hash_hex(row[5], content_digest(row))
+
+
+def content_digest(row: EventRow) -> str:
+    """SHA-256 (hex) of a stored event's content, recomputed from its columns (for an event of the
+    hash chain, its chain hash)."""
+    seq, at, actor_id, actor, action, initiative, payload, nonce, _key, signature, prev, _digest = row
     if not signature:
         content = chained_content(
             seq=seq,
@@ -136,7 +142,7 @@ def leaf_of(row: EventRow) -> str:
             nonce=nonce,
             payload=payload,
         )
-    return leaf_hash_hex(initiative, hashlib.sha256(content).hexdigest())
+    return hashlib.sha256(content).hexdigest()
 
 
 def signature_holds(keys: Mapping[str, VerifierKey], key_id: str, leaf: str, at: str, signature: str) -> bool:
@@ -274,7 +280,6 @@ def verify_ledger(
     builder = TreeBuilder()
     expected, chain_hash, signed_seen, at = 1, GENESIS_HASH, False, None
     next_report = progress_every
-    sha256 = hashlib.sha256
     if 0 in wanted:
         _check_root(wanted.pop(0), builder)
     for rows in event_chunks(upto_seq=total, chunk_size=chunk_size, using=using):
@@ -290,18 +295,10 @@ def verify_ledger(
                 if prev != chain_hash:
                     raise ChainBroken(seq, _broken_link(seq, prev, using))
                 try:
-                    content = chained_content(
-                        seq=seq,
-                        recorded_at=at,
-                        actor=actor,
-                        action=action,
-                        initiative=initiative,
-                        payload=payload,
-                        prev_hash=prev,
-                    )
+                    recomputed = content_digest(row)
                 except (TypeError, ValueError) as error:
                     raise ChainBroken(seq, f"it cannot be read ({error}): it was edited") from None
-                if sha256(content).hexdigest() != digest:
+                if recomputed != digest:
                     raise ChainBroken(seq, "its content does not match its hash: it was edited")
                 chain_hash = digest
                 leaf = leaf_hash_hex(initiative, digest)

@@ -115,9 +115,10 @@ class Attacker:
         LedgerTreeNode.objects.bulk_create(
             [LedgerTreeNode(level=level, index=index, hash=node.hex()) for level, index, node in nodes]
         )
+        frontier = " ".join(node.hex() for _level, node in builder.frontier)
         self.sql(
-            "UPDATE governance_ledgerhead SET seq = %s, hash = %s WHERE id = 1",
-            [builder.size, builder.root().hex()],
+            "UPDATE governance_ledgerhead SET seq = %s, hash = %s, frontier = %s WHERE id = 1",
+            [builder.size, builder.root().hex(), frontier],
         )
 
     def forge_append(self, *, actor_name: str = "mallory", action: str = "test.event", **columns) -> int:

@@ -902,6 +902,22 @@ ENTRY_POINTS: list[EntryPoint] = [
         owner=None,
     ),
     EntryPoint(
+        Op.EXPORT_LEDGER,
+        "admin",
+        "governance_ledgerevent_export",
+        WRITE,
+        admin_post("governance_ledgerevent_export", lambda w: (), lambda w: {"format": "json"}),
+        owner=None,
+    ),
+    EntryPoint(
+        Op.EXPORT_LEDGER,
+        "admin",
+        "governance_ledgerevent_verify",
+        READ,
+        admin_get("governance_ledgerevent_verify"),
+        owner=None,
+    ),
+    EntryPoint(
         Op.VIEW_INITIATIVE,
         "admin",
         "evidence-download",
