@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "governance.access.middleware.RefusalLogMiddleware",
+    # Inside the messages middleware: the receipts of a request's decisions become a message.
+    "governance.ledger.receipts.ReceiptsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,2 +1,3 @@
-"""The decision ledger: the append-only, hash-chained record of every decision, its event catalogue,
-canonical byte form and database guards. The bottom room: it imports only the models."""
+"""The decision ledger: the append-only, signed Merkle-tree record of every decision, its event
+catalogue, canonical byte form, sequencer, checkpoints and database guards. The bottom room: it
+imports only the models."""

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from governance.ledger import receipts
 from governance.ledger.canonical import canonical_json, utc_text
 from governance.ledger.content import GENESIS_HASH, leaf_hash_hex, signed_content, signed_message
 from governance.ledger.events import LedgerEventType, check_event
@@ -175,6 +176,7 @@ def _write(pending: list[_Pending]) -> list[LedgerEvent]:
         events[0].save(force_insert=True)
     else:
         LedgerEvent.objects.bulk_create(events)
+    receipts.collect(events)
     mode = sealing_mode()
     if mode == "inline":
         sealed = seal_pending()

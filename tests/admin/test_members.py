@@ -72,7 +72,9 @@ def test_a_governance_admin_grants_the_chair_role_and_the_ledger_names_them(peop
     assert held(alice) == {CHAIR}
     assert membership_events() == [("membership.granted", people[who].username, "alice", CHAIR)]
     assert LedgerEvent.objects.get(action="membership.granted").actor == people[who]
-    assert shown(response) == [f"alice: granted “{CHAIR}”. Recorded in the decision ledger."]
+    confirmation, receipt = shown(response)
+    assert confirmation == f"alice: granted “{CHAIR}”. Recorded in the decision ledger."
+    assert receipt.startswith("Ledger receipt: membership.granted: event ")
 
 
 def test_one_save_grants_and_revokes_and_the_list_shows_the_result(people, as_user):

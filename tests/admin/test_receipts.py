@@ -31,6 +31,18 @@ def genuine(receipt: dict) -> bool:
     return ledger_signing_key().verifier.verify(message, base64.b64decode(receipt["signature"]))
 
 
+RECEIPT = re.compile(
+    r"([a-z_.]+): event ([0-9a-f]{64}) recorded at (\S+), signed by key (\w+) \(signature ([A-Za-z0-9+/=]+)\)"
+)
+
+
+def receipts_shown(response) -> list[dict]:
+    """The receipts the last request handed over (earlier ones wait, unread, in the session)."""
+    message = [str(m) for m in get_messages(response.wsgi_request) if str(m).startswith("Ledger receipt")][-1]
+    names = ("action", "hash", "recorded_at", "key_id", "signature")
+    return [dict(zip(names, found, strict=True)) for found in RECEIPT.findall(message)]
+
+
 def test_the_sign_off_page_confirms_with_the_receipt_of_the_sign_off(people, as_user):
     initiative = factories.proposal_ready_for_pilot_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
@@ -39,16 +51,33 @@ def test_the_sign_off_page_confirms_with_the_receipt_of_the_sign_off(people, as_
         reverse("admin:governance_gatereview_sign", args=[review.pk]), {**FORM, "function": "legal"}
     )
 
-    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
-    found = re.search(
-        r"Ledger receipt: event ([0-9a-f]{64}) recorded at (\S+), signed by key (\w+) \(signature (\S+)\)",
-        message,
-    )
-    assert found, message
-    event = LedgerEvent.objects.get(hash=found.group(1))
-    assert event.action == "signoff.recorded" and event.actor_name == people["legal"].username
-    receipt = dict(zip(("hash", "recorded_at", "key_id", "signature"), found.groups(), strict=True))
+    (receipt,) = receipts_shown(response)
+    event = LedgerEvent.objects.get(hash=receipt["hash"])
+    assert event.action == receipt["action"] == "signoff.recorded"
+    assert event.actor_name == people["legal"].username
     assert genuine(receipt) and receipt["key_id"] == ledger_signing_key().key_id
+
+
+def test_the_last_approval_hands_over_the_receipt_of_every_event_it_wrote(people, as_user):
+    initiative = factories.proposal_ready_for_pilot_gate()
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    for function in ("business", "legal", "finance", "technical"):
+        response = as_user(people[function]).post(
+            reverse("admin:governance_gatereview_sign", args=[review.pk]), {**FORM, "function": function}
+        )
+
+    shown = receipts_shown(response)
+    assert [r["action"] for r in shown] == ["signoff.recorded", "review.decided", "initiative.transitioned"]
+    assert all(genuine(r) for r in shown)
+
+
+def test_a_refused_decision_hands_over_no_receipt(people, as_user):
+    initiative = factories.proposal_ready_for_pilot_gate()
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    response = as_user(people["chair"]).post(
+        reverse("admin:governance_gatereview_sign", args=[review.pk]), {**FORM, "function": "legal"}
+    )
+    assert not [m for m in get_messages(response.wsgi_request) if str(m).startswith("Ledger receipt")]
 
 
 def test_the_api_returns_the_receipt_and_it_proves_the_sign_off_to_an_auditor(members, tmp_path):
@@ -66,6 +95,7 @@ def test_the_api_returns_the_receipt_and_it_proves_the_sign_off_to_an_auditor(me
     assert response.status_code == 201, response.content
     receipt = response.json()["receipt"]
     assert receipt["action"] == "signoff.recorded" and genuine(receipt)
+    assert json.loads(response["Ledger-Receipts"]) == [receipt]
     kept = tmp_path / "receipt.json"
     kept.write_text(json.dumps(receipt))
     public_key = tmp_path / "ledger.pub"

@@ -16,7 +16,7 @@ from governance.reviews.models import Condition, GateReview
 from governance.reviews.portfolio import review_checklists
 from governance.reviews.queue import awaiting_signoff
 from governance.reviews.services import initiative_advance, review_hold, review_kill
-from governance.reviews.signoffs import ConditionInput, condition_close, signoff_receipt, signoff_record
+from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
 from governance.workspace.admin.access import access, require
 from governance.workspace.views import forms
 from governance.workspace.views.common import admin_page, form_page, initiative_url, refused
@@ -78,16 +78,6 @@ def _outcome_message(review: GateReview) -> str:
     )
 
 
-def _receipt_text(signoff) -> str:
-    receipt = signoff_receipt(signoff)
-    if receipt is None:
-        return ""
-    return (
-        f" Ledger receipt: event {receipt['hash']} recorded at {receipt['recorded_at']}, "
-        f"signed by key {receipt['key_id']} (signature {receipt['signature']})."
-    )
-
-
 def sign(request, model_admin, object_id):
     """The sign-off page: the checklist, the evidence, and decision, rationale and conditions."""
     review = visible_review(request, object_id)
@@ -106,7 +96,7 @@ def sign(request, model_admin, object_id):
     conditions = forms.ConditionFormSet(data, prefix="conditions")
     if request.method == "POST" and form.is_valid() and conditions.is_valid():
         try:
-            signoff = signoff_record(
+            signoff_record(
                 actor=request.user,
                 review=review,
                 function=form.cleaned_data["function"],
@@ -121,7 +111,7 @@ def sign(request, model_admin, object_id):
         except DomainError as error:
             refused(request, error, form)
         else:
-            messages.success(request, _outcome_message(review) + _receipt_text(signoff))
+            messages.success(request, _outcome_message(review))
             return HttpResponseRedirect(queue_url())
     now = timezone.now()
     checklist = review_checklists([review], now=now)[review.pk] if review.is_open else None

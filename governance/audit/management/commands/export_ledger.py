@@ -110,5 +110,6 @@ class Command(BaseCommand):
         self.stderr.write(
             f"Exported {summary.events} events ({span}{withheld}) as {fmt}"
             f"{' to ' + output if output else ''}; sha256 {summary.sha256}. "
-            f"Recorded as ledger event #{summary.ledger_event.seq} by {user.get_username()}."
+            f"Proved against the checkpoint of {summary.checkpoint.size} events. Recorded in the ledger by "
+            f"{user.get_username()}: event {summary.ledger_event.hash}."
         )
