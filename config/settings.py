@@ -380,6 +380,8 @@ VALUEGATE_LEDGER_SEALING = env.str("VALUEGATE_LEDGER_SEALING", default="auto")
 # production write-once storage or a mount of another host, outside the database's reach.
 VALUEGATE_LEDGER_WITNESS_DIRS = env.list("VALUEGATE_LEDGER_WITNESS_DIRS", default=[])
 VALUEGATE_LEDGER_CHECKPOINT_INTERVAL = env.int("VALUEGATE_LEDGER_CHECKPOINT_INTERVAL", default=3600)
+# Also send each published checkpoint to the auditors (notification `ledger.checkpoint`).
+VALUEGATE_LEDGER_CHECKPOINT_MAIL = env.bool("VALUEGATE_LEDGER_CHECKPOINT_MAIL", default=False)
 # An anchor file of the hash chain (before the ledger was signed) is still checked when set.
 VALUEGATE_LEDGER_ANCHOR_FILE = env.str("VALUEGATE_LEDGER_ANCHOR_FILE", default="")
 

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from governance.api.idempotency import idempotency_keys_purge
-from governance.ledger.checkpoints import publish_checkpoint_if_due
+from governance.audit.services import ledger_checkpoints_publish
 from governance.ledger.sequencer import ledger_events_sequence
 from governance.oversight.follow_ups import overdue_signoffs_chase
 from governance.oversight.pilots import perpetual_pilots_escalate
@@ -31,7 +31,7 @@ PERIODIC_JOBS: tuple[tuple[str, Callable[..., int]], ...] = (
     ("expired idempotency keys", idempotency_keys_purge),
     # Last, so that the checkpoint covers what the jobs above decided.
     ("ledger events sequenced", ledger_events_sequence),
-    ("ledger checkpoints published", publish_checkpoint_if_due),
+    ("ledger checkpoints published", ledger_checkpoints_publish),
 )
 
 
@@ -44,7 +44,7 @@ __all__ = [
     "PERIODIC_JOBS",
     "exit_criteria_enforce",
     "ledger_events_sequence",
-    "publish_checkpoint_if_due",
+    "ledger_checkpoints_publish",
     "overdue_signoffs_chase",
     "perpetual_pilots_escalate",
     "run_periodic_work",

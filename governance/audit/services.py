@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from governance.access.matrix import Operation, require
 from governance.errors import InvalidInput
 from governance.ledger.canonical import canonical_json
 from governance.ledger.chain import GENESIS_HASH, ledger_append
-from governance.ledger.checkpoints import StoredTree, ledger_checkpoint, origin
+from governance.ledger.checkpoints import StoredTree, ledger_checkpoint, origin, publish_checkpoint_if_due
 from governance.ledger.events import LEDGER_EXPORTED
 from governance.ledger.merkle import TreeBuilder, consistency_proof
 from governance.ledger.models import LedgerCheckpoint, LedgerEvent
@@ -382,6 +383,35 @@ def _export_statement(header: dict, trailer: dict) -> str:
     return sign_note(f"{STATEMENT_TITLE}\n{canonical_json(claims)}\n", ledger_signing_key())
 
 
+# Checkpoints ----------------------------------------------------------------------------------------
+
+
+def ledger_checkpoints_publish(*, now: dt.datetime) -> int:
+    """The periodic job: publish a signed checkpoint to the witnesses when one is due, and, with
+    VALUEGATE_LEDGER_CHECKPOINT_MAIL, send it to the auditors too (their mailboxes are one more
+    witness outside the database). 1 if a checkpoint was published. Ledger: none."""
+    with transaction.atomic():
+        publication = publish_checkpoint_if_due(now=now)
+        if publication is None:
+            return 0
+        checkpoint = publication.checkpoint
+        if getattr(settings, "VALUEGATE_LEDGER_CHECKPOINT_MAIL", False):
+            notify(
+                recipients=members_of([roles.AUDITORS]),
+                event_key=f"ledger-checkpoint-{checkpoint.size}-{checkpoint.root[:16]}",
+                event=NotificationEvent.LEDGER_CHECKPOINT,
+                subject=f"[ValueGate] Ledger checkpoint of {checkpoint.size} events",
+                body=(
+                    "Keep this signed checkpoint outside ValueGate. With the ledger's public key, "
+                    "`manage.py verify_ledger --checkpoint FILE --public-key KEY` or "
+                    "`tools/verify_export.py EXPORT --checkpoint FILE --public-key KEY` then reveal any "
+                    "change made to the decisions it covers.\n\n" + checkpoint.note
+                ),
+                to_do="Keep the checkpoint with your audit records.",
+            )
+    return 1
+
+
 # Nightly verification ------------------------------------------------------------------------------
 
 
@@ -438,8 +468,6 @@ def ledger_verify_and_alert(
 
 def latest_witnessed_checkpoints(witness_dirs: list[str] | None = None) -> list[Path]:
     """The newest checkpoint file of each witness directory (names sort by tree size, then time)."""
-    from django.conf import settings
-
     directories = (
         getattr(settings, "VALUEGATE_LEDGER_WITNESS_DIRS", []) if witness_dirs is None else witness_dirs
     )

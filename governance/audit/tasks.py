@@ -8,8 +8,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from governance.audit.services import ledger_verify_and_alert
-from governance.ledger.checkpoints import publish_checkpoint_if_due
+from governance.audit.services import ledger_checkpoints_publish, ledger_verify_and_alert
 from governance.ledger.sequencer import ledger_events_sequence
 from governance.retries import RETRY
 
@@ -23,7 +22,7 @@ def sequence_ledger_events() -> int:
 @shared_task(**RETRY)
 def publish_ledger_checkpoint() -> int:
     """Sign and publish a checkpoint to the witnesses when the interval has passed and the tree grew."""
-    return publish_checkpoint_if_due(now=timezone.now())
+    return ledger_checkpoints_publish(now=timezone.now())
 
 
 # Reading a large ledger takes minutes, not the few seconds of the other periodic tasks: its own

@@ -185,17 +185,17 @@ def checkpoint_due(*, now: dt.datetime) -> bool:
     return now - last[0] >= interval and size != last[1]
 
 
-def publish_checkpoint_if_due(*, now: dt.datetime) -> int:
-    """The periodic job: publish a checkpoint when one is due; 1 if one was published.
+def publish_checkpoint_if_due(*, now: dt.datetime) -> Publication | None:
+    """Publish a checkpoint when one is due (None if none was), in the caller's transaction.
 
     Under the sequencer's lock, so that two workers running it at once publish one checkpoint.
     """
-    with transaction.atomic():
-        take_sequencer_lock(connection)
-        if not checkpoint_due(now=now):
-            return 0
-        publish_checkpoint(now=now)
-    return 1
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A checkpoint is published inside the caller's transaction.")
+    take_sequencer_lock(connection)
+    if not checkpoint_due(now=now):
+        return None
+    return publish_checkpoint(now=now)
 
 
 # Proofs ----------------------------------------------------------------------------------------------

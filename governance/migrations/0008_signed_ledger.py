@@ -120,6 +120,29 @@ class Migration(migrations.Migration):
             name="seq",
             field=models.BigIntegerField(default=0, help_text="Tree size: the number of sequenced events."),
         ),
+        migrations.AlterField(
+            model_name="notificationpreference",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("review.opened", "A gate review was opened and awaits sign-offs"),
+                    ("signoff.recorded", "A committee function signed a review"),
+                    ("signoff.reminder", "A sign-off is overdue (reminder)"),
+                    ("signoff.escalated", "A sign-off is overdue (escalated to the chair)"),
+                    ("review.decided", "A gate review was decided"),
+                    ("initiative.transitioned", "An initiative moved to another stage"),
+                    ("condition.closed", "A condition of an approval was closed"),
+                    ("value_review.opened", "A monthly value review was opened"),
+                    ("kpi.overdue", "KPI measurements are overdue"),
+                    ("kpi.missed", "KPIs missed their target (exit criteria met)"),
+                    ("pilot.overdue", "A pilot is past its time box"),
+                    ("ledger.verification_failed", "The nightly ledger verification failed"),
+                    ("ledger.checkpoint", "A signed checkpoint of the ledger was published"),
+                    ("other", "Other notifications"),
+                ],
+                max_length=40,
+            ),
+        ),
         migrations.AddIndex(
             model_name="ledgerevent",
             index=models.Index(

@@ -33,6 +33,7 @@ class NotificationEvent(models.TextChoices):
     KPI_MISSED = "kpi.missed", "KPIs missed their target (exit criteria met)"
     PILOT_OVERDUE = "pilot.overdue", "A pilot is past its time box"
     LEDGER_VERIFICATION_FAILED = "ledger.verification_failed", "The nightly ledger verification failed"
+    LEDGER_CHECKPOINT = "ledger.checkpoint", "A signed checkpoint of the ledger was published"
     OTHER = "other", "Other notifications"
 
 

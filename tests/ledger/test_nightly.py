@@ -93,3 +93,27 @@ def test_a_checkpoint_signed_by_another_key_is_an_alert(members, tmp_path):
     outcome = ledger_verify_and_alert(witness_dirs=[str(tmp_path)], now=NIGHT)
 
     assert not outcome.intact and "is not genuine" in outcome.problem
+
+
+def test_a_published_checkpoint_is_mailed_to_the_auditors_when_asked_and_only_once(
+    members, settings, tmp_path
+):
+    from governance.audit.services import ledger_checkpoints_publish
+    from governance.ledger.notes import open_checkpoint
+    from governance.ledger.signing import ledger_signing_key
+
+    append(3)
+    settings.VALUEGATE_LEDGER_WITNESS_DIRS = [str(tmp_path)]
+    settings.VALUEGATE_LEDGER_CHECKPOINT_MAIL = True
+
+    assert ledger_checkpoints_publish(now=NIGHT) == 1
+    assert ledger_checkpoints_publish(now=NIGHT) == 0  # not due again before the interval
+
+    (mailed,) = Notification.objects.filter(event="ledger.checkpoint")
+    assert mailed.recipient.username == "auditor"
+    assert mailed.subject == "[ValueGate] Ledger checkpoint of 3 events"
+    note = mailed.body[mailed.body.index("valuegate.") :]
+    checkpoint, _ = open_checkpoint(note, [ledger_signing_key().verifier])
+    assert checkpoint.size == 3
+    (witnessed,) = tmp_path.glob("checkpoint-*.txt")
+    assert witnessed.read_text() == note
