@@ -40,7 +40,10 @@ The JSON export (version 2)
 ---------------------------
 A header {format, version, exported_at, exported_by, since, until, initiative, genesis_hash,
 origin, public_keys, checkpoint, tree}, then "events" (one per line), then count, withheld,
-first_seq, last_seq. `checkpoint` is a C2SP signed note (c2sp.org/tlog-checkpoint: origin, tree
+first_seq, last_seq and `statement`: a signed note "valuegate-ledger-export\n" + the canonical JSON
+of {exported_at, exported_by, since, until, initiative, origin, tree_size, root, count, withheld,
+first_seq, last_seq}, so the period, scope and bounds cannot be changed after the server wrote
+them. `checkpoint` is a C2SP signed note (c2sp.org/tlog-checkpoint: origin, tree
 size, base64 root) of the whole tree when exporting. `tree` = {size; left: [[level, hex]...] the
 perfect subtrees left of the first exported event, largest first; right: [[level, hex]...] the
 aligned perfect subtrees tiling the leaves after the last exported event up to `size`, left to
@@ -56,7 +59,8 @@ What is checked
 3. the sequence has no gap; the export's counts and bounds match its events;
 4. (JSON) the tree: `left`, every event's leaf, then `right` rebuild a tree of `tree.size` leaves
    whose root must be the root of the export's checkpoint, which must be signed by a key you gave
-   for the export's origin;
+   for the export's origin; the signed statement must name the header's period, scope and origin,
+   the trailer's bounds and that tree;
 5. (JSON) --checkpoint FILE, a checkpoint you kept (signed by a key you gave): same size, same
    root; smaller, its root must be proved consistent with the export's checkpoint by the proof in
    the export (and it is compared directly when its size falls within the exported events);
