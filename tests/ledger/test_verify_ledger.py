@@ -70,7 +70,7 @@ def test_an_intact_ledger_verifies_printing_its_count_root_and_who_ran_it(ten_ev
     assert code == 0
     root = LedgerHead.objects.get().hash
     assert f"Ledger intact: 10 events, every signature verified, tree root {root}" in out
-    assert "Verifying the ledger; run by " in err and "Checked (chain) by " in out
+    assert "Verifying the ledger; run by " in err and "Checked (standard) by " in out
 
 
 def test_without_a_public_key_the_configured_keys_are_trusted(ten_events):
@@ -113,7 +113,7 @@ def test_the_operator_is_named_even_without_a_login_name(ten_events, monkeypatch
     code, out, err = run_command("verify_ledger")
 
     assert code == 0
-    assert "run by unknown operator" in err and "Checked (chain) by unknown operator" in out
+    assert "run by unknown operator" in err and "Checked (standard) by unknown operator" in out
 
 
 def test_a_failure_names_the_operator_too(ten_events, attacker, monkeypatch):

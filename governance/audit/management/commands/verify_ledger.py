@@ -135,7 +135,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Anchor #{loaded.seq} ({loaded.hash}) taken at {loaded.recorded_at} is in the ledger."
             )
-        mode = "strict" if strict else "chain"
+        mode = "strict" if strict else "standard"
         self.stdout.write(
             f"Checked ({mode}) by {operator} in {(timezone.now() - started).total_seconds():.1f} s."
         )
