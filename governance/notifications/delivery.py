@@ -78,10 +78,14 @@ def max_attempts() -> int:
 def _deliveries_of(
     notification: Notification, chosen: dict[tuple[int, str], list[str]], channels, now: dt.datetime
 ) -> list:
+    defaults = list(settings.VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS)
     wanted = chosen.get((notification.recipient_id, notification.event))
     if wanted is None:
-        quiet = notification.event in IN_APP_ONLY_BY_DEFAULT
-        wanted = [] if quiet else list(settings.VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS)
+        wanted = [] if notification.event in IN_APP_ONLY_BY_DEFAULT else defaults
+    elif not any(name == EMAIL or name in channels for name in wanted):
+        # Every channel the person chose was removed from the settings since: the defaults, rather
+        # than nothing but the in-app list.
+        wanted = defaults
     rows = []
     for name in dict.fromkeys(wanted):
         if name == EMAIL:

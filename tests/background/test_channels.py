@@ -170,6 +170,20 @@ def test_a_committee_member_gets_their_sign_off_requests_in_their_chat_tool(memb
     assert legal.email in {address for m in mail.outbox for address in m.to}
 
 
+def test_a_person_whose_chosen_chat_channel_was_removed_gets_e_mail_again(members, local, settings):
+    settings.VALUEGATE_NOTIFICATION_CHANNELS = {"dingtalk": channels_at(local.url)["dingtalk"]}
+    legal = members["legal"]
+    notification_preference_add(actor=legal, event=NotificationEvent.REVIEW_OPENED, channel="dingtalk")
+    settings.VALUEGATE_NOTIFICATION_CHANNELS = {}  # the chat group was taken out of the settings
+
+    open_a_review()
+    relay()
+
+    assert local.requests == []
+    assert legal.email in {address for m in mail.outbox for address in m.to}
+    assert not NotificationDelivery.objects.exclude(state=DeliveryState.SENT).exists()
+
+
 def test_a_person_may_only_choose_a_channel_offered_to_them(members, local, settings):
     channels = channels_at(local.url, selectable=False)
     settings.VALUEGATE_NOTIFICATION_CHANNELS = channels
@@ -226,3 +240,25 @@ def test_a_misconfigured_channel_fails_alone_and_visibly(members, local, setting
     assert len(local.accepted_on("slack")) == 1 and len(mail.outbox) == result.sent - 1
     errors = dict(NotificationDelivery.objects.filter(state="dead").values_list("channel", "last_error"))
     assert "unknown kind 'slak'" in errors["typo"] and "misconfigured" in errors["unsigned"]
+
+
+def test_a_webhook_received_matches_the_payload_published_in_the_openapi_document(members, every_channel):
+    """Integrations build against the schema at /api/schema/: what they receive must fit it."""
+    import jsonschema
+    import yaml
+    from django.test import Client
+
+    open_a_review()
+    relay()
+    document = yaml.safe_load(Client().get("/api/schema/").content)
+    published = {name: hook["post"] for name, hook in document["webhooks"].items()}
+    assert set(published) == {event.value for event in NotificationEvent} - {NotificationEvent.OTHER.value}
+    schema = {
+        "$ref": published["review.opened"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "components": document["components"],
+    }
+    received = every_channel.accepted_on("webhook")[0].json()
+    jsonschema.validate(received, schema, cls=jsonschema.Draft202012Validator)
+    received["data"]["initiative"] = {"id": "not a number"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(received, schema, cls=jsonschema.Draft202012Validator)
