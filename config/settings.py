@@ -399,6 +399,14 @@ VALUEGATE_LEDGER_CHECKPOINT_MAIL = env.bool("VALUEGATE_LEDGER_CHECKPOINT_MAIL", 
 VALUEGATE_LEDGER_ANCHOR_FILE = env.str("VALUEGATE_LEDGER_ANCHOR_FILE", default="")
 
 
+# API tokens expire: VALUEGATE_API_TOKEN_DAYS after issue by default, at most
+# VALUEGATE_API_TOKEN_MAX_DAYS; a rotated token keeps working VALUEGATE_API_TOKEN_OVERLAP_HOURS
+# beside its replacement, so an integration can switch without a gap.
+VALUEGATE_API_TOKEN_DAYS = env.int("VALUEGATE_API_TOKEN_DAYS", default=90)
+VALUEGATE_API_TOKEN_MAX_DAYS = env.int("VALUEGATE_API_TOKEN_MAX_DAYS", default=365)
+VALUEGATE_API_TOKEN_OVERLAP_HOURS = env.int("VALUEGATE_API_TOKEN_OVERLAP_HOURS", default=24)
+
+
 # Content Security Policy (django-csp): every script and style comes from our own static files;
 # no inline script is allowed, for our pages or anyone else's.
 from csp.constants import NONE, SELF  # noqa: E402

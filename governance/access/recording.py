@@ -43,6 +43,11 @@ def governed_groups() -> frozenset[str]:
     )
 
 
+def current_actor():
+    """Who is changing memberships or accounts here (None: someone outside the services)."""
+    return _actor.get()
+
+
 @contextmanager
 def acting_as(actor) -> Iterator[None]:
     """Membership changes made inside are recorded with `actor`."""

@@ -1,4 +1,4 @@
-"""API tokens in the admin: issue one (its secret is shown once), revoke it.
+"""API tokens in the admin: issue one (its secret is shown once), rotate it, revoke it.
 
 A person sees and revokes their own tokens; superusers and governance admins see and revoke all.
 Tokens are never edited or deleted: a revoked token stays on record.
@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 
 from governance.access.matrix import Operation, allowed
 from governance.api.models import ApiToken
-from governance.api.tokens import may_manage_all_tokens, token_issue, token_revoke
+from governance.api.tokens import may_manage_all_tokens, token_issue, token_revoke, token_rotate
 from governance.errors import DomainError
 from projects.models import Initiative
 
@@ -38,11 +38,29 @@ class IssueTokenForm(forms.ModelForm):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "initiative", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "initiative",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     list_select_related = ["user", "initiative"]
-    readonly_fields = ["name", "prefix", "user", "initiative", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+    readonly_fields = [
+        "name",
+        "prefix",
+        "user",
+        "initiative",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    actions = ["rotate", "revoke"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -72,6 +90,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_revoke_permission(self, request) -> bool:
+        return self.has_module_permission(request)
+
+    def has_rotate_permission(self, request) -> bool:
         return self.has_module_permission(request)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -115,6 +136,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 "title": "API token issued",
                 "token": token,
                 "secret": request._issued_secret,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description="Rotate the selected token (a new secret; the old one works a while longer)",
+                  permissions=["rotate"])  # fmt: skip
+    def rotate(self, request, queryset):
+        tokens = list(queryset[:2])
+        if len(tokens) != 1:
+            self.message_user(
+                request, "Select one token to rotate: its new secret is shown once.", messages.WARNING
+            )
+            return None
+        try:
+            new, secret = token_rotate(actor=request.user, token=tokens[0])
+        except DomainError as error:
+            self.message_user(request, f"{tokens[0]}: {error.message}", messages.WARNING)
+            return None
+        return TemplateResponse(
+            request,
+            "api/token_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "API token rotated",
+                "token": new,
+                "replaced": ApiToken.objects.get(pk=tokens[0].pk),
+                "secret": secret,
                 "opts": self.model._meta,
             },
         )

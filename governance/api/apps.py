@@ -9,4 +9,9 @@ class ApiConfig(AppConfig):
     verbose_name = "API access"
 
     def ready(self) -> None:
-        from governance.api import schema  # noqa: F401  (registers the token security scheme)
+        from governance.api import (
+            lifecycle,
+            schema,  # noqa: F401  (registers the token security scheme)
+        )
+
+        lifecycle.connect()

@@ -1,13 +1,14 @@
 """Token authentication: `Authorization: Bearer <secret>` (or `Token <secret>`).
 
-The secret is hashed and the hash looked up; the secret itself is never stored. A revoked token,
-an inactive owner, or a bound token whose initiative changed hands answers 401.
+The secret is hashed and the hash looked up; the secret itself is never stored. A revoked or
+expired token, an inactive owner, or a bound token whose initiative changed hands answers 401.
 """
 
 from __future__ import annotations
 
 import hmac
 
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from governance.api.models import ApiToken
@@ -33,6 +34,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Unknown API token.")
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API token was revoked.")
+        if token.expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                f"This API token expired at {token.expires_at:%Y-%m-%d %H:%M} UTC; issue a new one."
+            )
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's owner account is inactive.")
         if token.initiative is not None and token.initiative.owner_id != token.user_id:

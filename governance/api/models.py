@@ -33,6 +33,7 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="After this, the token answers 401.")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -45,6 +46,9 @@ class ApiToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def is_live(self, now) -> bool:
+        return self.revoked_at is None and now < self.expires_at
 
 
 class IdempotencyKey(models.Model):

@@ -537,9 +537,34 @@ ACCOUNT_CHANGED = declare(
     changed=map_of(shape(**{"from": BOOL, "to": BOOL})),
 )
 API_TOKEN_ISSUED = declare(
-    "api_token.issued", _("API token issued"), token=INT, name=TEXT, prefix=TEXT, owner=TEXT
+    "api_token.issued",
+    _("API token issued"),
+    token=INT,
+    name=TEXT,
+    prefix=TEXT,
+    owner=TEXT,
+    # Absent from tokens issued before tokens expired.
+    expires_at=optional(DATETIME),
 )
-API_TOKEN_REVOKED = declare("api_token.revoked", _("API token revoked"), token=INT, name=TEXT, prefix=TEXT)
+API_TOKEN_REVOKED = declare(
+    "api_token.revoked",
+    _("API token revoked"),
+    token=INT,
+    name=TEXT,
+    prefix=TEXT,
+    # Why, when it was not its owner's or an admin's choice (the owner deactivated, a role lost).
+    reason=optional(TEXT),
+)
+API_TOKEN_ROTATED = declare(
+    "api_token.rotated",
+    _("API token rotated"),
+    token=INT,
+    prefix=TEXT,
+    replaced_by=INT,
+    new_prefix=TEXT,
+    old_expires_at=DATETIME,
+    new_expires_at=DATETIME,
+)
 LEDGER_EXPORTED = declare(
     "ledger.exported",
     _("Ledger exported"),

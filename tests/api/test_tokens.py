@@ -68,10 +68,11 @@ def test_a_revoked_token_and_an_inactive_owner_are_401(world):
     response = world.client("integration").get(url("me/"))
     assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
 
+    # Deactivating the owner revokes their tokens (governance/api/lifecycle.py).
     world.users["owner"].is_active = False
     world.users["owner"].save()
     response = world.client("owner_token").get(url("me/"))
-    assert response.status_code == 401 and "inactive" in response.json()["error"]["message"]
+    assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
 
 
 def test_last_use_is_noted(world):
