@@ -15,7 +15,7 @@ from django.db import transaction
 
 from governance.access import roles
 from governance.access.membership import account_changed, account_flags, membership_revoke
-from governance.api.tokens import token_issue, token_revoke
+from governance.api.tokens import token_issue, token_revoke, token_rotate
 from governance.audit.services import ledger_export
 from governance.ledger.chain import ledger_append, ledger_batch
 from governance.ledger.events import (
@@ -185,6 +185,7 @@ SPECIAL_PATHS = {
     "account.changed": "an admin changing an account's flags",
     "api_token.issued": "issuing an API token",
     "api_token.revoked": "revoking an API token",
+    "api_token.rotated": "rotating an API token",
     "ledger.exported": "an auditor exporting the ledger",
     "notification.retried": "the chair retrying a dead notification delivery",
     "notification.channel_chosen": "a person choosing a channel for an event",
@@ -224,6 +225,7 @@ def test_every_event_of_the_catalogue_is_written_by_the_services_and_no_other():
         people["finance"].save()
         account_changed(actor=people["govadmin"], user=people["finance"], before=before)
     token, _ = token_issue(actor=people["lead-retail"], name="BI push")
+    token, _ = token_rotate(actor=people["lead-retail"], token=token)
     token_revoke(actor=people["lead-retail"], token=token)
     ledger_export(actor=people["auditor"], out=io.BytesIO(), fmt="json")
     relay()

@@ -859,6 +859,14 @@ ENTRY_POINTS: list[EntryPoint] = [
         admin_action("api_apitoken_changelist", "revoke", lambda w: w.token_of_lead.pk),
         action="revoke",
     ),
+    EntryPoint(
+        Op.MANAGE_API_TOKENS,
+        "admin",
+        "api_apitoken_changelist",
+        WRITE,
+        admin_action("api_apitoken_changelist", "rotate", lambda w: w.token_of_lead.pk),
+        action="rotate",
+    ),
     # The ledger ---------------------------------------------------------------------------------
     EntryPoint(
         Op.READ_LEDGER,
