@@ -36,30 +36,16 @@ class IssueTokenForm(forms.ModelForm):
         )
 
 
+# What a token shows, in its list and on its page: nothing of it is edited here.
+SHOWN = ("name", "prefix", "user", "initiative", "created_at", "last_used_at", "expires_at", "revoked_at")
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "prefix",
-        "user",
-        "initiative",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ]
+    list_display = SHOWN
     list_filter = ["revoked_at"]
     list_select_related = ["user", "initiative"]
-    readonly_fields = [
-        "name",
-        "prefix",
-        "user",
-        "initiative",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ]
+    readonly_fields = SHOWN
     actions = ["rotate", "revoke"]
 
     def get_queryset(self, request):
