@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.access import roles
@@ -21,6 +20,7 @@ from governance.errors import InvalidInput, WrongStage
 from governance.ledger.models import LedgerEvent
 from tests import factories
 from tests.api.conftest import url
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def answer(secret: str):
 
 
 def later(**delta):
-    return time_machine.travel(timezone.now() + dt.timedelta(**delta), tick=False)
+    return time_machine.travel(configured_clock() + dt.timedelta(**delta), tick=False)
 
 
 def payloads(action: str) -> list[dict]:

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from governance.ledger.models import LedgerEvent
 from governance.notifications.delivery import notification_preference_add, relay
@@ -16,6 +15,7 @@ from governance.notifications.services import notify
 from governance.reviews.services import review_open
 from tests import factories
 from tests.background.receivers import channels_at, receiver
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_a_receiver_answering_500_is_retried_with_backoff_and_goes_dead(members,
     settings.VALUEGATE_NOTIFICATION_MAX_ATTEMPTS = 2
     every_channel.mode = "error"
     open_a_review()
-    now = timezone.now()
+    now = configured_clock()
     first = relay(now=now)
     assert first.failed == len(KINDS)  # the e-mails went out meanwhile
     assert len(mail.outbox) == first.sent > 0
@@ -112,7 +112,7 @@ def test_a_receiver_down_then_back_gets_every_message_exactly_once(members, ever
         open_a_review(title=f"Initiative {n}")
     port = every_channel.port
     every_channel.stop()
-    now = timezone.now()
+    now = configured_clock()
     waited = dt.timedelta()
     attempts = 0
     while waited < dt.timedelta(minutes=10):
@@ -142,7 +142,7 @@ def test_a_receiver_that_takes_the_message_but_answers_too_late_sees_it_again_un
     settings.VALUEGATE_NOTIFICATION_TIMEOUT = 0.3
     local.mode, local.slow_seconds = "slow", 1.0
     open_a_review()
-    now = timezone.now()
+    now = configured_clock()
     assert relay(now=now).failed == 1  # timed out: the relay cannot know the receiver took it
     local.mode = "ok"
     assert relay(now=now + dt.timedelta(minutes=1)).sent == 1

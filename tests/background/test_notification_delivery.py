@@ -9,7 +9,6 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from governance.access import roles
 from governance.errors import InvalidInput, NotAllowed
@@ -22,6 +21,7 @@ from governance.reviews.models import SignOff
 from governance.reviews.services import review_open
 from projects.models import Initiative
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_a_poison_notification_goes_dead_after_n_attempts_while_a_thousand_other
     # The oldest row, and one that no mail system takes: an address with a line break in it.
     poison = factories.UserFactory(username="poison", email="poison\n@example.test")
     notify(recipients=[poison], event_key="poison-1", subject="Poison", body="B")
-    now = timezone.now()
+    now = configured_clock()
     rows = [
         Notification(
             recipient=chair, event_key=f"e-{n}", subject=f"Notification {n}", body="B", created_at=now
@@ -238,7 +238,7 @@ def test_each_person_sees_their_own_notifications_on_the_admin_index_with_the_un
     notify(recipients=[lead], event_key="mine-1", subject="Your pilot is overdue", body="B")
     notify(recipients=[lead], event_key="mine-2", subject="Your review was decided", body="B")
     notify(recipients=[other], event_key="theirs-1", subject="Someone else's sign-off request", body="B")
-    Notification.objects.filter(event_key="mine-2").update(read_at=timezone.now())
+    Notification.objects.filter(event_key="mine-2").update(read_at=configured_clock())
     client.force_login(lead)
     index = client.get(reverse("admin:index")).content.decode()
     assert "(1 unread)" in index

@@ -16,6 +16,7 @@ from governance.notifications.tasks import relay_notifications
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def test_a_sign_off_succeeds_while_redis_is_down_and_its_notification_waits_in_t
 ):
     initiative = factories.pilot_ready_for_scale_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
-    Notification.objects.update(dispatched_at=timezone.now())  # the review's own notifications went out
+    Notification.objects.update(dispatched_at=configured_clock())  # the review's own notifications went out
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         signoff = signoff_record(

@@ -24,6 +24,7 @@ from governance.tasks import chase_overdue_signoffs, escalate_perpetual_pilots
 from projects.models import Initiative
 from tests import factories
 from tests.background.conftest import CLOSED_BROKER_URL, TEST_REDIS_URL, broker
+from tests.clock import configured_clock
 
 pytestmark = [
     pytest.mark.redis,
@@ -47,7 +48,7 @@ def review(members):
     """An open scale review whose 'review opened' notifications were already sent."""
     initiative = factories.pilot_ready_for_scale_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
-    Notification.objects.update(dispatched_at=timezone.now())
+    Notification.objects.update(dispatched_at=configured_clock())
     return review
 
 

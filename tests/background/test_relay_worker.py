@@ -8,7 +8,6 @@ import json
 import uuid
 
 import pytest
-from django.utils import timezone
 
 from governance.notifications.delivery import claim_lease
 from governance.notifications.models import DeliveryState, Notification, NotificationDelivery
@@ -16,6 +15,7 @@ from governance.notifications.tasks import relay_notifications
 from tests import clock
 from tests.background.conftest import TEST_REDIS_URL, Worker, _database_url, broker
 from tests.background.receivers import channels_at, receiver
+from tests.clock import configured_clock
 
 pytestmark = [
     pytest.mark.redis,
@@ -52,7 +52,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     settings.VALUEGATE_NOTIFICATION_TIMEOUT = 5  # as the workers have it: the same lease
 
     chair = members["chair"]
-    now = timezone.now()
+    now = configured_clock()
     Notification.objects.bulk_create(
         Notification(
             recipient=chair, event_key=f"batch-{n}", subject=f"Message {n}", body="B", created_at=now
