@@ -111,11 +111,10 @@ def _signed_rows(job: tuple) -> list[tuple]:
     """
     first, last, key_text, actor_ids, initiative_ids, postgres = job
     from governance.ledger.canonical import canonical_json, utc_text
-    from governance.ledger.content import leaf_hash_hex, signed_content, signed_message
+    from governance.ledger.content import sign_event
     from governance.ledger.signing import SigningKey
 
     key = SigningKey.parse(key_text)
-    sha256, b64 = hashlib.sha256, base64.b64encode
     rows = []
     for seq in range(first, last + 1):
         at = START + dt.timedelta(seconds=seq * 90, microseconds=(seq * 7919) % 1_000_000)
@@ -126,7 +125,8 @@ def _signed_rows(job: tuple) -> list[tuple]:
         payload_text = canonical_json(payload)
         initiative = initiative_ids[seq % len(initiative_ids)] if seq % 9 else None
         nonce = secrets.token_hex(16)
-        content = signed_content(
+        digest, signature = sign_event(
+            key,
             recorded_at=at_text,
             actor_id=actor_id,
             actor=actor,
@@ -135,8 +135,6 @@ def _signed_rows(job: tuple) -> list[tuple]:
             nonce=nonce,
             payload=payload_text,
         )
-        digest = leaf_hash_hex(initiative, sha256(content).hexdigest())
-        signature = b64(key.sign(signed_message(digest, at_text))).decode()
         sealed = at + dt.timedelta(milliseconds=40)
         if not postgres:  # as Django stores an aware datetime in SQLite: naive UTC text
             at, sealed = at.replace(tzinfo=None).isoformat(" "), sealed.replace(tzinfo=None).isoformat(" ")

@@ -17,9 +17,7 @@ and `governance_tick` seal whatever a crash left behind.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -34,7 +32,7 @@ from django.utils import timezone
 
 from governance.ledger import receipts
 from governance.ledger.canonical import canonical_json, utc_text
-from governance.ledger.content import GENESIS_HASH, leaf_hash_hex, signed_content, signed_message
+from governance.ledger.content import GENESIS_HASH, sign_event
 from governance.ledger.events import LedgerEventType, check_event
 from governance.ledger.models import LedgerEvent
 from governance.ledger.sequencer import seal_after_commit, seal_pending
@@ -146,18 +144,17 @@ def _write(pending: list[_Pending]) -> list[LedgerEvent]:
     at = utc_text(recorded_at)
     events = []
     for item in pending:
-        actor_id = item.actor.pk if item.actor is not None else None
         nonce = secrets.token_hex(16)
-        content = signed_content(
+        digest, signature = sign_event(
+            key,
             recorded_at=at,
-            actor_id=actor_id,
+            actor_id=item.actor.pk if item.actor is not None else None,
             actor=item.actor_name,
             action=item.action,
             initiative=item.initiative_id,
             nonce=nonce,
             payload=item.payload_text,
         )
-        digest = leaf_hash_hex(item.initiative_id, hashlib.sha256(content).hexdigest())
         events.append(
             LedgerEvent(
                 recorded_at=recorded_at,
@@ -168,7 +165,7 @@ def _write(pending: list[_Pending]) -> list[LedgerEvent]:
                 payload=item.payload_text,
                 nonce=nonce,
                 key_id=key.key_id,
-                signature=base64.b64encode(key.sign(signed_message(digest, at))).decode(),
+                signature=signature,
                 hash=digest,
             )
         )

@@ -21,6 +21,7 @@ tools/verify_export.py mirrors this module with the standard library alone.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import unicodedata
@@ -90,3 +91,29 @@ def leaf_hash_hex(initiative: int | None, content_digest: str) -> str:
 def signed_message(leaf_hash: str, recorded_at: str) -> bytes:
     """What an event's signature covers: its leaf hash and its time."""
     return f"{SIGNATURE_PREFIX}{leaf_hash}\n{recorded_at}\n".encode()
+
+
+def sign_event(
+    key,
+    *,
+    recorded_at: str,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    initiative: int | None,
+    nonce: str,
+    payload: str,
+) -> tuple[str, str]:
+    """The leaf hash (hex) and the signature (base64) of an event's columns, signed with `key`
+    (anything with `sign(bytes) -> bytes`: governance/ledger/signing.py's SigningKey)."""
+    content = signed_content(
+        recorded_at=recorded_at,
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        initiative=initiative,
+        nonce=nonce,
+        payload=payload,
+    )
+    digest = leaf_hash_hex(initiative, hashlib.sha256(content).hexdigest())
+    return digest, base64.b64encode(key.sign(signed_message(digest, recorded_at))).decode()

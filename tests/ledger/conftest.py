@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
-import hashlib
 import io
 import subprocess
 import sys
@@ -17,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from governance.ledger.chain import ledger_append
-from governance.ledger.content import leaf_hash_hex, signed_content, signed_message
+from governance.ledger.content import leaf_hash_hex, sign_event
 from governance.ledger.guards import install_guards, remove_guards
 from governance.ledger.merkle import TreeBuilder
 from governance.ledger.models import LedgerEvent, LedgerTreeNode
@@ -127,7 +125,8 @@ class Attacker:
         last = LedgerEvent.last_seq()
         forger = SigningKey.generate("valuegate.test/ledger")
         at = "2026-01-01T00:00:00.000000Z"
-        content = signed_content(
+        digest, signature = sign_event(
+            forger,
             recorded_at=at,
             actor_id=None,
             actor=actor_name,
@@ -136,7 +135,6 @@ class Attacker:
             nonce="00" * 16,
             payload='{"n":0}',
         )
-        digest = leaf_hash_hex(None, hashlib.sha256(content).hexdigest())
         values = {
             "seq": last + 1,
             "recorded_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
@@ -145,7 +143,7 @@ class Attacker:
             "payload": '{"n":0}',
             "nonce": "00" * 16,
             "key_id": columns.pop("key_id", None) or forger.key_id,
-            "signature": base64.b64encode(forger.sign(signed_message(digest, at))).decode(),
+            "signature": signature,
             "hash": digest,
             **columns,
         }

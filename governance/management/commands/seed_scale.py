@@ -7,9 +7,7 @@ ledger's key and sequenced into its tree, so verify_ledger passes on the result.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import random
 import secrets
 import sys
@@ -26,7 +24,7 @@ from django.utils import timezone
 from governance.access import roles
 from governance.access.models import CommitteeFunction
 from governance.ledger.canonical import canonical_json, utc_text
-from governance.ledger.content import leaf_hash_hex, signed_content, signed_message
+from governance.ledger.content import sign_event
 from governance.ledger.models import LedgerEvent
 from governance.ledger.sequencer import seal_pending
 from governance.ledger.signing import ledger_signing_key
@@ -327,7 +325,8 @@ class Command(BaseCommand):
                     payload_text = canonical_json({"n": n, "value": Decimal(n % 1000) / 10})
                     action = LEDGER_ACTIONS[n % len(LEDGER_ACTIONS)]
                     nonce = secrets.token_hex(16)
-                    content = signed_content(
+                    digest, signature = sign_event(
+                        key,
                         recorded_at=at,
                         actor_id=actor.pk,
                         actor=actor.username,
@@ -336,7 +335,6 @@ class Command(BaseCommand):
                         nonce=nonce,
                         payload=payload_text,
                     )
-                    digest = leaf_hash_hex(initiative.pk, hashlib.sha256(content).hexdigest())
                     rows.append(
                         LedgerEvent(
                             recorded_at=self.now,
@@ -347,7 +345,7 @@ class Command(BaseCommand):
                             payload=payload_text,
                             nonce=nonce,
                             key_id=key.key_id,
-                            signature=base64.b64encode(key.sign(signed_message(digest, at))).decode(),
+                            signature=signature,
                             hash=digest,
                         )
                     )
