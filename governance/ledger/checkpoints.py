@@ -25,7 +25,7 @@ from governance.ledger.canonical import utc_text
 from governance.ledger.merkle import TreeBuilder, consistency_proof, inclusion_proof
 from governance.ledger.models import LedgerCheckpoint, LedgerEvent, LedgerHead, LedgerTreeNode
 from governance.ledger.notes import Checkpoint, open_checkpoint, sign_checkpoint
-from governance.ledger.sequencer import seal_pending, take_sequencer_lock
+from governance.ledger.sequencer import seal_pending, stored_frontier, take_sequencer_lock
 from governance.ledger.signing import ledger_signing_key, ledger_verifier_keys
 from governance.ledger.verification import ChainBroken, event_rows, leaf_of, signature_holds, verify_ledger
 
@@ -73,7 +73,11 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
         raise CheckpointRefused(
             f"the tree has {head.seq} events, fewer than the {last.size} last checkpointed"
         )
-    builder = TreeBuilder(frontier=_stored_frontier(last.size), size=last.size)
+    try:
+        frontier = stored_frontier(last.size)
+    except RuntimeError as lost:
+        raise CheckpointRefused(str(lost)) from None
+    builder = TreeBuilder(frontier=frontier, size=last.size)
     if builder.root() != checkpoint.root:
         raise CheckpointRefused(
             f"the stored tree no longer has the root of the checkpoint of {last.size} events"
@@ -94,9 +98,7 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
         raise CheckpointRefused("the head's root is not the tree of the events")
 
 
-def _stored_frontier(size: int) -> list[tuple[int, bytes]]:
-    perfect = StoredTree()
-    return [(level, perfect(level, index)) for level, index in TreeBuilder.frontier_positions(size)]
+PREFETCH = 500  # nodes per query: keeps each statement's parameters well inside SQLite's limit
 
 
 class StoredTree:
@@ -106,8 +108,9 @@ class StoredTree:
         self.read: dict[tuple[int, int], bytes] = {}
 
     def answering(self, proof) -> StoredTree:
-        """Read, in one query, every node `proof(oracle)` will ask for (the positions a proof
-        needs do not depend on the hashes, so a dry run with placeholders names them)."""
+        """Read every node `proof(oracle)` will ask for, in one query per PREFETCH nodes (the
+        positions a proof needs do not depend on the hashes, so a dry run with placeholders names
+        them)."""
         wanted: set[tuple[int, int]] = set()
 
         def placeholder(level: int, index: int) -> bytes:
@@ -115,10 +118,11 @@ class StoredTree:
             return bytes(32)
 
         proof(placeholder)
-        query = Q()
-        for level, index in wanted - self.read.keys():
-            query |= Q(level=level, index=index)
-        if query:
+        missing = sorted(wanted - self.read.keys())
+        for start in range(0, len(missing), PREFETCH):
+            query = Q()
+            for level, index in missing[start : start + PREFETCH]:
+                query |= Q(level=level, index=index)
             for level, index, node in LedgerTreeNode.objects.filter(query).values_list(
                 "level", "index", "hash"
             ):

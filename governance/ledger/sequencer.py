@@ -191,6 +191,12 @@ def _frontier(head: LedgerHead, using: str) -> list[tuple[int, bytes]]:
     kept = head.frontier.split()
     if len(kept) == len(positions):
         return [(level, bytes.fromhex(node)) for (level, _index), node in zip(positions, kept, strict=True)]
+    return stored_frontier(head.seq, using=using)
+
+
+def stored_frontier(size: int, *, using: str = "default") -> list[tuple[int, bytes]]:
+    """The perfect subtrees of the tree of `size` leaves, largest first, read from the stored nodes."""
+    positions = TreeBuilder.frontier_positions(size)
     if not positions:
         return []
     query = LedgerTreeNode.objects.using(using).none()

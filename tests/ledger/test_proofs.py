@@ -79,3 +79,21 @@ def test_a_proof_that_cannot_be_given_says_why(args, message):
     ledger_checkpoint()
     code, _, err = run_command("ledger_proof", *args)
     assert code == 1 and message in err
+
+
+def test_an_export_reads_the_tree_in_one_query_however_many_checkpoints_it_proves(members):
+    """Each earlier checkpoint gets its consistency proof; their nodes come in one query, not one each."""
+    import io
+
+    from governance.audit.services import ledger_export
+
+    for _ in range(12):
+        append(3)
+        ledger_checkpoint()
+    with CaptureQueriesContext(connection) as queries:
+        summary = ledger_export(actor=members["auditor"], out=io.BytesIO(), fmt="json")
+    node_reads = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and "governance_ledgertreenode" in q["sql"]
+    ]
+    assert len(node_reads) == 1
+    assert summary.checkpoint.size == 36
