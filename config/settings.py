@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -54,9 +55,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in person's saved language and time zone.
+    "governance.access.preferences.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -139,10 +143,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Two complete languages. A person's saved language wins, then the language cookie the header's
+# switcher sets, then the browser's Accept-Language, then LANGUAGE_CODE (governance/access/preferences.py).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The time zone pages and messages are shown in for a person who chose none, e.g. Asia/Shanghai.
+# The database, the ledger and the API stay in UTC.
+TIME_ZONE = env.str("VALUEGATE_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# The currency of a business case that names none, e.g. CNY or USD (ISO 4217).
+VALUEGATE_DEFAULT_CURRENCY = env.str("VALUEGATE_DEFAULT_CURRENCY", default="USD")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -347,7 +359,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ValueGate API",
-    "DESCRIPTION": "Stage gates for AI initiatives: KPI ingestion, experiments, evidence, reviews, sign-offs, ledger.",
+    # Lazy: the schema is written in the language the request asks for.
+    "DESCRIPTION": gettext_lazy(
+        "Stage gates for AI initiatives: KPI ingestion, experiments, evidence, reviews, sign-offs, ledger."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # 3.1: the outgoing webhooks (one per notification event) are published beside the paths.

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GovernanceConfig(AppConfig):
     name = "governance"
-    verbose_name = "Governance"
+    verbose_name = _("Governance")
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

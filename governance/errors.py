@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from governance.reasons import say
 from governance.refusals import log_refusal
 from governance.rules.gates import GateEvaluation
 
@@ -41,8 +45,14 @@ class InvalidInput(DomainError):
 class GateNotSatisfied(DomainError):
     def __init__(self, evaluation: GateEvaluation):
         self.evaluation = evaluation
-        lines = "; ".join(f"{r.label}: {r.reason}" for r in evaluation.failing)
-        super().__init__(f"The {evaluation.gate} gate is not satisfied. {lines}")
+        lines = pgettext("between the clauses of a list", "; ").join(
+            _("%(requirement)s: %(reason)s") % {"requirement": say(r.label), "reason": say(r.reason)}
+            for r in evaluation.failing
+        )
+        super().__init__(
+            _("The %(gate)s gate is not satisfied. %(requirements)s")
+            % {"gate": evaluation.gate, "requirements": lines}
+        )
 
     @property
     def requirements(self):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from django.utils.translation import gettext_lazy as _
+
 from governance.api.idempotency import idempotency_keys_purge
 from governance.audit.services import ledger_checkpoints_publish
 from governance.ledger.sequencer import ledger_events_sequence
@@ -35,6 +37,18 @@ PERIODIC_JOBS: tuple[tuple[str, Callable[..., int]], ...] = (
 )
 
 
+# The jobs as people read them (governance_tick's report); the names above are stable keys.
+PERIODIC_JOB_LABELS = {
+    "sign-off follow-ups": _("sign-off follow-ups"),
+    "exit criteria": _("exit criteria"),
+    "perpetual pilots": _("perpetual pilots"),
+    "value reviews": _("value reviews"),
+    "expired idempotency keys": _("expired idempotency keys"),
+    "ledger events sequenced": _("ledger events sequenced"),
+    "ledger checkpoints published": _("ledger checkpoints published"),
+}
+
+
 def run_periodic_work(*, now: dt.datetime) -> dict[str, int]:
     """Every periodic job once, in order; what each did."""
     return {name: job(now=now) for name, job in PERIODIC_JOBS}
@@ -42,6 +56,7 @@ def run_periodic_work(*, now: dt.datetime) -> dict[str, int]:
 
 __all__ = [
     "PERIODIC_JOBS",
+    "PERIODIC_JOB_LABELS",
     "exit_criteria_enforce",
     "ledger_events_sequence",
     "ledger_checkpoints_publish",

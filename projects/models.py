@@ -16,8 +16,11 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from projects.money import validate_currency
 from projects.text import validate_single_line
 from projects.vocabulary import Direction, EntryKind, EvidenceKind, Metric, RiskTier, Stage, meets_target
 
@@ -44,12 +47,13 @@ def _cleared_for(target: str):
 
 
 class Initiative(ConcurrentTransitionMixin, models.Model):
-    title = models.CharField(max_length=200, validators=[validate_single_line])
+    title = models.CharField(max_length=200, validators=[validate_single_line], verbose_name=_("title"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="owned_initiatives",
-        help_text="The project lead.",
+        help_text=_("The project lead."),
+        verbose_name=_("owner"),
     )
     sponsor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -57,18 +61,37 @@ class Initiative(ConcurrentTransitionMixin, models.Model):
         related_name="sponsored_initiatives",
         null=True,
         blank=True,
+        verbose_name=_("sponsor"),
     )
-    department = models.CharField(max_length=120, validators=[validate_single_line])
-    pain_point = models.TextField(help_text="The business pain point this initiative removes.")
-    process_embedding = models.TextField(help_text="The operational process the solution embeds in, and how.")
-    risk_tier = models.CharField(max_length=16, choices=RiskTier.choices, default=RiskTier.LIMITED)
-    uses_personal_data = models.BooleanField(default=False)
-    stage = FSMField(max_length=16, choices=Stage.choices, default=Stage.DRAFT, protected=True, db_index=True)
-    stage_entered_at = models.DateTimeField(default=timezone.now)
-    pilot_deadline = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    department = models.CharField(
+        max_length=120, validators=[validate_single_line], verbose_name=_("department")
+    )
+    pain_point = models.TextField(
+        help_text=_("The business pain point this initiative removes."), verbose_name=_("pain point")
+    )
+    process_embedding = models.TextField(
+        help_text=_("The operational process the solution embeds in, and how."),
+        verbose_name=_("process embedding"),
+    )
+    risk_tier = models.CharField(
+        max_length=16, choices=RiskTier.choices, default=RiskTier.LIMITED, verbose_name=_("risk tier")
+    )
+    uses_personal_data = models.BooleanField(default=False, verbose_name=_("uses personal data"))
+    stage = FSMField(
+        max_length=16,
+        choices=Stage.choices,
+        default=Stage.DRAFT,
+        protected=True,
+        db_index=True,
+        verbose_name=_("stage"),
+    )
+    stage_entered_at = models.DateTimeField(default=timezone.now, verbose_name=_("stage entered at"))
+    pilot_deadline = models.DateField(null=True, blank=True, verbose_name=_("pilot deadline"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "stage"])]
 
@@ -124,19 +147,40 @@ class Initiative(ConcurrentTransitionMixin, models.Model):
 
 
 class BusinessCase(models.Model):
-    initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="business_case")
-    budget = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
-    expected_annual_benefit = models.DecimalField(
-        max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    initiative = models.OneToOneField(
+        Initiative, on_delete=models.CASCADE, related_name="business_case", verbose_name=_("initiative")
     )
-    horizon_months = models.PositiveSmallIntegerField(default=36)
-    exit_criteria = models.TextField(help_text="When the initiative is stopped.")
+    budget = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(0)], verbose_name=_("budget")
+    )
+    expected_annual_benefit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        verbose_name=_("expected annual benefit"),
+    )
+    horizon_months = models.PositiveSmallIntegerField(default=36, verbose_name=_("horizon months"))
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        verbose_name=_("currency"),
+        help_text=_(
+            "ISO 4217 code of the budget, costs and benefits, e.g. CNY or USD. Blank: the deployment's."
+        ),
+    )
+    exit_criteria = models.TextField(
+        help_text=_("When the initiative is stopped."), verbose_name=_("exit criteria")
+    )
     missed_periods_to_retire = models.PositiveSmallIntegerField(
         default=3,
-        help_text="Consecutive periods a primary KPI may miss its target before retirement is proposed.",
+        help_text=_("Consecutive periods a primary KPI may miss its target before retirement is proposed."),
+        verbose_name=_("missed periods to retire"),
     )
 
     class Meta:
+        verbose_name = _("business case")
+        verbose_name_plural = _("business cases")
         constraints = [
             models.CheckConstraint(condition=Q(budget__gte=0), name="business_case_budget_not_negative"),
             models.CheckConstraint(
@@ -151,7 +195,8 @@ class BusinessCase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Business case of {self.initiative}"
+        # Translators: initiative is the initiative's title.
+        return gettext("Business case of %(initiative)s") % {"initiative": self.initiative}
 
 
 KPI_MAX_DIGITS = 20
@@ -159,17 +204,26 @@ KPI_DECIMAL_PLACES = 6
 
 
 class KPI(models.Model):
-    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
-    name = models.CharField(max_length=120, validators=[validate_single_line])
-    unit = models.CharField(max_length=40, validators=[validate_single_line])
-    direction = models.CharField(max_length=8, choices=Direction.choices)
-    baseline = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    target = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    data_source = models.CharField(max_length=200, validators=[validate_single_line])
-    is_primary = models.BooleanField(default=True)
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="kpis", verbose_name=_("initiative")
+    )
+    name = models.CharField(max_length=120, validators=[validate_single_line], verbose_name=_("name"))
+    unit = models.CharField(max_length=40, validators=[validate_single_line], verbose_name=_("unit"))
+    direction = models.CharField(max_length=8, choices=Direction.choices, verbose_name=_("direction"))
+    baseline = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, verbose_name=_("baseline")
+    )
+    target = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, verbose_name=_("target")
+    )
+    data_source = models.CharField(
+        max_length=200, validators=[validate_single_line], verbose_name=_("data source")
+    )
+    is_primary = models.BooleanField(default=True, verbose_name=_("is primary"))
 
     class Meta:
-        verbose_name = "KPI"
+        verbose_name_plural = _("KPIs")
+        verbose_name = _("KPI")
         ordering = ["initiative_id", "-is_primary", "name"]
         constraints = [
             models.UniqueConstraint(fields=["initiative", "name"], name="kpi_name_unique_per_initiative"),
@@ -185,27 +239,36 @@ class KPI(models.Model):
         if self.target is None or self.baseline is None:
             return
         if self.target == self.baseline:
-            raise ValidationError({"target": "The target must differ from the baseline."})
+            raise ValidationError({"target": gettext("The target must differ from the baseline.")})
         if self.direction == Direction.INCREASE and self.target < self.baseline:
-            raise ValidationError({"target": "Higher is better, so the target must exceed the baseline."})
+            raise ValidationError(
+                {"target": gettext("Higher is better, so the target must exceed the baseline.")}
+            )
         if self.direction == Direction.DECREASE and self.target > self.baseline:
-            raise ValidationError({"target": "Lower is better, so the target must be below the baseline."})
+            raise ValidationError(
+                {"target": gettext("Lower is better, so the target must be below the baseline.")}
+            )
 
     def meets_target(self, value: Decimal) -> bool:
         return meets_target(self.direction, value, self.target)
 
 
 class KPIMeasurement(models.Model):
-    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
-    period = models.DateField(help_text="First day of the month measured.")
-    value = models.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    sample_size = models.PositiveIntegerField(null=True, blank=True)
-    source = models.CharField(max_length=200, validators=[validate_single_line])
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("kpi"))
+    period = models.DateField(help_text=_("First day of the month measured."), verbose_name=_("period"))
+    value = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, verbose_name=_("value")
+    )
+    sample_size = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("sample size"))
+    source = models.CharField(max_length=200, validators=[validate_single_line], verbose_name=_("source"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     class Meta:
-        verbose_name = "KPI measurement"
+        verbose_name_plural = _("KPI measurements")
+        verbose_name = _("KPI measurement")
         ordering = ["kpi_id", "period"]
         constraints = [
             models.UniqueConstraint(fields=["kpi", "period"], name="one_measurement_per_kpi_period"),
@@ -221,21 +284,37 @@ class ArmSummary(models.Model):
     Summaries only: ValueGate computes lift and significance itself.
     """
 
-    control_size = models.PositiveIntegerField()
-    control_successes = models.PositiveIntegerField(default=0)
-    treatment_size = models.PositiveIntegerField()
-    treatment_successes = models.PositiveIntegerField(default=0)
+    control_size = models.PositiveIntegerField(verbose_name=_("control size"))
+    control_successes = models.PositiveIntegerField(default=0, verbose_name=_("control successes"))
+    treatment_size = models.PositiveIntegerField(verbose_name=_("treatment size"))
+    treatment_successes = models.PositiveIntegerField(default=0, verbose_name=_("treatment successes"))
     control_mean = models.DecimalField(
-        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        verbose_name=_("control mean"),
     )
     control_variance = models.DecimalField(
-        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        verbose_name=_("control variance"),
     )
     treatment_mean = models.DecimalField(
-        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        verbose_name=_("treatment mean"),
     )
     treatment_variance = models.DecimalField(
-        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, blank=True
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        verbose_name=_("treatment variance"),
     )
 
     class Meta:
@@ -245,18 +324,25 @@ class ArmSummary(models.Model):
 class Experiment(ArmSummary):
     """An A/B experiment on a KPI; its summary fields hold the latest look."""
 
-    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="experiments")
-    name = models.CharField(max_length=200, validators=[validate_single_line])
-    metric = models.CharField(max_length=12, choices=Metric.choices, default=Metric.PROPORTION)
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="experiments", verbose_name=_("kpi"))
+    name = models.CharField(max_length=200, validators=[validate_single_line], verbose_name=_("name"))
+    metric = models.CharField(
+        max_length=12, choices=Metric.choices, default=Metric.PROPORTION, verbose_name=_("metric")
+    )
     success_definition = models.CharField(
         max_length=200,
         validators=[validate_single_line],
-        help_text="What counts as a success in both arms, e.g. 'clicked'.",
+        help_text=_("What counts as a success in both arms, e.g. 'clicked'."),
+        verbose_name=_("success definition"),
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
         ordering = ["kpi_id", "recorded_at"]
         constraints = [
             models.CheckConstraint(
@@ -277,12 +363,18 @@ class ExperimentLook(ArmSummary):
     """One look at an experiment: the cumulative summary on that date, kept so that any verdict
     can be recomputed for any look and audited later."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="looks")
-    looked_on = models.DateField()
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="looks", verbose_name=_("experiment")
+    )
+    looked_on = models.DateField(verbose_name=_("looked on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("experiment look")
+        verbose_name_plural = _("experiment looks")
         ordering = ["experiment_id", "looked_on"]
         constraints = [
             models.UniqueConstraint(fields=["experiment", "looked_on"], name="one_look_per_experiment_day"),
@@ -297,22 +389,33 @@ class ExperimentLook(ArmSummary):
         ]
 
     def __str__(self) -> str:
-        return f"{self.experiment} on {self.looked_on}"
+        # Translators: "Checkout test on 2025-03-31": an experiment's name and the day of the look.
+        return pgettext("experiment look", "%(experiment)s on %(day)s") % {
+            "experiment": self.experiment,
+            "day": self.looked_on,
+        }
 
 
 class FinancialEntry(models.Model):
     """A cost or a realised benefit of one month."""
 
-    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="financial_entries")
-    kind = models.CharField(max_length=8, choices=EntryKind.choices)
-    month = models.DateField(help_text="First day of the month.")
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    description = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="financial_entries", verbose_name=_("initiative")
+    )
+    kind = models.CharField(max_length=8, choices=EntryKind.choices, verbose_name=_("kind"))
+    month = models.DateField(help_text=_("First day of the month."), verbose_name=_("month"))
+    amount = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("amount"))
+    description = models.CharField(
+        max_length=200, blank=True, validators=[validate_single_line], verbose_name=_("description")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     class Meta:
-        verbose_name_plural = "financial entries"
+        verbose_name = _("financial entry")
+        verbose_name_plural = _("financial entries")
         ordering = ["initiative_id", "month", "kind"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="financial_entry_amount_not_negative"),
@@ -323,25 +426,33 @@ class FinancialEntry(models.Model):
 
 
 class Evidence(models.Model):
-    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="evidence")
-    kind = models.CharField(max_length=32, choices=EvidenceKind.choices)
-    title = models.CharField(max_length=200, validators=[validate_single_line])
-    file = models.FileField(upload_to="evidence/%Y/%m/")
-    sha256 = models.CharField(max_length=64, editable=False)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(default=timezone.now)
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("initiative")
+    )
+    kind = models.CharField(max_length=32, choices=EvidenceKind.choices, verbose_name=_("kind"))
+    title = models.CharField(max_length=200, validators=[validate_single_line], verbose_name=_("title"))
+    file = models.FileField(upload_to="evidence/%Y/%m/", verbose_name=_("file"))
+    sha256 = models.CharField(max_length=64, editable=False, verbose_name=_("sha256"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
+    )
+    submitted_at = models.DateTimeField(default=timezone.now, verbose_name=_("submitted at"))
     replaces = models.OneToOneField(
         "self",
         on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="replaced_by",
-        help_text="The earlier version this file supersedes. Files are never overwritten: "
-        "the earlier version stays on file, as a sign-off may have pinned it.",
+        help_text=_(
+            "The earlier version this file supersedes. Files are never overwritten: "
+            "the earlier version stays on file, as a sign-off may have pinned it."
+        ),
+        verbose_name=_("replaces"),
     )
 
     class Meta:
-        verbose_name_plural = "evidence"
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
         ordering = ["initiative_id", "submitted_at", "id"]
 
     def __str__(self) -> str:

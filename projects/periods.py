@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 # No AI initiative ValueGate governs has costs, benefits or measurements from before this century,
 # yet history of any real initiative can still be back-filled. The bound catches a mistyped year
@@ -30,14 +31,33 @@ def check_figure_date(day: dt.date, *, what: str, now: dt.datetime, monthly: boo
     figure (`monthly`: the first day of its month) may be of the current month, not a later one.
     """
     today = timezone.localdate(now) if timezone.is_aware(now) else now.date()
-    if monthly:
-        latest, text, unit = today.replace(day=1), _month_text, "the current month"
-    else:
-        latest, text, unit = today, _day_text, "today"
-    allowed = f"allowed: {text(EARLIEST_DAY)} to {text(latest)} ({unit})"
+    latest = today.replace(day=1) if monthly else today
+    text = _month_text if monthly else _day_text
+    dates = {"what": what, "day": text(day), "earliest": text(EARLIEST_DAY), "latest": text(latest)}
     if day > latest:
-        happened = "has not happened yet" if monthly else "is in the future"
-        raise ValueError(f"{what} {text(day)} {happened}; {allowed}.")
+        if monthly:
+            # Translators: what names the figure's date, e.g. "Month"; day, earliest and latest are
+            # months written 2025-03.
+            message = _(
+                "%(what)s %(day)s has not happened yet; allowed: %(earliest)s to %(latest)s "
+                "(the current month)."
+            )
+        else:
+            # Translators: what names the figure's date, e.g. "Looked on"; dates are written 2025-03-31.
+            message = _("%(what)s %(day)s is in the future; allowed: %(earliest)s to %(latest)s (today).")
+        raise ValueError(message % dates)
     if day < EARLIEST_DAY:
-        raise ValueError(f"{what} {text(day)} is before {text(EARLIEST_DAY)}; {allowed}.")
+        if monthly:
+            # Translators: what names the figure's date, e.g. "Month"; the months are written 2025-03.
+            message = _(
+                "%(what)s %(day)s is before %(earliest)s; allowed: %(earliest)s to %(latest)s "
+                "(the current month)."
+            )
+        else:
+            # Translators: what names the figure's date, e.g. "Looked on"; the dates are written
+            # 2025-03-31.
+            message = _(
+                "%(what)s %(day)s is before %(earliest)s; allowed: %(earliest)s to %(latest)s (today)."
+            )
+        raise ValueError(message % dates)
     return day

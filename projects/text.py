@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # Every "Other" character (Cc controls, Cf formats such as zero-width and bidirectional overrides,
 # Cs, Co, Cn) and the Unicode line and paragraph separators.
@@ -37,7 +38,8 @@ def validate_single_line(value: str) -> None:
     found = control_characters(value or "")
     if found:
         raise ValidationError(
-            "Must be a single line: remove the line breaks or control characters (%(found)s).",
+            # Translators: found lists the characters as Unicode codes, e.g. "U+000A, U+0009".
+            _("Must be a single line: remove the line breaks or control characters (%(found)s)."),
             code="control_characters",
             params={"found": ", ".join(found)},
         )

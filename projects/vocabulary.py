@@ -8,14 +8,69 @@ database and in the ledger ("pilot", "approve_with_conditions"), and that text n
 stored history and hashed ledger payloads are made of it.
 
 Pure Python, no Django: the gate rules (governance/rules/) use these words and import nothing of
-Django. A member's `label` is the English word for people; it is translated where it is shown.
+Django. A member's `label` is the word for people. It is written here in English, marked for
+`makemessages` by `gettext_lazy` and `pgettext_lazy` (this module's own, named as Django's so that
+makemessages finds the words), and translated when it is shown: projects/apps.py plugs Django's
+lazy translation in (`translate_with`), so under Django a label is a lazy text, said in the
+language active where it is rendered. Without Django a label is the English word.
 """
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import EnumType, StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Message:
+    """A text for people as written in English, and the context that tells one sense of an English
+    word from another ("Pilot" the stage, not the gate), as gettext's msgctxt."""
+
+    text: str
+    context: str = ""
+
+
+def gettext_lazy(text: str) -> Message:
+    """`text` marked for translation (makemessages reads the call); translated when shown."""
+    return Message(text)
+
+
+def pgettext_lazy(context: str, text: str) -> Message:
+    """`text` marked for translation in `context` (makemessages reads the call)."""
+    return Message(text, context)
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+def _as_written_in_context(context: str, text: str) -> str:
+    return text
+
+
+# How a Message is said: as written, until the Django side plugs its translation in. A translation
+# returns the text, or a lazy text that becomes it when rendered (Django's: a str to every reader).
+_say: Callable[[str], Any] = _as_written
+_say_in_context: Callable[[str, str], Any] = _as_written_in_context
+
+
+def translate_with(say: Callable[[str], Any], say_in_context: Callable[[str, str], Any]) -> None:
+    """Say every label with `say(text)`, or `say_in_context(context, text)` where a context tells
+    its sense: Django's gettext_lazy and pgettext_lazy (projects/apps.py), so that each label is
+    translated where it is rendered, in the language active there."""
+    global _say, _say_in_context
+    _say, _say_in_context = say, say_in_context
+
+
+def translated(message: Message) -> str:
+    """`message` as people read it: a lazy translation under Django, the English text without."""
+    if message.context:
+        return _say_in_context(message.context, message.text)
+    return _say(message.text)
 
 
 class _TermType(EnumType):
@@ -37,39 +92,44 @@ class _TermType(EnumType):
 class Term(StrEnum, metaclass=_TermType):
     """One word of the domain: its stored value and its label."""
 
-    label: str
+    _message: Message
 
-    def __new__(cls, value: str, label: str = ""):
+    def __new__(cls, value: str, label: Message = Message("")):
         term = str.__new__(cls, value)
         term._value_ = value
-        term.label = label
+        term._message = label
         return term
+
+    @property
+    def label(self) -> str:
+        """The word for people, translated where it is shown (see `translate_with`)."""
+        return translated(self._message)
 
 
 class Stage(Term):
-    DRAFT = "draft", "Draft"
-    PROPOSAL = "proposal", "Proposal"
-    PILOT = "pilot", "Pilot"
-    SCALE = "scale", "Scale"
-    RETIRED = "retired", "Retired"
-    REJECTED = "rejected", "Rejected"
+    DRAFT = "draft", pgettext_lazy("initiative stage", "Draft")
+    PROPOSAL = "proposal", pgettext_lazy("initiative stage", "Proposal")
+    PILOT = "pilot", pgettext_lazy("initiative stage", "Pilot")
+    SCALE = "scale", pgettext_lazy("initiative stage", "Scale")
+    RETIRED = "retired", pgettext_lazy("initiative stage", "Retired")
+    REJECTED = "rejected", pgettext_lazy("initiative stage", "Rejected")
 
 
 TERMINAL_STAGES = frozenset({Stage.RETIRED, Stage.REJECTED})
 
 
 class RiskTier(Term):
-    MINIMAL = "minimal", "Minimal"
-    LIMITED = "limited", "Limited"
-    HIGH = "high", "High"
-    PROHIBITED = "prohibited", "Prohibited"
+    MINIMAL = "minimal", pgettext_lazy("risk tier", "Minimal")
+    LIMITED = "limited", pgettext_lazy("risk tier", "Limited")
+    HIGH = "high", pgettext_lazy("risk tier", "High")
+    PROHIBITED = "prohibited", pgettext_lazy("risk tier", "Prohibited")
 
 
 class Direction(Term):
     """Which way a KPI improves."""
 
-    INCREASE = "increase", "Higher is better"
-    DECREASE = "decrease", "Lower is better"
+    INCREASE = "increase", gettext_lazy("Higher is better")
+    DECREASE = "decrease", gettext_lazy("Lower is better")
 
 
 # When a KPI misses its target, as the lookup that finds the misses in SQL (Django's names): below
@@ -86,39 +146,42 @@ def meets_target(direction: str, value: Decimal, target: Decimal) -> bool:
 class Metric(Term):
     """What an experiment's arms record."""
 
-    PROPORTION = "proportion", "Proportion (successes out of visitors)"
-    MEAN = "mean", "Mean (time or amount per observation)"
+    PROPORTION = "proportion", gettext_lazy("Proportion (successes out of visitors)")
+    MEAN = "mean", gettext_lazy("Mean (time or amount per observation)")
 
 
 class ExperimentMethod(Term):
     """How a gate judges an A/B experiment."""
 
-    ALWAYS_VALID = "always_valid", "Always-valid (stays valid however often the committee looks)"
-    FIXED_HORIZON = "fixed_horizon", "Fixed-horizon (valid for one planned look)"
+    ALWAYS_VALID = (
+        "always_valid",
+        gettext_lazy("Always-valid (stays valid however often the committee looks)"),
+    )
+    FIXED_HORIZON = "fixed_horizon", gettext_lazy("Fixed-horizon (valid for one planned look)")
 
 
 class EntryKind(Term):
     """A month's figure of money."""
 
-    COST = "cost", "Cost"
-    BENEFIT = "benefit", "Benefit"
+    COST = "cost", gettext_lazy("Cost")
+    BENEFIT = "benefit", gettext_lazy("Benefit")
 
 
 class EvidenceKind(Term):
     """What an evidence file is."""
 
-    BUSINESS_CASE = "business_case", "Business case document"
-    PRIVACY_IMPACT = "privacy_impact", "Privacy impact assessment"
-    PILOT_REPORT = "pilot_report", "Pilot report"
-    DECOMMISSION_PLAN = "decommission_plan", "Decommission plan"
-    DATA_DELETION = "data_deletion", "Data deletion confirmation"
-    OTHER = "other", "Other"
+    BUSINESS_CASE = "business_case", gettext_lazy("Business case document")
+    PRIVACY_IMPACT = "privacy_impact", gettext_lazy("Privacy impact assessment")
+    PILOT_REPORT = "pilot_report", gettext_lazy("Pilot report")
+    DECOMMISSION_PLAN = "decommission_plan", gettext_lazy("Decommission plan")
+    DATA_DELETION = "data_deletion", gettext_lazy("Data deletion confirmation")
+    OTHER = "other", pgettext_lazy("evidence kind", "Other")
 
 
 class Gate(Term):
-    PILOT = "pilot", "Pilot gate"
-    SCALE = "scale", "Scale gate"
-    RETIRE = "retire", "Retire gate"
+    PILOT = "pilot", gettext_lazy("Pilot gate")
+    SCALE = "scale", gettext_lazy("Scale gate")
+    RETIRE = "retire", gettext_lazy("Retire gate")
 
 
 # Which gate each stage faces. A pilot faces the scale gate, or the retire gate when retirement
@@ -131,27 +194,30 @@ GATES_FROM_STAGE: dict[str, tuple[Gate, ...]] = {
 
 
 class ReviewStatus(Term):
-    OPEN = "open", "Open"
-    DECIDED = "decided", "Decided"
+    OPEN = "open", pgettext_lazy("review status", "Open")
+    DECIDED = "decided", pgettext_lazy("review status", "Decided")
 
 
 class Outcome(Term):
     """What the committee decided at a gate."""
 
-    GO = "go", "Go"
-    CONDITIONAL_GO = "conditional_go", "Conditional Go"
-    KILL = "kill", "Kill"
-    RECYCLE = "recycle", "Recycle"
-    HOLD = "hold", "Hold"
+    GO = "go", pgettext_lazy("review outcome", "Go")
+    CONDITIONAL_GO = "conditional_go", pgettext_lazy("review outcome", "Conditional Go")
+    KILL = "kill", pgettext_lazy("review outcome", "Kill")
+    RECYCLE = "recycle", pgettext_lazy("review outcome", "Recycle")
+    HOLD = "hold", pgettext_lazy("review outcome", "Hold")
 
 
 class Decision(Term):
     """What one committee function signed."""
 
-    APPROVE = "approve", "Approve"
-    APPROVE_WITH_CONDITIONS = "approve_with_conditions", "Approve with conditions"
-    REQUEST_CHANGES = "request_changes", "Request changes"
-    REJECT = "reject", "Reject"
+    APPROVE = "approve", pgettext_lazy("sign-off decision", "Approve")
+    APPROVE_WITH_CONDITIONS = (
+        "approve_with_conditions",
+        pgettext_lazy("sign-off decision", "Approve with conditions"),
+    )
+    REQUEST_CHANGES = "request_changes", pgettext_lazy("sign-off decision", "Request changes")
+    REJECT = "reject", pgettext_lazy("sign-off decision", "Reject")
 
 
 APPROVING_DECISIONS = frozenset({Decision.APPROVE, Decision.APPROVE_WITH_CONDITIONS})
@@ -160,33 +226,41 @@ APPROVING_DECISIONS = frozenset({Decision.APPROVE, Decision.APPROVE_WITH_CONDITI
 class FollowUpKind(Term):
     """What the committee was sent about an overdue sign-off."""
 
-    REMINDER = "reminder", "Reminder to the function"
-    ESCALATION = "escalation", "Escalation to the chair"
+    REMINDER = "reminder", gettext_lazy("Reminder to the function")
+    ESCALATION = "escalation", gettext_lazy("Escalation to the chair")
 
 
 class Recommendation(Term):
     """What a monthly value review recommends."""
 
-    CONTINUE = "continue", "Continue"
-    ADJUST = "adjust", "Adjust"
-    ESCALATE = "escalate", "Escalate"
-    RETIRE = "retire", "Retire"
+    CONTINUE = "continue", pgettext_lazy("value review recommendation", "Continue")
+    ADJUST = "adjust", pgettext_lazy("value review recommendation", "Adjust")
+    ESCALATE = "escalate", pgettext_lazy("value review recommendation", "Escalate")
+    RETIRE = "retire", pgettext_lazy("value review recommendation", "Retire")
 
 
 class FunctionCode(Term):
     """A function at the committee table."""
 
-    BUSINESS = "business", "Business"
-    LEGAL = "legal", "Legal"
-    FINANCE = "finance", "Finance"
-    TECHNICAL = "technical", "Technical"
-    RISK_ETHICS = "risk_ethics", "Risk & ethics"
+    BUSINESS = "business", pgettext_lazy("committee function", "Business")
+    LEGAL = "legal", pgettext_lazy("committee function", "Legal")
+    FINANCE = "finance", pgettext_lazy("committee function", "Finance")
+    TECHNICAL = "technical", pgettext_lazy("committee function", "Technical")
+    RISK_ETHICS = "risk_ethics", pgettext_lazy("committee function", "Risk & ethics")
 
 
 def function_name(code: str) -> str:
-    """A committee function as a sentence names it ("the risk & ethics sign-off"); an unknown code
-    as it is."""
+    """A committee function as a sentence names it ("the risk & ethics sign-off"), in the active
+    language; an unknown code as it is. Call it when the sentence is made, not at import."""
     try:
         return FunctionCode(code).label.lower()
+    except ValueError:
+        return code
+
+
+def stage_word(code: str) -> str:
+    """A stage as a sentence names it ("moved from proposal to pilot"), in the active language."""
+    try:
+        return Stage(code).label.lower()
     except ValueError:
         return code

@@ -4,8 +4,10 @@ import os
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connections
 from django.test import TransactionTestCase
+from django.utils import translation
 
 from governance.ledger.events import declared
 from governance.ledger.guards import install_guards, remove_guards
@@ -124,6 +126,15 @@ def _every_signoff_rebuilds() -> None:
 @pytest.fixture
 def members(db):
     return factories.committee()
+
+
+@pytest.fixture(autouse=True)
+def _the_default_language():
+    """Each test starts in the deployment's language: a request in Chinese (LocaleMiddleware
+    activates the language it asks for and leaves it active) never leaks into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from governance.access.matrix import Operation, Principal, require
 from governance.errors import InvalidInput, NotAllowed, WrongStage
 from projects.models import Initiative
 from projects.text import control_characters
-from projects.vocabulary import TERMINAL_STAGES
+from projects.vocabulary import TERMINAL_STAGES, Stage
+
+# Why a finished initiative refuses a change, by its stage: a whole sentence each.
+_TERMINAL = {
+    Stage.RETIRED: _("The initiative is retired; it can no longer change."),
+    Stage.REJECTED: _("The initiative is rejected; it can no longer change."),
+}
+# The one-line fields services check, as a refusal names them (others: the field's name, capitalized).
+_SINGLE_LINE_LABELS = {
+    "title": _("Title"),
+    "department": _("Department"),
+    "name": _("Name"),
+    "unit": _("Unit"),
+    "data_source": _("Data source"),
+    "success_definition": _("Success definition"),
+    "description": _("Description"),
+}
 
 
 def lock_initiative(initiative: Initiative | int, **annotations) -> Initiative:
@@ -25,7 +44,7 @@ def lock_initiative(initiative: Initiative | int, **annotations) -> Initiative:
 
 def require_active(actor) -> None:
     if actor is None or not actor.is_active:
-        raise NotAllowed("An active user account is required.")
+        raise NotAllowed(gettext("An active user account is required."))
 
 
 def require_on(
@@ -43,7 +62,10 @@ def require_on(
 
 def require_not_terminal(initiative: Initiative) -> None:
     if initiative.stage in TERMINAL_STAGES:
-        raise WrongStage(f"The initiative is {initiative.stage}; it can no longer change.")
+        message = _TERMINAL.get(initiative.stage)  # every terminal stage is listed there
+        raise WrongStage(
+            str(message) if message else f"The initiative is {initiative.stage}; it can no longer change."
+        )
 
 
 def require_single_line(**fields: str | None) -> None:
@@ -55,8 +77,10 @@ def require_single_line(**fields: str | None) -> None:
     for name, value in fields.items():
         found = control_characters(value or "")
         if found:
-            label = name.replace("_", " ").capitalize()
-            raise InvalidInput(
-                f"{label} must be a single line: remove the line breaks or control characters "
-                f"({', '.join(found)})."
+            label = _SINGLE_LINE_LABELS.get(name) or name.replace("_", " ").capitalize()
+            # Translators: %(field)s is the field ("Title"); %(characters)s lists the characters found.
+            message = gettext(
+                "%(field)s must be a single line: remove the line breaks or control characters "
+                "(%(characters)s)."
             )
+            raise InvalidInput(message % {"field": label, "characters": ", ".join(found)})

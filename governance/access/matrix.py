@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext, gettext_noop, pgettext
+from django.utils.translation import gettext_lazy as _
+
 from governance.access.groups import FUNCTION_GROUPS, GROUP_ROLES, Role
 from governance.errors import NotAllowed
 
@@ -44,29 +47,36 @@ class Scope(StrEnum):
 
 
 class Operation(StrEnum):
-    VIEW_INITIATIVE = "see an initiative, its reviews, KPIs and evidence"
-    VIEW_ESCALATIONS = "see escalations and follow-ups"
-    REGISTER_INITIATIVE = "register an initiative"
-    EDIT_DRAFT = "edit a draft, its business case and KPIs"
-    SUBMIT_INITIATIVE = "submit a draft"
-    RECORD_MEASUREMENTS = "record KPI measurements"
-    RECORD_EXPERIMENT = "record experiment results"
-    RECORD_MONEY = "record costs and benefits"
-    UPLOAD_EVIDENCE = "upload evidence"
-    REQUEST_REVIEW = "request a gate review"
-    SIGN_OFF = "sign off for a committee function"
-    DECIDE_REVIEW = "hold or kill a review"
-    ADVANCE_INITIATIVE = "advance an initiative through a passing gate"
-    CLOSE_CONDITION = "close a condition"
-    OPEN_VALUE_REVIEW = "open a monthly value review"
-    EDIT_POLICY = "edit gate policies (as a new version)"
-    MANAGE_MEMBERSHIP = "grant and revoke governance roles"
-    MANAGE_API_TOKENS = "issue and revoke API tokens"
-    READ_LEDGER = "read the decision ledger"
-    EXPORT_LEDGER = "export the decision ledger"
-    SEE_DELIVERIES = "see notification deliveries, dead ones included"
-    RETRY_NOTIFICATIONS = "retry dead notification deliveries"
-    OWN_NOTIFICATIONS = "see one's own notifications and choose their channels"
+    # The values are the operations' stable names (in the refusal log and the matrix's tests);
+    # gettext_noop only marks them, so that `label` can word them in the active language.
+    VIEW_INITIATIVE = gettext_noop("see an initiative, its reviews, KPIs and evidence")
+    VIEW_ESCALATIONS = gettext_noop("see escalations and follow-ups")
+    REGISTER_INITIATIVE = gettext_noop("register an initiative")
+    EDIT_DRAFT = gettext_noop("edit a draft, its business case and KPIs")
+    SUBMIT_INITIATIVE = gettext_noop("submit a draft")
+    RECORD_MEASUREMENTS = gettext_noop("record KPI measurements")
+    RECORD_EXPERIMENT = gettext_noop("record experiment results")
+    RECORD_MONEY = gettext_noop("record costs and benefits")
+    UPLOAD_EVIDENCE = gettext_noop("upload evidence")
+    REQUEST_REVIEW = gettext_noop("request a gate review")
+    SIGN_OFF = gettext_noop("sign off for a committee function")
+    DECIDE_REVIEW = gettext_noop("hold or kill a review")
+    ADVANCE_INITIATIVE = gettext_noop("advance an initiative through a passing gate")
+    CLOSE_CONDITION = gettext_noop("close a condition")
+    OPEN_VALUE_REVIEW = gettext_noop("open a monthly value review")
+    EDIT_POLICY = gettext_noop("edit gate policies (as a new version)")
+    MANAGE_MEMBERSHIP = gettext_noop("grant and revoke governance roles")
+    MANAGE_API_TOKENS = gettext_noop("issue and revoke API tokens")
+    READ_LEDGER = gettext_noop("read the decision ledger")
+    EXPORT_LEDGER = gettext_noop("export the decision ledger")
+    SEE_DELIVERIES = gettext_noop("see notification deliveries, dead ones included")
+    RETRY_NOTIFICATIONS = gettext_noop("retry dead notification deliveries")
+    OWN_NOTIFICATIONS = gettext_noop("see one's own notifications and choose their channels")
+
+    @property
+    def label(self) -> str:
+        """The operation in words, in the active language ("record KPI measurements")."""
+        return gettext(self.value)
 
 
 LEAD, MEMBER, CHAIR = Role.PROJECT_LEAD, Role.COMMITTEE_MEMBER, Role.CHAIR
@@ -155,12 +165,28 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
 }
 
 # How a refusal names who may do it instead.
+# Each completes "Only ___ may <do something>." (see refusal()).
 _ANYONE_IN_ROLE = {
-    LEAD: "project leads",
-    MEMBER: "committee members",
-    CHAIR: "the committee chair",
-    AUDITOR: "auditors",
-    GOVERNANCE_ADMIN: "governance admins",
+    LEAD: _("project leads"),
+    MEMBER: _("committee members"),
+    CHAIR: _("the committee chair"),
+    AUDITOR: _("auditors"),
+    GOVERNANCE_ADMIN: _("governance admins"),
+}
+# Who owns the target a refusal names, by its kind (`target_noun`) and whether the owner is
+# necessarily the project lead. Whole phrases, so that each is translated as one; a pair not listed
+# here (none is today) is worded in English by _owner_of().
+_OWNER_OF_TARGET = {
+    # Translators: completes "Only ___ may <do something>."
+    ("initiative", True): _("the initiative's project lead"),
+    # Translators: completes "Only ___ may <do something>."
+    ("initiative", False): _("the initiative's owner"),
+    # Translators: completes "Only ___ may <do something>." An API token.
+    ("token", False): _("the token's owner"),
+    # Translators: completes "Only ___ may <do something>." A condition of an approval.
+    ("condition", False): _("the condition's owner"),
+    # Translators: completes "Only ___ may <do something>." A notification preference.
+    ("preference", False): _("the preference's owner"),
 }
 
 
@@ -235,22 +261,54 @@ def allowed(who, operation: Operation, *, owner_id: int | None = None, function:
     return False
 
 
+def _owner_of(target: str, *, lead: bool) -> str:
+    phrase = _OWNER_OF_TARGET.get((target, lead))
+    if phrase is not None:
+        return str(phrase)
+    return f"the {target}'s " + ("project lead" if lead else "owner")  # a kind of target not listed above
+
+
+def _either(choices: list[str]) -> str:
+    """ "a, b or c", in the active language."""
+    if len(choices) == 1:
+        return choices[0]
+    # Translators: separates the items of a list ("project leads, auditors or …").
+    separator = pgettext("between the words of a list", ", ")
+    # Translators: the last choice of a list: %(others)s is the list so far, %(last)s its last item.
+    return gettext("%(others)s or %(last)s") % {"others": separator.join(choices[:-1]), "last": choices[-1]}
+
+
 def who_may(operation: Operation, *, target: str = "initiative") -> str:
     """In words: who may do `operation` ("the committee chair or the initiative's project lead")."""
     grants = MATRIX[operation]
     anyone = [
-        _ANYONE_IN_ROLE[role]
+        str(_ANYONE_IN_ROLE[role])
         for role, granted in grants.items()
         if granted == ANY and role in _ANYONE_IN_ROLE
     ]
     owned = [role for role, granted in grants.items() if granted == OWN]
     if owned:
-        anyone.append(f"the {target}'s " + ("project lead" if owned == [LEAD] else "owner"))
+        anyone.append(_owner_of(target, lead=owned == [LEAD]))
     if any(granted == OWN_FUNCTION for granted in grants.values()):
-        anyone.append("members of that committee function")
+        # Translators: completes "Only ___ may <do something>."
+        anyone.append(gettext("members of that committee function"))
     if not anyone:
-        return "ValueGate itself"
-    return ", ".join(anyone[:-1]) + (" or " if len(anyone) > 1 else "") + anyone[-1]
+        # Translators: completes "Only ___ may <do something>."
+        return gettext("ValueGate itself")
+    return _either(anyone)
+
+
+def refusal(operation: Operation, *, doing: str | None = None, target_noun: str = "initiative") -> str:
+    """Why `operation` is refused, in the active language: "Only <who may> may <doing>."
+
+    `doing` words the operation for this refusal (translated by the caller), else its label.
+    """
+    # Translators: %(who)s lists who may ("the committee chair or the initiative's project lead");
+    # %(action)s is what was refused ("record KPI measurements").
+    return gettext("Only %(who)s may %(action)s.") % {
+        "who": who_may(operation, target=target_noun),
+        "action": doing or operation.label,
+    }
 
 
 def require(
@@ -265,18 +323,21 @@ def require(
 ) -> Principal:
     """Refuse with NotAllowed (logged with actor and target) unless the matrix grants it.
 
-    `doing` words the operation in the refusal ("record its KPI measurements"). Returns the
+    `doing` words the operation in the refusal ("record its KPI measurements"), translated by the
+    caller (`gettext("record its KPI measurements")`). Returns the
     principal, so a service that asks more than once reads the roles once.
     """
     who = principal(who)
     if not who.roles and (who.user is None or not who.user.is_active):
         raise NotAllowed(
-            "An active user account is required.", actor=who.user, target=target, operation=str(operation)
+            gettext("An active user account is required."),
+            actor=who.user,
+            target=target,
+            operation=str(operation),
         )
     if not allowed(who, operation, owner_id=owner_id, function=function):
-        verb = doing or operation.value
         raise NotAllowed(
-            f"Only {who_may(operation, target=target_noun)} may {verb}.",
+            refusal(operation, doing=doing, target_noun=target_noun),
             actor=who.user,
             target=target,
             operation=str(operation),

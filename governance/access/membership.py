@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext
 
+from governance.access.groups import group_label
 from governance.access.matrix import Operation, require
 from governance.access.recording import acting_as, governed_groups
 from governance.errors import InvalidInput, SegregationOfDuties
@@ -13,12 +15,15 @@ from governance.ledger.chain import ledger_append
 from governance.ledger.events import ACCOUNT_CHANGED
 
 
-def _check(actor, user, group: Group, *, verb: str):
-    require(actor, Operation.MANAGE_MEMBERSHIP, doing=f"{verb} committee roles", target=user.get_username())
+def _check(actor, user, group: Group, *, doing: str):
+    require(actor, Operation.MANAGE_MEMBERSHIP, doing=doing, target=user.get_username())
     if group.name not in governed_groups():
-        raise InvalidInput(f"“{group.name}” is not a governance role.")
+        # Translators: %(role)s is a group's name.
+        raise InvalidInput(gettext("“%(role)s” is not a governance role.") % {"role": group.name})
     if user.pk == actor.pk:
-        raise SegregationOfDuties("Nobody changes their own committee roles; ask another governance admin.")
+        raise SegregationOfDuties(
+            gettext("Nobody changes their own committee roles; ask another governance admin.")
+        )
     # Lock the member's row so that two admins changing the same membership queue up.
     return get_user_model().objects.select_for_update(of=("self",)).get(pk=user.pk)
 
@@ -27,11 +32,17 @@ def _check(actor, user, group: Group, *, verb: str):
 def membership_grant(*, actor, user, group: Group) -> None:
     """Add `user` to the role `group` (a committee function, chair, auditors, governance admins,
     project leads). Ledger: membership.granted, with `actor` (written by governance.access.recording)."""
-    member = _check(actor, user, group, verb="grant")
+    # Translators: completes "Only ___ may ___."
+    member = _check(actor, user, group, doing=gettext("grant committee roles"))
     if not member.is_active:
-        raise InvalidInput(f"{member.get_username()}'s account is inactive.")
+        # Translators: %(username)s is a username.
+        raise InvalidInput(
+            gettext("%(username)s's account is inactive.") % {"username": member.get_username()}
+        )
     if member.groups.filter(pk=group.pk).exists():
-        raise InvalidInput(f"{member.get_username()} already holds the role “{group.name}”.")
+        # Translators: %(username)s is a username; %(role)s a governance role ("Committee chair").
+        message = gettext("%(username)s already holds the role “%(role)s”.")
+        raise InvalidInput(message % {"username": member.get_username(), "role": group_label(group.name)})
     with acting_as(actor):
         member.groups.add(group)
 
@@ -39,9 +50,12 @@ def membership_grant(*, actor, user, group: Group) -> None:
 @transaction.atomic
 def membership_revoke(*, actor, user, group: Group) -> None:
     """Remove `user` from the role `group`. Ledger: membership.revoked, with `actor`."""
-    member = _check(actor, user, group, verb="revoke")
+    # Translators: completes "Only ___ may ___."
+    member = _check(actor, user, group, doing=gettext("revoke committee roles"))
     if not member.groups.filter(pk=group.pk).exists():
-        raise InvalidInput(f"{member.get_username()} does not hold the role “{group.name}”.")
+        # Translators: %(username)s is a username; %(role)s a governance role ("Committee chair").
+        message = gettext("%(username)s does not hold the role “%(role)s”.")
+        raise InvalidInput(message % {"username": member.get_username(), "role": group_label(group.name)})
     with acting_as(actor):
         member.groups.remove(group)
 
@@ -55,15 +69,17 @@ def membership_set(*, actor, user, wanted: set[str], shown: set[str]) -> tuple[l
     """
     held = set(user.groups.filter(name__in=governed_groups()).values_list("name", flat=True))
     if held != shown:
-        raise InvalidInput(
-            f"{user.get_username()}'s roles changed after this page was opened; the page now shows "
+        # Translators: %(username)s is a username.
+        message = gettext(
+            "%(username)s's roles changed after this page was opened; the page now shows "
             "them as they are. Make your change again."
         )
+        raise InvalidInput(message % {"username": user.get_username()})
     granted, revoked = sorted(wanted - held), sorted(held - wanted)
     groups = Group.objects.in_bulk([*granted, *revoked], field_name="name")
     unknown = sorted(set(granted) - set(groups))
     if unknown:
-        raise InvalidInput(f"“{unknown[0]}” is not a governance role.")
+        raise InvalidInput(gettext("“%(role)s” is not a governance role.") % {"role": unknown[0]})
     for name in granted:
         membership_grant(actor=actor, user=user, group=groups[name])
     for name in revoked:

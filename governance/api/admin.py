@@ -11,6 +11,8 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.access.matrix import Operation, allowed
 from governance.api.models import ApiToken
@@ -29,7 +31,7 @@ class IssueTokenForm(forms.ModelForm):
         # A token can be bound only to an initiative its issuer leads.
         led = Initiative.objects.filter(owner=user).order_by("title")
         cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = led
-        self.fields["initiative"].help_text = (
+        self.fields["initiative"].help_text = _(
             "Leave empty for a personal token that acts as you. Bound to an initiative, the token acts as "
             "its project lead but reaches only that initiative's KPIs, measurements, experiments, costs "
             "and benefits, evidence and checklist."
@@ -119,33 +121,42 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "api/token_created.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "API token issued",
+                "title": _("API token issued"),
                 "token": token,
                 "secret": request._issued_secret,
                 "opts": self.model._meta,
             },
         )
 
-    @admin.action(description="Rotate the selected token (a new secret; the old one works a while longer)",
-                  permissions=["rotate"])  # fmt: skip
+    @admin.action(
+        description=gettext_lazy(
+            "Rotate the selected token (a new secret; the old one works a while longer)"
+        ),
+        permissions=["rotate"],
+    )
     def rotate(self, request, queryset):
         tokens = list(queryset[:2])
         if len(tokens) != 1:
             self.message_user(
-                request, "Select one token to rotate: its new secret is shown once.", messages.WARNING
+                request, _("Select one token to rotate: its new secret is shown once."), messages.WARNING
             )
             return None
         try:
             new, secret = token_rotate(actor=request.user, token=tokens[0])
         except DomainError as error:
-            self.message_user(request, f"{tokens[0]}: {error.message}", messages.WARNING)
+            self.message_user(
+                request,
+                # Translators: what was acted on (an initiative, a review, a token), then why it was refused.
+                _("%(object)s: %(reason)s") % {"object": tokens[0], "reason": error.message},
+                messages.WARNING,
+            )
             return None
         return TemplateResponse(
             request,
             "api/token_created.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "API token rotated",
+                "title": _("API token rotated"),
                 "token": new,
                 "replaced": ApiToken.objects.get(pk=tokens[0].pk),
                 "secret": secret,
@@ -153,7 +164,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    @admin.action(description=gettext_lazy("Revoke selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):
         revoked = 0
         for token in queryset:
@@ -161,6 +172,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 token_revoke(actor=request.user, token=token)
                 revoked += 1
             except DomainError as error:
-                self.message_user(request, f"{token}: {error.message}", messages.WARNING)
+                self.message_user(
+                    request,
+                    # Translators: what was acted on (an initiative, a review, a token), then why it was refused.
+                    _("%(object)s: %(reason)s") % {"object": token, "reason": error.message},
+                    messages.WARNING,
+                )
         if revoked:
-            self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)d token(s) revoked.", "%(count)d token(s) revoked.", revoked)
+                % {"count": revoked},
+                messages.SUCCESS,
+            )

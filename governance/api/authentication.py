@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import authentication, exceptions
 
 from governance.api.models import ApiToken
@@ -27,21 +28,27 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not parts or parts[0].lower() not in KEYWORDS:
             return None  # another scheme: not ours to judge
         if len(parts) != 2 or len(parts[1]) > MAX_SECRET_LENGTH:
-            raise exceptions.AuthenticationFailed("Send the token as 'Authorization: Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(
+                gettext("Send the token as 'Authorization: Bearer <token>'.")
+            )
         digest = hash_secret(parts[1])
         token = ApiToken.objects.select_related("user", "initiative").filter(token_hash=digest).first()
         if token is None or not hmac.compare_digest(token.token_hash, digest):
-            raise exceptions.AuthenticationFailed("Unknown API token.")
+            raise exceptions.AuthenticationFailed(gettext("Unknown API token."))
         if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This API token was revoked.")
+            raise exceptions.AuthenticationFailed(gettext("This API token was revoked."))
         if token.expires_at <= timezone.now():
+            # Translators: %(expired_at)s is a UTC date and time, e.g. 2025-03-01 14:00.
+            message = gettext("This API token expired at %(expired_at)s UTC; issue a new one.")
             raise exceptions.AuthenticationFailed(
-                f"This API token expired at {token.expires_at:%Y-%m-%d %H:%M} UTC; issue a new one."
+                message % {"expired_at": f"{token.expires_at:%Y-%m-%d %H:%M}"}
             )
         if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("The token's owner account is inactive.")
+            raise exceptions.AuthenticationFailed(gettext("The token's owner account is inactive."))
         if token.initiative is not None and token.initiative.owner_id != token.user_id:
-            raise exceptions.AuthenticationFailed("The token's initiative has another project lead now.")
+            raise exceptions.AuthenticationFailed(
+                gettext("The token's initiative has another project lead now.")
+            )
         token_touch(token)
         return token.user, token
 

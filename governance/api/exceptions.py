@@ -8,6 +8,8 @@ format too (server_error, Django's handler500).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import (
     BadRequest,
     PermissionDenied,
@@ -18,6 +20,8 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -31,14 +35,17 @@ from governance.errors import (
     SegregationOfDuties,
     WrongStage,
 )
+from governance.reasons import say
 from governance.refusals import log_refusal
+from governance.rules.gates import Requirement
+from governance.rules.reasons import Reason
 from governance.value.services import MeasurementErrors
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
 
 
 class RowErrors(exceptions.APIException):
@@ -49,8 +56,25 @@ class RowErrors(exceptions.APIException):
 
     def __init__(self, rows: dict[int, str], message: str | None = None):
         self.rows = rows
-        shown = "; ".join(f"row {i}: {reason.rstrip('.')}" for i, reason in list(rows.items())[:3])
-        super().__init__(message or f"{len(rows)} row(s) refused, nothing stored: {shown}.")
+        super().__init__(message or refused_rows(rows))
+
+
+def refused_rows(rows: dict[int, str]) -> str:
+    """ "2 row(s) refused, nothing stored: row 0: …; row 3: …." (the first three rows' reasons)."""
+    # Translators: separates the refused rows' reasons ("row 0: …; row 3: …").
+    separator = pgettext("between the clauses of a list", "; ")
+    shown = separator.join(
+        # Translators: %(index)s is a row's position in the batch (from 0); %(reason)s why it was refused.
+        gettext("row %(index)s: %(reason)s") % {"index": i, "reason": reason.rstrip(".。")}
+        for i, reason in list(rows.items())[:3]
+    )
+    # Translators: %(rows)s lists the first refused rows and their reasons.
+    message = ngettext(
+        "%(count)s row(s) refused, nothing stored: %(rows)s.",
+        "%(count)s row(s) refused, nothing stored: %(rows)s.",
+        len(rows),
+    )
+    return message % {"count": len(rows), "rows": shown}
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -84,14 +108,35 @@ def _validation_response(detail) -> Response:
         first = next(iter(fields.items()), None)
         if non_field:
             message = non_field[0]
-        elif first:
-            message = f"{first[0]}: {first[1][0]}" if first[1] else "Invalid input."
+        elif first and first[1]:
+            # The field's name as the API spells it, then what is wrong with it.
+            message = f"{first[0]}: {first[1][0]}"
         else:
-            message = "Invalid input."
+            message = gettext("Invalid input.")
         if non_field and fields:
             fields["non_field_errors"] = non_field
         return Response(error_body("invalid", message, fields=fields or None), status=400)
-    return Response(error_body("invalid", fields[0] if fields else "Invalid input."), status=400)
+    return Response(error_body("invalid", fields[0] if fields else gettext("Invalid input.")), status=400)
+
+
+def _said(reason: Reason | str) -> str:
+    """A rule's reason in the active language (the rules return codes, not sentences)."""
+    return say(reason) if isinstance(reason, Reason) else reason
+
+
+def requirement_lines(requirements: Iterable[Requirement]) -> list[dict]:
+    """Gate requirements as the API shows them (a refusal's, the checklist's): the code stays, the
+    label and reason are in the request's language."""
+    return [
+        {
+            "code": r.code,
+            "label": _said(r.label),
+            "passed": r.passed,
+            "reason": _said(r.reason),
+            "reason_code": r.reason.as_json(),
+        }
+        for r in requirements
+    ]
 
 
 def _domain_response(exc: DomainError) -> Response:
@@ -101,10 +146,7 @@ def _domain_response(exc: DomainError) -> Response:
             status=400,
         )
     if isinstance(exc, GateNotSatisfied):
-        requirements = [
-            {"code": r.code, "label": r.label, "passed": r.passed, "reason": r.reason}
-            for r in exc.requirements
-        ]
+        requirements = requirement_lines(exc.requirements)
         return Response(error_body("gate_not_satisfied", exc.message, requirements=requirements), status=409)
     if isinstance(exc, SegregationOfDuties):
         return Response(error_body("segregation_of_duties", exc.message), status=403)
@@ -155,16 +197,18 @@ def api_exception_handler(exc, context) -> Response | None:
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return _validation_response(detail)
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_body("too_large", "The request body is too large."), status=413)
+        return Response(error_body("too_large", gettext("The request body is too large.")), status=413)
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-        return Response(error_body("malformed", "The request has too many fields or files."), status=400)
+        message = gettext("The request has too many fields or files.")
+        return Response(error_body("malformed", message), status=400)
     if isinstance(exc, Http404):
-        return Response(error_body("not_found", str(exc) or "Not found."), status=404)
+        return Response(error_body("not_found", str(exc) or gettext("Not found.")), status=404)
     if isinstance(exc, PermissionDenied):
         _log_refusal(context, str(exc) or "Not allowed.")
-        return Response(error_body("not_allowed", str(exc) or "Not allowed."), status=403)
+        return Response(error_body("not_allowed", str(exc) or gettext("Not allowed.")), status=403)
     if isinstance(exc, SuspiciousOperation | BadRequest):
-        return Response(error_body("malformed", "The request could not be understood."), status=400)
+        message = gettext("The request could not be understood.")
+        return Response(error_body("malformed", message), status=400)
     if isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in _API_CODES.items() if isinstance(exc, cls)), exc.default_code)
         if isinstance(exc, exceptions.PermissionDenied):
@@ -187,7 +231,7 @@ def api_exception_handler(exc, context) -> Response | None:
 @csrf_exempt  # a path that matches nothing changes nothing: answer 404, whatever the method
 def not_found_view(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in the API's error format too."""
-    return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
+    return JsonResponse(error_body("not_found", gettext("No such API endpoint.")), status=404)
 
 
 API_PATH_PREFIX = "/api/"
@@ -200,7 +244,7 @@ def server_error(request, *args, **kwargs):
         return JsonResponse(
             error_body(
                 "server_error",
-                "The server failed to answer this request; the failure is logged for the operators.",
+                gettext("The server failed to answer this request; the failure is logged for the operators."),
             ),
             status=500,
         )

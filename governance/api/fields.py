@@ -10,14 +10,20 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from projects.text import validate_single_line
 from projects.values import parse_decimal
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # How a decimal is written, published in the schema and checked on input: ASCII digits, no
@@ -36,73 +42,84 @@ SMALLINT_MAX = 32_767
 def text_problem(value: object, *, max_length: int | None = None) -> str | None:
     """Why `value` is not acceptable text, or None."""
     if not isinstance(value, str):
-        return f"Must be a string, not {_json_type(value)}."
+        # Translators: %(type)s is the JSON type sent ("a number", "null").
+        return gettext("Must be a string, not %(type)s.") % {"type": _json_type(value)}
     if "\x00" in value:
-        return "Must not contain NUL characters."
+        return gettext("Must not contain NUL characters.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "Must be valid Unicode text (no lone surrogates)."
+        return gettext("Must be valid Unicode text (no lone surrogates).")
     if max_length is not None and len(value) > max_length:
-        return f"At most {max_length} characters (got {len(value)})."
+        # Translators: %(limit)s and %(count)s are numbers of characters.
+        message = gettext("At most %(limit)s characters (got %(count)s).")
+        return message % {"limit": max_length, "count": len(value)}
     return None
 
 
 def date_problem(value: object) -> tuple[dt.date | None, str | None]:
     if not isinstance(value, str) or not ISO_DATE.match(value):
-        return None, "Must be a date written YYYY-MM-DD."
+        return None, gettext("Must be a date written YYYY-MM-DD.")
     try:
         return dt.date.fromisoformat(value), None
     except ValueError:
-        return None, f"{value} is not a calendar date."
+        # Translators: %(date)s is the date sent, e.g. 2025-02-30.
+        return None, gettext("%(date)s is not a calendar date.") % {"date": value}
 
 
 def integer_problem(value: object, *, min_value: int, max_value: int) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"Must be a whole number, not {_json_type(value)}."
+        # Translators: %(type)s is the JSON type sent ("a string", "null").
+        return gettext("Must be a whole number, not %(type)s.") % {"type": _json_type(value)}
     if value < min_value or value > max_value:
-        return f"Must be between {min_value} and {max_value}."
+        return gettext("Must be between %(min)s and %(max)s.") % {"min": min_value, "max": max_value}
     return None
 
 
-def decimal_or_problem(value: object, *, what: str, max_digits: int, decimal_places: int):
+def decimal_or_problem(value: object, *, what: StrOrPromise, max_digits: int, decimal_places: int):
     """(Decimal, None) or (None, reason). Strings and numbers both accepted, floats never arrive.
 
     A string must be written as DECIMAL_TEXT says; a JSON number (an int, or a Decimal from the
     parser) is taken in its plain positional form, which must say so too (no negative zero).
     """
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        return None, f"{what} must be a number or a numeric string, not {_json_type(value)}."
+        # Translators: %(what)s names the field ("Budget"); %(type)s is the JSON type sent ("null").
+        message = gettext("%(what)s must be a number or a numeric string, not %(type)s.")
+        return None, message % {"what": what, "type": _json_type(value)}
     if isinstance(value, str) and (len(value) > MAX_NUMBER_TEXT or "\x00" in value):
-        return None, f"{what} is not a number."
+        # Translators: %(what)s names the field ("Budget").
+        return None, gettext("%(what)s is not a number.") % {"what": what}
     try:
-        number = parse_decimal(value, what=what, max_digits=max_digits, decimal_places=decimal_places)
+        number = parse_decimal(value, what=str(what), max_digits=max_digits, decimal_places=decimal_places)
     except ValueError as error:
         return None, str(error)
     # parse_decimal names what the column cannot hold; the pattern refuses every other spelling.
     text = value if isinstance(value, str) else format(number, "f")
     if not DECIMAL_TEXT.fullmatch(text):
-        return None, (
-            f"{what} must be written in plain ASCII digits, like 12.50 or -3: no spaces, signs other "
-            f"than a leading minus, exponent, digit separators, leading zeros or negative zero "
-            f"(got {text!r:.40})."
+        # Translators: %(what)s names the field ("Budget"); %(sent)s is the text sent, quoted.
+        message = gettext(
+            "%(what)s must be written in plain ASCII digits, like 12.50 or -3: no spaces, signs other "
+            "than a leading minus, exponent, digit separators, leading zeros or negative zero "
+            "(got %(sent)s)."
         )
+        return None, message % {"what": what, "sent": f"{text!r:.40}"}
     return (number if isinstance(value, str) else Decimal(text)), None
 
 
 def _json_type(value: object) -> str:
+    """What was sent instead, for "Must be a string, not %(type)s."."""
     if value is None:
-        return "null"
+        return "null"  # the JSON literal
     if isinstance(value, bool):
-        return "a boolean"
+        return pgettext("JSON type sent", "a boolean")
     if isinstance(value, int | float | Decimal):
-        return "a number"
+        return pgettext("JSON type sent", "a number")
     if isinstance(value, str):
-        return "a string"
+        return pgettext("JSON type sent", "a string")
     if isinstance(value, Mapping):
-        return "an object"
+        return pgettext("JSON type sent", "an object")
     if isinstance(value, list | tuple):
-        return "an array"
+        return pgettext("JSON type sent", "an array")
     return type(value).__name__
 
 
@@ -130,7 +147,9 @@ class SingleLineField(StrictCharField):
 class StrictChoiceField(serializers.ChoiceField):
     def to_internal_value(self, data):
         if not isinstance(data, str) or data not in self.choices:
-            raise serializers.ValidationError(f"Must be one of: {', '.join(map(str, self.choices))}.")
+            # Translators: %(choices)s lists the codes accepted (not to be translated).
+            message = gettext("Must be one of: %(choices)s.")
+            raise serializers.ValidationError(message % {"choices": ", ".join(map(str, self.choices))})
         return data
 
 
@@ -151,7 +170,7 @@ class StrictIntegerField(serializers.IntegerField):
 class StrictBooleanField(serializers.BooleanField):
     def to_internal_value(self, data):
         if not isinstance(data, bool):
-            raise serializers.ValidationError("Must be true or false.")
+            raise serializers.ValidationError(gettext("Must be true or false."))
         return data
 
 
@@ -168,7 +187,7 @@ class IsoDateField(serializers.DateField):
 class DecimalValueField(serializers.Field):
     """A decimal sent as a JSON string ("12.50") or number (12.5); checked by parse_decimal."""
 
-    def __init__(self, *, what: str, max_digits: int, decimal_places: int, **kwargs):
+    def __init__(self, *, what: StrOrPromise, max_digits: int, decimal_places: int, **kwargs):
         self.what, self.max_digits, self.decimal_places = what, max_digits, decimal_places
         super().__init__(**kwargs)
 
@@ -201,21 +220,26 @@ class UsernameField(StrictCharField):
             return username  # null, or the default when the field was left out
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise serializers.ValidationError(f"No active user is called {username!r}.")
+            # Translators: %(username)s is the username sent, quoted.
+            message = gettext("No active user is called %(username)s.")
+            raise serializers.ValidationError(message % {"username": repr(username)})
         return user
 
     def to_representation(self, value):
         return value.get_username()
 
 
+# The description is also the schema's for every request body built on this class that says
+# nothing of its own (as the docstring it was, the schema has always shown it there).
+@extend_schema_serializer(
+    description=_(
+        "Refuses keys it does not know, and says which are read-only.\n\n"
+        "`read_only_reasons` names fields clients may see elsewhere (a computed statistic, the stage)\n"
+        "and why they cannot be sent."
+    )
+)
 class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know, and says which are read-only.
-
-    `read_only_reasons` names fields clients may see elsewhere (a computed statistic, the stage)
-    and why they cannot be sent.
-    """
-
-    read_only_reasons: dict[str, str] = {}
+    read_only_reasons: dict[str, StrOrPromise] = {}
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -225,11 +249,13 @@ class StrictSerializer(serializers.Serializer):
                 if field is not None and not field.read_only:
                     continue
                 if key in self.read_only_reasons:
-                    errors[str(key)] = [f"Read-only: {self.read_only_reasons[key]}"]
+                    # Translators: %(reason)s says why the field cannot be sent ("an initiative's stage moves …").
+                    message = gettext("Read-only: %(reason)s") % {"reason": self.read_only_reasons[key]}
+                    errors[str(key)] = [message]
                 elif field is not None:
-                    errors[str(key)] = ["Read-only."]
+                    errors[str(key)] = [gettext("Read-only.")]
                 else:
-                    errors[str(key)[:100]] = ["Unknown field."]
+                    errors[str(key)[:100]] = [gettext("Unknown field.")]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

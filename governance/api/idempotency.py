@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -33,7 +35,7 @@ KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, no spaces
 class KeyReused(APIException):
     status_code = 409
     default_code = "idempotency_key_reused"
-    default_detail = (
+    default_detail = _(
         "This Idempotency-Key was already used for a different request; use a new key for a new request."
     )
 
@@ -77,7 +79,7 @@ def run_idempotently(request, handler: Callable[[], Response]) -> Response:
     if key is None:
         return handler()
     if not KEY_FORMAT.match(key):
-        raise ValidationError({HEADER: ["1 to 255 visible ASCII characters, e.g. a UUID."]})
+        raise ValidationError({HEADER: [gettext("1 to 255 visible ASCII characters, e.g. a UUID.")]})
     principal = principal_of(request)
     print_ = fingerprint(request)
     stored = IdempotencyKey.objects.filter(principal=principal, key=key).first()

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -33,7 +34,9 @@ def _declared_length(parser_context) -> int:
 
 
 def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows; send a finite number")
+    # Translators: %(name)s is a literal of the request body (NaN, Infinity); the sentence goes on
+    # "Malformed JSON: %(error)s."
+    raise ValueError(gettext("%(name)s is not a number JSON allows; send a finite number") % {"name": name})
 
 
 def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
@@ -42,9 +45,20 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise ValueError(f"the key {key!r} appears twice in one object")
+                # Translators: %(key)s is a key of the request body, quoted; the sentence goes on
+                # "Malformed JSON: %(error)s."
+                message = gettext("the key %(key)s appears twice in one object")
+                raise ValueError(message % {"key": repr(key)})
             seen.add(key)
     return result
+
+
+def _larger_than(limit: int, *, upload: bool) -> str:
+    if upload:
+        # Translators: %(limit)s is a number of bytes, written as digits only.
+        return gettext("The upload is larger than %(limit)s bytes.") % {"limit": limit}
+    # Translators: %(limit)s is a number of bytes, written as digits only.
+    return gettext("The request body is larger than %(limit)s bytes.") % {"limit": limit}
 
 
 class StrictJSONParser(parsers.BaseParser):
@@ -53,14 +67,14 @@ class StrictJSONParser(parsers.BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if _declared_length(parser_context) > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+            raise PayloadTooLarge(_larger_than(limit, upload=False))
         raw = stream.read(limit + 1)
         if len(raw) > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+            raise PayloadTooLarge(_larger_than(limit, upload=False))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ParseError("The request body is not UTF-8 text.") from None
+            raise ParseError(gettext("The request body is not UTF-8 text.")) from None
         try:
             return json.loads(
                 text,
@@ -69,9 +83,10 @@ class StrictJSONParser(parsers.BaseParser):
                 object_pairs_hook=_object_without_duplicates,
             )
         except RecursionError:
-            raise ParseError("The JSON is nested too deeply.") from None
+            raise ParseError(gettext("The JSON is nested too deeply.")) from None
         except ValueError as error:
-            raise ParseError(f"Malformed JSON: {error}.") from None
+            # Translators: %(error)s is what the JSON parser found wrong (often in English).
+            raise ParseError(gettext("Malformed JSON: %(error)s.") % {"error": error}) from None
 
 
 class BoundedMultiPartParser(parsers.BaseParser):
@@ -83,7 +98,7 @@ class BoundedMultiPartParser(parsers.BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.VALUEGATE_API_MAX_UPLOAD_BYTES
         if _declared_length(parser_context) > limit:
-            raise PayloadTooLarge(f"The upload is larger than {limit} bytes.")
+            raise PayloadTooLarge(_larger_than(limit, upload=True))
         request = parser_context["request"]
         meta = request.META.copy()
         meta["CONTENT_TYPE"] = media_type
@@ -93,5 +108,6 @@ class BoundedMultiPartParser(parsers.BaseParser):
         try:
             data, files = parser.parse()
         except MultiPartParserError as error:
-            raise ParseError(f"Multipart form parse error - {error}") from None
+            # Translators: %(error)s is what Django's multipart parser found wrong (in English).
+            raise ParseError(gettext("Multipart form parse error - %(error)s") % {"error": error}) from None
         return parsers.DataAndFiles(data, files)

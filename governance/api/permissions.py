@@ -4,9 +4,10 @@ still check ownership and committee membership on every write."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from governance.access.matrix import Operation, allowed, who_may
+from governance.access.matrix import Operation, allowed, refusal
 from governance.access.selectors import visible_initiatives
 from governance.api.authentication import bound_initiative_id
 from projects.models import Initiative
@@ -25,7 +26,7 @@ def initiatives_for(request) -> QuerySet[Initiative]:
 class IntegrationScope(BasePermission):
     """An integration token may use only the methods a view lists in `integration_methods`."""
 
-    message = (
+    message = _(
         "An integration token reaches only its initiative's KPIs, measurements, experiments, "
         "costs and benefits, evidence and checklist."
     )
@@ -37,7 +38,10 @@ class IntegrationScope(BasePermission):
 
 
 class ReadsLedger(BasePermission):
-    message = f"Only {who_may(Operation.READ_LEDGER)} may {Operation.READ_LEDGER.value}."
+    @property
+    def message(self) -> str:
+        """Worded when a request is refused, in its language."""
+        return refusal(Operation.READ_LEDGER)
 
     def has_permission(self, request, view) -> bool:
         return allowed(request.user, Operation.READ_LEDGER)

@@ -3,9 +3,19 @@ Idempotency-Key header on every write."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 from governance.api.idempotency import HEADER
+
+# A rule's reason as a stable code with its parameters (governance/rules/reasons.py): what an
+# integration reads, whatever the language of `reason`.
+REASON_CODE_SCHEMA = {
+    "type": "object",
+    "required": ["code", "params"],
+    "properties": {"code": {"type": "string"}, "params": {"type": "object"}},
+    "description": _("The reason as a stable code with its parameters, e.g. kpi.target_missed."),
+}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -18,29 +28,30 @@ ERROR_SCHEMA = {
                 "code": {"type": "string", "example": "invalid"},
                 "message": {
                     "type": "string",
-                    "description": "What went wrong, in words a person can act on.",
+                    "description": _("What went wrong, in words a person can act on."),
                 },
                 "fields": {
                     "type": "object",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    "description": "Per field, what is wrong with it.",
+                    "description": _("Per field, what is wrong with it."),
                 },
                 "rows": {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
-                    "description": "Bulk input: each refused row's index and reason; nothing was stored.",
+                    "description": _("Bulk input: each refused row's index and reason; nothing was stored."),
                 },
                 "requirements": {
                     "type": "array",
-                    "description": "The gate requirements that do not hold.",
+                    "description": _("The gate requirements that do not hold."),
                     "items": {
                         "type": "object",
-                        "required": ["code", "label", "passed", "reason"],
+                        "required": ["code", "label", "passed", "reason", "reason_code"],
                         "properties": {
                             "code": {"type": "string"},
                             "label": {"type": "string"},
                             "passed": {"type": "boolean"},
                             "reason": {"type": "string"},
+                            "reason_code": REASON_CODE_SCHEMA,
                         },
                     },
                 },
@@ -50,19 +61,21 @@ ERROR_SCHEMA = {
 }
 
 EVERY_OPERATION = {
-    "400": "Bad input: nothing was stored.",
-    "401": "No valid credentials: a missing, unknown or revoked token, or an inactive account.",
-    "403": "Your role does not allow this (or segregation of duties forbids it).",
-    "404": "Not found, or not visible to you.",
-    "405": "Method not allowed.",
-    "406": "Only JSON responses are offered.",
-    "429": "Too many requests from this token; retry after the Retry-After seconds.",
+    "400": _("Bad input: nothing was stored."),
+    "401": _("No valid credentials: a missing, unknown or revoked token, or an inactive account."),
+    "403": _("Your role does not allow this (or segregation of duties forbids it)."),
+    "404": _("Not found, or not visible to you."),
+    "405": _("Method not allowed."),
+    "406": _("Only JSON responses are offered."),
+    "429": _("Too many requests from this token; retry after the Retry-After seconds."),
 }
 WRITES = {
-    "409": "The initiative or review is not in a state that allows this (or the gate does not pass, "
-    "or the Idempotency-Key was used for another request).",
-    "413": "The request body is too large.",
-    "415": "Unsupported content type.",
+    "409": _(
+        "The initiative or review is not in a state that allows this (or the gate does not pass, "
+        "or the Idempotency-Key was used for another request)."
+    ),
+    "413": _("The request body is too large."),
+    "415": _("Unsupported content type."),
 }
 
 
@@ -74,7 +87,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An API token issued in the admin: 'Authorization: Bearer vg_…'.",
+            "description": _("An API token issued in the admin: 'Authorization: Bearer vg_…'."),
         }
 
 
@@ -94,8 +107,10 @@ def add_errors_and_idempotency(result, generator, request, public):
                         "in": "header",
                         "name": HEADER,
                         "required": False,
-                        "description": "Makes a retried request safe: the same key and body replay the "
-                        "first response; the same key with another body is refused (409).",
+                        "description": _(
+                            "Makes a retried request safe: the same key and body replay the "
+                            "first response; the same key with another body is refused (409)."
+                        ),
                         "schema": {"type": "string", "pattern": r"^[!-~]{1,255}$", "maxLength": 255},
                     }
                 )

@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from governance.api.exceptions import RowErrors
@@ -31,8 +34,11 @@ from governance.api.fields import (
     integer_problem,
     text_problem,
 )
+from governance.api.schema import REASON_CODE_SCHEMA
 from governance.ledger.canonical import utc_text
+from governance.reasons import say
 from governance.rules.gates import ExperimentVerdict
+from governance.rules.reasons import Reason
 from governance.value.services import MeasurementInput
 from projects.models import KPI_DECIMAL_PLACES, KPI_MAX_DIGITS
 from projects.statistics import TwoProportionResult
@@ -48,11 +54,15 @@ from projects.vocabulary import (
     RiskTier,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 TEXT_MAX = 5000
 MAX_MEASUREMENTS = 10_000
 MAX_CONDITIONS = 20
 
-STAGE_REASON = "an initiative's stage moves only through its gates."
+# Why a field cannot be sent: each completes "Read-only: …".
+STAGE_REASON = _("an initiative's stage moves only through its gates.")
 
 
 # Initiatives --------------------------------------------------------------------------------
@@ -61,7 +71,7 @@ STAGE_REASON = "an initiative's stage moves only through its gates."
 class InitiativeSerializer(StrictSerializer):
     read_only_reasons = {
         "stage": STAGE_REASON,
-        "owner": "the project lead who registers an initiative owns it.",
+        "owner": _("the project lead who registers an initiative owns it."),
     }
 
     id = serializers.IntegerField(read_only=True)
@@ -80,14 +90,23 @@ class InitiativeSerializer(StrictSerializer):
 
 
 class BusinessCaseSerializer(StrictSerializer):
-    budget = DecimalValueField(what="Budget", max_digits=14, decimal_places=2)
+    budget = DecimalValueField(what=_("Budget"), max_digits=14, decimal_places=2)
     expected_annual_benefit = DecimalValueField(
-        what="Expected annual benefit", max_digits=14, decimal_places=2
+        what=_("Expected annual benefit"), max_digits=14, decimal_places=2
     )
     horizon_months = StrictIntegerField(min_value=1, max_value=SMALLINT_MAX, required=False, default=36)
     exit_criteria = StrictCharField(max_length=TEXT_MAX)
     missed_periods_to_retire = StrictIntegerField(
         min_value=1, max_value=SMALLINT_MAX, required=False, default=3
+    )
+    currency = StrictCharField(
+        max_length=3,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text=_(
+            "ISO 4217 code of the budget, costs and benefits, e.g. CNY or USD. Blank: the deployment's."
+        ),
     )
 
 
@@ -97,9 +116,9 @@ class KPISerializer(StrictSerializer):
     unit = SingleLineField(max_length=40)
     direction = StrictChoiceField(choices=Direction.values)
     baseline = DecimalValueField(
-        what="Baseline", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES
+        what=_("Baseline"), max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES
     )
-    target = DecimalValueField(what="Target", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
+    target = DecimalValueField(what=_("Target"), max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
     data_source = SingleLineField(max_length=200)
     is_primary = StrictBooleanField(required=False, default=True)
 
@@ -107,11 +126,14 @@ class KPISerializer(StrictSerializer):
 # Measurements: parsed row by row, fast enough for 10,000 rows, every bad row named -------------
 
 
+@extend_schema_serializer(
+    description=_(
+        "One measurement (documents the row; the batch field parses rows without a serializer each)."
+    )
+)
 class MeasurementRowSerializer(serializers.Serializer):
-    """One measurement (documents the row; the batch field parses rows without a serializer each)."""
-
-    period = serializers.DateField(help_text="First day of the month measured, YYYY-MM-DD.")
-    value = DecimalValueField(what="Value", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
+    period = serializers.DateField(help_text=_("First day of the month measured, YYYY-MM-DD."))
+    value = DecimalValueField(what=_("Value"), max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
     sample_size = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2_147_483_647
     )
@@ -138,18 +160,22 @@ ROW_REQUIRED = ("period", "value", "source")
 
 def parse_measurement_row(row: object) -> tuple[MeasurementInput | None, str | None]:
     if not isinstance(row, dict):
-        return None, "Each measurement must be an object."
+        return None, gettext("Each measurement must be an object.")
     unknown = row.keys() - ROW_KEYS
     if unknown:
-        return None, f"Unknown field(s): {', '.join(sorted(str(k)[:40] for k in unknown))}."
+        # Translators: %(fields)s lists the field names sent (not to be translated).
+        message = ngettext("Unknown field(s): %(fields)s.", "Unknown field(s): %(fields)s.", len(unknown))
+        return None, message % {"fields": ", ".join(sorted(str(k)[:40] for k in unknown))}
     missing = [k for k in ROW_REQUIRED if k not in row]
     if missing:
-        return None, f"Missing: {', '.join(missing)}."
+        # Translators: %(fields)s lists the field names missing (not to be translated).
+        return None, gettext("Missing: %(fields)s.") % {"fields": ", ".join(missing)}
     period, problem = date_problem(row["period"])
     if problem or period is None:
-        return None, f"Period: {problem}"
+        # Translators: %(problem)s says what is wrong with the measurement's period.
+        return None, gettext("Period: %(problem)s") % {"problem": problem}
     value, problem = decimal_or_problem(
-        row["value"], what="Value", max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES
+        row["value"], what=gettext("Value"), max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES
     )
     if problem:
         return None, problem
@@ -157,10 +183,12 @@ def parse_measurement_row(row: object) -> tuple[MeasurementInput | None, str | N
     if sample_size is not None:
         problem = integer_problem(sample_size, min_value=0, max_value=2_147_483_647)
         if problem:
-            return None, f"Sample size: {problem}"
+            # Translators: %(problem)s says what is wrong with the measurement's sample size.
+            return None, gettext("Sample size: %(problem)s") % {"problem": problem}
     problem = text_problem(row["source"], max_length=200)
     if problem:
-        return None, f"Source: {problem}"
+        # Translators: %(problem)s says what is wrong with the measurement's source.
+        return None, gettext("Source: %(problem)s") % {"problem": problem}
     return MeasurementInput(period=period, value=value, source=row["source"], sample_size=sample_size), None
 
 
@@ -168,13 +196,13 @@ def parse_measurement_row(row: object) -> tuple[MeasurementInput | None, str | N
 class MeasurementRowsField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, list):
-            raise serializers.ValidationError("Must be an array of measurements.")
+            raise serializers.ValidationError(gettext("Must be an array of measurements."))
         if not data:
-            raise serializers.ValidationError("Send at least one measurement.")
+            raise serializers.ValidationError(gettext("Send at least one measurement."))
         if len(data) > MAX_MEASUREMENTS:
-            raise serializers.ValidationError(
-                f"At most {MAX_MEASUREMENTS} measurements per request (got {len(data)}); split the batch."
-            )
+            # Translators: %(limit)s and %(count)s are numbers of measurements, written as digits only.
+            message = gettext("At most %(limit)s measurements per request (got %(count)s); split the batch.")
+            raise serializers.ValidationError(message % {"limit": MAX_MEASUREMENTS, "count": len(data)})
         rows, errors = [], {}
         for index, row in enumerate(data):
             parsed, problem = parse_measurement_row(row)
@@ -200,19 +228,25 @@ class MeasurementBatchResultSerializer(serializers.Serializer):
 
 # Experiments ----------------------------------------------------------------------------------
 
-COMPUTED = "ValueGate computes it from the figures sent; the committee does not take it on trust."
-COUNTED = "ValueGate counts the looks recorded at …/experiments/{id}/looks/."
+COMPUTED = _("ValueGate computes it from the figures sent; the committee does not take it on trust.")
+COUNTED = _("ValueGate counts the looks recorded at …/experiments/{id}/looks/.")
 FIELDS_OF_METRIC: dict[str, tuple[str, ...]] = {
     Metric.PROPORTION: ("control_successes", "treatment_successes"),
     Metric.MEAN: ("control_mean", "control_variance", "treatment_mean", "treatment_variance"),
 }
 OTHER_METRIC: dict[str, str] = {Metric.PROPORTION: Metric.MEAN, Metric.MEAN: Metric.PROPORTION}
 # Why a field of the other metric is refused, by the metric of the experiment it was sent for.
-NOT_THIS_METRIC: dict[str, str] = {
-    Metric.PROPORTION: 'Only for an experiment on means (metric "mean"); '
-    "an experiment on a proportion sends each arm's successes.",
-    Metric.MEAN: 'Only for an experiment on a proportion (metric "proportion"); '
-    "an experiment on means sends each arm's mean and variance.",
+NOT_THIS_METRIC: dict[str, StrOrPromise] = {
+    # Translators: "mean" in quotes is a code of the API, not to be translated.
+    Metric.PROPORTION: _(
+        'Only for an experiment on means (metric "mean"); '
+        "an experiment on a proportion sends each arm's successes."
+    ),
+    # Translators: "proportion" in quotes is a code of the API, not to be translated.
+    Metric.MEAN: _(
+        'Only for an experiment on a proportion (metric "proportion"); '
+        "an experiment on means sends each arm's mean and variance."
+    ),
 }
 KPI_NUMBER = {"max_digits": KPI_MAX_DIGITS, "decimal_places": KPI_DECIMAL_PLACES}
 
@@ -226,53 +260,64 @@ class FiniteFloatField(serializers.FloatField):
         return value if math.isfinite(value) else None
 
 
+@extend_schema_serializer(
+    description=_(
+        "Both arms' cumulative figures at one look: successes for a proportion; mean and sample\n"
+        "variance for a mean (a time or an amount). The other metric's fields are refused when sent\n"
+        "and null when shown."
+    )
+)
 class ArmSummarySerializer(StrictSerializer):
-    """Both arms' cumulative figures at one look: successes for a proportion; mean and sample
-    variance for a mean (a time or an amount). The other metric's fields are refused when sent
-    and null when shown."""
-
-    control_size = StrictIntegerField(min_value=1, help_text="Observations in the control arm so far.")
+    control_size = StrictIntegerField(min_value=1, help_text=_("Observations in the control arm so far."))
     control_successes = StrictIntegerField(
         required=False,
         allow_null=True,
-        help_text="Proportions only (required there): successes in the control arm so far. "
-        "Null for an experiment on means.",
+        help_text=_(
+            "Proportions only (required there): successes in the control arm so far. "
+            "Null for an experiment on means."
+        ),
     )
-    treatment_size = StrictIntegerField(min_value=1, help_text="Observations in the treatment arm so far.")
+    treatment_size = StrictIntegerField(min_value=1, help_text=_("Observations in the treatment arm so far."))
     treatment_successes = StrictIntegerField(
         required=False,
         allow_null=True,
-        help_text="Proportions only (required there): successes in the treatment arm so far. "
-        "Null for an experiment on means.",
+        help_text=_(
+            "Proportions only (required there): successes in the treatment arm so far. "
+            "Null for an experiment on means."
+        ),
     )
     control_mean = DecimalValueField(
-        what="Control mean",
+        what=_("Control mean"),
         required=False,
         allow_null=True,
-        help_text="Means only (required there): the control arm's mean so far. Null for a proportion.",
+        help_text=_("Means only (required there): the control arm's mean so far. Null for a proportion."),
         **KPI_NUMBER,
     )
     control_variance = DecimalValueField(
-        what="Control variance",
+        what=_("Control variance"),
         required=False,
         allow_null=True,
-        help_text="Means only (required there): the control arm's sample variance so far, not negative. "
-        "Null for a proportion.",
+        help_text=_(
+            "Means only (required there): the control arm's sample variance so far, not negative. "
+            "Null for a proportion."
+        ),
         **KPI_NUMBER,
     )
     treatment_mean = DecimalValueField(
-        what="Treatment mean",
+        what=_("Treatment mean"),
         required=False,
         allow_null=True,
-        help_text="Means only (required there): the treatment arm's mean so far. Null for a proportion.",
+        help_text=_("Means only (required there): the treatment arm's mean so far. Null for a proportion."),
         **KPI_NUMBER,
     )
     treatment_variance = DecimalValueField(
-        what="Treatment variance",
+        what=_("Treatment variance"),
         required=False,
         allow_null=True,
-        help_text="Means only (required there): the treatment arm's sample variance so far, not negative. "
-        "Null for a proportion.",
+        help_text=_(
+            "Means only (required there): the treatment arm's sample variance so far, not negative. "
+            "Null for a proportion."
+        ),
         **KPI_NUMBER,
     )
 
@@ -291,9 +336,9 @@ class ArmSummarySerializer(StrictSerializer):
         }
         for name in FIELDS_OF_METRIC[metric]:
             if name not in attrs:
-                errors[name] = ["This field is required."]
+                errors[name] = [gettext("This field is required.")]
             elif attrs[name] is None:
-                errors[name] = ["Must be a number, not null."]
+                errors[name] = [gettext("Must be a number, not null.")]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -309,87 +354,104 @@ class ArmSummarySerializer(StrictSerializer):
 class ExperimentResultSerializer(serializers.Serializer):
     control_rate = serializers.FloatField()
     treatment_rate = serializers.FloatField()
-    lift = serializers.FloatField(help_text="Treatment rate minus control rate.")
+    lift = serializers.FloatField(help_text=_("Treatment rate minus control rate."))
     relative_lift = serializers.FloatField(allow_null=True)
     ci_low = serializers.FloatField()
     ci_high = serializers.FloatField()
     confidence = serializers.FloatField()
-    p_value = serializers.FloatField(help_text="Two-sided, two-proportion z-test.")
+    p_value = serializers.FloatField(help_text=_("Two-sided, two-proportion z-test."))
     summary = serializers.CharField()
 
 
 class FixedHorizonEstimateSerializer(serializers.Serializer):
     lift = serializers.FloatField(
-        help_text="Treatment minus control at the latest look: the difference of the rates for a "
-        "proportion, of the means for a mean."
+        help_text=_(
+            "Treatment minus control at the latest look: the difference of the rates for a "
+            "proportion, of the means for a mean."
+        )
     )
     relative_lift = serializers.FloatField(
-        allow_null=True, help_text="The lift over the control arm's level; null when that level is zero."
+        allow_null=True, help_text=_("The lift over the control arm's level; null when that level is zero.")
     )
     ci_low = serializers.FloatField()
     ci_high = serializers.FloatField()
     confidence = serializers.FloatField(
-        help_text="Of the interval: 1 minus the policy's significance level, e.g. 0.95."
+        help_text=_("Of the interval: 1 minus the policy's significance level, e.g. 0.95.")
     )
     p_value = serializers.FloatField(
-        help_text="Two-sided: two-proportion z-test, or Welch's z-test for means. Valid for a single "
-        "look planned in advance."
+        help_text=_(
+            "Two-sided: two-proportion z-test, or Welch's z-test for means. Valid for a single "
+            "look planned in advance."
+        )
     )
     enough_data = serializers.BooleanField(
-        help_text="False when the arms are too small for the normal approximation to be trusted."
+        help_text=_("False when the arms are too small for the normal approximation to be trusted.")
     )
     significant = serializers.BooleanField(
-        help_text="p below the policy's level, the whole interval on the side the KPI's direction "
-        "calls better, on enough data."
+        help_text=_(
+            "p below the policy's level, the whole interval on the side the KPI's direction "
+            "calls better, on enough data."
+        )
     )
 
 
 class AlwaysValidEstimateSerializer(serializers.Serializer):
-    difference = serializers.FloatField(help_text="Treatment minus control at the latest look.")
+    difference = serializers.FloatField(help_text=_("Treatment minus control at the latest look."))
     ci_low = FiniteFloatField(
         allow_null=True,
-        help_text="Confidence sequence over every look so far: it holds however often anyone looks. "
-        "Null while the data cannot bound it.",
+        help_text=_(
+            "Confidence sequence over every look so far: it holds however often anyone looks. "
+            "Null while the data cannot bound it."
+        ),
     )
-    ci_high = FiniteFloatField(allow_null=True, help_text="As ci_low.")
-    confidence = serializers.FloatField(help_text="1 minus the policy's significance level.")
-    p_value = serializers.FloatField(help_text="Always-valid p-value (mSPRT) after every look so far.")
-    looks = serializers.IntegerField(help_text="The looks this test covers.")
+    ci_high = FiniteFloatField(allow_null=True, help_text=_("As ci_low."))
+    confidence = serializers.FloatField(help_text=_("1 minus the policy's significance level."))
+    p_value = serializers.FloatField(help_text=_("Always-valid p-value (mSPRT) after every look so far."))
+    looks = serializers.IntegerField(help_text=_("The looks this test covers."))
     first_significant_look = serializers.IntegerField(
-        allow_null=True, help_text="The look (counting from 1) at which p first fell below the level."
+        allow_null=True, help_text=_("The look (counting from 1) at which p first fell below the level.")
     )
     enough_data = serializers.BooleanField()
     looks_with_enough_data = serializers.IntegerField(
-        help_text="The looks with enough data to enter the p-value and the interval; thinner ones decide nothing."
+        help_text=_(
+            "The looks with enough data to enter the p-value and the interval; thinner ones decide nothing."
+        )
     )
     contradictory = serializers.BooleanField(
-        help_text="The looks' intervals have no value in common: the effect is not stable, the experiment "
-        "supports no verdict either way, and ci_low/ci_high are the latest look's own interval."
+        help_text=_(
+            "The looks' intervals have no value in common: the effect is not stable, the experiment "
+            "supports no verdict either way, and ci_low/ci_high are the latest look's own interval."
+        )
     )
     significant = serializers.BooleanField(
-        help_text="p below the policy's level, the whole sequence on the side the KPI's direction "
-        "calls better, on enough data."
+        help_text=_(
+            "p below the policy's level, the whole sequence on the side the KPI's direction "
+            "calls better, on enough data."
+        )
     )
 
 
 class ExperimentVerdictSerializer(serializers.Serializer):
     method = serializers.ChoiceField(
         choices=[ExperimentMethod.FIXED_HORIZON, ExperimentMethod.ALWAYS_VALID],
-        help_text="The test that decides, as the gate policy judging the experiment says: the open "
-        "review's pinned policy, else the scale gate's current one (as the initiative page shows).",
+        help_text=_(
+            "The test that decides, as the gate policy judging the experiment says: the open "
+            "review's pinned policy, else the scale gate's current one (as the initiative page shows)."
+        ),
     )
-    gate = serializers.CharField(help_text="The gate whose policy judges the experiment.")
+    gate = serializers.CharField(help_text=_("The gate whose policy judges the experiment."))
     policy_version = serializers.IntegerField()
     significance_level = serializers.FloatField()
-    significant = serializers.BooleanField(help_text="As the deciding test says; what the gate requires.")
-    summary = serializers.CharField(help_text="Both tests in words, as the gate checklist shows them.")
+    significant = serializers.BooleanField(help_text=_("As the deciding test says; what the gate requires."))
+    summary = serializers.CharField(help_text=_("Both tests in words, as the gate checklist shows them."))
     fixed_horizon = FixedHorizonEstimateSerializer()
     always_valid = AlwaysValidEstimateSerializer()
 
 
+@extend_schema_serializer(
+    description=_("An A/B experiment: its latest look's figures and the verdict computed over all its looks.")
+)
 class ExperimentSerializer(ArmSummarySerializer):
-    """An A/B experiment: its latest look's figures and the verdict computed over all its looks."""
-
     # Shown with the context {"kpi": KPIFacts, "rules": PolicyRules, "judgements": {id: (verdict,
     # problem)}}: the view has the experiments judged (governance/reviews/facts.py); this only shows.
 
@@ -421,33 +483,43 @@ class ExperimentSerializer(ArmSummarySerializer):
         choices=Metric.values,
         required=False,
         default=Metric.PROPORTION,
-        help_text="proportion: send each arm's successes; mean (a time or an amount): each arm's mean "
-        "and sample variance.",
+        help_text=_(
+            "proportion: send each arm's successes; mean (a time or an amount): each arm's mean "
+            "and sample variance."
+        ),
     )
     success_definition = SingleLineField(
-        max_length=200, help_text="What counts as a success (proportions) or what is measured (means)."
+        max_length=200, help_text=_("What counts as a success (proportions) or what is measured (means).")
     )
     looked_on = IsoDateField(
         write_only=True,
         required=False,
-        help_text="The day of these figures, the experiment's first look; today if omitted. Later "
-        "looks go to …/experiments/{id}/looks/.",
+        help_text=_(
+            "The day of these figures, the experiment's first look; today if omitted. Later "
+            "looks go to …/experiments/{id}/looks/."
+        ),
     )
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
     look_count = serializers.SerializerMethodField(
-        help_text="Looks recorded; the figures above are the latest."
+        help_text=_("Looks recorded; the figures above are the latest.")
     )
-    latest_look_on = serializers.SerializerMethodField(help_text="The day of the figures above.")
+    latest_look_on = serializers.SerializerMethodField(help_text=_("The day of the figures above."))
     result = serializers.SerializerMethodField(
-        help_text="The fixed-horizon two-proportion test at the latest look, kept for clients written "
-        "before `verdict`; null for an experiment on means."
+        help_text=_(
+            "The fixed-horizon two-proportion test at the latest look, kept for clients written "
+            "before `verdict`; null for an experiment on means."
+        )
     )
     verdict = serializers.SerializerMethodField(
-        help_text="Both tests over every look and which one decides; null when none can be computed "
-        "(see `problem`)."
+        help_text=_(
+            "Both tests over every look and which one decides; null when none can be computed "
+            "(see `problem`)."
+        )
     )
-    problem = serializers.SerializerMethodField(help_text="Why there is no verdict; empty when there is one.")
+    problem = serializers.SerializerMethodField(
+        help_text=_("Why there is no verdict; empty when there is one.")
+    )
 
     def metric_sent(self, attrs: dict) -> str:
         return attrs["metric"]
@@ -504,8 +576,8 @@ class ExperimentSerializer(ArmSummarySerializer):
                 "policy_version": rules.version,
                 "significance_level": rules.significance_level,
                 "significant": verdict.significant,
-                # The line the gate checklist gives this experiment.
-                "summary": f"{experiment.name} on {kpi.name}: {verdict.describe()}.",
+                # The line the gate checklist gives this experiment, as a sentence.
+                "summary": _experiment_line(experiment.name, kpi.name, verdict),
                 "fixed_horizon": {
                     "lift": fixed.lift,
                     "relative_lift": fixed.relative_lift,
@@ -536,14 +608,23 @@ class ExperimentSerializer(ArmSummarySerializer):
         return self._judgement(experiment)[1]
 
 
-class ExperimentLookSerializer(ArmSummarySerializer):
-    """One look at an experiment: its cumulative figures on that day."""
+def _experiment_line(experiment: str, kpi: str, verdict: ExperimentVerdict) -> str:
+    described = verdict.describe()
+    words = say(described) if isinstance(described, Reason) else described
+    # Translators: %(experiment)s and %(kpi)s are names; %(verdict)s is both tests' verdict in words.
+    message = gettext("%(experiment)s on %(kpi)s: %(verdict)s.")
+    return message % {"experiment": experiment, "kpi": kpi, "verdict": words}
 
+
+@extend_schema_serializer(description=_("One look at an experiment: its cumulative figures on that day."))
+class ExperimentLookSerializer(ArmSummarySerializer):
     # Read and shown with the context {"metric": the experiment's metric}.
 
     id = serializers.IntegerField(read_only=True)
     experiment = serializers.IntegerField(source="experiment_id", read_only=True)
-    looked_on = IsoDateField(help_text="The day of these figures: after the latest look, not in the future.")
+    looked_on = IsoDateField(
+        help_text=_("The day of these figures: after the latest look, not in the future.")
+    )
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
 
@@ -557,7 +638,7 @@ class ExperimentLookSerializer(ArmSummarySerializer):
 class ExperimentLookRecordedSerializer(serializers.Serializer):
     look = ExperimentLookSerializer()
     experiment = ExperimentSerializer(
-        help_text="The experiment with its verdict over every look, this one included."
+        help_text=_("The experiment with its verdict over every look, this one included.")
     )
 
 
@@ -567,15 +648,15 @@ class ExperimentLookRecordedSerializer(serializers.Serializer):
 class FinancialEntrySerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     kind = StrictChoiceField(choices=EntryKind.values)
-    month = IsoDateField(help_text="First day of the month.")
-    amount = DecimalValueField(what="Amount", max_digits=14, decimal_places=2)
+    month = IsoDateField(help_text=_("First day of the month."))
+    amount = DecimalValueField(what=_("Amount"), max_digits=14, decimal_places=2)
     description = SingleLineField(max_length=200, allow_blank=True, required=False, default="")
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
     recorded_at = serializers.DateTimeField(read_only=True)
 
 
 class EvidenceSerializer(StrictSerializer):
-    read_only_reasons = {"sha256": "ValueGate hashes the file it receives."}
+    read_only_reasons = {"sha256": _("ValueGate hashes the file it receives.")}
 
     id = serializers.IntegerField(read_only=True)
     kind = StrictChoiceField(choices=EvidenceKind.values)
@@ -589,19 +670,25 @@ class EvidenceSerializer(StrictSerializer):
 # Gates, reviews, sign-offs --------------------------------------------------------------------
 
 
+@extend_schema_field(REASON_CODE_SCHEMA)
+class ReasonCodeField(serializers.JSONField):
+    """A rule's reason as its stable code and parameters."""
+
+
 class RequirementSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # declared field: see MeasurementRowSerializer
     passed = serializers.BooleanField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text=_("In the request's language (Accept-Language)."))
+    reason_code = ReasonCodeField()
 
 
 class ChecklistSerializer(serializers.Serializer):
     initiative = serializers.IntegerField()
     stage = serializers.CharField()
-    gate = serializers.CharField(allow_null=True, help_text="null when no gate lies ahead.")
+    gate = serializers.CharField(allow_null=True, help_text=_("null when no gate lies ahead."))
     policy_version = serializers.IntegerField(allow_null=True)
-    review = serializers.IntegerField(allow_null=True, help_text="The open review, if any.")
+    review = serializers.IntegerField(allow_null=True, help_text=_("The open review, if any."))
     passed = serializers.BooleanField()
     requirements = RequirementSerializer(many=True)
 
@@ -616,8 +703,8 @@ class ConditionSerializer(StrictSerializer):
 
 class SignOffSerializer(StrictSerializer):
     read_only_reasons = {
-        "digest": "ValueGate pins the digest of what the reviewer saw.",
-        "reviewer": "the signed-in reviewer signs.",
+        "digest": _("ValueGate pins the digest of what the reviewer saw."),
+        "reviewer": _("the signed-in reviewer signs."),
     }
 
     id = serializers.IntegerField(read_only=True)
@@ -641,14 +728,14 @@ class ReviewSerializer(serializers.Serializer):
     gate = serializers.CharField(read_only=True)
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
     status = serializers.CharField(read_only=True)
-    outcome = serializers.CharField(read_only=True, help_text="Empty while the review is open.")
-    outcome_reason = serializers.CharField(read_only=True)
+    outcome = serializers.CharField(read_only=True, help_text=_("Empty while the review is open."))
+    outcome_reason = serializers.CharField(source="outcome_reason_in_words", read_only=True)
     requested_by = serializers.CharField(
         source="requested_by.username",
         read_only=True,
         allow_null=True,
         default=None,
-        help_text="Null when ValueGate opened the review itself (perpetual pilot, exit criteria).",
+        help_text=_("Null when ValueGate opened the review itself (perpetual pilot, exit criteria)."),
     )
     opened_at = serializers.DateTimeField(read_only=True)
     decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -657,15 +744,15 @@ class ReviewSerializer(serializers.Serializer):
 
 class ReviewRequestSerializer(StrictSerializer):
     gate = StrictChoiceField(
-        choices=Gate.values, required=False, help_text="Defaults to the gate the initiative faces next."
+        choices=Gate.values, required=False, help_text=_("Defaults to the gate the initiative faces next.")
     )
 
 
 class ReceiptSerializer(serializers.Serializer):
-    hash = serializers.CharField(help_text="The event's leaf hash.")
+    hash = serializers.CharField(help_text=_("The event's leaf hash."))
     recorded_at = serializers.CharField()
     key_id = serializers.CharField()
-    signature = serializers.CharField(help_text="Ed25519 over the hash and time, base64.")
+    signature = serializers.CharField(help_text=_("Ed25519 over the hash and time, base64."))
     action = serializers.CharField()
 
 
@@ -675,7 +762,7 @@ class SignOffRecordedSerializer(serializers.Serializer):
     initiative_stage = serializers.CharField()
     receipt = ReceiptSerializer(
         allow_null=True,
-        help_text="Keep it: with the ledger's public key it proves this sign-off was recorded.",
+        help_text=_("Keep it: with the ledger's public key it proves this sign-off was recorded."),
     )
 
 
@@ -690,7 +777,9 @@ class PendingSignOffSerializer(serializers.Serializer):
     gate = serializers.CharField()
     opened_at = serializers.DateTimeField()
     initiative = InitiativeBriefSerializer()
-    functions = serializers.ListField(child=serializers.CharField(), help_text="Functions you may sign for.")
+    functions = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Functions you may sign for.")
+    )
 
 
 # Ledger and identity ------------------------------------------------------------------------
@@ -698,17 +787,17 @@ class PendingSignOffSerializer(serializers.Serializer):
 
 class LedgerEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    recorded_at = serializers.SerializerMethodField(help_text="UTC, in the ledger's canonical form.")
+    recorded_at = serializers.SerializerMethodField(help_text=_("UTC, in the ledger's canonical form."))
     actor = serializers.CharField(source="actor_name")
     action = serializers.CharField()
     initiative = serializers.IntegerField(source="initiative_id", allow_null=True)
     actor_id = serializers.IntegerField(allow_null=True)
     payload = serializers.SerializerMethodField()
     nonce = serializers.CharField()
-    key_id = serializers.CharField(help_text="The signing key's id; empty for events before signing.")
-    signature = serializers.CharField(help_text="Ed25519 over the leaf hash and time, base64.")
-    prev_hash = serializers.CharField(allow_null=True, help_text="Only events before signing are chained.")
-    hash = serializers.CharField(help_text="The event's Merkle leaf hash (its chain hash before signing).")
+    key_id = serializers.CharField(help_text=_("The signing key's id; empty for events before signing."))
+    signature = serializers.CharField(help_text=_("Ed25519 over the leaf hash and time, base64."))
+    prev_hash = serializers.CharField(allow_null=True, help_text=_("Only events before signing are chained."))
+    hash = serializers.CharField(help_text=_("The event's Merkle leaf hash (its chain hash before signing)."))
 
     def get_recorded_at(self, event) -> str:
         return utc_text(event.recorded_at)
@@ -719,9 +808,11 @@ class LedgerEventSerializer(serializers.Serializer):
 
 
 class LedgerHeadSerializer(serializers.Serializer):
-    seq = serializers.IntegerField(help_text="The tree's size: events sequenced so far.")
-    hash = serializers.CharField(help_text="The tree's root hash (hex); unsigned, see checkpoint.")
-    checkpoint = serializers.CharField(allow_null=True, help_text="The latest signed checkpoint (note text).")
+    seq = serializers.IntegerField(help_text=_("The tree's size: events sequenced so far."))
+    hash = serializers.CharField(help_text=_("The tree's root hash (hex); unsigned, see checkpoint."))
+    checkpoint = serializers.CharField(
+        allow_null=True, help_text=_("The latest signed checkpoint (note text).")
+    )
 
 
 class InclusionProofSerializer(serializers.Serializer):
@@ -729,9 +820,9 @@ class InclusionProofSerializer(serializers.Serializer):
     leaf_index = serializers.IntegerField()
     leaf_hash = serializers.CharField()
     tree_size = serializers.IntegerField()
-    root_hash = serializers.CharField(help_text="The checkpoint's root hash, hex.")
-    proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 audit path, hex.")
-    checkpoint = serializers.CharField(help_text="The signed checkpoint the proof leads to.")
+    root_hash = serializers.CharField(help_text=_("The checkpoint's root hash, hex."))
+    proof = serializers.ListField(child=serializers.CharField(), help_text=_("RFC 9162 audit path, hex."))
+    checkpoint = serializers.CharField(help_text=_("The signed checkpoint the proof leads to."))
 
 
 class ConsistencyProofSerializer(serializers.Serializer):
@@ -739,7 +830,9 @@ class ConsistencyProofSerializer(serializers.Serializer):
     new_size = serializers.IntegerField()
     old_root = serializers.CharField()
     new_root = serializers.CharField()
-    proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 consistency proof, hex.")
+    proof = serializers.ListField(
+        child=serializers.CharField(), help_text=_("RFC 9162 consistency proof, hex.")
+    )
     old_checkpoint = serializers.CharField()
     new_checkpoint = serializers.CharField()
 

@@ -15,6 +15,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from governance.access.checks import require_on
 from governance.access.matrix import Operation, Scope, require, scope
@@ -43,7 +44,8 @@ def lifetime(days: int | None) -> dt.timedelta:
     longest = int(settings.VALUEGATE_API_TOKEN_MAX_DAYS)
     days = int(settings.VALUEGATE_API_TOKEN_DAYS) if days is None else days
     if not 1 <= days <= longest:
-        raise InvalidInput(f"A token lives from 1 to {longest} days.")
+        # Translators: %(longest)s is a number of days.
+        raise InvalidInput(gettext("A token lives from 1 to %(longest)s days.") % {"longest": longest})
     return dt.timedelta(days=days)
 
 
@@ -68,14 +70,21 @@ def token_issue(
     """
     now = now or timezone.now()
     require(
-        actor, Operation.MANAGE_API_TOKENS, owner_id=actor.pk, doing="issue API tokens", target_noun="token"
+        actor,
+        Operation.MANAGE_API_TOKENS,
+        owner_id=actor.pk,
+        # Translators: completes "Only ___ may ___."
+        doing=gettext("issue API tokens"),
+        target_noun="token",
     )
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("A token needs a name saying what uses it.")
+        raise InvalidInput(gettext("A token needs a name saying what uses it."))
     if initiative is not None:
         # An integration token pushes the initiative's KPIs and evidence: its lead issues it.
-        require_on(actor, Operation.RECORD_MEASUREMENTS, initiative, action="issue a token bound to it")
+        # Translators: completes "Only ___ may ___."; "it" is the initiative.
+        doing = gettext("issue a token bound to it")
+        require_on(actor, Operation.RECORD_MEASUREMENTS, initiative, action=doing)
     secret, prefix, digest = _new_secret()
     token = ApiToken.objects.create(
         name=name,
@@ -112,9 +121,9 @@ def _lock_live(actor, token: ApiToken, *, now: dt.datetime, doing: str) -> ApiTo
         target_noun="token",
     )
     if token.revoked_at is not None:
-        raise WrongStage("This token is already revoked.")
+        raise WrongStage(gettext("This token is already revoked."))
     if token.expires_at <= now:
-        raise WrongStage("This token has expired; issue a new one.")
+        raise WrongStage(gettext("This token has expired; issue a new one."))
     return token
 
 
@@ -124,7 +133,8 @@ def token_rotate(*, actor, token: ApiToken, now: dt.datetime | None = None) -> t
     the old secret keeps working for the overlap, then expires. Its owner or a governance admin.
     Ledger: api_token.rotated."""
     now = now or timezone.now()
-    old = _lock_live(actor, token, now=now, doing="rotate it")
+    # Translators: completes "Only ___ may ___."; "it" is an API token.
+    old = _lock_live(actor, token, now=now, doing=gettext("rotate it"))
     secret, prefix, digest = _new_secret()
     new = ApiToken.objects.create(
         name=old.name,
@@ -164,12 +174,13 @@ def token_revoke(*, actor, token: ApiToken, now: dt.datetime | None = None) -> A
         actor,
         Operation.MANAGE_API_TOKENS,
         owner_id=token.user_id,
-        doing="revoke it",
+        # Translators: completes "Only ___ may ___."; "it" is an API token.
+        doing=gettext("revoke it"),
         target=f"API token {token.prefix}",
         target_noun="token",
     )
     if token.revoked_at is not None:
-        raise WrongStage("This token is already revoked.")
+        raise WrongStage(gettext("This token is already revoked."))
     return _revoke(actor, token, now=now)
 
 

@@ -5,9 +5,10 @@ ledger_public_key, ledger_events); it has no models."""
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "governance.audit"
     label = "governance_audit"
-    verbose_name = "Governance: audit"
+    verbose_name = _("Governance: audit")

@@ -26,6 +26,8 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access import roles
 from governance.access.matrix import Operation, require
@@ -105,7 +107,8 @@ class _DigestingWriter:
 
 def require_auditor(actor) -> None:
     """Only auditors (and superusers) export the ledger."""
-    require(actor, Operation.EXPORT_LEDGER, doing="export the ledger")
+    # Translators: completes the refusal "Only <who> may …."
+    require(actor, Operation.EXPORT_LEDGER, doing=pgettext("refusal", "export the ledger"))
 
 
 def _period_seqs(since: dt.date | None, until: dt.date | None, head: int) -> tuple[int, int] | None:
@@ -158,9 +161,9 @@ def ledger_export(
     """
     require_auditor(actor)
     if fmt not in ("csv", "json"):
-        raise InvalidInput("The export format is csv or json.")
+        raise InvalidInput(_("The export format is csv or json."))
     if since is not None and until is not None and since > until:
-        raise InvalidInput("The period's start comes after its end.")
+        raise InvalidInput(_("The period's start comes after its end."))
     now = now or timezone.now()
     checkpoint = ledger_checkpoint(now=now)
     size = checkpoint.size
@@ -407,14 +410,19 @@ def ledger_checkpoints_publish(*, now: dt.datetime) -> int:
                 recipients=members_of([roles.AUDITORS]),
                 event_key=f"ledger-checkpoint-{checkpoint.size}-{checkpoint.root[:16]}",
                 event=NotificationEvent.LEDGER_CHECKPOINT,
-                subject=f"[ValueGate] Ledger checkpoint of {checkpoint.size} events",
+                subject=_("[ValueGate] Ledger checkpoint of %(size)s events") % {"size": checkpoint.size},
                 body=(
-                    "Keep this signed checkpoint outside ValueGate. With the ledger's public key, "
-                    "`manage.py verify_ledger --checkpoint FILE --public-key KEY` or "
-                    "`tools/verify_export.py EXPORT --checkpoint FILE --public-key KEY` then reveal any "
-                    "change made to the decisions it covers.\n\n" + checkpoint.note
+                    _(
+                        # Translators: keep the commands between backquotes as they are.
+                        "Keep this signed checkpoint outside ValueGate. With the ledger's public key, "
+                        "`manage.py verify_ledger --checkpoint FILE --public-key KEY` or "
+                        "`tools/verify_export.py EXPORT --checkpoint FILE --public-key KEY` then reveal any "
+                        "change made to the decisions it covers."
+                    )
+                    + "\n\n"
+                    + checkpoint.note
                 ),
-                to_do="Keep the checkpoint with your audit records.",
+                to_do=_("Keep the checkpoint with your audit records."),
             )
     return 1
 
@@ -448,25 +456,35 @@ def ledger_verify_and_alert(
         ]
         summary = verify_ledger(anchor=anchor, checkpoints=checkpoints, strict=True)
     except ChainBroken as broken:
-        subject = f"[ValueGate] Ledger verification failed at event #{broken.seq}"
-        problem = f"Event #{broken.seq}: {broken.problem}."
+        subject = _("[ValueGate] Ledger verification failed at event #%(seq)s") % {"seq": broken.seq}
+        # Translators: %(problem)s says what is wrong with the event (a verification message).
+        problem = _("Event #%(seq)s: %(problem)s.") % {"seq": broken.seq, "problem": broken.problem}
     except ValueError as unreadable:  # the anchor or a checkpoint is missing or damaged
-        subject = "[ValueGate] Ledger verification could not read what it checks against"
+        subject = _("[ValueGate] Ledger verification could not read what it checks against")
         problem = str(unreadable)
     else:
         return VerificationOutcome(intact=True, summary=summary)
     body = (
-        f"The nightly verification of the decision ledger on {now:%Y-%m-%d %H:%M} UTC failed.\n\n"
-        f"{problem}\n\n"
-        "Run `python manage.py verify_ledger --checkpoint FILE --public-key KEY` with the latest "
-        "checkpoint kept outside the database to see it again, and compare with the exports."
+        # Translators: %(when)s is a date and time, YYYY-MM-DD HH:MM.
+        _("The nightly verification of the decision ledger on %(when)s UTC failed.")
+        % {"when": f"{now:%Y-%m-%d %H:%M}"}
+        + "\n\n"
+        + problem
+        + "\n\n"
+        + _(
+            # Translators: keep the command between backquotes as it is.
+            "Run `python manage.py verify_ledger --checkpoint FILE --public-key KEY` with the latest "
+            "checkpoint kept outside the database to see it again, and compare with the exports."
+        )
     )
     with transaction.atomic():
         alerted = notify(
             recipients=members_of([roles.COMMITTEE_CHAIR, roles.AUDITORS]),
             event_key=f"ledger-verification-failed-{now:%Y-%m-%d}",
             event=NotificationEvent.LEDGER_VERIFICATION_FAILED,
-            to_do="Run verify_ledger and compare with the checkpoints and exports kept outside the database.",
+            to_do=_(
+                "Run verify_ledger and compare with the checkpoints and exports kept outside the database."
+            ),
             subject=subject,
             body=body,
         )

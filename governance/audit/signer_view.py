@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from governance.ledger.canonical import sha256_hex
 from governance.ledger.events import (
@@ -118,15 +119,21 @@ class _Replay:
         try:
             handler(seq, at, data)
         except KeyError as missing:
-            self.gaps.append(f"event #{seq} ({action}) does not carry {missing}")
+            self.gaps.append(
+                # Translators: %(action)s is a ledger action code, e.g. kpi.defined; %(key)s a payload key.
+                _("event #%(seq)s (%(action)s) does not carry %(key)s")
+                % {"seq": seq, "action": action, "key": missing}
+            )
 
     def _initiative_created(self, seq, at, data):
         self.initiative.update({k: data[k] for k in INITIATIVE_FACTS if k in data})
         self.initiative["stage_entered_at"] = at
-        for name in ("pain_point", "process_embedding"):
+        for name, label in (("pain_point", _("pain point")), ("process_embedding", _("process embedding"))):
             if name not in data:
                 self.gaps.append(
-                    f"event #{seq} (initiative.created) does not carry the {name.replace('_', ' ')}"
+                    # Translators: %(fact)s is "pain point" or "process embedding".
+                    _("event #%(seq)s (initiative.created) does not carry the %(fact)s")
+                    % {"seq": seq, "fact": label}
                 )
 
     def _initiative_updated(self, seq, at, data):
@@ -170,7 +177,9 @@ class _Replay:
         kpi = self.kpis.get(data["kpi"])
         if kpi is None:
             self.gaps.append(
-                f"event #{seq} ({action}) is about KPI {data['kpi']}, never defined in the ledger"
+                # Translators: %(action)s is a ledger action code; %(kpi)s the KPI's id.
+                _("event #%(seq)s (%(action)s) is about KPI %(kpi)s, never defined in the ledger")
+                % {"seq": seq, "action": action, "kpi": data["kpi"]}
             )
         return kpi
 
@@ -207,8 +216,12 @@ class _Replay:
         row = self.experiments.get(data["experiment"])
         if row is None:
             self.gaps.append(
-                f"event #{seq} (experiment.look_recorded) is about experiment {data['experiment']}, "
-                "never recorded in the ledger"
+                _(
+                    # Translators: %(experiment)s is the experiment's id.
+                    "event #%(seq)s (experiment.look_recorded) is about experiment %(experiment)s, "
+                    "never recorded in the ledger"
+                )
+                % {"seq": seq, "experiment": data["experiment"]}
             )
             return
         summary = _summary(data)
@@ -335,11 +348,17 @@ def signer_view(event: LedgerEvent) -> SignerView:
     review_id = view.signoff.get("review")
     review = None if review_id is None else replay.reviews.get(review_id)
     if review is None:
-        view.gaps.append(f"the ledger holds no opening of review {view.signoff.get('review')}")
+        view.gaps.append(
+            _("the ledger holds no opening of review %(review)s") % {"review": view.signoff.get("review")}
+        )
         return view
     policy = GatePolicy.objects.filter(gate=review["gate"], version=review["version"]).first()
     if policy is None:
-        view.gaps.append(f"no {review['gate']} gate policy version {review['version']} exists")
+        view.gaps.append(
+            # Translators: %(gate)s is a gate code, e.g. "pilot"; %(version)s a version number.
+            _("no %(gate)s gate policy version %(version)s exists")
+            % {"gate": review["gate"], "version": review["version"]}
+        )
         return view
     view.facts = gate_facts(
         replay.gate_data(), policy_rules(policy), replay.open_conditions_before(view.signoff["review"])

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.ledger.canonical import utc_text
 from governance.ledger.merkle import TreeBuilder, consistency_proof, inclusion_proof
@@ -63,15 +64,18 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
             summary = verify_ledger()
         except ChainBroken as broken:
             raise CheckpointRefused(
-                f"the ledger fails verification at event #{broken.seq}: {broken.problem}"
+                # Translators: %(problem)s says what is wrong with the event.
+                _("the ledger fails verification at event #%(seq)s: %(problem)s")
+                % {"seq": broken.seq, "problem": broken.problem}
             ) from None
         if (summary.count, summary.head_hash) != (head.seq, head.hash):
-            raise CheckpointRefused("the head moved while the ledger was verified; try again")
+            raise CheckpointRefused(_("the head moved while the ledger was verified; try again"))
         return
-    checkpoint, _ = open_checkpoint(last.note, ledger_verifier_keys(), origin=origin())
+    checkpoint, _opened = open_checkpoint(last.note, ledger_verifier_keys(), origin=origin())
     if last.size > head.seq:
         raise CheckpointRefused(
-            f"the tree has {head.seq} events, fewer than the {last.size} last checkpointed"
+            _("the tree has %(size)s events, fewer than the %(last)s last checkpointed")
+            % {"size": head.seq, "last": last.size}
         )
     try:
         frontier = stored_frontier(last.size)
@@ -80,7 +84,8 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
     builder = TreeBuilder(frontier=frontier, size=last.size)
     if builder.root() != checkpoint.root:
         raise CheckpointRefused(
-            f"the stored tree no longer has the root of the checkpoint of {last.size} events"
+            _("the stored tree no longer has the root of the checkpoint of %(size)s events")
+            % {"size": last.size}
         )
     keys = ledger_verifier_keys()
     expected = last.size + 1
@@ -91,11 +96,11 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
             or leaf_of(row) != digest
             or not signature_holds(keys, key_id, digest, at, signature)
         ):
-            raise CheckpointRefused(f"event #{expected} is missing, edited or forged")
+            raise CheckpointRefused(_("event #%(seq)s is missing, edited or forged") % {"seq": expected})
         builder.append(bytes.fromhex(digest))
         expected += 1
     if builder.size != head.seq or builder.root().hex() != head.hash:
-        raise CheckpointRefused("the head's root is not the tree of the events")
+        raise CheckpointRefused(_("the head's root is not the tree of the events"))
 
 
 PREFETCH = 500  # nodes per query: keeps each statement's parameters well inside SQLite's limit
@@ -136,7 +141,10 @@ class StoredTree:
                 LedgerTreeNode.objects.filter(level=level, index=index).values_list("hash", flat=True).first()
             )
             if node is None:
-                raise LookupError(f"The ledger's tree has no node {level}/{index}.")
+                raise LookupError(
+                    # Translators: %(node)s is a node's position in the tree, level/index.
+                    _("The ledger's tree has no node %(node)s.") % {"node": f"{level}/{index}"}
+                )
             self.read[key] = bytes.fromhex(node)
         return self.read[key]
 
@@ -231,7 +239,9 @@ def _checkpoint_of(size: int | None) -> LedgerCheckpoint:
     found = checkpoints.filter(size=size).first() if size is not None else checkpoints.first()
     if found is None:
         raise LookupError(
-            "No checkpoint of that size has been published." if size is not None else "No checkpoint yet."
+            _("No checkpoint of that size has been published.")
+            if size is not None
+            else _("No checkpoint yet.")
         )
     return found
 
@@ -240,7 +250,10 @@ def event_inclusion(*, seq: int, size: int | None = None) -> InclusionProof:
     """The inclusion proof of event #seq in a published checkpoint (the latest by default)."""
     checkpoint = _checkpoint_of(size)
     if not 1 <= seq <= checkpoint.size:
-        raise LookupError(f"Event #{seq} is not in the checkpoint of {checkpoint.size} events.")
+        raise LookupError(
+            _("Event #%(seq)s is not in the checkpoint of %(size)s events.")
+            % {"seq": seq, "size": checkpoint.size}
+        )
     index, size = seq - 1, checkpoint.size
     perfect = StoredTree().answering(lambda oracle: (oracle(0, index), inclusion_proof(index, size, oracle)))
     return InclusionProof(
@@ -256,7 +269,7 @@ def event_inclusion(*, seq: int, size: int | None = None) -> InclusionProof:
 def receipt_inclusion(*, event_hash: str, size: int | None = None) -> InclusionProof:
     seq = LedgerEvent.objects.filter(hash=event_hash).values_list("seq", flat=True).first()
     if seq is None:
-        raise LookupError("No sequenced event has that hash.")
+        raise LookupError(_("No sequenced event has that hash."))
     return event_inclusion(seq=seq, size=size)
 
 
@@ -264,7 +277,7 @@ def tree_consistency(*, old_size: int, new_size: int | None = None) -> dict:
     """The consistency proof between two published checkpoints (the latest by default)."""
     old, new = _checkpoint_of(old_size), _checkpoint_of(new_size)
     if old.size > new.size:
-        raise LookupError("The first checkpoint must not be larger than the second.")
+        raise LookupError(_("The first checkpoint must not be larger than the second."))
     sizes = old.size, new.size
     proof = (
         consistency_proof(*sizes, StoredTree().answering(lambda oracle: consistency_proof(*sizes, oracle)))

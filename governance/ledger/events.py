@@ -97,6 +97,11 @@ DECIMAL = Kind("decimal", _is_decimal_text)  # a Decimal, stored as its exact di
 DATE = Kind("date", _is_date_text)  # stored as YYYY-MM-DD
 DATETIME = Kind("datetime", _is_datetime_text)  # stored in UTC
 JSON = Kind("any", lambda v: True)  # any JSON value (what canonical JSON can hold)
+# A reason as a code with parameters: {"code": "kpi.target_missed", "params": {...}}.
+REASON = Kind(
+    "reason",
+    lambda v: isinstance(v, dict) and isinstance(v.get("code"), str) and isinstance(v.get("params"), dict),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,6 +336,7 @@ BUSINESS_CASE_RECORDED = declare(
     horizon_months=INT,
     exit_criteria=TEXT,
     missed_periods_to_retire=INT,
+    currency=optional(TEXT),  # ISO 4217; absent: the deployment's default currency
 )
 
 # KPIs, experiments, money, evidence ----------------------------------------------------------------
@@ -411,6 +417,7 @@ REVIEW_OPENED = declare(
     policy_version=INT,
     functions=list_of(TEXT),
     reason=optional(TEXT),  # why, when ValueGate opened it itself
+    reason_code=optional(REASON),  # the same as a code, to be shown in the reader's language
 )
 REVIEW_DECIDED = declare(
     "review.decided",
@@ -420,8 +427,14 @@ REVIEW_DECIDED = declare(
     policy_version=INT,
     outcome=TEXT,
     reason=TEXT,
+    # The reason as a code with parameters (governance/rules/reasons.py), so that it can be shown
+    # in the reader's language; absent when a person wrote the reason, and from events recorded
+    # before reasons were codes (their English `reason` is what they show).
+    reason_code=optional(REASON),
     revisit_on=nullable(DATE),
-    requirements=list_of(shape(code=TEXT, passed=BOOL, reason=TEXT)),
+    requirements=list_of(
+        shape(code=TEXT, passed=BOOL, reason=TEXT, label_code=optional(REASON), reason_code=optional(REASON))
+    ),
 )
 SIGNOFF_RECORDED = declare(
     "signoff.recorded",
@@ -478,6 +491,8 @@ VALUE_REVIEW_OPENED = declare(
     stage=TEXT,
     recommendation=TEXT,
     reasons=list_of(TEXT),
+    # The reasons as codes with parameters, in the order of `reasons`; absent before reasons were codes.
+    reason_codes=optional(list_of(REASON)),
     kpis=list_of(
         shape(
             kpi=TEXT,

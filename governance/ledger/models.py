@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import Initiative
 
@@ -19,15 +21,26 @@ class LedgerHead(models.Model):
     """The Merkle tree's size (`seq`: the last sequenced event) and root hash, moved by the sequencer."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.BigIntegerField(default=0, help_text="Tree size: the number of sequenced events.")
-    hash = models.CharField(max_length=64, help_text="Root hash of the tree (hex).")
+    seq = models.BigIntegerField(
+        default=0, help_text=_("Tree size: the number of sequenced events."), verbose_name=_("seq")
+    )
+    hash = models.CharField(
+        max_length=64, help_text=_("Root hash of the tree (hex)."), verbose_name=_("hash")
+    )
     frontier = models.TextField(
         blank=True,
-        help_text="The perfect subtrees' hashes (hex, largest first, space-separated) the next leaf extends.",
+        help_text=_(
+            "The perfect subtrees' hashes (hex, largest first, space-separated) the next leaf extends."
+        ),
+        verbose_name=_("frontier"),
     )
 
+    class Meta:
+        verbose_name = _("ledger head")
+        verbose_name_plural = _("ledger heads")
+
     def __str__(self) -> str:
-        return f"Ledger head #{self.seq}"
+        return gettext("Ledger head #%(seq)s") % {"seq": self.seq}
 
 
 class LedgerEvent(models.Model):
@@ -39,32 +52,60 @@ class LedgerEvent(models.Model):
     `hash` the chain hash; the tree covers them as well.
     """
 
-    seq = models.BigIntegerField(unique=True, null=True, blank=True)
-    recorded_at = models.DateTimeField()
-    sequenced_at = models.DateTimeField(null=True, blank=True)
+    seq = models.BigIntegerField(unique=True, null=True, blank=True, verbose_name=_("seq"))
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"))
+    sequenced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sequenced at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_name = models.CharField(max_length=150, help_text="The actor's username when it acted.")
-    action = models.CharField(max_length=64, db_index=True)
+    actor_name = models.CharField(
+        max_length=150, help_text=_("The actor's username when it acted."), verbose_name=_("actor name")
+    )
+    action = models.CharField(max_length=64, db_index=True, verbose_name=_("action"))
     initiative = models.ForeignKey(
-        Initiative, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_events"
+        Initiative,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_events",
+        verbose_name=_("initiative"),
     )
-    payload = models.TextField(help_text="Canonical JSON.")
-    nonce = models.CharField(max_length=32, blank=True, help_text="Random; hides withheld events' content.")
-    key_id = models.CharField(max_length=8, blank=True, help_text="The signing key's id.")
-    signature = models.CharField(max_length=88, blank=True, help_text="Ed25519, base64.")
-    prev_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    hash = models.CharField(max_length=64, unique=True)
+    payload = models.TextField(help_text=_("Canonical JSON."), verbose_name=_("payload"))
+    nonce = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_("Random; hides withheld events' content."),
+        verbose_name=_("nonce"),
+    )
+    key_id = models.CharField(
+        max_length=8, blank=True, help_text=_("The signing key's id."), verbose_name=_("key id")
+    )
+    signature = models.CharField(
+        max_length=88, blank=True, help_text=_("Ed25519, base64."), verbose_name=_("signature")
+    )
+    prev_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, verbose_name=_("prev hash")
+    )
+    hash = models.CharField(max_length=64, unique=True, verbose_name=_("hash"))
 
     class Meta:
+        verbose_name = _("ledger event")
+        verbose_name_plural = _("ledger events")
         ordering = [models.F("seq").asc(nulls_last=True), "id"]
         indexes = [
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="ledger_pending"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action}" if self.seq is not None else f"(pending) {self.action}"
+        if self.seq is None:
+            # Translators: action is the event's code, e.g. signoff.recorded (not translated).
+            return gettext("(pending) %(action)s") % {"action": self.action}
+        return f"#{self.seq} {self.action}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -103,28 +144,34 @@ class LedgerTreeNode(models.Model):
     them: it rebuilds the tree from the events.
     """
 
-    level = models.PositiveSmallIntegerField()
-    index = models.BigIntegerField()
-    hash = models.CharField(max_length=64)
+    level = models.PositiveSmallIntegerField(verbose_name=_("level"))
+    index = models.BigIntegerField(verbose_name=_("index"))
+    hash = models.CharField(max_length=64, verbose_name=_("hash"))
 
     class Meta:
+        verbose_name = _("ledger tree node")
+        verbose_name_plural = _("ledger tree nodes")
         constraints = [models.UniqueConstraint(fields=["level", "index"], name="ledger_tree_node_position")]
 
     def __str__(self) -> str:
-        return f"node {self.level}/{self.index}"
+        # Translators: a node of the ledger's Merkle tree, by level and index: "node 3/17".
+        return gettext("node %(level)s/%(index)s") % {"level": self.level, "index": self.index}
 
 
 class LedgerCheckpoint(models.Model):
     """A signed checkpoint (C2SP tlog-checkpoint in a signed note), as published to the witnesses."""
 
-    size = models.BigIntegerField()
-    root = models.CharField(max_length=64)
-    published_at = models.DateTimeField()
-    note = models.TextField()
+    size = models.BigIntegerField(verbose_name=_("size"))
+    root = models.CharField(max_length=64, verbose_name=_("root"))
+    published_at = models.DateTimeField(verbose_name=_("published at"))
+    note = models.TextField(verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
         ordering = ["-size", "-published_at"]
         get_latest_by = "size"
 
     def __str__(self) -> str:
-        return f"Checkpoint of {self.size} events"
+        # Translators: size is the number of events the signed checkpoint covers (at least 1).
+        return gettext("Checkpoint of %(size)s events") % {"size": self.size}

@@ -16,6 +16,8 @@ from contextvars import ContextVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.ledger.models import LedgerEvent
 
@@ -39,10 +41,16 @@ def _kept(events: list[LedgerEvent]) -> list[LedgerEvent]:
 
 
 def receipt_text(receipt: dict[str, str]) -> str:
-    return (
-        f"{receipt['action']}: event {receipt['hash']} recorded at {receipt['recorded_at']}, "
-        f"signed by key {receipt['key_id']} (signature {receipt['signature']})"
-    )
+    return _(
+        # Translators: %(action)s is a ledger action code, e.g. signoff.recorded; %(at)s a time (UTC).
+        "%(action)s: event %(hash)s recorded at %(at)s, signed by key %(key_id)s (signature %(signature)s)"
+    ) % {
+        "action": receipt["action"],
+        "hash": receipt["hash"],
+        "at": receipt["recorded_at"],
+        "key_id": receipt["key_id"],
+        "signature": receipt["signature"],
+    }
 
 
 class ReceiptsMiddleware:
@@ -66,6 +74,10 @@ class ReceiptsMiddleware:
         if request.path.startswith("/api/"):
             response[RECEIPTS_HEADER] = json.dumps(receipts, separators=(",", ":"))
         elif hasattr(request, "_messages"):
-            noun = "receipt" if len(receipts) == 1 else "receipts"
-            messages.info(request, f"Ledger {noun}: " + "; ".join(receipt_text(r) for r in receipts) + ".")
+            messages.info(
+                request,
+                # Translators: %(receipts)s lists the receipts, separated by semicolons.
+                ngettext("Ledger receipt: %(receipts)s.", "Ledger receipts: %(receipts)s.", len(receipts))
+                % {"receipts": "; ".join(receipt_text(r) for r in receipts)},
+            )
         return response

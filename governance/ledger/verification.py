@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connections
+from django.utils.translation import gettext as _
 
 from governance.ledger.content import (
     GENESIS_HASH,
@@ -46,7 +47,7 @@ class ChainBroken(Exception):
     """The ledger was tampered with at event `seq`: `problem` says how."""
 
     def __init__(self, seq: int, problem: str):
-        super().__init__(f"Event #{seq}: {problem}")
+        super().__init__(_("Event #%(seq)s: %(problem)s") % {"seq": seq, "problem": problem})
         self.seq = seq
         self.problem = problem
 
@@ -178,7 +179,8 @@ class Anchor:
             or len(data["hash"]) != 64
         ):
             raise ValueError(
-                'An anchor is a JSON object {"seq": <int>, "hash": <64 hex>, "recorded_at": ...}.'
+                # Translators: keep the JSON between braces as it is.
+                _('An anchor is a JSON object {"seq": <int>, "hash": <64 hex>, "recorded_at": ...}.')
             )
         return cls(seq=data["seq"], hash=data["hash"], recorded_at=data.get("recorded_at"))
 
@@ -187,7 +189,9 @@ class Anchor:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise ValueError(f"Cannot read the anchor {path}: {error}") from None
+            raise ValueError(
+                _("Cannot read the anchor %(path)s: %(error)s") % {"path": path, "error": error}
+            ) from None
         return cls.from_dict(data)
 
 
@@ -196,11 +200,16 @@ def load_checkpoint(path: str | Path, keys: Mapping[str, VerifierKey]) -> Checkp
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"Cannot read the checkpoint {path}: {error}") from None
+        raise ValueError(
+            _("Cannot read the checkpoint %(path)s: %(error)s") % {"path": path, "error": error}
+        ) from None
     try:
         checkpoint, _opened = open_checkpoint(text, keys)
     except ValueError as error:
-        raise ValueError(f"The checkpoint {path} is not genuine: {error}") from None
+        raise ValueError(
+            # Translators: %(error)s says what is wrong with the checkpoint's text or signatures.
+            _("The checkpoint %(path)s is not genuine: %(error)s") % {"path": path, "error": error}
+        ) from None
     return checkpoint
 
 
@@ -208,11 +217,16 @@ def load_receipt(path: str | Path) -> dict[str, str]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ValueError(f"Cannot read the receipt {path}: {error}") from None
+        raise ValueError(
+            _("Cannot read the receipt %(path)s: %(error)s") % {"path": path, "error": error}
+        ) from None
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), str) for k in ("hash", "recorded_at", "key_id", "signature")
     ):
-        raise ValueError(f"The receipt {path} lacks hash, recorded_at, key_id or signature.")
+        raise ValueError(
+            # Translators: hash, recorded_at, key_id and signature are JSON keys: keep them as they are.
+            _("The receipt %(path)s lacks hash, recorded_at, key_id or signature.") % {"path": path}
+        )
     return data
 
 
@@ -272,7 +286,10 @@ def verify_ledger(
         if not signature_holds(
             keys, receipt["key_id"], receipt["hash"], receipt["recorded_at"], receipt["signature"]
         ):
-            raise ValueError(f"The receipt for {receipt['hash'][:16]}… is not signed by a known key.")
+            raise ValueError(
+                # Translators: %(hash)s is the start of an event's hash.
+                _("The receipt for %(hash)s… is not signed by a known key.") % {"hash": receipt["hash"][:16]}
+            )
     checkpoints = list(checkpoints)
     wanted = {checkpoint.size: checkpoint for checkpoint in checkpoints}
     unseen = {receipt["hash"]: receipt for receipt in receipts}
@@ -291,44 +308,54 @@ def verify_ledger(
                 raise ChainBroken(expected, _missing(expected, seq))
             if not signature:
                 if signed_seen:
-                    raise ChainBroken(seq, "it is unsigned, after signed events: it was forged")
+                    raise ChainBroken(seq, _("it is unsigned, after signed events: it was forged"))
                 if prev != chain_hash:
                     raise ChainBroken(seq, _broken_link(seq, prev, using))
                 try:
                     recomputed = content_digest(row)
                 except (TypeError, ValueError) as error:
-                    raise ChainBroken(seq, f"it cannot be read ({error}): it was edited") from None
+                    raise ChainBroken(
+                        seq, _("it cannot be read (%(error)s): it was edited") % {"error": error}
+                    ) from None
                 if recomputed != digest:
-                    raise ChainBroken(seq, "its content does not match its hash: it was edited")
+                    raise ChainBroken(seq, _("its content does not match its hash: it was edited"))
                 chain_hash = digest
                 leaf = leaf_hash_hex(initiative, digest)
             else:
                 signed_seen = True
                 if prev is not None:
-                    raise ChainBroken(seq, "a signed event has gained a chain hash: it was edited")
+                    raise ChainBroken(seq, _("a signed event has gained a chain hash: it was edited"))
                 try:
                     leaf = leaf_of(row)
                 except (TypeError, ValueError) as error:
-                    raise ChainBroken(seq, f"it cannot be read ({error}): it was edited") from None
+                    raise ChainBroken(
+                        seq, _("it cannot be read (%(error)s): it was edited") % {"error": error}
+                    ) from None
                 if leaf != digest:
-                    raise ChainBroken(seq, "its content does not match its hash: it was edited")
+                    raise ChainBroken(seq, _("its content does not match its hash: it was edited"))
                 if key_id not in keys:
                     raise ChainBroken(
                         seq,
-                        f"it is signed with key {key_id!r}, which is not a known ledger key: it was forged",
+                        # Translators: %(key)s is a key id, quoted.
+                        _("it is signed with key %(key)s, which is not a known ledger key: it was forged")
+                        % {"key": repr(key_id)},
                     )
                 if not signature_holds(keys, key_id, leaf, at, signature):
-                    raise ChainBroken(seq, "its signature does not verify: it was forged or edited")
+                    raise ChainBroken(seq, _("its signature does not verify: it was forged or edited"))
             if strict and not is_canonical_payload(payload):
-                raise ChainBroken(seq, "its payload is not in canonical form: it was rewritten")
+                raise ChainBroken(seq, _("its payload is not in canonical form: it was rewritten"))
             builder.append(bytes.fromhex(leaf))
             if seq in wanted:
                 _check_root(wanted.pop(seq), builder)
             if anchor is not None and seq == anchor.seq and digest != anchor.hash:
                 raise ChainBroken(
                     seq,
-                    f"its hash {digest[:16]}… differs from the anchor taken at {anchor.recorded_at} "
-                    f"({anchor.hash[:16]}…): the ledger was rewritten at or before this event",
+                    _(
+                        # Translators: %(hash)s and %(anchor)s are starts of hashes; %(at)s a time.
+                        "its hash %(hash)s… differs from the anchor taken at %(at)s (%(anchor)s…): "
+                        "the ledger was rewritten at or before this event"
+                    )
+                    % {"hash": digest[:16], "at": anchor.recorded_at, "anchor": anchor.hash[:16]},
                 )
             unseen.pop(digest, None)
             expected += 1
@@ -341,14 +368,20 @@ def verify_ledger(
         checkpoint = wanted[min(wanted)]
         raise ChainBroken(
             count + 1,
-            f"missing: a checkpoint records {checkpoint.size} events, the ledger ends at #{count}: "
-            "the tail was cut",
+            _(
+                "missing: a checkpoint records %(size)s events, the ledger ends at #%(count)s: the tail was cut"
+            )
+            % {"size": checkpoint.size, "count": count},
         )
     if anchor is not None and anchor.seq > count:
         raise ChainBroken(
             count + 1,
-            f"missing: the anchor taken at {anchor.recorded_at} records event #{anchor.seq}, "
-            f"the ledger ends at #{count}: the tail was cut",
+            _(
+                # Translators: %(at)s is the time the anchor was taken.
+                "missing: the anchor taken at %(at)s records event #%(seq)s, "
+                "the ledger ends at #%(count)s: the tail was cut"
+            )
+            % {"at": anchor.recorded_at, "seq": anchor.seq, "count": count},
         )
     root = builder.root().hex()
     _check_head(count, root, using)
@@ -369,14 +402,24 @@ def verify_ledger(
             p_digest,
         ) = row
         if leaf_of(row) != p_digest or not signature_holds(keys, p_key, p_digest, p_at, p_signature):
-            raise ChainBroken(count + 1, "an event waiting to be sequenced is not genuine: it was forged")
+            raise ChainBroken(count + 1, _("an event waiting to be sequenced is not genuine: it was forged"))
         unseen.pop(p_digest, None)
     if unseen:
         receipt = next(iter(unseen.values()))
+        problem = _(
+            # Translators: %(action)s is a ledger action code, or "a decision"; %(at)s a time; %(hash)s the
+            # start of a hash.
+            "missing: the receipt of %(action)s recorded at %(at)s (hash %(hash)s…) names no event of the "
+            "ledger: it was cut"
+        )
         raise ChainBroken(
             count + 1,
-            f"missing: the receipt of {receipt.get('action', 'a decision')} recorded at "
-            f"{receipt['recorded_at']} (hash {receipt['hash'][:16]}…) names no event of the ledger: it was cut",
+            problem
+            % {
+                "action": receipt["action"] if "action" in receipt else _("a decision"),
+                "at": receipt["recorded_at"],
+                "hash": receipt["hash"][:16],
+            },
         )
     return ChainSummary(
         count=count,
@@ -393,28 +436,39 @@ def _check_root(checkpoint: Checkpoint, builder: TreeBuilder) -> None:
     if builder.root() != checkpoint.root:
         raise ChainBroken(
             max(checkpoint.size, 1),
-            f"the tree of the first {checkpoint.size} events does not have the root of the checkpoint "
-            "of that size: events up to here were edited, deleted, reordered or inserted",
+            _(
+                "the tree of the first %(size)s events does not have the root of the checkpoint "
+                "of that size: events up to here were edited, deleted, reordered or inserted"
+            )
+            % {"size": checkpoint.size},
         )
 
 
 def _missing(expected: int, found: int) -> str:
     if found < expected:  # only possible if the unique index on seq was dropped
-        return f"it appears twice or out of order (found #{found} after #{expected - 1})"
-    return f"missing: the next event found is #{found}; it was deleted"
+        return _("it appears twice or out of order (found #%(found)s after #%(previous)s)") % {
+            "found": found,
+            "previous": expected - 1,
+        }
+    return _("missing: the next event found is #%(found)s; it was deleted") % {"found": found}
 
 
 def _broken_link(seq: int, prev: str, using: str) -> str:
     """Say why event #seq does not link to its predecessor (runs once, on failure)."""
     claimed = LedgerEvent.objects.using(using).filter(hash=prev).values_list("seq", flat=True).first()
     if claimed is not None and claimed != seq - 1:
-        return f"it claims to follow event #{claimed}, not #{seq - 1}: events were reordered or renumbered"
+        return _(
+            "it claims to follow event #%(claimed)s, not #%(previous)s: events were reordered or renumbered"
+        ) % {
+            "claimed": claimed,
+            "previous": seq - 1,
+        }
     if seq == 1:
-        return "the first event does not start from the genesis hash"
-    return (
-        f"its previous hash does not match the hash of event #{seq - 1}: "
-        f"event #{seq - 1} was rewritten with a new hash, or this event was moved"
-    )
+        return _("the first event does not start from the genesis hash")
+    return _(
+        "its previous hash does not match the hash of event #%(previous)s: "
+        "event #%(previous)s was rewritten with a new hash, or this event was moved"
+    ) % {"previous": seq - 1}
 
 
 def _check_head(count: int, root: str, using: str) -> None:
@@ -422,7 +476,7 @@ def _check_head(count: int, root: str, using: str) -> None:
     head = LedgerHead.objects.using(using).filter(id=1).values_list("seq", "hash").first()
     if head is None:
         if count:
-            raise ChainBroken(count, "the ledger head is missing")
+            raise ChainBroken(count, _("the ledger head is missing"))
         return
     head_seq, head_hash = head
     if (head_seq, head_hash) == (count, root):
@@ -433,12 +487,19 @@ def _check_head(count: int, root: str, using: str) -> None:
     if head_seq > count:
         raise ChainBroken(
             count + 1,
-            f"missing: the ledger head records {head_seq} events, the ledger ends at #{count}: the tail was cut",
+            _(
+                "missing: the ledger head records %(head)s events, the ledger ends at #%(count)s: the tail was cut"
+            )
+            % {"head": head_seq, "count": count},
         )
     raise ChainBroken(
         head_seq if head_seq < count else count,
-        f"the ledger head records {head_seq} events with root {head_hash[:16]}…, "
-        f"which is not the tree rebuilt from the events ({count}, {root[:16]}…)",
+        _(
+            # Translators: %(head_root)s and %(root)s are starts of hashes.
+            "the ledger head records %(head)s events with root %(head_root)s…, "
+            "which is not the tree rebuilt from the events (%(count)s, %(root)s…)"
+        )
+        % {"head": head_seq, "head_root": head_hash[:16], "count": count, "root": root[:16]},
     )
 
 
@@ -482,12 +543,17 @@ def event_checks(event: LedgerEvent, keys: Mapping[str, VerifierKey] | None = No
             ).hexdigest()
             == event.hash
         )
-    checks = [(covered, "its hash covers its content" if covered else "its hash does NOT cover its content")]
+    checks = [
+        (covered, _("its hash covers its content") if covered else _("its hash does NOT cover its content"))
+    ]
     if event.signed:
         holds = signature_holds(keys, event.key_id, event.hash, row[1], event.signature)
-        checks.append(
-            (holds, f"its signature by key {event.key_id} " + ("verifies" if holds else "does NOT verify"))
+        signature = (
+            _("its signature by key %(key)s verifies")
+            if holds
+            else _("its signature by key %(key)s does NOT verify")
         )
+        checks.append((holds, signature % {"key": event.key_id}))
     else:
         seq = event.seq or 0  # events of the hash chain were numbered when written
         previous = (
@@ -496,7 +562,10 @@ def event_checks(event: LedgerEvent, keys: Mapping[str, VerifierKey] | None = No
             else LedgerEvent.objects.filter(seq=seq - 1).values_list("hash", flat=True).first()
         )
         linked = previous is not None and previous == event.prev_hash
-        checks.append(
-            (linked, f"it {'follows' if linked else 'does NOT follow'} the hash of event #{seq - 1}")
+        link = (
+            _("it follows the hash of event #%(previous)s")
+            if linked
+            else _("it does NOT follow the hash of event #%(previous)s")
         )
+        checks.append((linked, link % {"previous": seq - 1}))
     return checks

@@ -7,172 +7,434 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('projects', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerHead',
+            name="LedgerHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('seq', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("seq", models.BigIntegerField(default=0)),
+                ("hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='CommitteeFunction',
+            name="CommitteeFunction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('business', 'Business'), ('legal', 'Legal'), ('finance', 'Finance'), ('technical', 'Technical'), ('risk_ethics', 'Risk & ethics')], max_length=16, unique=True)),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='committee_function', to='auth.group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("business", "Business"),
+                            ("legal", "Legal"),
+                            ("finance", "Finance"),
+                            ("technical", "Technical"),
+                            ("risk_ethics", "Risk & ethics"),
+                        ],
+                        max_length=16,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="committee_function",
+                        to="auth.group",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='GatePolicy',
+            name="GatePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gate', models.CharField(choices=[('pilot', 'Pilot gate'), ('scale', 'Scale gate'), ('retire', 'Retire gate')], max_length=8)),
-                ('version', models.PositiveIntegerField()),
-                ('required_functions', models.JSONField(help_text='Committee functions whose approval the gate needs, e.g. ["business", "legal"].')),
-                ('risk_ethics_for_high_risk', models.BooleanField(default=True, help_text='High-risk initiatives also need risk & ethics; prohibited never pass.')),
-                ('requires_business_case', models.BooleanField(default=True)),
-                ('requires_primary_kpi', models.BooleanField(default=True)),
-                ('required_evidence', models.JSONField(blank=True, default=list)),
-                ('personal_data_evidence', models.JSONField(blank=True, default=list, help_text='Evidence kinds required when personal data is used.')),
-                ('min_measurements', models.PositiveSmallIntegerField(default=0, help_text='Measurements each primary KPI needs during the pilot (0: not checked).')),
-                ('requires_targets_met', models.BooleanField(default=False)),
-                ('requires_significant_experiments', models.BooleanField(default=False)),
-                ('significance_level', models.DecimalField(decimal_places=3, default='0.050', max_digits=4)),
-                ('requires_positive_roi', models.BooleanField(default=False)),
-                ('requires_conditions_closed', models.BooleanField(default=False)),
-                ('signoff_validity_days', models.PositiveSmallIntegerField(default=90)),
-                ('reminder_days', models.PositiveSmallIntegerField(default=3)),
-                ('escalation_days', models.PositiveSmallIntegerField(default=7)),
-                ('max_pilot_days', models.PositiveSmallIntegerField(default=180, help_text='Time box of the pilot that this gate opens (pilot gate only).')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "gate",
+                    models.CharField(
+                        choices=[("pilot", "Pilot gate"), ("scale", "Scale gate"), ("retire", "Retire gate")],
+                        max_length=8,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "required_functions",
+                    models.JSONField(
+                        help_text='Committee functions whose approval the gate needs, e.g. ["business", "legal"].'
+                    ),
+                ),
+                (
+                    "risk_ethics_for_high_risk",
+                    models.BooleanField(
+                        default=True,
+                        help_text="High-risk initiatives also need risk & ethics; prohibited never pass.",
+                    ),
+                ),
+                ("requires_business_case", models.BooleanField(default=True)),
+                ("requires_primary_kpi", models.BooleanField(default=True)),
+                ("required_evidence", models.JSONField(blank=True, default=list)),
+                (
+                    "personal_data_evidence",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Evidence kinds required when personal data is used.",
+                    ),
+                ),
+                (
+                    "min_measurements",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Measurements each primary KPI needs during the pilot (0: not checked).",
+                    ),
+                ),
+                ("requires_targets_met", models.BooleanField(default=False)),
+                ("requires_significant_experiments", models.BooleanField(default=False)),
+                ("significance_level", models.DecimalField(decimal_places=3, default="0.050", max_digits=4)),
+                ("requires_positive_roi", models.BooleanField(default=False)),
+                ("requires_conditions_closed", models.BooleanField(default=False)),
+                ("signoff_validity_days", models.PositiveSmallIntegerField(default=90)),
+                ("reminder_days", models.PositiveSmallIntegerField(default=3)),
+                ("escalation_days", models.PositiveSmallIntegerField(default=7)),
+                (
+                    "max_pilot_days",
+                    models.PositiveSmallIntegerField(
+                        default=180, help_text="Time box of the pilot that this gate opens (pilot gate only)."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'gate policies',
-                'ordering': ['gate', '-version'],
+                "verbose_name_plural": "gate policies",
+                "ordering": ["gate", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='GateReview',
+            name="GateReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gate', models.CharField(choices=[('pilot', 'Pilot gate'), ('scale', 'Scale gate'), ('retire', 'Retire gate')], max_length=8)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('decided', 'Decided')], default='open', max_length=8)),
-                ('outcome', models.CharField(blank=True, choices=[('go', 'Go'), ('conditional_go', 'Conditional Go'), ('kill', 'Kill'), ('recycle', 'Recycle'), ('hold', 'Hold')], max_length=16)),
-                ('outcome_reason', models.TextField(blank=True)),
-                ('revisit_on', models.DateField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='projects.initiative')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='governance.gatepolicy')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "gate",
+                    models.CharField(
+                        choices=[("pilot", "Pilot gate"), ("scale", "Scale gate"), ("retire", "Retire gate")],
+                        max_length=8,
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("decided", "Decided")], default="open", max_length=8
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("go", "Go"),
+                            ("conditional_go", "Conditional Go"),
+                            ("kill", "Kill"),
+                            ("recycle", "Recycle"),
+                            ("hold", "Hold"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("outcome_reason", models.TextField(blank=True)),
+                ("revisit_on", models.DateField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="projects.initiative",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="governance.gatepolicy",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
+                "ordering": ["-opened_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerEvent',
+            name="LedgerEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('actor_name', models.CharField(help_text="The actor's username when it acted.", max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('payload', models.TextField(help_text='Canonical JSON.')),
-                ('prev_hash', models.CharField(max_length=64, unique=True)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_events', to='projects.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "actor_name",
+                    models.CharField(help_text="The actor's username when it acted.", max_length=150),
+                ),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                ("payload", models.TextField(help_text="Canonical JSON.")),
+                ("prev_hash", models.CharField(max_length=64, unique=True)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_events",
+                        to="projects.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['seq'],
+                "ordering": ["seq"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_key', models.CharField(help_text='What happened, e.g. review-12-opened.', max_length=120)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event_key",
+                    models.CharField(help_text="What happened, e.g. review-12-opened.", max_length=120),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SignOff',
+            name="SignOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', 'Approve'), ('approve_with_conditions', 'Approve with conditions'), ('request_changes', 'Request changes'), ('reject', 'Reject')], max_length=24)),
-                ('rationale', models.TextField()),
-                ('digest', models.CharField(help_text='SHA-256 of the evidence and KPI values the reviewer saw.', max_length=64)),
-                ('signed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('superseded_at', models.DateTimeField(blank=True, null=True)),
-                ('function', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.committeefunction')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signoffs', to='governance.gatereview')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signoffs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("approve", "Approve"),
+                            ("approve_with_conditions", "Approve with conditions"),
+                            ("request_changes", "Request changes"),
+                            ("reject", "Reject"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                (
+                    "digest",
+                    models.CharField(
+                        help_text="SHA-256 of the evidence and KPI values the reviewer saw.", max_length=64
+                    ),
+                ),
+                ("signed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("superseded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "function",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.committeefunction",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signoffs",
+                        to="governance.gatereview",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signoffs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sign-off',
-                'ordering': ['review_id', 'signed_at', 'id'],
+                "verbose_name": "sign-off",
+                "ordering": ["review_id", "signed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('due_on', models.DateField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closing_note', models.TextField(blank=True)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conditions', to='projects.initiative')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('signoff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conditions', to='governance.signoff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("due_on", models.DateField()),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("closing_note", models.TextField(blank=True)),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="conditions",
+                        to="projects.initiative",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "signoff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="conditions",
+                        to="governance.signoff",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='gatepolicy',
-            constraint=models.UniqueConstraint(fields=('gate', 'version'), name='gate_policy_version_unique'),
+            model_name="gatepolicy",
+            constraint=models.UniqueConstraint(fields=("gate", "version"), name="gate_policy_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='gatereview',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('initiative',), name='one_open_review_per_initiative'),
+            model_name="gatereview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("initiative",),
+                name="one_open_review_per_initiative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('recipient', 'event_key'), name='one_notification_per_recipient_event'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                fields=("recipient", "event_key"), name="one_notification_per_recipient_event"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signoff',
-            constraint=models.UniqueConstraint(condition=models.Q(('superseded_at__isnull', True)), fields=('review', 'function'), name='one_active_signoff_per_function'),
+            model_name="signoff",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("superseded_at__isnull", True)),
+                fields=("review", "function"),
+                name="one_active_signoff_per_function",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signoff',
-            constraint=models.CheckConstraint(condition=models.Q(('rationale', ''), _negated=True), name='signoff_rationale_required'),
+            model_name="signoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rationale", ""), _negated=True), name="signoff_rationale_required"
+            ),
         ),
     ]

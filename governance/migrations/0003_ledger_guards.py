@@ -42,7 +42,6 @@ def _statements(vendor: str, *, install: bool) -> list[str]:
     raise NotImplementedError(f"No ledger guards for {vendor}.")
 
 
-
 def install(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         for statement in _statements(schema_editor.connection.vendor, install=True):

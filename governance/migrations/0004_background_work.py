@@ -6,95 +6,246 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0003_ledger_guards'),
-        ('projects', '0001_initial'),
+        ("governance", "0003_ledger_guards"),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='last_error',
+            model_name="notification",
+            name="last_error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='next_attempt_at',
-            field=models.DateTimeField(blank=True, help_text='After a failed send: not retried before this time.', null=True),
+            model_name="notification",
+            name="next_attempt_at",
+            field=models.DateTimeField(
+                blank=True, help_text="After a failed send: not retried before this time.", null=True
+            ),
         ),
         migrations.AlterField(
-            model_name='gatereview',
-            name='requested_by',
-            field=models.ForeignKey(blank=True, help_text='Empty when ValueGate opened the review itself (perpetual pilot, exit criteria).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="gatereview",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty when ValueGate opened the review itself (perpetual pilot, exit criteria).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='ExitCriteriaBreach',
+            name="ExitCriteriaBreach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_missed_period', models.DateField()),
-                ('missed_periods', models.PositiveSmallIntegerField()),
-                ('detected_at', models.DateTimeField()),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exit_breaches', to='projects.initiative')),
-                ('kpi', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.kpi')),
-                ('review', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.gatereview')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_missed_period", models.DateField()),
+                ("missed_periods", models.PositiveSmallIntegerField()),
+                ("detected_at", models.DateTimeField()),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exit_breaches",
+                        to="projects.initiative",
+                    ),
+                ),
+                (
+                    "kpi",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="projects.kpi"
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.gatereview",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'exit criteria breaches',
-                'ordering': ['-detected_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('kpi', 'first_missed_period'), name='one_breach_per_run_of_misses')],
+                "verbose_name_plural": "exit criteria breaches",
+                "ordering": ["-detected_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kpi", "first_missed_period"), name="one_breach_per_run_of_misses"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PilotEscalation',
+            name="PilotEscalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deadline', models.DateField()),
-                ('escalated_at', models.DateTimeField()),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pilot_escalations', to='projects.initiative')),
-                ('review', models.ForeignKey(blank=True, help_text='The scale-or-kill review opened, or the review that was already open.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.gatereview')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deadline", models.DateField()),
+                ("escalated_at", models.DateTimeField()),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pilot_escalations",
+                        to="projects.initiative",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The scale-or-kill review opened, or the review that was already open.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.gatereview",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-escalated_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('initiative', 'deadline'), name='one_escalation_per_pilot_deadline')],
+                "ordering": ["-escalated_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("initiative", "deadline"), name="one_escalation_per_pilot_deadline"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SignOffFollowUp',
+            name="SignOffFollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reminder', 'Reminder to the function'), ('escalation', 'Escalation to the chair')], max_length=12)),
-                ('sent_at', models.DateTimeField()),
-                ('function', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.committeefunction')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='governance.gatereview')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reminder", "Reminder to the function"),
+                            ("escalation", "Escalation to the chair"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField()),
+                (
+                    "function",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.committeefunction",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="follow_ups",
+                        to="governance.gatereview",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sign-off follow-up',
-                'ordering': ['review_id', 'sent_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('review', 'function', 'kind'), name='one_follow_up_per_review_function_kind')],
+                "verbose_name": "sign-off follow-up",
+                "ordering": ["review_id", "sent_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("review", "function", "kind"), name="one_follow_up_per_review_function_kind"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ValueReview',
+            name="ValueReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='First day of the month reviewed (UTC).')),
-                ('stage', models.CharField(choices=[('draft', 'Draft'), ('proposal', 'Proposal'), ('pilot', 'Pilot'), ('scale', 'Scale'), ('retired', 'Retired'), ('rejected', 'Rejected')], max_length=16)),
-                ('opened_at', models.DateTimeField()),
-                ('recommendation', models.CharField(choices=[('continue', 'Continue'), ('adjust', 'Adjust'), ('escalate', 'Escalate'), ('retire', 'Retire')], max_length=8)),
-                ('reasons', models.JSONField(default=list, help_text='Why this recommendation, one line each.')),
-                ('kpi_attainment', models.JSONField(default=list, help_text='Per KPI: latest value, target, share of the planned improvement achieved.')),
-                ('overdue_kpis', models.JSONField(default=list, help_text="KPIs whose last month's measurement is missing.")),
-                ('cost_to_date', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('benefit_to_date', models.DecimalField(decimal_places=2, max_digits=16)),
-                ('roi_to_date', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
-                ('projected_roi', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='value_reviews', to='projects.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="First day of the month reviewed (UTC).")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("proposal", "Proposal"),
+                            ("pilot", "Pilot"),
+                            ("scale", "Scale"),
+                            ("retired", "Retired"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("opened_at", models.DateTimeField()),
+                (
+                    "recommendation",
+                    models.CharField(
+                        choices=[
+                            ("continue", "Continue"),
+                            ("adjust", "Adjust"),
+                            ("escalate", "Escalate"),
+                            ("retire", "Retire"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "reasons",
+                    models.JSONField(default=list, help_text="Why this recommendation, one line each."),
+                ),
+                (
+                    "kpi_attainment",
+                    models.JSONField(
+                        default=list,
+                        help_text="Per KPI: latest value, target, share of the planned improvement achieved.",
+                    ),
+                ),
+                (
+                    "overdue_kpis",
+                    models.JSONField(
+                        default=list, help_text="KPIs whose last month's measurement is missing."
+                    ),
+                ),
+                ("cost_to_date", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("benefit_to_date", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("roi_to_date", models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
+                (
+                    "projected_roi",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="value_reviews",
+                        to="projects.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-month', 'initiative_id'],
-                'constraints': [models.UniqueConstraint(fields=('initiative', 'month'), name='one_value_review_per_month')],
+                "ordering": ["-month", "initiative_id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("initiative", "month"), name="one_value_review_per_month")
+                ],
             },
         ),
     ]

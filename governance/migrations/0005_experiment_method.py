@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0004_background_work'),
+        ("governance", "0004_background_work"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gatepolicy',
-            name='experiment_method',
-            field=models.CharField(choices=[('always_valid', 'Always-valid (stays valid however often the committee looks)'), ('fixed_horizon', 'Fixed-horizon (valid for one planned look)')], default='always_valid', help_text='How A/B experiments are judged at this gate.', max_length=16),
+            model_name="gatepolicy",
+            name="experiment_method",
+            field=models.CharField(
+                choices=[
+                    ("always_valid", "Always-valid (stays valid however often the committee looks)"),
+                    ("fixed_horizon", "Fixed-horizon (valid for one planned look)"),
+                ],
+                default="always_valid",
+                help_text="How A/B experiments are judged at this gate.",
+                max_length=16,
+            ),
         ),
     ]

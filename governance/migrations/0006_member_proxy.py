@@ -5,27 +5,25 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('governance', '0005_experiment_method'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("governance", "0005_experiment_method"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Member',
-            fields=[
-            ],
+            name="Member",
+            fields=[],
             options={
-                'verbose_name': 'person and roles',
-                'verbose_name_plural': 'people and roles',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "person and roles",
+                "verbose_name_plural": "people and roles",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('auth.user',),
+            bases=("auth.user",),
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
     ]

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
 from governance.notifications.text import body_for, subject_for
@@ -104,6 +105,12 @@ def post_json(url: str, body: bytes, headers: Mapping[str, str] | None = None) -
             return response.read(65536)
     except urllib.error.HTTPError as error:
         raise DeliveryFailed(f"HTTP {error.code} from the receiver") from None
+
+
+def _open_in_valuegate() -> str:
+    """The label of the link or button to the admin page, in the language active when sending."""
+    # Translators: the label of a link or button in a chat message, opening the admin page.
+    return _("Open in ValueGate")
 
 
 def _chat_text(message: Message, kind: str) -> tuple[str, str]:
@@ -205,7 +212,7 @@ class DingTalkChannel:
     def send(self, message: Message) -> None:
         title, text = _chat_text(message, self.kind)
         markdown = f"### {title}\n\n{text}" + (
-            f"\n\n[Open in ValueGate]({message.link})" if message.link else ""
+            f"\n\n[{_open_in_valuegate()}]({message.link})" if message.link else ""
         )
         body = {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}}
         timestamp_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
@@ -237,7 +244,7 @@ class FeishuChannel:
             [{"tag": "text", "text": line}] for line in text.split("\n") if line
         ]
         if message.link:
-            content.append([{"tag": "a", "text": "Open in ValueGate", "href": message.link}])
+            content.append([{"tag": "a", "text": _open_in_valuegate(), "href": message.link}])
         body: dict[str, Any] = {
             "msg_type": "post",
             "content": {"post": {"zh_cn": {"title": title, "content": content}}},
@@ -261,7 +268,9 @@ class WeComChannel:
 
     def send(self, message: Message) -> None:
         title, text = _chat_text(message, self.kind)
-        markdown = f"**{title}**\n{text}" + (f"\n[Open in ValueGate]({message.link})" if message.link else "")
+        markdown = f"**{title}**\n{text}" + (
+            f"\n[{_open_in_valuegate()}]({message.link})" if message.link else ""
+        )
         body = {"msgtype": "markdown", "markdown": {"content": markdown}}
         answer = post_json(
             self.url, json.dumps(body, ensure_ascii=False).encode(), {"Idempotency-Key": message.delivery_key}
@@ -294,7 +303,7 @@ class SlackChannel:
                     "elements": [
                         {
                             "type": "button",
-                            "text": {"type": "plain_text", "text": "Open in ValueGate"},
+                            "text": {"type": "plain_text", "text": _open_in_valuegate()},
                             "url": message.link,
                         }
                     ],
@@ -326,7 +335,7 @@ class TeamsChannel:
             ],
         }
         if message.link:
-            card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in ValueGate", "url": message.link}]
+            card["actions"] = [{"type": "Action.OpenUrl", "title": _open_in_valuegate(), "url": message.link}]
         body = {
             "type": "message",
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],

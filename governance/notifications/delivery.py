@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access.matrix import Operation, require
 from governance.errors import InvalidInput
@@ -322,7 +324,8 @@ def delivery_retry(
     require(
         actor,
         Operation.RETRY_NOTIFICATIONS,
-        doing="retry dead notifications",
+        # Translators: completes the refusal "Only <who> may …."
+        doing=pgettext("refusal", "retry dead notifications"),
         target=f"delivery {delivery.pk}",
     )
     now = now or timezone.now()
@@ -332,7 +335,11 @@ def delivery_retry(
         .get(pk=delivery.pk)
     )
     if delivery.state != DeliveryState.DEAD:
-        raise InvalidInput(f"Delivery {delivery.pk} is {delivery.get_state_display().lower()}, not dead.")
+        raise InvalidInput(
+            # Translators: %(state)s is the delivery's state in lower case, e.g. "pending" or "sent".
+            _("Delivery %(delivery)s is %(state)s, not dead.")
+            % {"delivery": delivery.pk, "state": delivery.get_state_display().lower()}
+        )
     delivery.state = DeliveryState.PENDING
     delivery.attempts = 0
     delivery.dead_at = None
@@ -363,20 +370,28 @@ def selectable_channels() -> list[str]:
 @transaction.atomic
 def notification_preference_add(*, actor, event: str, channel: str) -> NotificationPreference:
     """A person chooses to get `event` on `channel` (their own choices only)."""
-    require(actor, Operation.OWN_NOTIFICATIONS, owner_id=actor.pk, doing="choose their notification channels")
+    require(
+        actor,
+        Operation.OWN_NOTIFICATIONS,
+        owner_id=actor.pk,
+        # Translators: completes the refusal "Only <who> may …."
+        doing=pgettext("refusal", "choose their notification channels"),
+    )
     from governance.notifications.events import NotificationEvent
 
     if event not in NotificationEvent.values:
-        raise InvalidInput(f"Unknown event {event!r}.")
+        raise InvalidInput(_("Unknown event %(event)s.") % {"event": repr(event)})
     if channel not in selectable_channels():
         raise InvalidInput(
-            f"Channel {channel!r} is not offered; choose one of {', '.join(selectable_channels())}."
+            # Translators: %(channel)s and %(channels)s are channel names from the settings (codes).
+            _("Channel %(channel)s is not offered; choose one of %(channels)s.")
+            % {"channel": repr(channel), "channels": ", ".join(selectable_channels())}
         )
     try:
         with transaction.atomic():
             preference = NotificationPreference.objects.create(user=actor, event=event, channel=channel)
     except IntegrityError:
-        raise InvalidInput("You already get this event on this channel.") from None
+        raise InvalidInput(_("You already get this event on this channel.")) from None
     ledger_append(
         actor=actor,
         action=NOTIFICATION_CHANNEL_CHOSEN,
@@ -391,7 +406,8 @@ def notification_preference_remove(*, actor, preference: NotificationPreference)
         actor,
         Operation.OWN_NOTIFICATIONS,
         owner_id=preference.user_id,
-        doing="choose their notification channels",
+        # Translators: completes the refusal "Only <who> may …."
+        doing=pgettext("refusal", "choose their notification channels"),
         target_noun="preference",
     )
     ledger_append(

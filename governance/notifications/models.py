@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.notifications.events import NotificationEvent
 from projects.models import Initiative
@@ -24,25 +26,49 @@ class Notification(models.Model):
     Also the person's in-app notification: they see their own on the admin index until read.
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    event_key = models.CharField(max_length=120, help_text="What happened, e.g. review-12-opened.")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    event_key = models.CharField(
+        max_length=120, help_text=_("What happened, e.g. review-12-opened."), verbose_name=_("event key")
+    )
     event = models.CharField(
-        max_length=40, default="other", help_text="Its kind (governance/notifications/events.py)."
+        max_length=40,
+        default="other",
+        help_text=_("Its kind (governance/notifications/events.py)."),
+        verbose_name=_("event"),
     )
     initiative = models.ForeignKey(
-        Initiative, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Initiative,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("initiative"),
     )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    to_do = models.TextField(blank=True, help_text="What the recipient should do.")
-    link = models.CharField(max_length=500, blank=True, help_text="The admin page where the recipient acts.")
-    created_at = models.DateTimeField(default=timezone.now)
+    subject = models.CharField(max_length=200, verbose_name=_("subject"))
+    body = models.TextField(verbose_name=_("body"))
+    to_do = models.TextField(
+        blank=True, help_text=_("What the recipient should do."), verbose_name=_("to do")
+    )
+    link = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("The admin page where the recipient acts."),
+        verbose_name=_("link"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the relay made its deliveries (governance/notifications)."
+        null=True,
+        blank=True,
+        help_text=_("When the relay made its deliveries (governance/notifications)."),
+        verbose_name=_("dispatched at"),
     )
-    read_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -60,9 +86,9 @@ class Notification(models.Model):
 
 
 class DeliveryState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    DEAD = "dead", "Dead (gave up)"
+    PENDING = "pending", pgettext_lazy("notification delivery state", "Pending")
+    SENT = "sent", pgettext_lazy("notification delivery state", "Sent")
+    DEAD = "dead", pgettext_lazy("notification delivery state", "Dead (gave up)")
 
 
 class NotificationDelivery(models.Model):
@@ -72,28 +98,34 @@ class NotificationDelivery(models.Model):
         "governance.Notification",
         on_delete=models.CASCADE,
         related_name="deliveries",
-        help_text="The outbox row the message is made from.",
+        help_text=_("The outbox row the message is made from."),
+        verbose_name=_("notification"),
     )
-    event_key = models.CharField(max_length=120)
+    event_key = models.CharField(max_length=120, verbose_name=_("event key"))
     channel = models.CharField(
-        max_length=64, help_text="'email', or a channel of VALUEGATE_NOTIFICATION_CHANNELS."
+        max_length=64,
+        help_text=_("'email', or a channel of VALUEGATE_NOTIFICATION_CHANNELS."),
+        verbose_name=_("channel"),
     )
     destination = models.CharField(
         max_length=64,
         blank=True,
-        help_text="user:<id> for a person's e-mail; empty for a channel's one message.",
+        help_text=_("user:<id> for a person's e-mail; empty for a channel's one message."),
+        verbose_name=_("destination"),
     )
-    state = models.CharField(max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    dead_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    dead_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dead at"))
 
     class Meta:
-        verbose_name = "notification delivery"
-        verbose_name_plural = "notification deliveries"
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -126,14 +158,17 @@ class NotificationPreference(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
     )
-    event = models.CharField(max_length=40, choices=NotificationEvent.choices)
-    channel = models.CharField(max_length=64)
+    event = models.CharField(max_length=40, choices=NotificationEvent.choices, verbose_name=_("event"))
+    channel = models.CharField(max_length=64, verbose_name=_("channel"))
 
     class Meta:
-        verbose_name = "my notification channel"
-        verbose_name_plural = "my notification channels"
+        verbose_name = _("my notification channel")
+        verbose_name_plural = _("my notification channels")
         ordering = ["event", "channel"]
         constraints = [
             models.UniqueConstraint(

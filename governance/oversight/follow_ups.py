@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access import roles
 from governance.access.models import CommitteeFunction
@@ -105,40 +108,83 @@ def _chase(review_id: int, now: dt.datetime) -> int:
 
 
 def _remind(review: GateReview, initiative, functions: list[str], waiting: dt.timedelta) -> None:
-    policy = review.policy
     for code in functions:
-        notify(
-            recipients=members_of([roles.FUNCTION_GROUPS[code]]),
-            event_key=f"review-{review.pk}-{code}-reminder",
-            event=NotificationEvent.SIGNOFF_REMINDER,
-            initiative=initiative,
-            about=review,
-            to_do=f"Sign off for {function_name(code)}, or ask a colleague of your function to.",
-            subject=(
-                f"[ValueGate] Reminder: the {review.get_gate_display().lower()} of {initiative.title} "
-                f"awaits the {function_name(code)} sign-off"
-            ),
-            body=(
-                f"The review opened on {review.opened_at:%Y-%m-%d} and has waited {waiting.days} days "
-                f"for a {function_name(code)} sign-off. The policy asks for it within "
-                f"{policy.reminder_days} days; after {policy.escalation_days} days the chair is told."
-            ),
-        )
+        _remind_function(review, initiative, code, waiting)
+
+
+def _remind_function(review: GateReview, initiative, code: str, waiting: dt.timedelta) -> None:
+    """The members of one awaited function hear that the review waits for them, in their words."""
+    policy = review.policy
+    notify(
+        recipients=members_of([roles.FUNCTION_GROUPS[code]]),
+        event_key=f"review-{review.pk}-{code}-reminder",
+        event=NotificationEvent.SIGNOFF_REMINDER,
+        initiative=initiative,
+        about=review,
+        # Translators: %(function)s is a committee function in lower case, e.g. "legal".
+        to_do=lambda: (
+            _("Sign off for %(function)s, or ask a colleague of your function to.")
+            % {"function": function_name(code)}
+        ),
+        # Translators: %(gate)s is a gate in lower case (e.g. "scale"); %(function)s a committee
+        # function in lower case (e.g. "legal").
+        subject=lambda: (
+            _("[ValueGate] Reminder: the %(gate)s of %(title)s awaits the %(function)s sign-off")
+            % {
+                "gate": review.get_gate_display().lower(),
+                "title": initiative.title,
+                "function": function_name(code),
+            }
+        ),
+        body=lambda: (
+            _(
+                # Translators: %(opened)s is a date, YYYY-MM-DD; the others are numbers of days, and
+                # %(function)s a committee function in lower case.
+                "The review opened on %(opened)s and has waited %(days)s days for a %(function)s "
+                "sign-off. The policy asks for it within %(reminder_days)s days; after "
+                "%(escalation_days)s days the chair is told."
+            )
+            % {
+                "opened": f"{timezone.localtime(review.opened_at):%Y-%m-%d}",
+                "days": waiting.days,
+                "function": function_name(code),
+                "reminder_days": policy.reminder_days,
+                "escalation_days": policy.escalation_days,
+            }
+        ),
+    )
 
 
 def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.timedelta) -> None:
-    names = ", ".join(function_name(f) for f in functions)
+    def names() -> str:
+        return pgettext("between the words of a list", ", ").join(function_name(f) for f in functions)
+
     notify(
         recipients=members_of([roles.COMMITTEE_CHAIR]),
         event_key=f"review-{review.pk}-escalated-{'-'.join(functions)}",
         event=NotificationEvent.SIGNOFF_ESCALATED,
         initiative=initiative,
         about=review,
-        to_do="Chase the functions named, or decide Hold with a reason and a revisit date.",
-        subject=f"[ValueGate] Overdue sign-offs on {initiative.title}: {names}",
-        body=(
-            f"The {review.get_gate_display().lower()} of “{initiative.title}” opened on "
-            f"{review.opened_at:%Y-%m-%d} and has waited {waiting.days} days for: {names}. "
-            f"The policy escalates after {review.policy.escalation_days} days."
+        to_do=lambda: _("Chase the functions named, or decide Hold with a reason and a revisit date."),
+        # Translators: %(functions)s lists committee functions, e.g. "legal, security".
+        subject=lambda: (
+            _("[ValueGate] Overdue sign-offs on %(title)s: %(functions)s")
+            % {"title": initiative.title, "functions": names()}
+        ),
+        body=lambda: (
+            _(
+                # Translators: %(gate)s is a gate in lower case (e.g. "scale"); %(opened)s a date,
+                # YYYY-MM-DD; %(functions)s lists committee functions.
+                "The %(gate)s of “%(title)s” opened on %(opened)s and has waited %(days)s days for: "
+                "%(functions)s. The policy escalates after %(escalation_days)s days."
+            )
+            % {
+                "gate": review.get_gate_display().lower(),
+                "title": initiative.title,
+                "opened": f"{timezone.localtime(review.opened_at):%Y-%m-%d}",
+                "days": waiting.days,
+                "functions": names(),
+                "escalation_days": review.policy.escalation_days,
+            }
         ),
     )

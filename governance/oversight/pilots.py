@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.access import roles
 from governance.access.checks import lock_initiative
@@ -17,6 +19,7 @@ from governance.oversight.calendar import as_utc
 from governance.oversight.models import PilotEscalation
 from governance.reviews.models import GateReview
 from governance.reviews.services import review_open_by_system
+from governance.rules.reasons import Reason
 from projects.models import Initiative
 from projects.vocabulary import Gate, ReviewStatus, Stage
 
@@ -67,16 +70,22 @@ def _escalate(initiative_id: int, now: dt.datetime) -> bool:
         escalation.review = review_open_by_system(
             initiative=initiative,
             gate=Gate.SCALE,
-            reason=(
-                f"The pilot passed its deadline of {deadline:%Y-%m-%d} {days_over} days ago; "
-                "the committee decides to scale it or kill it."
-            ),
+            reason=Reason.of("review.opened.pilot_overdue", deadline=f"{deadline:%Y-%m-%d}", days=days_over),
             now=now,
         )
-        next_step = "A scale-or-kill review was opened: Go scales the initiative, Kill ends the pilot."
+
+        def next_step() -> str:
+            return _("A scale-or-kill review was opened: Go scales the initiative, Kill ends the pilot.")
     else:
         escalation.review = open_review
-        next_step = f"Its {open_review.get_gate_display().lower()} review, open since {open_review.opened_at:%Y-%m-%d}, is still undecided."
+
+        def next_step() -> str:
+            # Translators: %(gate)s is a gate in lower case (e.g. "scale"); %(opened)s a date, YYYY-MM-DD.
+            return _("Its %(gate)s review, open since %(opened)s, is still undecided.") % {
+                "gate": open_review.get_gate_display().lower(),
+                "opened": f"{timezone.localtime(open_review.opened_at):%Y-%m-%d}",
+            }
+
     escalation.save(update_fields=["review"])
     notify(
         recipients=[*members_of([roles.COMMITTEE_CHAIR]), initiative.owner],
@@ -84,8 +93,15 @@ def _escalate(initiative_id: int, now: dt.datetime) -> bool:
         event=NotificationEvent.PILOT_OVERDUE,
         initiative=initiative,
         about=escalation.review,
-        to_do="Decide the review: Go scales the initiative, Kill ends the pilot.",
-        subject=f"[ValueGate] Perpetual pilot: {initiative.title} is {days_over} days past its deadline",
-        body=f"The pilot of “{initiative.title}” was due to end on {deadline:%Y-%m-%d}. {next_step}",
+        to_do=lambda: _("Decide the review: Go scales the initiative, Kill ends the pilot."),
+        subject=lambda: (
+            _("[ValueGate] Perpetual pilot: %(title)s is %(days)s days past its deadline")
+            % {"title": initiative.title, "days": days_over}
+        ),
+        # Translators: %(deadline)s is a date (YYYY-MM-DD); %(next_step)s one more sentence.
+        body=lambda: (
+            _("The pilot of “%(title)s” was due to end on %(deadline)s. %(next_step)s")
+            % {"title": initiative.title, "deadline": f"{deadline:%Y-%m-%d}", "next_step": next_step()}
+        ),
     )
     return True

@@ -7,7 +7,11 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access import roles
 from governance.access.checks import lock_initiative
@@ -18,6 +22,7 @@ from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
 from governance.oversight.calendar import as_utc
 from governance.oversight.models import ExitCriteriaBreach
+from governance.reasons import said, say
 from governance.reviews.models import GateReview
 from governance.reviews.services import review_open_by_system
 from governance.rules.value import (
@@ -32,6 +37,7 @@ from governance.rules.value import (
 from governance.value.models import ValueReview
 from governance.value.selectors import VALUE_TRACKED_STAGES, value_inputs, value_tracked_initiatives
 from projects.models import Initiative
+from projects.money import format_money
 from projects.roi import rounded
 from projects.vocabulary import Gate, ReviewStatus
 
@@ -74,6 +80,7 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
         return False
     loaded = value_tracked_initiatives([initiative.pk]).get()
     assessment = assess_value(value_inputs(loaded, month=month))
+    currency = _currency_of(loaded)
     review, created = ValueReview.objects.get_or_create(
         initiative=initiative,
         month=month,
@@ -81,7 +88,8 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
             "stage": initiative.stage,
             "opened_at": now,
             "recommendation": assessment.recommendation,
-            "reasons": list(assessment.reasons),
+            "reasons": _as_recorded(assessment.reasons),
+            "reason_codes": [reason.as_json() for reason in assessment.reasons],
             "kpi_attainment": _attainment_rows(assessment),
             "overdue_kpis": list(assessment.overdue_kpis),
             "cost_to_date": rounded(assessment.roi.cost_to_date),
@@ -102,6 +110,7 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
             "stage": initiative.stage,
             "recommendation": review.recommendation,
             "reasons": review.reasons,
+            "reason_codes": review.reason_codes,
             "kpis": review.kpi_attainment,
             "overdue_kpis": review.overdue_kpis,
             "cost_to_date": review.cost_to_date,
@@ -116,11 +125,16 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
         event=NotificationEvent.VALUE_REVIEW_OPENED,
         initiative=initiative,
         about=review,
-        subject=(
-            f"[ValueGate] Value review {month:%Y-%m} of {initiative.title}: "
-            f"{review.get_recommendation_display()}"
+        # Translators: %(month)s is YYYY-MM; %(recommendation)s e.g. "Continue" or "Adjust".
+        subject=lambda: (
+            _("[ValueGate] Value review %(month)s of %(title)s: %(recommendation)s")
+            % {
+                "month": f"{month:%Y-%m}",
+                "title": initiative.title,
+                "recommendation": review.get_recommendation_display(),
+            }
         ),
-        body=_value_review_text(initiative, review, assessment),
+        body=lambda: _value_review_text(initiative, review, assessment, currency),
     )
     if review.overdue_kpis:
         notify(
@@ -128,14 +142,30 @@ def _open_value_review(initiative_id: int, month: dt.date, now: dt.datetime) -> 
             event_key=f"kpi-overdue-{initiative.pk}-{month:%Y-%m}",
             event=NotificationEvent.KPI_OVERDUE,
             initiative=initiative,
-            to_do="Record last month's measurements of these KPIs.",
-            subject=f"[ValueGate] KPI measurements overdue for {initiative.title}",
-            body=(
-                "No measurement was recorded last month for: " + ", ".join(review.overdue_kpis) + ". "
-                f"Measurements of a month are due by day {MEASUREMENTS_DUE_DAY} of the next."
+            to_do=lambda: _("Record last month's measurements of these KPIs."),
+            subject=lambda: (
+                _("[ValueGate] KPI measurements overdue for %(title)s") % {"title": initiative.title}
+            ),
+            body=lambda: (
+                _(
+                    # Translators: %(kpis)s lists KPI names; %(day)s is a day of the month (a number).
+                    "No measurement was recorded last month for: %(kpis)s. "
+                    "Measurements of a month are due by day %(day)s of the next."
+                )
+                % {
+                    "kpis": pgettext("between the words of a list", ", ").join(review.overdue_kpis),
+                    "day": MEASUREMENTS_DUE_DAY,
+                }
             ),
         )
     return True
+
+
+def _as_recorded(reasons) -> list[str]:
+    """The reasons in the ledger's words (English), whoever's language is active, beside their
+    codes: readers that predate the codes, and the exports, read these."""
+    with translation.override(None):
+        return list(said(reasons))
 
 
 def _attainment_rows(assessment: ValueAssessment) -> list[dict]:
@@ -178,29 +208,57 @@ def _experiment_row(e: ExperimentVerdictLine) -> dict:
         "high": _bound(e.high),
         "significant": e.significant,
         "conclusively_negative": e.conclusively_negative,
-        "summary": e.summary,
+        "summary": _as_recorded([e.summary])[0],
+        "summary_code": e.summary.as_json(),
     }
 
 
-def _value_review_text(initiative, review: ValueReview, assessment: ValueAssessment) -> str:
-    roi = "not computable (no cost recorded)" if review.roi_to_date is None else f"{review.roi_to_date:.1%}"
+def _currency_of(initiative) -> str:
+    try:
+        return initiative.business_case.currency
+    except ObjectDoesNotExist:
+        return ""
+
+
+def _value_review_text(initiative, review: ValueReview, assessment: ValueAssessment, currency: str) -> str:
+    roi = (
+        _("not computable (no cost recorded)") if review.roi_to_date is None else f"{review.roi_to_date:.1%}"
+    )
     kpis = []
     for k in assessment.kpis:
-        kpis.append(f"- {k.describe()}")
-        kpis += [f"  A/B test “{e.name}”: {e.summary}" for e in k.experiments]
+        kpis.append(f"- {say(k.describe())}")
+        kpis += [
+            # Translators: %(name)s is the A/B test's name; %(summary)s its verdict.
+            "  " + _("A/B test “%(name)s”: %(summary)s") % {"name": e.name, "summary": say(e.summary)}
+            for e in k.experiments
+        ]
     lines = [
-        f"Monthly value review of “{initiative.title}” ({initiative.get_stage_display().lower()}), "
-        f"{review.month:%Y-%m}.",
-        f"Recommendation: {review.get_recommendation_display()}.",
-        *assessment.reasons,
-        "KPIs:",
+        # Translators: %(stage)s is a stage in lower case (e.g. "pilot"); %(month)s is YYYY-MM.
+        _("Monthly value review of “%(title)s” (%(stage)s), %(month)s.")
+        % {
+            "title": initiative.title,
+            "stage": initiative.get_stage_display().lower(),
+            "month": f"{review.month:%Y-%m}",
+        },
+        _("Recommendation: %(recommendation)s.") % {"recommendation": review.get_recommendation_display()},
+        *(say(reason, currency=currency or None) for reason in assessment.reasons),
+        _("KPIs:"),
         *kpis,
-        f"ROI to date: {roi} (cost {review.cost_to_date}, benefit {review.benefit_to_date}).",
+        # Translators: %(roi)s is a percentage, or "not computable (no cost recorded)"; cost and
+        # benefit are amounts of money.
+        _("ROI to date: %(roi)s (cost %(cost)s, benefit %(benefit)s).")
+        % {
+            "roi": roi,
+            "cost": format_money(review.cost_to_date, currency or None),
+            "benefit": format_money(review.benefit_to_date, currency or None),
+        },
     ]
     if any(k.experiments for k in assessment.kpis):
         lines.append(
-            "A/B tests are judged by the always-valid method, on the looks up to the end of the month: "
-            "it stays valid however often the committee looks."
+            _(
+                "A/B tests are judged by the always-valid method, on the looks up to the end of the month: "
+                "it stays valid however often the committee looks."
+            )
         )
     return "\n".join(lines)
 
@@ -293,16 +351,18 @@ def _notify_breach(
         else GateReview.objects.filter(initiative=initiative, status=ReviewStatus.OPEN).first()
     )
     if review is not None:
-        next_step = "A retire review is open for the committee's decision."
+        next_step = _("A retire review is open for the committee's decision.")
     elif open_review is not None:
-        next_step = (
-            f"A retire review will open as soon as the open {open_review.get_gate_display().lower()} "
-            "review is decided."
-        )
+        # Translators: %(gate)s is a gate in lower case, e.g. "scale".
+        next_step = _("A retire review will open as soon as the open %(gate)s review is decided.") % {
+            "gate": open_review.get_gate_display().lower()
+        }
     else:  # the review in the way was decided meanwhile
-        next_step = "A retire review will open at the next run."
+        next_step = _("A retire review will open at the next run.")
     described = "; ".join(
-        f"{b.kpi.name} missed its target {b.missed_periods} months in a row since {b.first_missed_period:%Y-%m}"
+        # Translators: %(months)s is a number of months; %(since)s is YYYY-MM.
+        _("%(kpi)s missed its target %(months)s months in a row since %(since)s")
+        % {"kpi": b.kpi.name, "months": b.missed_periods, "since": f"{b.first_missed_period:%Y-%m}"}
         for b in breaches
     )
     notify(
@@ -310,9 +370,17 @@ def _notify_breach(
         event_key=f"exit-criteria-{initiative.pk}-" + "-".join(str(b.pk) for b in breaches),
         event=NotificationEvent.KPI_MISSED,
         initiative=initiative,
-        subject=f"[ValueGate] Exit criteria met: {initiative.title}",
+        subject=_("[ValueGate] Exit criteria met: %(title)s") % {"title": initiative.title},
         body=(
-            f"{described} (the business case allows {allowed}). Exit criteria: "
-            f"{initiative.business_case.exit_criteria}\n{next_step}"
+            # Translators: %(breaches)s says which KPIs missed their target; %(allowed)s is a number
+            # of months; %(criteria)s is the business case's exit criteria as written.
+            _("%(breaches)s (the business case allows %(allowed)s). Exit criteria: %(criteria)s")
+            % {
+                "breaches": described,
+                "allowed": allowed,
+                "criteria": initiative.business_case.exit_criteria,
+            }
+            + "\n"
+            + next_step
         ),
     )

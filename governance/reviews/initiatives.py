@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access.checks import lock_initiative, require_on, require_single_line
 from governance.access.matrix import Operation, require
@@ -22,6 +25,7 @@ from governance.ledger.events import (
 from governance.reviews.facts import gate_inputs, initiative_with_gate_data
 from governance.rules.gates import SUBMISSION_RULES, evaluate_gate
 from projects.models import KPI, BusinessCase, GateClearance, Initiative
+from projects.money import validate_currency
 from projects.values import parse_decimal
 from projects.vocabulary import Direction, RiskTier, Stage
 
@@ -39,12 +43,13 @@ def initiative_create(
     sponsor=None,
 ) -> Initiative:
     """A project lead registers a draft initiative they own. Ledger: initiative.created."""
-    require(actor, Operation.REGISTER_INITIATIVE, doing="register initiatives")
+    # Translators: completes the refusal "Only <who> may …."
+    require(actor, Operation.REGISTER_INITIATIVE, doing=pgettext("refusal", "register initiatives"))
     if not title.strip():
-        raise InvalidInput("An initiative needs a title.")
+        raise InvalidInput(_("An initiative needs a title."))
     require_single_line(title=title, department=department)
     if risk_tier not in RiskTier.values:
-        raise InvalidInput(f"Unknown risk tier {risk_tier!r}.")
+        raise InvalidInput(_unknown_risk_tier(risk_tier))
     initiative = Initiative.objects.create(
         title=title.strip(),
         owner=actor,
@@ -72,11 +77,24 @@ def initiative_create(
     return initiative
 
 
+def _unknown_risk_tier(risk_tier) -> str:
+    # Translators: %(tier)s is the risk tier code that was sent, quoted, e.g. 'severe'.
+    return _("Unknown risk tier %(tier)s.") % {"tier": repr(risk_tier)}
+
+
+def _stage_word(initiative: Initiative) -> str:
+    """The initiative's stage in lower case, as a sentence names it ("draft", "pilot")."""
+    return initiative.get_stage_display().lower()
+
+
 def _editable_by_owner(actor, initiative: Initiative, *, action: str) -> Initiative:
+    """`action` words the edit in a refusal, translated by the caller."""
     initiative = lock_initiative(initiative)
     require_on(actor, Operation.EDIT_DRAFT, initiative, action=action)
     if initiative.stage != Stage.DRAFT:
-        raise WrongStage(f"Only a draft can be edited; this initiative is in {initiative.stage}.")
+        # Translators: %(stage)s is the initiative's stage in lower case, e.g. "pilot".
+        message = _("Only a draft can be edited; this initiative is in %(stage)s.")
+        raise WrongStage(message % {"stage": _stage_word(initiative)})
     return initiative
 
 
@@ -90,21 +108,33 @@ def business_case_record(
     horizon_months: int,
     exit_criteria: str,
     missed_periods_to_retire: int = 3,
+    currency: str = "",
 ) -> BusinessCase:
-    """Record or replace the draft's business case. Ledger: business_case.recorded."""
-    initiative = _editable_by_owner(actor, initiative, action="edit its business case")
+    """Record or replace the draft's business case; `currency` is the ISO 4217 code of its amounts
+    (blank: the deployment's). Ledger: business_case.recorded."""
+    initiative = _editable_by_owner(
+        actor,
+        initiative,
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "edit its business case"),
+    )
     try:
-        budget = parse_decimal(budget, what="Budget", max_digits=14, decimal_places=2)
+        budget = parse_decimal(budget, what=_("Budget"), max_digits=14, decimal_places=2)
         benefit = parse_decimal(
-            expected_annual_benefit, what="Expected annual benefit", max_digits=14, decimal_places=2
+            expected_annual_benefit, what=_("Expected annual benefit"), max_digits=14, decimal_places=2
         )
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     if budget < 0 or benefit < 0:
-        raise InvalidInput("Budget and expected benefit cannot be negative.")
+        raise InvalidInput(_("Budget and expected benefit cannot be negative."))
     if horizon_months < 1 or missed_periods_to_retire < 1:
-        raise InvalidInput("The horizon and the missed periods before retirement must be at least 1.")
-    case, _ = BusinessCase.objects.update_or_create(
+        raise InvalidInput(_("The horizon and the missed periods before retirement must be at least 1."))
+    currency = (currency or "").strip().upper()
+    try:
+        validate_currency(currency)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages)) from None
+    case, _created = BusinessCase.objects.update_or_create(
         initiative=initiative,
         defaults={
             "budget": budget,
@@ -112,6 +142,7 @@ def business_case_record(
             "horizon_months": horizon_months,
             "exit_criteria": exit_criteria,
             "missed_periods_to_retire": missed_periods_to_retire,
+            "currency": currency,
         },
     )
     ledger_append(
@@ -124,6 +155,7 @@ def business_case_record(
             "horizon_months": horizon_months,
             "exit_criteria": exit_criteria,
             "missed_periods_to_retire": missed_periods_to_retire,
+            **({"currency": currency} if currency else {}),
         },
     )
     return case
@@ -143,16 +175,23 @@ def kpi_define(
     is_primary: bool = True,
 ) -> KPI:
     """Define a KPI of a draft. Ledger: kpi.defined."""
-    initiative = _editable_by_owner(actor, initiative, action="define its KPIs")
+    initiative = _editable_by_owner(
+        actor,
+        initiative,
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "define its KPIs"),
+    )
     try:
-        baseline = parse_decimal(baseline, what="Baseline")
-        target = parse_decimal(target, what="Target")
+        baseline = parse_decimal(baseline, what=_("Baseline"))
+        target = parse_decimal(target, what=_("Target"))
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     if direction not in Direction.values:
-        raise InvalidInput(f"Direction must be one of {', '.join(Direction.values)}.")
+        # Translators: %(values)s lists the direction codes, e.g. "increase, decrease".
+        message = _("Direction must be one of %(values)s.")
+        raise InvalidInput(message % {"values": ", ".join(Direction.values)})
     if not name.strip() or not unit.strip() or not data_source.strip():
-        raise InvalidInput("A KPI needs a name, a unit and a data source.")
+        raise InvalidInput(_("A KPI needs a name, a unit and a data source."))
     require_single_line(name=name, unit=unit, data_source=data_source)
     kpi = KPI(
         initiative=initiative,
@@ -172,7 +211,9 @@ def kpi_define(
         with transaction.atomic():
             kpi.save()
     except IntegrityError:
-        raise InvalidInput(f"This initiative already has a KPI named {name!r}.") from None
+        # Translators: %(name)s is the KPI's name, quoted, e.g. 'Handling time'.
+        message = _("This initiative already has a KPI named %(name)s.")
+        raise InvalidInput(message % {"name": repr(name)}) from None
     ledger_append(
         actor=actor,
         action=KPI_DEFINED,
@@ -198,9 +239,12 @@ def initiative_submit(*, actor, initiative: Initiative, now: dt.datetime | None 
     Ledger: initiative.submitted.
     """
     initiative = lock_initiative(initiative)
-    require_on(actor, Operation.SUBMIT_INITIATIVE, initiative, action="submit it")
+    # Translators: completes the refusal "Only <who> may …." ("it": the initiative).
+    require_on(actor, Operation.SUBMIT_INITIATIVE, initiative, action=pgettext("refusal", "submit it"))
     if initiative.stage != Stage.DRAFT:
-        raise WrongStage(f"Only a draft can be submitted; this initiative is in {initiative.stage}.")
+        # Translators: %(stage)s is the initiative's stage in lower case, e.g. "pilot".
+        message = _("Only a draft can be submitted; this initiative is in %(stage)s.")
+        raise WrongStage(message % {"stage": _stage_word(initiative)})
     now = now or timezone.now()
     loaded = initiative_with_gate_data(initiative.pk)
     inputs = gate_inputs(loaded, policy=None, rules=SUBMISSION_RULES)
@@ -237,17 +281,24 @@ def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Init
     """The project lead edits the description of a draft. Ledger: initiative.updated (changed fields)."""
     unknown = sorted(set(changes) - set(DRAFT_FIELDS))
     if unknown:
-        raise InvalidInput(f"These fields cannot be edited: {', '.join(unknown)}.")
-    initiative = _editable_by_owner(actor, initiative, action="edit it")
+        # Translators: %(fields)s lists the names of the fields sent, as the API spells them.
+        message = _("These fields cannot be edited: %(fields)s.")
+        raise InvalidInput(message % {"fields": ", ".join(unknown)})
+    initiative = _editable_by_owner(
+        actor,
+        initiative,
+        # Translators: completes the refusal "Only <who> may …." ("it": the draft initiative).
+        action=pgettext("refusal", "edit it"),
+    )
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()
         if not changes["title"]:
-            raise InvalidInput("An initiative needs a title.")
+            raise InvalidInput(_("An initiative needs a title."))
     require_single_line(**{f: changes[f] for f in ("title", "department") if isinstance(changes.get(f), str)})
     if "risk_tier" in changes and changes["risk_tier"] not in RiskTier.values:
-        raise InvalidInput(f"Unknown risk tier {changes['risk_tier']!r}.")
+        raise InvalidInput(_unknown_risk_tier(changes["risk_tier"]))
     if "uses_personal_data" in changes and not isinstance(changes["uses_personal_data"], bool):
-        raise InvalidInput("Uses personal data must be true or false.")
+        raise InvalidInput(_("Uses personal data must be true or false."))
     changed = {}
     for field, value in changes.items():
         if getattr(initiative, field) != value:

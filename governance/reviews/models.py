@@ -7,8 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from governance.access.models import CommitteeFunction
+from governance.reasons import say_stored
 from projects.models import Initiative
 from projects.vocabulary import (
     Decision,
@@ -24,92 +27,141 @@ from projects.vocabulary import (
 class GatePolicy(models.Model):
     """One version of the rules of a gate. Never edited: a change is saved as a new version."""
 
-    gate = models.CharField(max_length=8, choices=Gate.choices)
-    version = models.PositiveIntegerField()
+    gate = models.CharField(max_length=8, choices=Gate.choices, verbose_name=_("gate"))
+    version = models.PositiveIntegerField(verbose_name=_("version"))
     required_functions = models.JSONField(
-        help_text='Committee functions whose approval the gate needs, e.g. ["business", "legal"].'
+        help_text=_('Committee functions whose approval the gate needs, e.g. ["business", "legal"].'),
+        verbose_name=_("required functions"),
     )
     risk_ethics_for_high_risk = models.BooleanField(
-        default=True, help_text="High-risk initiatives also need risk & ethics; prohibited never pass."
+        default=True,
+        help_text=_("High-risk initiatives also need risk & ethics; prohibited never pass."),
+        verbose_name=_("risk ethics for high risk"),
     )
-    requires_business_case = models.BooleanField(default=True)
-    requires_primary_kpi = models.BooleanField(default=True)
-    required_evidence = models.JSONField(default=list, blank=True)
+    requires_business_case = models.BooleanField(default=True, verbose_name=_("requires business case"))
+    requires_primary_kpi = models.BooleanField(default=True, verbose_name=_("requires primary kpi"))
+    required_evidence = models.JSONField(default=list, blank=True, verbose_name=_("required evidence"))
     personal_data_evidence = models.JSONField(
-        default=list, blank=True, help_text="Evidence kinds required when personal data is used."
+        default=list,
+        blank=True,
+        help_text=_("Evidence kinds required when personal data is used."),
+        verbose_name=_("personal data evidence"),
     )
     min_measurements = models.PositiveSmallIntegerField(
-        default=0, help_text="Measurements each primary KPI needs during the pilot (0: not checked)."
+        default=0,
+        help_text=_("Measurements each primary KPI needs during the pilot (0: not checked)."),
+        verbose_name=_("min measurements"),
     )
-    requires_targets_met = models.BooleanField(default=False)
-    requires_significant_experiments = models.BooleanField(default=False)
-    significance_level = models.DecimalField(max_digits=4, decimal_places=3, default="0.050")
-    requires_positive_roi = models.BooleanField(default=False)
-    requires_conditions_closed = models.BooleanField(default=False)
+    requires_targets_met = models.BooleanField(default=False, verbose_name=_("requires targets met"))
+    requires_significant_experiments = models.BooleanField(
+        default=False, verbose_name=_("requires significant experiments")
+    )
+    significance_level = models.DecimalField(
+        max_digits=4, decimal_places=3, default="0.050", verbose_name=_("significance level")
+    )
+    requires_positive_roi = models.BooleanField(default=False, verbose_name=_("requires positive roi"))
+    requires_conditions_closed = models.BooleanField(
+        default=False, verbose_name=_("requires conditions closed")
+    )
     experiment_method = models.CharField(
         max_length=16,
         choices=ExperimentMethod.choices,
         default=ExperimentMethod.ALWAYS_VALID,
-        help_text="How A/B experiments are judged at this gate.",
+        help_text=_("How A/B experiments are judged at this gate."),
+        verbose_name=_("experiment method"),
     )
-    signoff_validity_days = models.PositiveSmallIntegerField(default=90)
-    reminder_days = models.PositiveSmallIntegerField(default=3)
-    escalation_days = models.PositiveSmallIntegerField(default=7)
+    signoff_validity_days = models.PositiveSmallIntegerField(
+        default=90, verbose_name=_("signoff validity days")
+    )
+    reminder_days = models.PositiveSmallIntegerField(default=3, verbose_name=_("reminder days"))
+    escalation_days = models.PositiveSmallIntegerField(default=7, verbose_name=_("escalation days"))
     max_pilot_days = models.PositiveSmallIntegerField(
-        default=180, help_text="Time box of the pilot that this gate opens (pilot gate only)."
+        default=180,
+        help_text=_("Time box of the pilot that this gate opens (pilot gate only)."),
+        verbose_name=_("max pilot days"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name_plural = "gate policies"
+        verbose_name = _("gate policy")
+        verbose_name_plural = _("gate policies")
         ordering = ["gate", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["gate", "version"], name="gate_policy_version_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_gate_display()} v{self.version}"
+        # Translators: "Pilot gate v3": a gate and the version of its policy.
+        return gettext("%(gate)s v%(version)s") % {"gate": self.get_gate_display(), "version": self.version}
 
     def clean(self) -> None:
         codes = set(FunctionCode.values)
         functions = self.required_functions
         if not isinstance(functions, list) or not functions or not set(functions) <= codes:
             raise ValidationError(
-                {"required_functions": f"A non-empty list drawn from: {', '.join(sorted(codes))}."}
+                {
+                    # Translators: codes are the committee functions' codes, e.g. "business, finance".
+                    "required_functions": gettext("A non-empty list drawn from: %(codes)s.")
+                    % {"codes": ", ".join(sorted(codes))}
+                }
             )
         kinds = set(EvidenceKind.values)
         for field in ("required_evidence", "personal_data_evidence"):
             value = getattr(self, field)
             if not isinstance(value, list) or not set(value) <= kinds:
-                raise ValidationError({field: f"A list drawn from: {', '.join(sorted(kinds))}."})
+                # Translators: codes are evidence kinds' codes, e.g. "business_case, pilot_report".
+                message = gettext("A list drawn from: %(codes)s.") % {"codes": ", ".join(sorted(kinds))}
+                raise ValidationError({field: message})
 
 
 class GateReview(models.Model):
-    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="reviews")
-    gate = models.CharField(max_length=8, choices=Gate.choices)
-    policy = models.ForeignKey(GatePolicy, on_delete=models.PROTECT, related_name="reviews")
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("initiative")
+    )
+    gate = models.CharField(max_length=8, choices=Gate.choices, verbose_name=_("gate"))
+    policy = models.ForeignKey(
+        GatePolicy, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("policy")
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty when ValueGate opened the review itself (perpetual pilot, exit criteria).",
+        help_text=_("Empty when ValueGate opened the review itself (perpetual pilot, exit criteria)."),
+        verbose_name=_("requested by"),
     )
-    opened_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
-    outcome_reason = models.TextField(blank=True)
-    revisit_on = models.DateField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now, verbose_name=_("opened at"))
+    status = models.CharField(
+        max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN, verbose_name=_("status")
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, verbose_name=_("outcome"))
+    outcome_reason = models.TextField(blank=True, verbose_name=_("outcome reason"))
+    # ValueGate's own reason as a code (governance/rules/reasons.py), shown in the reader's
+    # language; null when a person wrote the reason, or for reviews decided before reasons were codes.
+    outcome_reason_code = models.JSONField(null=True, blank=True, editable=False)
+    revisit_on = models.DateField(null=True, blank=True, verbose_name=_("revisit on"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
 
     class Meta:
+        verbose_name = _("gate review")
+        verbose_name_plural = _("gate reviews")
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -120,27 +172,48 @@ class GateReview(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_gate_display()} of {self.initiative}"
+        # Translators: "Scale gate of Invoice triage": a gate and an initiative's title.
+        return gettext("%(gate)s of %(initiative)s") % {
+            "gate": self.get_gate_display(),
+            "initiative": self.initiative,
+        }
 
     @property
     def is_open(self) -> bool:
         return self.status == ReviewStatus.OPEN
 
+    @property
+    def outcome_reason_in_words(self) -> str:
+        """Why the review was decided, in the reader's language when ValueGate gave the reason."""
+        return say_stored(self.outcome_reason_code) if self.outcome_reason_code else self.outcome_reason
+
 
 class SignOff(models.Model):
-    review = models.ForeignKey(GateReview, on_delete=models.PROTECT, related_name="signoffs")
-    function = models.ForeignKey(CommitteeFunction, on_delete=models.PROTECT, related_name="+")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs")
-    decision = models.CharField(max_length=24, choices=Decision.choices)
-    rationale = models.TextField()
-    digest = models.CharField(
-        max_length=64, help_text="SHA-256 of the evidence and KPI values the reviewer saw."
+    review = models.ForeignKey(
+        GateReview, on_delete=models.PROTECT, related_name="signoffs", verbose_name=_("review")
     )
-    signed_at = models.DateTimeField(default=timezone.now)
-    superseded_at = models.DateTimeField(null=True, blank=True)
+    function = models.ForeignKey(
+        CommitteeFunction, on_delete=models.PROTECT, related_name="+", verbose_name=_("function")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="signoffs",
+        verbose_name=_("reviewer"),
+    )
+    decision = models.CharField(max_length=24, choices=Decision.choices, verbose_name=_("decision"))
+    rationale = models.TextField(verbose_name=_("rationale"))
+    digest = models.CharField(
+        max_length=64,
+        help_text=_("SHA-256 of the evidence and KPI values the reviewer saw."),
+        verbose_name=_("digest"),
+    )
+    signed_at = models.DateTimeField(default=timezone.now, verbose_name=_("signed at"))
+    superseded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("superseded at"))
 
     class Meta:
-        verbose_name = "sign-off"
+        verbose_name_plural = _("sign-offs")
+        verbose_name = _("sign-off")
         ordering = ["review_id", "signed_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -152,24 +225,42 @@ class SignOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.function}: {self.get_decision_display()} by {self.reviewer}"
+        # Translators: "Legal: Approve by alice": a committee function, its decision, the reviewer.
+        return gettext("%(function)s: %(decision)s by %(reviewer)s") % {
+            "function": self.function,
+            "decision": self.get_decision_display(),
+            "reviewer": self.reviewer,
+        }
 
 
 class Condition(models.Model):
     """A condition attached to an approval; it must be closed before the next gate."""
 
-    signoff = models.ForeignKey(SignOff, on_delete=models.PROTECT, related_name="conditions")
-    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="conditions")
-    text = models.TextField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    due_on = models.DateField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    signoff = models.ForeignKey(
+        SignOff, on_delete=models.PROTECT, related_name="conditions", verbose_name=_("signoff")
     )
-    closing_note = models.TextField(blank=True)
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.PROTECT, related_name="conditions", verbose_name=_("initiative")
+    )
+    text = models.TextField(verbose_name=_("text"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    due_on = models.DateField(verbose_name=_("due on"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closing_note = models.TextField(blank=True, verbose_name=_("closing note"))
 
     class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access.matrix import Operation, require
 from governance.errors import InvalidInput
@@ -34,13 +37,18 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
     version they were opened under; reviews opened from now on use this one.
     Governance admins and the chair. Ledger: policy.version_created.
     """
-    require(actor, Operation.EDIT_POLICY, doing="change gate policies")
+    # Translators: completes the refusal "Only <who> may …."
+    require(actor, Operation.EDIT_POLICY, doing=pgettext("refusal", "change gate policies"))
     if gate not in Gate.values:
-        raise InvalidInput(f"Unknown gate {gate!r}; gates are {', '.join(Gate.values)}.")
+        # Translators: %(gate)s is the gate code that was sent, quoted; %(gates)s lists the gate codes.
+        message = _("Unknown gate %(gate)s; gates are %(gates)s.")
+        raise InvalidInput(message % {"gate": repr(gate), "gates": ", ".join(Gate.values)})
     rule_fields = policy_rule_fields()
     unknown = sorted(set(fields) - set(rule_fields))
     if unknown:
-        raise InvalidInput(f"These are not rules of a gate policy: {', '.join(unknown)}.")
+        # Translators: %(fields)s lists the names of the fields sent, as the API spells them.
+        message = _("These are not rules of a gate policy: %(fields)s.")
+        raise InvalidInput(message % {"fields": ", ".join(unknown)})
 
     # Locking the gate's versions serialises two admins saving at once: the second one numbers
     # its version after the first instead of colliding with it.
@@ -78,10 +86,22 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
     return policy
 
 
+def _field_label(name: str) -> str:
+    """A policy field as a refusal names it: its verbose name, capitalized ("Min measurements")."""
+    try:
+        field = GatePolicy._meta.get_field(name)
+    except FieldDoesNotExist:  # NON_FIELD_ERRORS and the like
+        field = None
+    # The automatic id and reverse relations keep the label made from their name.
+    verbose_name = None if field is None or field.auto_created else getattr(field, "verbose_name", None)
+    return capfirst(str(verbose_name)) if verbose_name else name.replace("_", " ").capitalize()
+
+
 def _describe(error: ValidationError) -> str:
     if hasattr(error, "message_dict"):
         return " ".join(
-            f"{field.replace('_', ' ').capitalize()}: {' '.join(messages)}"
+            # Translators: %(field)s names a field of a gate policy; %(problems)s says what is wrong with it.
+            _("%(field)s: %(problems)s") % {"field": _field_label(field), "problems": " ".join(messages)}
             for field, messages in error.message_dict.items()
         )
     return " ".join(error.messages)

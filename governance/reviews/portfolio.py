@@ -8,6 +8,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import (
@@ -106,7 +108,11 @@ class ExperimentRow:
     def method_label(self) -> str:
         if self.verdict is None:
             return ""
-        return "always-valid" if self.verdict.method == ExperimentMethod.ALWAYS_VALID else "fixed-horizon"
+        if self.verdict.method == ExperimentMethod.ALWAYS_VALID:
+            # Translators: the name of a statistical test; the page shows "<name> test".
+            return _("always-valid")
+        # Translators: the name of a statistical test; the page shows "<name> test".
+        return _("fixed-horizon")
 
     @property
     def lift_text(self) -> str:
@@ -119,7 +125,12 @@ class ExperimentRow:
     def interval_text(self) -> str:
         if self.result is None:
             return "—"
-        return f"{self.result.ci_low:+.4f} to {self.result.ci_high:+.4f} ({self.result.confidence:.0%})"
+        # Translators: a confidence interval: its bounds (e.g. "+0.0120") and its level (e.g. "95%").
+        return _("%(low)s to %(high)s (%(confidence)s)") % {
+            "low": f"{self.result.ci_low:+.4f}",
+            "high": f"{self.result.ci_high:+.4f}",
+            "confidence": f"{self.result.confidence:.0%}",
+        }
 
     @property
     def p_value_text(self) -> str:
@@ -130,20 +141,31 @@ class ExperimentRow:
         if self.verdict is None:
             return "—"
         valid = self.verdict.always_valid
-        looks = f"after {valid.looks} look{'s' if valid.looks != 1 else ''}"
+        figures = {
+            "after": ngettext("after %(looks)s look", "after %(looks)s looks", valid.looks)
+            % {"looks": valid.looks},
+            "low": f"{valid.cs_low:+.4f}",
+            "high": f"{valid.cs_high:+.4f}",
+        }
         if valid.contradictory:
-            return (
-                f"inconclusive {looks}: the looks contradict each other "
-                f"(the latest alone {valid.cs_low:+.4f} to {valid.cs_high:+.4f})"
+            message = _(
+                # Translators: %(after)s is "after 3 looks"; %(low)s and %(high)s bound the latest look's interval.
+                "inconclusive %(after)s: the looks contradict each other (the latest alone %(low)s to %(high)s)"
             )
-        return f"{valid.cs_low:+.4f} to {valid.cs_high:+.4f}, p = {valid.p_value:.4f} {looks}"
+            return message % figures
+        # Translators: an always-valid interval (%(low)s to %(high)s), its p-value and "after 3 looks".
+        return _("%(low)s to %(high)s, p = %(p)s %(after)s") % {**figures, "p": f"{valid.p_value:.4f}"}
 
     def _arm(self, prefix: str) -> str:
         e = self.experiment
         size = getattr(e, f"{prefix}_size")
         if e.metric == "mean":
             mean = getattr(e, f"{prefix}_mean")
-            return f"mean {mean.normalize() if mean is not None else '?'} (n = {size})"
+            # Translators: an arm's mean and its number of observations (n).
+            return _("mean %(mean)s (n = %(size)s)") % {
+                "mean": mean.normalize() if mean is not None else "?",
+                "size": size,
+            }
         return f"{getattr(e, f'{prefix}_successes')} / {size}"
 
     @property
@@ -191,6 +213,11 @@ class InitiativePage:
     ledger_events: tuple[LedgerEvent, ...]
     ledger_total: int
     judging: PolicyRules  # the rules the experiments are judged by
+
+    @property
+    def currency(self) -> str:
+        """The business case's currency; empty for the deployment's."""
+        return self.business_case.currency if self.business_case is not None else ""
 
     @property
     def roi_to_date(self) -> Fraction | None:

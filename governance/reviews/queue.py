@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import pgettext
 
 from governance.reviews.facts import policy_rules
 from governance.reviews.models import GatePolicy, GateReview, SignOff
@@ -30,7 +31,8 @@ class QueueItem:
 
     @property
     def function_labels(self) -> str:
-        return ", ".join(function_name(f) for f in self.functions)
+        # Translators: separates the items of a list ("business, legal").
+        return pgettext("between the words of a list", ", ").join(function_name(f) for f in self.functions)
 
     @property
     def requirements_passed(self) -> int:

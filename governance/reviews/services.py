@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access import roles
 from governance.access.checks import lock_initiative, require_on
@@ -16,6 +18,7 @@ from governance.ledger.chain import ledger_append, ledger_batched
 from governance.ledger.events import INITIATIVE_TRANSITIONED, REVIEW_DECIDED, REVIEW_OPENED
 from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notification_batch, notify
+from governance.reasons import say
 from governance.reviews.facts import (
     current_policy,
     evaluate_locked_review,
@@ -29,8 +32,17 @@ from governance.rules.gates import (
     required_functions,
     review_outcome,
 )
+from governance.rules.reasons import Reason
 from projects.models import GateClearance, Initiative
-from projects.vocabulary import GATES_FROM_STAGE, Gate, Outcome, ReviewStatus, Stage, function_name
+from projects.vocabulary import (
+    GATES_FROM_STAGE,
+    Gate,
+    Outcome,
+    ReviewStatus,
+    Stage,
+    function_name,
+    stage_word,
+)
 
 # What each gate's outcome does to the initiative: the transition of its state machine that moves
 # it, declared once here; an outcome not listed (a Hold, a Kill at the retire gate) leaves it where
@@ -48,7 +60,15 @@ GATE_MOVES: dict[tuple[Gate, Outcome], Callable[..., None]] = {
 }
 # The columns a transition and a decision write; nothing else of the rows changes.
 TRANSITION_FIELDS = ("stage", "stage_entered_at", "pilot_deadline")
-DECISION_FIELDS = ("status", "outcome", "outcome_reason", "revisit_on", "decided_at", "decided_by")
+DECISION_FIELDS = (
+    "status",
+    "outcome",
+    "outcome_reason",
+    "outcome_reason_code",
+    "revisit_on",
+    "decided_at",
+    "decided_by",
+)
 
 
 def move_target(transition: Callable[..., None]) -> Stage:
@@ -68,37 +88,47 @@ def review_open(
     Side effects: the members of each required function are notified.
     """
     initiative = lock_initiative(initiative)
-    require_on(actor, Operation.REQUEST_REVIEW, initiative, action="request a gate review")
+    require_on(
+        actor, Operation.REQUEST_REVIEW, initiative, action=pgettext("refusal", "request a gate review")
+    )
     return _open_review(initiative=initiative, gate=gate, actor=actor, reason="", now=now or timezone.now())
 
 
 @transaction.atomic
 @ledger_batched
-def review_open_by_system(*, initiative: Initiative, gate: str, reason: str, now: dt.datetime) -> GateReview:
+def review_open_by_system(
+    *, initiative: Initiative, gate: str, reason: str | Reason, now: dt.datetime
+) -> GateReview:
     """ValueGate opens a review itself, with no one requesting it: a pilot past its time box
     faces the scale gate, a KPI past its exit criteria the retire gate.
 
-    Ledger: review.opened (actor "system", with the reason). Side effects as for review_open.
+    Ledger: review.opened (actor "system", with the reason, and its code when it is one).
+    Side effects as for review_open.
     """
-    if not reason.strip():
-        raise InvalidInput("A review opened by ValueGate states why.")
+    if isinstance(reason, str):
+        reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("A review opened by ValueGate states why."))
     initiative = lock_initiative(initiative)
     require_on(SCHEDULER, Operation.REQUEST_REVIEW, initiative)
-    return _open_review(initiative=initiative, gate=gate, actor=None, reason=reason.strip(), now=now)
+    return _open_review(initiative=initiative, gate=gate, actor=None, reason=reason, now=now)
 
 
 def _open_review(
-    *, initiative: Initiative, gate: str | None, actor, reason: str, now: dt.datetime
+    *, initiative: Initiative, gate: str | None, actor, reason: str | Reason, now: dt.datetime
 ) -> GateReview:
     """Open the review (caller holds the initiative's lock); `actor` None: ValueGate itself."""
     gates = GATES_FROM_STAGE.get(initiative.stage, ())
     if not gates:
-        raise WrongStage(f"An initiative in {initiative.stage} faces no gate.")
+        raise WrongStage(_("An initiative in %(stage)s faces no gate.") % {"stage": initiative.stage})
     gate = gate or gates[0]
     if gate not in gates:
-        raise WrongStage(f"An initiative in {initiative.stage} cannot face the {gate} gate.")
+        raise WrongStage(
+            _("An initiative in %(stage)s cannot face the %(gate)s gate.")
+            % {"stage": initiative.stage, "gate": gate}
+        )
     if GateReview.objects.filter(initiative=initiative, status=ReviewStatus.OPEN).exists():
-        raise WrongStage("This initiative already has an open review.")
+        raise WrongStage(_("This initiative already has an open review."))
     policy = current_policy(gate)
     review = GateReview.objects.create(
         initiative=initiative, gate=gate, policy=policy, requested_by=actor, opened_at=now
@@ -110,25 +140,45 @@ def _open_review(
         "policy_version": policy.version,
         "functions": list(functions),
     }
-    if reason:
+    if isinstance(reason, Reason):
+        with translation.override("en"):
+            payload["reason"] = say(reason)
+        payload["reason_code"] = reason.as_json()
+    elif reason:
         payload["reason"] = reason
     ledger_append(actor=actor, action=REVIEW_OPENED, initiative=initiative, payload=payload)
     opened_by = actor.get_username() if actor is not None else "ValueGate"
+    gate_name = Gate(gate).label
+
+    def opened_body() -> str:
+        text = _(
+            "A %(gate)s review of “%(title)s” was opened by %(who)s. Functions asked to sign: %(functions)s."
+        ) % {
+            "gate": str(gate_name).lower(),
+            "title": initiative.title,
+            "who": opened_by,
+            "functions": pgettext("between the words of a list", ", ").join(
+                function_name(f) for f in functions
+            ),
+        }
+        if reason:
+            text += "\n" + _("Why: %(reason)s") % {
+                "reason": say(reason) if isinstance(reason, Reason) else reason
+            }
+        return text
+
     notify(
         recipients=members_of(roles.FUNCTION_GROUPS[f] for f in functions),
         event_key=f"review-{review.pk}-opened",
         event=NotificationEvent.REVIEW_OPENED,
         initiative=initiative,
         about=review,
-        to_do="Read the gate checklist and the evidence, then sign off for your function.",
-        subject=f"[ValueGate] {review.get_gate_display()} awaits your sign-off: {initiative.title}",
-        body=(
-            f"A {review.get_gate_display().lower()} review of “{initiative.title}” was opened by "
-            f"{opened_by}. Functions asked to sign: "
-            + ", ".join(function_name(f) for f in functions)
-            + "."
-            + (f"\nWhy: {reason}" if reason else "")
+        to_do=lambda: _("Read the gate checklist and the evidence, then sign off for your function."),
+        subject=lambda: (
+            _("[ValueGate] %(gate)s awaits your sign-off: %(title)s")
+            % {"gate": gate_name, "title": initiative.title}
         ),
+        body=opened_body,
     )
     return review
 
@@ -148,9 +198,14 @@ def lock_review(review: GateReview | int, **annotations) -> tuple[Initiative, Ga
     review = GateReview.objects.select_for_update(of=("self",)).get(pk=pk)
     review.policy = policy_by_id(review.policy_id)
     if not review.is_open:
-        raise WrongStage(f"This review was already decided ({review.get_outcome_display()}).")
+        raise WrongStage(
+            _("This review was already decided (%(outcome)s).") % {"outcome": review.get_outcome_display()}
+        )
     if review.gate not in GATES_FROM_STAGE.get(initiative.stage, ()):
-        raise WrongStage(f"The initiative moved to {initiative.stage}; this review no longer applies.")
+        raise WrongStage(
+            _("The initiative moved to %(stage)s; this review no longer applies.")
+            % {"stage": initiative.stage}
+        )
     return initiative, review
 
 
@@ -160,13 +215,30 @@ def decide(
     review: GateReview,
     outcome: str,
     actor,
-    reason: str,
+    reason: str | Reason,
     evaluation: GateEvaluation | None = None,
     revisit_on: dt.date | None = None,
     now: dt.datetime,
 ) -> GateReview:
-    """Close the review with `outcome` and apply it to the initiative (caller holds the locks)."""
+    """Close the review with `outcome` and apply it to the initiative (caller holds the locks).
+
+    `reason`: a person's words (a hold or a kill), or ValueGate's own as a code (`Reason`), which
+    the ledger keeps as a code so that it reads in any language.
+    """
     from_stage = initiative.stage
+    # The ledger's own words are English; readers show the code's words in their language.
+    with translation.override("en"):
+        reason_text = say(reason) if isinstance(reason, Reason) else reason
+        requirements = [
+            {
+                "code": r.code,
+                "passed": r.passed,
+                "reason": say(r.reason),
+                "label_code": r.label.as_json(),
+                "reason_code": r.reason.as_json(),
+            }
+            for r in (evaluation.requirements if evaluation else ())
+        ]
     if outcome in (Outcome.GO, Outcome.CONDITIONAL_GO):
         if evaluation is None:
             raise TypeError("A Go or a Conditional Go is decided on the gate's evaluation.")
@@ -186,7 +258,8 @@ def decide(
 
     review.status = ReviewStatus.DECIDED
     review.outcome = outcome
-    review.outcome_reason = reason
+    review.outcome_reason = reason_text
+    review.outcome_reason_code = reason.as_json() if isinstance(reason, Reason) else None
     review.revisit_on = revisit_on
     review.decided_at = now
     review.decided_by = actor
@@ -200,12 +273,10 @@ def decide(
             "gate": review.gate,
             "policy_version": review.policy.version,
             "outcome": outcome,
-            "reason": reason,
+            "reason": reason_text,
+            **({"reason_code": reason.as_json()} if isinstance(reason, Reason) else {}),
             "revisit_on": revisit_on,
-            "requirements": [
-                {"code": r.code, "passed": r.passed, "reason": r.reason}
-                for r in (evaluation.requirements if evaluation else ())
-            ],
+            "requirements": requirements,
         },
     )
     if initiative.stage != from_stage:
@@ -228,8 +299,18 @@ def decide(
                 event_key=f"initiative-{initiative.pk}-{from_stage}-to-{initiative.stage}-review-{review.pk}",
                 event=NotificationEvent.INITIATIVE_TRANSITIONED,
                 initiative=initiative,
-                subject=f"[ValueGate] {initiative.title} moved from {from_stage} to {initiative.stage}",
-                body=f"The {review.get_gate_display().lower()} decided {review.get_outcome_display()}.",
+                subject=lambda: (
+                    _("[ValueGate] %(title)s moved from %(from)s to %(to)s")
+                    % {
+                        "title": initiative.title,
+                        "from": stage_word(from_stage),
+                        "to": stage_word(initiative.stage),
+                    }
+                ),
+                body=lambda: (
+                    _("The %(gate)s decided %(outcome)s.")
+                    % {"gate": str(Gate(review.gate).label).lower(), "outcome": Outcome(outcome).label}
+                ),
             )
         recipients = list(members_of([roles.COMMITTEE_CHAIR])) + [initiative.owner]
         notify(
@@ -238,8 +319,21 @@ def decide(
             event=NotificationEvent.REVIEW_DECIDED,
             initiative=initiative,
             about=review,
-            subject=f"[ValueGate] {review.get_gate_display()} of {initiative.title}: {review.get_outcome_display()}",
-            body=f"Outcome: {review.get_outcome_display()}. {reason}".strip(),
+            subject=lambda: (
+                _("[ValueGate] %(gate)s of %(title)s: %(outcome)s")
+                % {
+                    "gate": Gate(review.gate).label,
+                    "title": initiative.title,
+                    "outcome": Outcome(outcome).label,
+                }
+            ),
+            body=lambda: (
+                _("Outcome: %(outcome)s. %(reason)s")
+                % {
+                    "outcome": Outcome(outcome).label,
+                    "reason": say(reason) if isinstance(reason, Reason) else reason,
+                }
+            ).strip(),
         )
     return review
 
@@ -260,18 +354,12 @@ def settle_if_decided(
     inputs, evaluation = evaluated or evaluate_locked_review(initiative, review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome is not None:
-        reasons: dict[str, str] = {
-            Outcome.KILL: "A committee function rejected.",
-            Outcome.RECYCLE: "A committee function requested changes.",
-            Outcome.GO: "Every requirement holds and every required function approved.",
-            Outcome.CONDITIONAL_GO: "Every requirement holds; approvals carry conditions to close before the next gate.",
-        }
         decide(
             initiative=initiative,
             review=review,
             outcome=outcome,
             actor=actor,
-            reason=reasons[outcome],
+            reason=Reason.of(f"review.settled.{outcome}"),
             evaluation=evaluation,
             now=now,
         )
@@ -288,7 +376,9 @@ def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = N
     """
     now = now or timezone.now()
     initiative, review = lock_review(review)
-    require_on(actor, Operation.ADVANCE_INITIATIVE, initiative, action="ask to advance it")
+    require_on(
+        actor, Operation.ADVANCE_INITIATIVE, initiative, action=pgettext("refusal", "ask to advance it")
+    )
     inputs, evaluation = evaluate_locked_review(initiative, review, now=now)
     outcome = review_outcome(inputs, evaluation)
     if outcome not in (Outcome.GO, Outcome.CONDITIONAL_GO):
@@ -298,7 +388,7 @@ def initiative_advance(*, actor, review: GateReview, now: dt.datetime | None = N
         review=review,
         outcome=outcome,
         actor=actor,
-        reason="Advanced on request: every requirement holds.",
+        reason=Reason.of("review.advanced_on_request"),
         evaluation=evaluation,
         now=now,
     )
@@ -313,9 +403,9 @@ def review_hold(
     now = now or timezone.now()
     _require_chair(actor)
     if not reason.strip():
-        raise InvalidInput("A hold needs a reason.")
+        raise InvalidInput(_("A hold needs a reason."))
     if revisit_on is None or revisit_on <= now.date():
-        raise InvalidInput("A hold needs a revisit date in the future.")
+        raise InvalidInput(_("A hold needs a revisit date in the future."))
     initiative, review = lock_review(review)
     return decide(
         initiative=initiative,
@@ -338,7 +428,7 @@ def review_kill(*, actor, review: GateReview, reason: str, now: dt.datetime | No
     now = now or timezone.now()
     _require_chair(actor)
     if not reason.strip():
-        raise InvalidInput("A kill needs a reason.")
+        raise InvalidInput(_("A kill needs a reason."))
     initiative, review = lock_review(review)
     return decide(
         initiative=initiative,
@@ -351,4 +441,4 @@ def review_kill(*, actor, review: GateReview, reason: str, now: dt.datetime | No
 
 
 def _require_chair(actor) -> None:
-    require(actor, Operation.DECIDE_REVIEW, doing="decide this")
+    require(actor, Operation.DECIDE_REVIEW, doing=pgettext("refusal", "decide this"))

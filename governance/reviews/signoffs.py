@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, Q, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.access import roles
 from governance.access.checks import lock_initiative, require_active
@@ -36,7 +38,7 @@ from governance.reviews.facts import (
 from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import lock_review, settle_if_decided
 from governance.rules.gates import GateEvaluation, GateInputs, evaluate_gate, required_functions
-from projects.vocabulary import Decision, FunctionCode, function_name
+from projects.vocabulary import Decision, FunctionCode, Gate, function_name
 
 
 @dataclass(frozen=True)
@@ -118,25 +120,27 @@ def _check_input(
     decision: str, rationale: str, conditions: Sequence[ConditionInput], *, now: dt.datetime
 ) -> None:
     if decision not in Decision.values:
-        raise InvalidInput(f"Decision must be one of {', '.join(Decision.values)}.")
+        raise InvalidInput(
+            _("Decision must be one of %(decisions)s.") % {"decisions": ", ".join(Decision.values)}
+        )
     if not rationale or not rationale.strip():
-        raise InvalidInput("A sign-off needs a rationale.")
+        raise InvalidInput(_("A sign-off needs a rationale."))
     if decision == Decision.APPROVE_WITH_CONDITIONS and not conditions:
-        raise InvalidInput("An approval with conditions needs at least one condition.")
+        raise InvalidInput(_("An approval with conditions needs at least one condition."))
     if conditions and decision != Decision.APPROVE_WITH_CONDITIONS:
-        raise InvalidInput("Only an approval with conditions carries conditions.")
+        raise InvalidInput(_("Only an approval with conditions carries conditions."))
     for condition in conditions:
         if not condition.text.strip():
-            raise InvalidInput("Each condition needs a text.")
+            raise InvalidInput(_("Each condition needs a text."))
         if condition.due_on is None or condition.due_on < now.date():
-            raise InvalidInput("Each condition needs a due date that is not in the past.")
+            raise InvalidInput(_("Each condition needs a due date that is not in the past."))
 
 
 def _check_function_asked(rules, initiative, review: GateReview, function: str) -> None:
     if function not in required_functions(rules, initiative.risk_tier):
         raise InvalidInput(
-            f"The {review.get_gate_display().lower()} of this initiative does not ask for a "
-            f"{function_name(function)} sign-off."
+            _("The %(gate)s of this initiative does not ask for a %(function)s sign-off.")
+            % {"gate": review.get_gate_display().lower(), "function": function_name(function)}
         )
 
 
@@ -145,7 +149,8 @@ def _check_seat(actor, initiative, review: GateReview, function: str) -> None:
     who = principal_from_groups(actor, [roles.FUNCTION_GROUPS[function]] if initiative.signer_sits else [])
     if not allowed(who, Operation.SIGN_OFF, function=function):
         raise NotACommitteeMember(
-            f"{actor.get_username()} is not a member of the {function_name(function)} committee.",
+            _("%(user)s is not a member of the %(function)s committee.")
+            % {"user": actor.get_username(), "function": function_name(function)},
             actor=actor,
             target=f"review #{review.pk} of {initiative.title}",
             operation=f"sign for {function}",
@@ -156,16 +161,16 @@ def _check_segregation(actor, initiative, review: GateReview, function: str, giv
     """`given`: every sign-off of the review, superseded ones included: a person who signed a
     review for one function never signs it for another, even after someone superseded them."""
     if actor.pk == initiative.owner_id:
-        raise SegregationOfDuties("The initiative's project lead may not sign off on it.")
+        raise SegregationOfDuties(_("The initiative's project lead may not sign off on it."))
     if actor.pk == initiative.sponsor_id:
-        raise SegregationOfDuties("The initiative's sponsor may not sign off on it.")
+        raise SegregationOfDuties(_("The initiative's sponsor may not sign off on it."))
     if actor.pk == review.requested_by_id:
-        raise SegregationOfDuties("Whoever requested the review may not sign off on it.")
+        raise SegregationOfDuties(_("Whoever requested the review may not sign off on it."))
     other = next((s for s in given if s.reviewer_id == actor.pk and s.function != function), None)
     if other is not None:
         raise SegregationOfDuties(
-            f"{actor.get_username()} already signed this review for {FunctionCode(other.function).label}; "
-            "one person signs for one function only."
+            _("%(user)s already signed this review for %(function)s; one person signs for one function only.")
+            % {"user": actor.get_username(), "function": FunctionCode(other.function).label}
         )
 
 
@@ -243,8 +248,18 @@ def _notify_lead(initiative, review: GateReview, function: str, signoff: SignOff
         event=NotificationEvent.SIGNOFF_RECORDED,
         initiative=initiative,
         about=review,
-        subject=f"[ValueGate] {function_name(function)} signed the {review.get_gate_display().lower()} of {initiative.title}",
-        body=f"Decision: {signoff.get_decision_display()}. Rationale: {signoff.rationale}",
+        subject=lambda: (
+            _("[ValueGate] %(function)s signed the %(gate)s of %(title)s")
+            % {
+                "function": function_name(function),
+                "gate": str(Gate(review.gate).label).lower(),
+                "title": initiative.title,
+            }
+        ),
+        body=lambda: (
+            _("Decision: %(decision)s. Rationale: %(rationale)s")
+            % {"decision": Decision(signoff.decision).label, "rationale": signoff.rationale}
+        ),
     )
 
 
@@ -259,7 +274,7 @@ def _attach_conditions(signoff: SignOff, initiative, conditions: Sequence[Condit
     for condition in conditions:
         owner = owners.get(condition.owner_id) if condition.owner_id else initiative.owner
         if owner is None:
-            raise InvalidInput(f"Unknown condition owner {condition.owner_id}.")
+            raise InvalidInput(_("Unknown condition owner %(owner)s.") % {"owner": condition.owner_id})
         created.append(
             Condition(
                 signoff=signoff,
@@ -283,14 +298,14 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
         actor,
         Operation.CLOSE_CONDITION,
         owner_id=condition.owner_id,
-        doing="close it",
+        doing=pgettext("refusal", "close it"),
         target=f"condition #{condition.pk} of {initiative.title}",
         target_noun="condition",
     )
     if condition.closed_at is not None:
-        raise WrongStage("This condition is already closed.")
+        raise WrongStage(_("This condition is already closed."))
     if not note.strip():
-        raise InvalidInput("Say how the condition was met.")
+        raise InvalidInput(_("Say how the condition was met."))
     condition.closed_at = now
     condition.closed_by = actor
     condition.closing_note = note.strip()
@@ -307,7 +322,12 @@ def condition_close(*, actor, condition: Condition, note: str, now: dt.datetime 
         event=NotificationEvent.CONDITION_CLOSED,
         initiative=initiative,
         about=condition,
-        subject=f"[ValueGate] Condition closed on {initiative.title}",
-        body=f"{condition.text}\nClosed by {actor.get_username()}: {condition.closing_note}",
+        subject=lambda: _("[ValueGate] Condition closed on %(title)s") % {"title": initiative.title},
+        body=lambda: (
+            condition.text
+            + "\n"
+            + _("Closed by %(user)s: %(note)s")
+            % {"user": actor.get_username(), "note": condition.closing_note}
+        ),
     )
     return condition

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
+from governance.rules.reasons import Listing, Money, Param, Reason, Term
 from projects.roi import MonthlyAmount, percent, project_roi, rounded
 from projects.sequential import (
     AlwaysValidResult,
@@ -24,6 +25,8 @@ from projects.sequential import (
     tau_for_claimed_effect,
 )
 from projects.statistics import (
+    MIN_EXPECTED,
+    MIN_MEAN_ARM,
     TwoMeansResult,
     TwoProportionResult,
     two_means_test,
@@ -38,7 +41,6 @@ from projects.vocabulary import (
     Metric,
     Outcome,
     RiskTier,
-    function_name,
     meets_target,
 )
 
@@ -183,10 +185,12 @@ class GateInputs:
 
 @dataclass(frozen=True)
 class Requirement:
+    """One line of a gate's checklist: what is required (label), whether it holds, and why."""
+
     code: str
-    label: str
+    label: Reason
     passed: bool
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -248,43 +252,42 @@ def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
 
 
 def _risk_tier(inputs: GateInputs) -> Requirement:
-    label = "Risk tier allows the use"
+    label = Reason.of("requirement.risk_tier")
     if inputs.risk_tier == RiskTier.PROHIBITED:
-        return Requirement(
-            "risk_tier", label, False, "The risk tier is prohibited: this use can never pass a gate."
-        )
-    return Requirement("risk_tier", label, True, f"Risk tier is {inputs.risk_tier}.")
+        return Requirement("risk_tier", label, False, Reason.of("risk_tier.prohibited"))
+    return Requirement(
+        "risk_tier", label, True, Reason.of("risk_tier.allowed", tier=Term("risk_tier", inputs.risk_tier))
+    )
 
 
 def _business_case(inputs: GateInputs) -> Requirement:
-    label = "Business case complete"
+    label = Reason.of("requirement.business_case")
     case = inputs.business_case
     missing = []
     if not inputs.pain_point.strip():
-        missing.append("business pain point")
+        missing.append("pain_point")
     if not inputs.process_embedding.strip():
-        missing.append("process it embeds in")
+        missing.append("process_embedding")
     if case is None:
-        missing += ["budget", "expected annual benefit", "exit criteria"]
+        missing += ["budget", "expected_annual_benefit", "exit_criteria"]
     else:
         if case.budget <= 0:
             missing.append("budget")
         if case.expected_annual_benefit <= 0:
-            missing.append("expected annual benefit")
+            missing.append("expected_annual_benefit")
         if not case.exit_criteria.strip():
-            missing.append("exit criteria")
+            missing.append("exit_criteria")
     if missing:
-        return Requirement("business_case", label, False, "Missing: " + ", ".join(missing) + ".")
-    return Requirement(
-        "business_case", label, True, "Pain point, process, budget, benefit and exit criteria are recorded."
-    )
+        fields = Listing(tuple(Term("business_case_field", name) for name in missing), joined_by="comma")
+        return Requirement("business_case", label, False, Reason.of("business_case.missing", fields=fields))
+    return Requirement("business_case", label, True, Reason.of("business_case.complete"))
 
 
 def _primary_kpi(inputs: GateInputs) -> Requirement:
-    label = "Primary KPI with baseline and target"
+    label = Reason.of("requirement.primary_kpi")
     primary = [k for k in inputs.kpis if k.is_primary]
     if not primary:
-        return Requirement("primary_kpi", label, False, "No primary KPI is defined.")
+        return Requirement("primary_kpi", label, False, Reason.of("primary_kpi.none"))
     incomplete = [
         k.name
         for k in primary
@@ -296,26 +299,21 @@ def _primary_kpi(inputs: GateInputs) -> Requirement:
         or k.direction not in Direction.values
     ]
     if incomplete:
-        return Requirement(
-            "primary_kpi",
-            label,
-            False,
-            "Incomplete primary KPI (baseline, target, unit, direction, data source): "
-            + ", ".join(incomplete)
-            + ".",
-        )
-    return Requirement("primary_kpi", label, True, f"{len(primary)} primary KPI(s) fully defined.")
+        kpis = Listing(tuple(incomplete), joined_by="comma")
+        return Requirement("primary_kpi", label, False, Reason.of("primary_kpi.incomplete", kpis=kpis))
+    return Requirement("primary_kpi", label, True, Reason.of("primary_kpi.defined", count=len(primary)))
 
 
 def _evidence(inputs: GateInputs) -> Requirement:
-    label = "Required evidence submitted"
+    label = Reason.of("requirement.evidence")
     needed = list(inputs.policy.required_evidence)
     if inputs.uses_personal_data:
         needed += [k for k in inputs.policy.personal_data_evidence if k not in needed]
-    missing = [k.replace("_", " ") for k in needed if k not in inputs.evidence_kinds]
+    missing = [Term("evidence_kind", k) for k in needed if k not in inputs.evidence_kinds]
     if missing:
-        return Requirement("evidence", label, False, "Missing evidence: " + ", ".join(missing) + ".")
-    return Requirement("evidence", label, True, "All required evidence is on file.")
+        kinds = Listing(tuple(missing), joined_by="comma")
+        return Requirement("evidence", label, False, Reason.of("evidence.missing", kinds=kinds))
+    return Requirement("evidence", label, True, Reason.of("evidence.complete"))
 
 
 def _pilot_measurements(kpi: KPIFacts, since: dt.date | None) -> tuple[MeasurementFacts, ...]:
@@ -326,40 +324,53 @@ def _pilot_measurements(kpi: KPIFacts, since: dt.date | None) -> tuple[Measureme
 
 
 def _measurements(inputs: GateInputs) -> Requirement:
-    label = f"Each primary KPI measured at least {inputs.policy.min_measurements} times during the pilot"
+    label = Reason.of("requirement.measurements", count=inputs.policy.min_measurements)
     short = [
-        f"{k.name} has {len(_pilot_measurements(k, inputs.pilot_started_on))}"
+        Reason.of(
+            "measurements.kpi_has", kpi=k.name, count=len(_pilot_measurements(k, inputs.pilot_started_on))
+        )
         for k in inputs.kpis
         if k.is_primary
         and len(_pilot_measurements(k, inputs.pilot_started_on)) < inputs.policy.min_measurements
     ]
     if not any(k.is_primary for k in inputs.kpis):
-        return Requirement("measurements", label, False, "No primary KPI to measure.")
+        return Requirement("measurements", label, False, Reason.of("measurements.no_primary_kpi"))
     if short:
-        return Requirement("measurements", label, False, "Too few measurements: " + "; ".join(short) + ".")
-    return Requirement("measurements", label, True, "Every primary KPI has enough measurements.")
+        return Requirement(
+            "measurements", label, False, Reason.of("measurements.too_few", kpis=Listing(tuple(short)))
+        )
+    return Requirement("measurements", label, True, Reason.of("measurements.enough"))
 
 
 def _targets_met(inputs: GateInputs) -> Requirement:
-    label = "Latest value of each primary KPI meets its target"
+    label = Reason.of("requirement.targets_met")
     primary = [k for k in inputs.kpis if k.is_primary]
     if not primary:
-        return Requirement("targets_met", label, False, "No primary KPI to compare with its target.")
-    misses = []
+        return Requirement("targets_met", label, False, Reason.of("targets_met.no_primary_kpi"))
+    misses: list[Param] = []
     for kpi in primary:
         latest = kpi.latest
         if kpi.target is None:
-            misses.append(f"{kpi.name} has no target")
+            misses.append(Reason.of("kpi.no_target", kpi=kpi.name))
         elif latest is None:
-            misses.append(f"{kpi.name} has no measurement")
+            misses.append(Reason.of("kpi.no_measurement", kpi=kpi.name))
         elif not kpi.meets_target(latest.value):
             misses.append(
-                f"{kpi.name} is {_num(latest.value)} {kpi.unit} ({latest.period:%Y-%m}) "
-                f"against a target of {_num(kpi.target)} {kpi.unit} (baseline {_num(kpi.baseline)})"
+                Reason.of(
+                    "kpi.target_missed",
+                    kpi=kpi.name,
+                    latest=_num(latest.value),
+                    unit=kpi.unit,
+                    period=f"{latest.period:%Y-%m}",
+                    target=_num(kpi.target),
+                    baseline=_num(kpi.baseline),
+                )
             )
     if misses:
-        return Requirement("targets_met", label, False, "Target missed: " + "; ".join(misses) + ".")
-    return Requirement("targets_met", label, True, "Every primary KPI meets its target.")
+        return Requirement(
+            "targets_met", label, False, Reason.of("targets_met.missed", kpis=Listing(tuple(misses)))
+        )
+    return Requirement("targets_met", label, True, Reason.of("targets_met.met"))
 
 
 LookT = TypeVar("LookT", ProportionLook, MeanLook)
@@ -420,9 +431,54 @@ def _tau(kpi: KPIFacts, level: float) -> float:
     )
 
 
-def improvement_side(direction: str) -> str:
+def improvement_side(direction: str) -> Term:
     """Where an interval of treatment − control must lie to show an improvement of the KPI."""
-    return "below zero" if direction == Direction.DECREASE else "above zero"
+    return Term("side", "below_zero" if direction == Direction.DECREASE else "above_zero")
+
+
+def fixed_horizon_reason(result: TwoProportionResult | TwoMeansResult) -> Reason:
+    """The fixed-horizon test's figures: lift, interval, p-value, and whether the sample suffices."""
+    relative: Param = (
+        Reason.of("test.relative_lift", lift=f"{result.relative_lift:+.1%}")
+        if result.relative_lift is not None
+        else ""
+    )
+    figures: dict[str, Param] = {
+        "lift": f"{result.lift:+.4f}",
+        "relative": relative,
+        "confidence": f"{result.confidence:.0%}",
+        "low": f"{result.ci_low:+.4f}",
+        "high": f"{result.ci_high:+.4f}",
+        "p": f"{result.p_value:.4f}",
+    }
+    if isinstance(result, TwoMeansResult):
+        caveat: Param = "" if result.large_sample else Reason.of("test.means_too_few", count=MIN_MEAN_ARM)
+        return Reason.of("test.two_means", caveat=caveat, **figures)
+    caveat = "" if result.large_sample else Reason.of("test.proportions_too_few", count=MIN_EXPECTED)
+    return Reason.of("test.two_proportions", caveat=caveat, **figures)
+
+
+def always_valid_reason(result: AlwaysValidResult) -> Reason:
+    """The always-valid test over every look: its interval and p-value, or why it cannot judge."""
+    after = (
+        Reason.of("test.after_looks_thin", looks=result.looks, thin=result.looks_without_enough_data)
+        if result.looks_without_enough_data
+        else Reason.of("test.after_looks", looks=result.looks)
+    )
+    figures: dict[str, Param] = {
+        "after": after,
+        "confidence": f"{result.confidence:.0%}",
+        "low": f"{result.cs_low:+.4f}",
+        "high": f"{result.cs_high:+.4f}",
+    }
+    caveat: Param = (
+        ""
+        if result.enough_data
+        else Reason.of("test.sequence_too_few", successes=MIN_EXPECTED, observations=MIN_MEAN_ARM)
+    )
+    if result.contradictory:
+        return Reason.of("test.looks_contradict", caveat=caveat, **figures)
+    return Reason.of("test.always_valid", caveat=caveat, p=f"{result.p_value:.4f}", **figures)
 
 
 @dataclass(frozen=True)
@@ -440,26 +496,25 @@ class ExperimentVerdict:
         """The deciding test cannot judge: the always-valid looks contradict each other."""
         return self.method == ExperimentMethod.ALWAYS_VALID and self.always_valid.contradictory
 
-    def describe(self) -> str:
-        fixed_ok = "significant" if self.fixed_significant else "not significant"
+    def describe(self) -> Reason:
+        fixed_ok = Term("verdict", "significant" if self.fixed_significant else "not_significant")
         if self.always_valid.contradictory:
-            valid_ok = "inconclusive"
+            valid_ok = Term("verdict", "inconclusive")
         else:
-            valid_ok = "significant" if self.always_valid_significant else "not significant"
-        valid_text = self.always_valid.describe()
-        side = (
-            f"treatment − control; the KPI should {self.direction}, so an improvement is an interval "
-            f"{improvement_side(self.direction)}"
+            valid_ok = Term("verdict", "significant" if self.always_valid_significant else "not_significant")
+        code = (
+            "experiment.decided_always_valid"
+            if self.method == ExperimentMethod.ALWAYS_VALID
+            else "experiment.decided_fixed_horizon"
         )
-        if self.method == ExperimentMethod.ALWAYS_VALID:
-            return (
-                f"decided by the always-valid test, which stays valid however often the committee looks: "
-                f"{valid_ok} ({valid_text}); for comparison, the fixed-horizon test, "
-                f"valid for a single planned look only: {fixed_ok} ({self.fixed.describe()}); {side}"
-            )
-        return (
-            f"decided by the fixed-horizon test, valid for a single planned look: {fixed_ok} "
-            f"({self.fixed.describe()}); the always-valid test would say {valid_ok} ({valid_text}); {side}"
+        return Reason.of(
+            code,
+            fixed_ok=fixed_ok,
+            fixed=fixed_horizon_reason(self.fixed),
+            valid_ok=valid_ok,
+            valid=always_valid_reason(self.always_valid),
+            direction=Term("direction", self.direction),
+            side=improvement_side(self.direction),
         )
 
 
@@ -514,75 +569,81 @@ def improvement_is_significant(
 def _experiments(inputs: GateInputs) -> Requirement:
     alpha = inputs.policy.significance_level
     method = inputs.policy.experiment_method
-    kind = "always-valid" if method == ExperimentMethod.ALWAYS_VALID else "fixed-horizon"
+    kind = Term("test", "always_valid" if method == ExperimentMethod.ALWAYS_VALID else "fixed_horizon")
     directions = {kpi.direction for kpi in inputs.kpis if kpi.experiments}
-    if len(directions) == 1:
-        side = "interval " + improvement_side(directions.pop())
-    else:
-        side = "interval above zero for a KPI that should increase, below zero for one that should decrease"
-    label = f"A/B experiments show a significant improvement ({kind} test, p < {alpha:g}, {side})"
-    failures: list[str] = []
-    successes: list[str] = []
+    side = (
+        Reason.of("experiments.interval", side=improvement_side(directions.pop()))
+        if len(directions) == 1
+        else Reason.of("experiments.interval_either_way")
+    )
+    label = Reason.of("requirement.experiments", test=kind, alpha=f"{alpha:g}", side=side)
+    failures: list[Param] = []
+    successes: list[Param] = []
     for kpi in inputs.kpis:
         for experiment in kpi.experiments:
             verdict = experiment_verdict(experiment, kpi, method=method, alpha=alpha)
-            line = f"{experiment.name} on {kpi.name}: {verdict.describe()}"
+            line = Reason.of(
+                "experiment.line", experiment=experiment.name, kpi=kpi.name, verdict=verdict.describe()
+            )
             (successes if verdict.significant else failures).append(line)
     if failures:
-        return Requirement("experiments", label, False, "Not significant: " + "; ".join(failures) + ".")
+        return Requirement(
+            "experiments",
+            label,
+            False,
+            Reason.of("experiments.not_significant", lines=Listing(tuple(failures))),
+        )
     if not successes:
-        return Requirement("experiments", label, True, "No A/B experiment recorded; nothing to test.")
-    return Requirement("experiments", label, True, "Significant: " + "; ".join(successes) + ".")
+        return Requirement("experiments", label, True, Reason.of("experiments.none"))
+    return Requirement(
+        "experiments", label, True, Reason.of("experiments.significant", lines=Listing(tuple(successes)))
+    )
 
 
 def _roi(inputs: GateInputs) -> Requirement:
-    label = "Projected ROI is positive"
+    label = Reason.of("requirement.roi")
     horizon = inputs.business_case.horizon_months if inputs.business_case else 36
     projection = project_roi(costs=inputs.costs, benefits=inputs.benefits, horizon_months=horizon)
     if projection.roi is None:
-        return Requirement("roi", label, False, "No costs recorded: ROI cannot be projected.")
+        return Requirement("roi", label, False, Reason.of("roi.no_costs"))
     cost, benefit = rounded(projection.projected_cost), rounded(projection.projected_benefit)
-    text = (
-        f"Projected ROI {percent(projection.roi)} over {horizon} months "
-        f"(cost {_num(cost)}, benefit {_num(benefit)})."
+    projected = Reason.of(
+        "roi.projected",
+        roi=percent(projection.roi),
+        months=horizon,
+        cost=Money(_num(cost)),
+        benefit=Money(_num(benefit)),
     )
     # Exact: a break-even is zero, and zero is not positive.
-    return Requirement("roi", label, projection.roi > 0, text)
+    return Requirement("roi", label, projection.roi > 0, projected)
 
 
 def _conditions(inputs: GateInputs) -> Requirement:
-    label = "Conditions of earlier approvals closed"
+    label = Reason.of("requirement.conditions")
     if inputs.open_conditions:
-        return Requirement(
-            "conditions", label, False, "Open conditions: " + "; ".join(inputs.open_conditions) + "."
-        )
-    return Requirement("conditions", label, True, "No open condition.")
+        conditions = Listing(tuple(inputs.open_conditions))
+        return Requirement("conditions", label, False, Reason.of("conditions.open", conditions=conditions))
+    return Requirement("conditions", label, True, Reason.of("conditions.closed"))
 
 
 def _signoff(inputs: GateInputs, function: str, now: dt.datetime) -> Requirement:
-    name = function_name(function)
-    label = f"Sign-off: {name}"
+    name = Term("function", function)
+    label = Reason.of("requirement.signoff", function=name)
     code = f"signoff:{function}"
     signoff = next((s for s in inputs.signoffs if s.function == function), None)
     if signoff is None:
-        return Requirement(code, label, False, f"Awaiting the {name} sign-off.")
+        return Requirement(code, label, False, Reason.of("signoff.awaiting", function=name))
     if signoff.decision not in APPROVING_DECISIONS:
-        verb = "rejected" if signoff.decision == Decision.REJECT else "requested changes"
-        return Requirement(code, label, False, f"The {name} reviewer {verb}.")
+        refusal = "signoff.rejected" if signoff.decision == Decision.REJECT else "signoff.changes_requested"
+        return Requirement(code, label, False, Reason.of(refusal, function=name))
     expires = signoff.signed_at + dt.timedelta(days=inputs.policy.signoff_validity_days)
     if now > expires:
         return Requirement(
-            code, label, False, f"The {name} approval expired on {expires:%Y-%m-%d}; sign again."
+            code, label, False, Reason.of("signoff.expired", function=name, expired_on=f"{expires:%Y-%m-%d}")
         )
     if signoff.digest != inputs.current_digest:
-        return Requirement(
-            code,
-            label,
-            False,
-            f"The {name} approval is stale: a fact the gate reads (evidence, KPIs, experiments, costs and "
-            "benefits, business case or open conditions) changed after it was signed; sign again.",
-        )
-    return Requirement(code, label, True, f"Approved by {name}.")
+        return Requirement(code, label, False, Reason.of("signoff.stale", function=name))
+    return Requirement(code, label, True, Reason.of("signoff.approved", function=name))
 
 
 def _num(value: Decimal | None) -> str:

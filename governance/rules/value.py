@@ -20,6 +20,7 @@ from governance.rules.gates import (
     MeasurementFacts,
     experiment_verdict,
 )
+from governance.rules.reasons import Listing, Money, Param, Reason, Term
 from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
 from projects.sequential import MeanLook, ProportionLook
 from projects.vocabulary import Direction, ExperimentMethod
@@ -204,39 +205,44 @@ class ExperimentVerdictLine:
         return bool(self.verdict and self.verdict.always_valid.contradictory)
 
     @property
-    def after_looks(self) -> str:
-        return f"after {self.looks} look{'s' if self.looks != 1 else ''}"
+    def after_looks(self) -> Reason:
+        return Reason.of("value.after_looks", looks=self.looks)
 
     @property
-    def interval(self) -> str:
+    def interval(self) -> Reason:
         """The always-valid interval of treatment − control, as the committee reads it."""
         if self.verdict is None:
             raise AttributeError(f"{self.name} has no verdict, so no interval: {self.problem}")
         result = self.verdict.always_valid
-        bounds = f"{_signed(result.cs_low)} to {_signed(result.cs_high)}"
+        figures = {
+            "confidence": f"{result.confidence:.0%}",
+            "low": _signed(result.cs_low),
+            "high": _signed(result.cs_high),
+        }
         if result.contradictory:
-            return f"the latest look's always-valid {result.confidence:.0%} interval alone {bounds}"
-        return f"always-valid {result.confidence:.0%} interval {bounds}"
+            return Reason.of("value.latest_interval_alone", **figures)
+        return Reason.of("value.interval", **figures)
 
     @property
-    def summary(self) -> str:
+    def summary(self) -> Reason:
         """What the experiment shows, without its name."""
         if self.verdict is None:
-            return f"cannot be tested ({self.problem})"
+            return Reason.of("value.experiment_untestable", problem=self.problem)
         if self.contradictory:
-            outcome = (
-                f"inconclusive {self.after_looks}: the looks contradict each other (their always-valid "
-                f"intervals have no value in common), so the effect is not stable and the test supports "
-                f"no verdict either way"
-            )
+            outcome = "value.experiment_inconclusive"
         elif self.conclusively_negative:
-            outcome = f"conclusively negative {self.after_looks}: the treatment does worse than the control"
+            outcome = "value.experiment_negative"
         elif self.significant:
-            outcome = f"a significant improvement {self.after_looks}"
+            outcome = "value.experiment_significant"
         else:
-            outcome = f"not yet conclusive {self.after_looks}"
-        too_few = "; too few observations so far" if not self.verdict.always_valid.enough_data else ""
-        return f"{outcome} ({self.interval}, treatment − control{too_few})"
+            outcome = "value.experiment_not_yet_conclusive"
+        too_few: Param = "" if self.verdict.always_valid.enough_data else Reason.of("value.too_few_so_far")
+        return Reason.of(
+            "value.experiment_summary",
+            outcome=Reason.of(outcome, after=self.after_looks),
+            interval=self.interval,
+            caveat=too_few,
+        )
 
 
 def experiment_verdict_line(experiment: KPIExperiment, kpi: KPIFacts) -> ExperimentVerdictLine:
@@ -267,14 +273,23 @@ class KPIAttainment:
     overdue: bool
     experiments: tuple[ExperimentVerdictLine, ...] = ()  # those with a look by the end of the month
 
-    def describe(self) -> str:
+    def describe(self) -> Reason:
         if self.latest is None:
-            return f"{self.name}: never measured"
-        share = f", {self.attainment:.0%} of the planned improvement" if self.attainment is not None else ""
-        verdict = "meets" if self.meets_target else "misses"
-        return (
-            f"{self.name}: {_num(self.latest.value)} {self.unit} in {self.latest.period:%Y-%m} "
-            f"{verdict} the target of {_num(self.target)} (baseline {_num(self.baseline)}){share}"
+            return Reason.of("value.kpi_never_measured", kpi=self.name)
+        share: Param = (
+            Reason.of("value.share_of_improvement", share=f"{self.attainment:.0%}")
+            if self.attainment is not None
+            else ""
+        )
+        return Reason.of(
+            "value.kpi_meets" if self.meets_target else "value.kpi_misses",
+            kpi=self.name,
+            latest=_num(self.latest.value),
+            unit=self.unit,
+            period=f"{self.latest.period:%Y-%m}",
+            target=_num(self.target),
+            baseline=_num(self.baseline),
+            share=share,
         )
 
 
@@ -296,7 +311,7 @@ class ValueAssessment:
     kpis: tuple[KPIAttainment, ...]
     roi: RoiProjection
     recommendation: str
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
     @property
     def overdue_kpis(self) -> tuple[str, ...]:
@@ -378,31 +393,45 @@ def assess_value(inputs: ValueInputs) -> ValueAssessment:
 
 def _recommend(
     inputs: ValueInputs, lines: tuple[KPIAttainment, ...], roi: RoiProjection, due_period: dt.date
-) -> tuple[str, tuple[str, ...]]:
+) -> tuple[str, tuple[Reason, ...]]:
     primary = [k for k in lines if k.is_primary]
     allowed = inputs.business_case.missed_periods_to_retire if inputs.business_case else None
     exits = [k for k in primary if allowed and k.missed_run.length >= allowed]
     if exits:
         return RETIRE, tuple(
-            f"Exit criteria met: {k.name} missed its target for {k.missed_run.length} consecutive months "
-            f"since {k.missed_run.first_period:%Y-%m} (the business case allows {allowed})."
+            Reason.of(
+                "value.exit_criteria_met",
+                kpi=k.name,
+                months=k.missed_run.length,
+                since=f"{k.missed_run.first_period:%Y-%m}",
+                allowed=allowed or 0,
+            )
             for k in exits
         )
     overdue = [k for k in lines if k.overdue]
     if overdue:
-        return ESCALATE, (
-            f"Measurements for {due_period:%Y-%m} are overdue: " + ", ".join(k.name for k in overdue) + ".",
-        )
+        kpis = Listing(tuple(k.name for k in overdue), joined_by="comma")
+        return ESCALATE, (Reason.of("value.measurements_overdue", period=f"{due_period:%Y-%m}", kpis=kpis),)
     # A KPI never measured here is not due yet: had it been due, it would be overdue above.
-    reasons = [k.describe() + "." for k in primary if k.meets_target is False]
+    reasons = [Reason.of("value.sentence", text=k.describe()) for k in primary if k.meets_target is False]
     if roi.roi is not None and roi.roi <= 0:
         reasons.append(
-            f"Projected ROI is {percent(roi.roi)} (cost to date {_num(rounded(roi.cost_to_date))}, "
-            f"benefit to date {_num(rounded(roi.benefit_to_date))})."
+            Reason.of(
+                "value.roi_not_positive",
+                roi=percent(roi.roi),
+                cost=Money(_num(rounded(roi.cost_to_date))),
+                benefit=Money(_num(rounded(roi.benefit_to_date))),
+            )
         )
     reasons += [
-        f"The A/B test “{e.name}” on {e.kpi} is conclusively negative {e.after_looks}: the treatment "
-        f"does worse than the control ({e.interval}, treatment − control; {e.kpi} should {e.direction})."
+        Reason.of(
+            "value.experiment_negative_reason",
+            experiment=e.name,
+            kpi=e.kpi,
+            after=e.after_looks,
+            interval=e.interval,
+            direction=Term("direction", e.direction),
+        )
         for k in lines
         for e in k.experiments
         if e.conclusively_negative
@@ -410,8 +439,7 @@ def _recommend(
     # Looks that contradict each other judge nothing, yet say the effect moved or the experiment
     # broke its assumptions: the committee has to look at it rather than read a note.
     reasons += [
-        f"The A/B test “{e.name}” on {e.kpi} is {e.summary}; it can no longer judge the treatment, "
-        f"so restart it or find what changed."
+        Reason.of("value.experiment_broken", experiment=e.name, kpi=e.kpi, summary=e.summary)
         for k in lines
         for e in k.experiments
         if e.contradictory
@@ -419,16 +447,14 @@ def _recommend(
     unproven = _unproven_gains(primary)
     if reasons:
         return ADJUST, (*reasons, *unproven)
-    if any(k.latest is None for k in primary):
-        summary = "No KPI measurement is due yet"
-    else:
-        summary = "Every primary KPI meets its target"
-    if roi.roi is not None:
-        summary += f"; the projected ROI is {percent(roi.roi)}"
-    return CONTINUE, (summary + ".", *unproven)
+    state = "value.no_measurement_due" if any(k.latest is None for k in primary) else "value.every_target_met"
+    roi_clause: Param = (
+        "" if roi.roi is None else Reason.of("value.projected_roi_clause", roi=percent(roi.roi))
+    )
+    return CONTINUE, (Reason.of(state, roi=roi_clause), *unproven)
 
 
-def _unproven_gains(primary: list[KPIAttainment]) -> list[str]:
+def _unproven_gains(primary: list[KPIAttainment]) -> list[Reason]:
     """Primary KPIs on target whose experiment cannot yet tell the gain from chance."""
     notes = []
     for kpi in primary:
@@ -437,8 +463,5 @@ def _unproven_gains(primary: list[KPIAttainment]) -> list[str]:
         for e in kpi.experiments:
             if e.verdict is None or e.significant or e.conclusively_negative or e.contradictory:
                 continue
-            notes.append(
-                f"{kpi.name} meets its target, but the A/B test “{e.name}” on {kpi.name} is "
-                f"{e.summary}: the gain may not be the initiative's doing."
-            )
+            notes.append(Reason.of("value.gain_unproven", kpi=kpi.name, experiment=e.name, summary=e.summary))
     return notes

@@ -20,6 +20,9 @@ from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParser
 from django.utils.datastructures import ImmutableList, MultiValueDict
 from django.utils.encoding import force_str
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from governance.errors import InvalidInput
@@ -36,7 +39,7 @@ UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 @dataclass(frozen=True)
 class EvidenceType:
-    label: str
+    label: str | Promise  # a lazy translation, for the refusals
     content_type: str
     extensions: tuple[str, ...]
 
@@ -45,20 +48,24 @@ class EvidenceType:
         return self.extensions[0]
 
 
-PDF = EvidenceType("PDF document", "application/pdf", (".pdf",))
-PNG = EvidenceType("PNG image", "image/png", (".png",))
-JPEG = EvidenceType("JPEG image", "image/jpeg", (".jpg", ".jpeg"))
+PDF = EvidenceType(gettext_lazy("PDF document"), "application/pdf", (".pdf",))
+PNG = EvidenceType(gettext_lazy("PNG image"), "image/png", (".png",))
+JPEG = EvidenceType(gettext_lazy("JPEG image"), "image/jpeg", (".jpg", ".jpeg"))
 XLSX = EvidenceType(
-    "Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)
+    gettext_lazy("Excel workbook"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    (".xlsx",),
 )
 DOCX = EvidenceType(
-    "Word document", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)
+    gettext_lazy("Word document"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    (".docx",),
 )
-CSV = EvidenceType("CSV table", "text/csv; charset=utf-8", (".csv",))
-TEXT = EvidenceType("plain text", "text/plain; charset=utf-8", (".txt", ".text", ".md"))
+CSV = EvidenceType(gettext_lazy("CSV table"), "text/csv; charset=utf-8", (".csv",))
+TEXT = EvidenceType(gettext_lazy("plain text"), "text/plain; charset=utf-8", (".txt", ".text", ".md"))
 ACCEPTED = (PDF, PNG, JPEG, XLSX, DOCX, CSV, TEXT)
 ACCEPTED_EXTENSIONS = tuple(ext for kind in ACCEPTED for ext in kind.extensions)
-ACCEPTED_LABELS = "PDF, PNG, JPEG, XLSX, DOCX, CSV or UTF-8 text"
+ACCEPTED_LABELS = gettext_lazy("PDF, PNG, JPEG, XLSX, DOCX, CSV or UTF-8 text")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
@@ -79,33 +86,52 @@ def _megabytes(size: int) -> str:
 def check_file_name(name: str | None) -> str:
     """The name's extension (lower case), or InvalidInput saying what is wrong with the name."""
     if name is None or not name.strip():
-        raise InvalidInput("The file needs a name.")
+        raise InvalidInput(_("The file needs a name."))
     if "\x00" in name:
-        raise InvalidInput("The file name contains a NUL character.")
+        raise InvalidInput(_("The file name contains a NUL character."))
     if "/" in name or "\\" in name:
-        raise InvalidInput("The file name contains a path separator; send the file's own name only.")
+        raise InvalidInput(_("The file name contains a path separator; send the file's own name only."))
     if ".." in name:
-        raise InvalidInput("The file name contains '..'.")
+        raise InvalidInput(_("The file name contains '..'."))
     for char in name:
         if char in BIDI_CONTROLS:
             raise InvalidInput(
-                f"The file name contains a bidirectional formatting character (U+{ord(char):04X}), "
-                "which can disguise its real extension."
+                _(
+                    # Translators: %(code)s is a Unicode code point, e.g. U+202E.
+                    "The file name contains a bidirectional formatting character (%(code)s), "
+                    "which can disguise its real extension."
+                )
+                % {"code": f"U+{ord(char):04X}"}
             )
         if unicodedata.category(char) in UNSAFE_CATEGORIES:
-            raise InvalidInput(f"The file name contains a control character (U+{ord(char):04X}).")
+            raise InvalidInput(
+                # Translators: %(code)s is a Unicode code point, e.g. U+0007.
+                _("The file name contains a control character (%(code)s).") % {"code": f"U+{ord(char):04X}"}
+            )
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The file name is longer than {MAX_NAME_LENGTH} characters.")
+        raise InvalidInput(
+            _("The file name is longer than %(limit)s characters.") % {"limit": MAX_NAME_LENGTH}
+        )
     if name != name.strip() or name.startswith("."):
-        raise InvalidInput("The file name may not start with a dot or a space, nor end with a space.")
+        raise InvalidInput(_("The file name may not start with a dot or a space, nor end with a space."))
     stem, dot, extension = name.rpartition(".")
     if not dot or not stem:
-        raise InvalidInput(f"The file name needs an extension: {', '.join(ACCEPTED_EXTENSIONS)}.")
+        raise InvalidInput(
+            # Translators: %(extensions)s lists file extensions, e.g. ".pdf, .png".
+            _("The file name needs an extension: %(extensions)s.")
+            % {"extensions": ", ".join(ACCEPTED_EXTENSIONS)}
+        )
     extension = f".{extension.lower()}"
     if extension not in ACCEPTED_EXTENSIONS:
         raise InvalidInput(
-            f"{extension} files are not accepted as evidence; send {ACCEPTED_LABELS} "
-            f"({', '.join(ACCEPTED_EXTENSIONS)})."
+            # Translators: %(extension)s is the file's extension, e.g. ".exe"; %(types)s names the
+            # accepted types ("PDF, PNG, … or UTF-8 text") and %(extensions)s lists their extensions.
+            _("%(extension)s files are not accepted as evidence; send %(types)s (%(extensions)s).")
+            % {
+                "extension": extension,
+                "types": ACCEPTED_LABELS,
+                "extensions": ", ".join(ACCEPTED_EXTENSIONS),
+            }
         )
     return extension
 
@@ -124,7 +150,7 @@ def _office_type(file) -> EvidenceType:
         with zipfile.ZipFile(file) as archive:
             names = archive.namelist()  # the central directory only: nothing is decompressed
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise InvalidInput("The file starts like a ZIP archive but is damaged.") from None
+        raise InvalidInput(_("The file starts like a ZIP archive but is damaged.")) from None
     finally:
         file.seek(0)
     if "[Content_Types].xml" in names:
@@ -132,7 +158,7 @@ def _office_type(file) -> EvidenceType:
             return XLSX
         if any(n.startswith("word/") for n in names):
             return DOCX
-    raise InvalidInput("The file is a ZIP archive but neither an Excel workbook nor a Word document.")
+    raise InvalidInput(_("The file is a ZIP archive but neither an Excel workbook nor a Word document."))
 
 
 def _text_type(file) -> None:
@@ -144,17 +170,20 @@ def _text_type(file) -> None:
         for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(65536), b""):
             text = decoder.decode(chunk)
             if "\x00" in text:
-                raise InvalidInput("The file contains NUL bytes: it is not text.")
+                raise InvalidInput(_("The file contains NUL bytes: it is not text."))
             if len(opening) < 64:
                 opening += text[:64]
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise InvalidInput(f"The content is not a file type ValueGate accepts ({ACCEPTED_LABELS}).") from None
+        raise InvalidInput(
+            # Translators: %(types)s names the accepted types ("PDF, PNG, … or UTF-8 text").
+            _("The content is not a file type ValueGate accepts (%(types)s).") % {"types": ACCEPTED_LABELS}
+        ) from None
     finally:
         file.seek(0)
     if opening.lstrip("\ufeff \t\r\n\f\v").startswith("<"):
         raise InvalidInput(
-            "The content looks like HTML, XML or SVG markup, which is not accepted as evidence."
+            _("The content looks like HTML, XML or SVG markup, which is not accepted as evidence.")
         )
 
 
@@ -164,7 +193,7 @@ def detect_type(file, *, extension: str | None = None) -> EvidenceType:
     head = file.read(HEAD_BYTES)
     file.seek(0)
     if isinstance(head, str):  # a text-mode file: refuse rather than guess its encoding
-        raise InvalidInput("The evidence file must be read as bytes.")
+        raise InvalidInput(_("The evidence file must be read as bytes."))
     if head.startswith(PDF_SIGNATURE):
         return PDF
     if head.startswith(PNG_SIGNATURE):
@@ -185,17 +214,23 @@ def check_evidence_file(file, *, name: str | None) -> EvidenceType:
     extension = check_file_name(name)
     size = _size_of(file)
     if size == 0:
-        raise InvalidInput("The evidence file is empty.")
+        raise InvalidInput(_("The evidence file is empty."))
     limit = max_bytes()
     if size > limit:
         raise InvalidInput(
-            f"The file is {_megabytes(size)}; evidence files are limited to {_megabytes(limit)}."
+            # Translators: %(size)s and %(limit)s are file sizes, e.g. "25 MB".
+            _("The file is %(size)s; evidence files are limited to %(limit)s.")
+            % {"size": _megabytes(size), "limit": _megabytes(limit)}
         )
     detected = detect_type(file, extension=extension)
     if extension not in detected.extensions:
         raise InvalidInput(
-            f"The file is named {extension} but its content is a {detected.label}; "
-            "the name and the content must agree."
+            _(
+                # Translators: %(extension)s is the file's extension, e.g. ".pdf"; %(type)s what its
+                # content is, e.g. "PNG image".
+                "The file is named %(extension)s but its content is a %(type)s; the name and the content must agree."
+            )
+            % {"extension": extension, "type": detected.label}
         )
     return detected
 
@@ -264,7 +299,9 @@ def keeping_sent_file_names(view):
         if declared > max_bytes() + FORM_OVERHEAD_BYTES:
             # Refused before the body is read: an oversized upload never reaches the disk.
             return HttpResponse(
-                f"The upload is larger than the {_megabytes(max_bytes())} limit for evidence files.",
+                # Translators: %(limit)s is a file size, e.g. "20 MB".
+                _("The upload is larger than the %(limit)s limit for evidence files.")
+                % {"limit": _megabytes(max_bytes())},
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )

@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from governance.access.checks import (
     lock_initiative,
@@ -61,15 +63,33 @@ class MeasurementErrors(InvalidInput):
 
     def __init__(self, errors: dict[int, str]):
         self.errors = errors
-        shown = "; ".join(f"row {i}: {reason}" for i, reason in list(errors.items())[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} measurement(s) refused, nothing stored: {shown}{more}.")
+        shown = "; ".join(
+            # Translators: %(row)s is the index of a row of the input; %(reason)s why it was refused.
+            _("row %(row)s: %(reason)s") % {"row": i, "reason": reason}
+            for i, reason in list(errors.items())[:5]
+        )
+        if len(errors) > 5:
+            # Translators: %(rows)s lists the first five rows refused and why; %(more)s is how many
+            # more were refused.
+            message = _("%(count)s measurement(s) refused, nothing stored: %(rows)s (and %(more)s more).") % {
+                "count": len(errors),
+                "rows": shown,
+                "more": len(errors) - 5,
+            }
+        else:
+            # Translators: %(rows)s lists the rows refused and why.
+            message = _("%(count)s measurement(s) refused, nothing stored: %(rows)s.") % {
+                "count": len(errors),
+                "rows": shown,
+            }
+        super().__init__(message)
 
 
 def _look_date(looked_on: dt.date, *, now: dt.datetime) -> dt.date:
     """A look's day, in the range every dated figure keeps (projects/periods.py)."""
     try:
-        return check_figure_date(looked_on, what="Looked on", now=now)
+        # Translators: the name of a date field, completed by "… is after …" in the refusal.
+        return check_figure_date(looked_on, what=_("Looked on"), now=now)
     except ValueError as error:
         raise InvalidInput(str(error)) from None
 
@@ -97,36 +117,43 @@ def measurements_record(
         actor,
         kpi.initiative_id,
         operation=Operation.RECORD_MEASUREMENTS,
-        action="record its KPI measurements",
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "record its KPI measurements"),
     )
     if not measurements:
-        raise InvalidInput("No measurement given.")
+        raise InvalidInput(_("No measurement given."))
     errors: dict[int, str] = {}
     rows: list[KPIMeasurement] = []
     seen: set[dt.date] = set()
     existing = set(KPIMeasurement.objects.filter(kpi=kpi).values_list("period", flat=True))
     for index, item in enumerate(measurements):
         try:
-            value = parse_decimal(item.value, what="Value")
+            # Translators: the name of a field, completed by e.g. "… must be a number." in a refusal.
+            value = parse_decimal(item.value, what=_("Value"))
         except ValueError as error:
             errors[index] = str(error)
             continue
         if not _first_of_month(item.period):
-            errors[index] = "Period must be the first day of a month."
+            errors[index] = _("Period must be the first day of a month.")
             continue
         try:
-            check_figure_date(item.period, what="Period", now=now, monthly=True)
+            # Translators: the name of a field, completed by e.g. "… is after …" in a refusal.
+            check_figure_date(item.period, what=_("Period"), now=now, monthly=True)
         except ValueError as error:
             errors[index] = str(error)
             continue
         if item.period in seen or item.period in existing:
-            errors[index] = f"{kpi.name} already has a measurement for {item.period:%Y-%m}."
+            # Translators: %(kpi)s is the KPI's name; %(period)s a month, YYYY-MM.
+            errors[index] = _("%(kpi)s already has a measurement for %(period)s.") % {
+                "kpi": kpi.name,
+                "period": f"{item.period:%Y-%m}",
+            }
         elif item.sample_size is not None and (isinstance(item.sample_size, bool) or item.sample_size < 0):
-            errors[index] = "Sample size must be a non-negative whole number."
+            errors[index] = _("Sample size must be a non-negative whole number.")
         elif not item.source or not item.source.strip():
-            errors[index] = "Source is required."
+            errors[index] = _("Source is required.")
         elif control_characters(item.source):
-            errors[index] = "Source must be a single line: remove the line breaks or control characters."
+            errors[index] = _("Source must be a single line: remove the line breaks or control characters.")
         else:
             seen.add(item.period)
             rows.append(
@@ -157,9 +184,30 @@ def measurements_record(
     return created
 
 
+# The arms' figures as people name them: in the refusals of a count or a figure, and (lower case)
+# in the list of counts that decreased.
+FIELD_LABELS = {
+    "control_size": gettext_lazy("Control size"),
+    "treatment_size": gettext_lazy("Treatment size"),
+    "control_successes": gettext_lazy("Control successes"),
+    "treatment_successes": gettext_lazy("Treatment successes"),
+    "control_mean": gettext_lazy("Control mean"),
+    "control_variance": gettext_lazy("Control variance"),
+    "treatment_mean": gettext_lazy("Treatment mean"),
+    "treatment_variance": gettext_lazy("Treatment variance"),
+}
+COUNT_NAMES = {
+    "control_size": gettext_lazy("control size"),
+    "control_successes": gettext_lazy("control successes"),
+    "treatment_size": gettext_lazy("treatment size"),
+    "treatment_successes": gettext_lazy("treatment successes"),
+}
+
+
 def _count(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{what} must be a non-negative whole number.")
+        # Translators: %(field)s is the name of a count, e.g. "Control size".
+        raise InvalidInput(_("%(field)s must be a non-negative whole number.") % {"field": what})
     return value
 
 
@@ -177,23 +225,24 @@ def _arm_summary(
 ) -> dict:
     """The checked summary of both arms: counts for proportions, plus means and variances for means."""
     if metric not in Metric.values:
-        raise InvalidInput(f"Metric must be one of {', '.join(Metric.values)}.")
+        # Translators: %(values)s lists the metric codes, e.g. "proportion, mean".
+        raise InvalidInput(_("Metric must be one of %(values)s.") % {"values": ", ".join(Metric.values)})
     summary: dict[str, int | Decimal] = {
-        "control_size": _count(control_size, "Control size"),
-        "treatment_size": _count(treatment_size, "Treatment size"),
-        "control_successes": _count(control_successes or 0, "Control successes"),
-        "treatment_successes": _count(treatment_successes or 0, "Treatment successes"),
+        "control_size": _count(control_size, str(FIELD_LABELS["control_size"])),
+        "treatment_size": _count(treatment_size, str(FIELD_LABELS["treatment_size"])),
+        "control_successes": _count(control_successes or 0, str(FIELD_LABELS["control_successes"])),
+        "treatment_successes": _count(treatment_successes or 0, str(FIELD_LABELS["treatment_successes"])),
     }
     if summary["control_size"] == 0 or summary["treatment_size"] == 0:
-        raise InvalidInput("Each arm needs at least one observation.")
+        raise InvalidInput(_("Each arm needs at least one observation."))
     if metric == Metric.PROPORTION:
         if summary["control_successes"] > summary["control_size"]:
-            raise InvalidInput("The control arm cannot have more successes than observations.")
+            raise InvalidInput(_("The control arm cannot have more successes than observations."))
         if summary["treatment_successes"] > summary["treatment_size"]:
-            raise InvalidInput("The treatment arm cannot have more successes than observations.")
+            raise InvalidInput(_("The treatment arm cannot have more successes than observations."))
         return summary
     if summary["control_size"] < 2 or summary["treatment_size"] < 2:
-        raise InvalidInput("Each arm needs at least two observations for a variance.")
+        raise InvalidInput(_("Each arm needs at least two observations for a variance."))
     for field, raw in (
         ("control_mean", control_mean),
         ("control_variance", control_variance),
@@ -201,11 +250,11 @@ def _arm_summary(
         ("treatment_variance", treatment_variance),
     ):
         try:
-            summary[field] = parse_decimal(raw, what=field.replace("_", " ").capitalize())
+            summary[field] = parse_decimal(raw, what=str(FIELD_LABELS[field]))
         except ValueError as error:
             raise InvalidInput(str(error)) from None
     if summary["control_variance"] < 0 or summary["treatment_variance"] < 0:
-        raise InvalidInput("A variance cannot be negative.")
+        raise InvalidInput(_("A variance cannot be negative."))
     return summary
 
 
@@ -232,7 +281,11 @@ def experiment_record(
     Ledger: experiment.recorded."""
     now = now or timezone.now()
     _owned_live_initiative(
-        actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
+        actor,
+        kpi.initiative_id,
+        operation=Operation.RECORD_EXPERIMENT,
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "record its experiments"),
     )
     require_single_line(name=name, success_definition=success_definition)
     summary = _arm_summary(
@@ -247,7 +300,7 @@ def experiment_record(
         treatment_variance=treatment_variance,
     )
     if not name.strip():
-        raise InvalidInput("An experiment needs a name.")
+        raise InvalidInput(_("An experiment needs a name."))
     # As for a later look; a first look dated ahead would also refuse every later one.
     looked_on = _look_date(looked_on or timezone.localdate(now), now=now)
     experiment = Experiment.objects.create(
@@ -283,13 +336,16 @@ def _refuse_going_back(last: ExperimentLook | None, looked_on: dt.date, summary:
     if last is None:
         return
     if looked_on <= last.looked_on:
-        raise InvalidInput(f"A new look must come after the last one ({last.looked_on}).")
+        raise InvalidInput(
+            # Translators: %(last)s is the date of the last look, YYYY-MM-DD.
+            _("A new look must come after the last one (%(last)s).") % {"last": last.looked_on}
+        )
     decreased = [field for field in COUNTS if summary[field] < getattr(last, field)]
     if decreased:
         raise InvalidInput(
-            "Counts are cumulative and cannot decrease: "
-            + ", ".join(f.replace("_", " ") for f in decreased)
-            + "."
+            # Translators: %(counts)s lists the counts that decreased, e.g. "control size, treatment size".
+            _("Counts are cumulative and cannot decrease: %(counts)s.")
+            % {"counts": ", ".join(str(COUNT_NAMES[f]) for f in decreased)}
         )
 
 
@@ -317,7 +373,11 @@ def experiment_look_record(
     now = now or timezone.now()
     kpi = experiment.kpi
     _owned_live_initiative(
-        actor, kpi.initiative_id, operation=Operation.RECORD_EXPERIMENT, action="record its experiments"
+        actor,
+        kpi.initiative_id,
+        operation=Operation.RECORD_EXPERIMENT,
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "record its experiments"),
     )
     experiment = Experiment.objects.select_for_update(of=("self",)).get(pk=experiment.pk)
     summary = _arm_summary(
@@ -363,22 +423,29 @@ def financial_entry_record(
     Ledger: financial_entry.recorded."""
     now = now or timezone.now()
     initiative = _owned_live_initiative(
-        actor, initiative, operation=Operation.RECORD_MONEY, action="record its costs and benefits"
+        actor,
+        initiative,
+        operation=Operation.RECORD_MONEY,
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "record its costs and benefits"),
     )
     if kind not in EntryKind.values:
-        raise InvalidInput(f"Kind must be one of {', '.join(EntryKind.values)}.")
+        # Translators: %(values)s lists the kind codes, e.g. "cost, benefit".
+        raise InvalidInput(_("Kind must be one of %(values)s.") % {"values": ", ".join(EntryKind.values)})
     if not _first_of_month(month):
-        raise InvalidInput("Month must be the first day of a month.")
+        raise InvalidInput(_("Month must be the first day of a month."))
     try:
-        check_figure_date(month, what="Month", now=now, monthly=True)
+        # Translators: the name of a field, completed by e.g. "… is after …" in a refusal.
+        check_figure_date(month, what=_("Month"), now=now, monthly=True)
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     try:
-        amount = parse_decimal(amount, what="Amount", max_digits=14, decimal_places=2)
+        # Translators: the name of a field, completed by e.g. "… must be a number." in a refusal.
+        amount = parse_decimal(amount, what=_("Amount"), max_digits=14, decimal_places=2)
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     if amount < 0:
-        raise InvalidInput("Amounts are recorded as positive numbers; the kind says cost or benefit.")
+        raise InvalidInput(_("Amounts are recorded as positive numbers; the kind says cost or benefit."))
     require_single_line(description=description)
     entry = FinancialEntry.objects.create(
         initiative=initiative,
@@ -424,15 +491,19 @@ def evidence_submit(
     revision is a new version that `replaces` the latest one of the same kind, which stays.
     """
     initiative = _owned_live_initiative(
-        actor, initiative, operation=Operation.UPLOAD_EVIDENCE, action="submit its evidence"
+        actor,
+        initiative,
+        operation=Operation.UPLOAD_EVIDENCE,
+        # Translators: completes the refusal "Only <who> may …."
+        action=pgettext("refusal", "submit its evidence"),
     )
     if kind not in EvidenceKind.values:
-        raise InvalidInput(f"Kind must be one of {', '.join(EvidenceKind.values)}.")
+        raise InvalidInput(_("Kind must be one of %(values)s.") % {"values": ", ".join(EvidenceKind.values)})
     if not title.strip():
-        raise InvalidInput("Evidence needs a title.")
+        raise InvalidInput(_("Evidence needs a title."))
     require_single_line(title=title)
     if not file or not getattr(file, "size", 0):
-        raise InvalidInput("The evidence file is empty.")
+        raise InvalidInput(_("The evidence file is empty."))
     detected = check_evidence_file(file, name=file_name if file_name is not None else sent_name(file))
     if replaces is not None:
         replaces = _replaceable(initiative, replaces, kind)
@@ -467,14 +538,18 @@ def evidence_submit(
 def _replaceable(initiative: Initiative, replaces: Evidence, kind: str) -> Evidence:
     earlier = Evidence.objects.filter(pk=replaces.pk, initiative=initiative).first()
     if earlier is None:
-        raise InvalidInput("A new version can only replace evidence of the same initiative.")
+        raise InvalidInput(_("A new version can only replace evidence of the same initiative."))
     if earlier.kind != kind:
         raise InvalidInput(
-            f"A new version of a {earlier.get_kind_display().lower()} must be of the same kind."
+            # Translators: %(kind)s is a kind of evidence in lower case, e.g. "business case".
+            _("A new version of a %(kind)s must be of the same kind.")
+            % {"kind": earlier.get_kind_display().lower()}
         )
     newer = Evidence.objects.filter(replaces=earlier).first()
     if newer is not None:
         raise InvalidInput(
-            f"“{earlier.title}” was already replaced by “{newer.title}”; replace that version."
+            # Translators: %(earlier)s and %(newer)s are titles of evidence files.
+            _("“%(earlier)s” was already replaced by “%(newer)s”; replace that version.")
+            % {"earlier": earlier.title, "newer": newer.title}
         )
     return earlier

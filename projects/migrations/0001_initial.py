@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,168 +17,393 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Initiative',
+            name="Initiative",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('department', models.CharField(max_length=120)),
-                ('pain_point', models.TextField(help_text='The business pain point this initiative removes.')),
-                ('process_embedding', models.TextField(help_text='The operational process the solution embeds in, and how.')),
-                ('risk_tier', models.CharField(choices=[('minimal', 'Minimal'), ('limited', 'Limited'), ('high', 'High'), ('prohibited', 'Prohibited')], default='limited', max_length=16)),
-                ('uses_personal_data', models.BooleanField(default=False)),
-                ('stage', django_fsm.FSMField(choices=[('draft', 'Draft'), ('proposal', 'Proposal'), ('pilot', 'Pilot'), ('scale', 'Scale'), ('retired', 'Retired'), ('rejected', 'Rejected')], db_index=True, default='draft', max_length=16, protected=True)),
-                ('stage_entered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('pilot_deadline', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(help_text='The project lead.', on_delete=django.db.models.deletion.PROTECT, related_name='owned_initiatives', to=settings.AUTH_USER_MODEL)),
-                ('sponsor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sponsored_initiatives', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("department", models.CharField(max_length=120)),
+                (
+                    "pain_point",
+                    models.TextField(help_text="The business pain point this initiative removes."),
+                ),
+                (
+                    "process_embedding",
+                    models.TextField(help_text="The operational process the solution embeds in, and how."),
+                ),
+                (
+                    "risk_tier",
+                    models.CharField(
+                        choices=[
+                            ("minimal", "Minimal"),
+                            ("limited", "Limited"),
+                            ("high", "High"),
+                            ("prohibited", "Prohibited"),
+                        ],
+                        default="limited",
+                        max_length=16,
+                    ),
+                ),
+                ("uses_personal_data", models.BooleanField(default=False)),
+                (
+                    "stage",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("proposal", "Proposal"),
+                            ("pilot", "Pilot"),
+                            ("scale", "Scale"),
+                            ("retired", "Retired"),
+                            ("rejected", "Rejected"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=16,
+                        protected=True,
+                    ),
+                ),
+                ("stage_entered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("pilot_deadline", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        help_text="The project lead.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_initiatives",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sponsor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sponsored_initiatives",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='FinancialEntry',
+            name="FinancialEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('cost', 'Cost'), ('benefit', 'Benefit')], max_length=8)),
-                ('month', models.DateField(help_text='First day of the month.')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='financial_entries', to='projects.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(choices=[("cost", "Cost"), ("benefit", "Benefit")], max_length=8)),
+                ("month", models.DateField(help_text="First day of the month.")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="financial_entries",
+                        to="projects.initiative",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'financial entries',
-                'ordering': ['initiative_id', 'month', 'kind'],
+                "verbose_name_plural": "financial entries",
+                "ordering": ["initiative_id", "month", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('business_case', 'Business case document'), ('privacy_impact', 'Privacy impact assessment'), ('pilot_report', 'Pilot report'), ('decommission_plan', 'Decommission plan'), ('data_deletion', 'Data deletion confirmation'), ('other', 'Other')], max_length=32)),
-                ('title', models.CharField(max_length=200)),
-                ('file', models.FileField(upload_to='evidence/%Y/%m/')),
-                ('sha256', models.CharField(editable=False, max_length=64)),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='projects.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("business_case", "Business case document"),
+                            ("privacy_impact", "Privacy impact assessment"),
+                            ("pilot_report", "Pilot report"),
+                            ("decommission_plan", "Decommission plan"),
+                            ("data_deletion", "Data deletion confirmation"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("file", models.FileField(upload_to="evidence/%Y/%m/")),
+                ("sha256", models.CharField(editable=False, max_length=64)),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="projects.initiative",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'evidence',
-                'ordering': ['initiative_id', 'submitted_at', 'id'],
+                "verbose_name_plural": "evidence",
+                "ordering": ["initiative_id", "submitted_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BusinessCase',
+            name="BusinessCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('budget', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
-                ('expected_annual_benefit', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
-                ('horizon_months', models.PositiveSmallIntegerField(default=36)),
-                ('exit_criteria', models.TextField(help_text='When the initiative is stopped.')),
-                ('missed_periods_to_retire', models.PositiveSmallIntegerField(default=3, help_text='Consecutive periods a primary KPI may miss its target before retirement is proposed.')),
-                ('initiative', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='business_case', to='projects.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "budget",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "expected_annual_benefit",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("horizon_months", models.PositiveSmallIntegerField(default=36)),
+                ("exit_criteria", models.TextField(help_text="When the initiative is stopped.")),
+                (
+                    "missed_periods_to_retire",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Consecutive periods a primary KPI may miss its target before retirement is proposed.",
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="business_case",
+                        to="projects.initiative",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='KPI',
+            name="KPI",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('unit', models.CharField(max_length=40)),
-                ('direction', models.CharField(choices=[('increase', 'Higher is better'), ('decrease', 'Lower is better')], max_length=8)),
-                ('baseline', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('target', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('data_source', models.CharField(max_length=200)),
-                ('is_primary', models.BooleanField(default=True)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='kpis', to='projects.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("unit", models.CharField(max_length=40)),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("increase", "Higher is better"), ("decrease", "Lower is better")],
+                        max_length=8,
+                    ),
+                ),
+                ("baseline", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("target", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("data_source", models.CharField(max_length=200)),
+                ("is_primary", models.BooleanField(default=True)),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="kpis",
+                        to="projects.initiative",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'KPI',
-                'ordering': ['initiative_id', '-is_primary', 'name'],
+                "verbose_name": "KPI",
+                "ordering": ["initiative_id", "-is_primary", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Experiment',
+            name="Experiment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('success_definition', models.CharField(help_text="What counts as a success in both arms, e.g. 'clicked'.", max_length=200)),
-                ('control_size', models.PositiveIntegerField()),
-                ('control_successes', models.PositiveIntegerField()),
-                ('treatment_size', models.PositiveIntegerField()),
-                ('treatment_successes', models.PositiveIntegerField()),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('kpi', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to='projects.kpi')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "success_definition",
+                    models.CharField(
+                        help_text="What counts as a success in both arms, e.g. 'clicked'.", max_length=200
+                    ),
+                ),
+                ("control_size", models.PositiveIntegerField()),
+                ("control_successes", models.PositiveIntegerField()),
+                ("treatment_size", models.PositiveIntegerField()),
+                ("treatment_successes", models.PositiveIntegerField()),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "kpi",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="experiments",
+                        to="projects.kpi",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kpi_id', 'recorded_at'],
+                "ordering": ["kpi_id", "recorded_at"],
             },
         ),
         migrations.CreateModel(
-            name='KPIMeasurement',
+            name="KPIMeasurement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(help_text='First day of the month measured.')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('sample_size', models.PositiveIntegerField(blank=True, null=True)),
-                ('source', models.CharField(max_length=200)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kpi', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measurements', to='projects.kpi')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.DateField(help_text="First day of the month measured.")),
+                ("value", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("sample_size", models.PositiveIntegerField(blank=True, null=True)),
+                ("source", models.CharField(max_length=200)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "kpi",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurements",
+                        to="projects.kpi",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'KPI measurement',
-                'ordering': ['kpi_id', 'period'],
+                "verbose_name": "KPI measurement",
+                "ordering": ["kpi_id", "period"],
             },
         ),
         migrations.AddIndex(
-            model_name='initiative',
-            index=models.Index(fields=['owner', 'stage'], name='projects_in_owner_i_ad546e_idx'),
+            model_name="initiative",
+            index=models.Index(fields=["owner", "stage"], name="projects_in_owner_i_ad546e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='financialentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='financial_entry_amount_not_negative'),
+            model_name="financialentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="financial_entry_amount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businesscase',
-            constraint=models.CheckConstraint(condition=models.Q(('budget__gte', 0)), name='business_case_budget_not_negative'),
+            model_name="businesscase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("budget__gte", 0)), name="business_case_budget_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businesscase',
-            constraint=models.CheckConstraint(condition=models.Q(('expected_annual_benefit__gte', 0)), name='business_case_benefit_not_negative'),
+            model_name="businesscase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expected_annual_benefit__gte", 0)),
+                name="business_case_benefit_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businesscase',
-            constraint=models.CheckConstraint(condition=models.Q(('horizon_months__gte', 1)), name='business_case_horizon_positive'),
+            model_name="businesscase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("horizon_months__gte", 1)), name="business_case_horizon_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businesscase',
-            constraint=models.CheckConstraint(condition=models.Q(('missed_periods_to_retire__gte', 1)), name='business_case_missed_periods_positive'),
+            model_name="businesscase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("missed_periods_to_retire__gte", 1)),
+                name="business_case_missed_periods_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.UniqueConstraint(fields=('initiative', 'name'), name='kpi_name_unique_per_initiative'),
+            model_name="kpi",
+            constraint=models.UniqueConstraint(
+                fields=("initiative", "name"), name="kpi_name_unique_per_initiative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kpi',
-            constraint=models.CheckConstraint(condition=models.Q(('target', models.F('baseline')), _negated=True), name='kpi_target_differs_from_baseline'),
+            model_name="kpi",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("target", models.F("baseline")), _negated=True),
+                name="kpi_target_differs_from_baseline",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='experiment',
-            constraint=models.CheckConstraint(condition=models.Q(('control_successes__lte', models.F('control_size'))), name='experiment_control_successes_within_size'),
+            model_name="experiment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("control_successes__lte", models.F("control_size"))),
+                name="experiment_control_successes_within_size",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='experiment',
-            constraint=models.CheckConstraint(condition=models.Q(('treatment_successes__lte', models.F('treatment_size'))), name='experiment_treatment_successes_within_size'),
+            model_name="experiment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("treatment_successes__lte", models.F("treatment_size"))),
+                name="experiment_treatment_successes_within_size",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kpimeasurement',
-            constraint=models.UniqueConstraint(fields=('kpi', 'period'), name='one_measurement_per_kpi_period'),
+            model_name="kpimeasurement",
+            constraint=models.UniqueConstraint(
+                fields=("kpi", "period"), name="one_measurement_per_kpi_period"
+            ),
         ),
     ]

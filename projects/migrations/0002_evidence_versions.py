@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='evidence',
-            name='replaces',
-            field=models.OneToOneField(blank=True, help_text='The earlier version this file supersedes. Files are never overwritten: the earlier version stays on file, as a sign-off may have pinned it.', null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='replaced_by', to='projects.evidence'),
+            model_name="evidence",
+            name="replaces",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="The earlier version this file supersedes. Files are never overwritten: the earlier version stays on file, as a sign-off may have pinned it.",
+                null=True,
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="replaced_by",
+                to="projects.evidence",
+            ),
         ),
     ]

@@ -30,11 +30,12 @@ def test_auditors_may_only_view_and_may_view_every_model_but_the_roles_page():
     }
     # People and roles is the governance admins' page (the matrix's MANAGE_MEMBERSHIP); notification
     # deliveries are the chair's and the operators' (SEE_DELIVERIES); channel choices are each
-    # person's own, on a page that asks the matrix.
+    # person's own, on a page that asks the matrix; so are language and time zone (My preferences).
     assert granted == every_view - {
         "governance.view_member",
         "governance.view_notificationdelivery",
         "governance.view_notificationpreference",
+        "governance.view_userpreferences",
     }
 
 

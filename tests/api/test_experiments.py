@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from governance.ledger.models import LedgerEvent
+from governance.reasons import say
 from governance.reviews.policies import policy_version_create
 from governance.reviews.portfolio import initiative_page
 from governance.reviews.services import review_open
@@ -124,7 +125,7 @@ def assert_same_as_the_admin(shown: dict, initiative) -> None:
         "contradictory": valid.contradictory,
         "significant": verdict.always_valid_significant,
     }
-    assert verdict.describe() in body["summary"]
+    assert say(verdict.describe()) in body["summary"]
 
 
 # A lead's experiment on means, look by look ----------------------------------------------------

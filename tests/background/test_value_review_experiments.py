@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from governance.ledger.models import LedgerEvent
+from governance.reasons import say_stored
 from governance.schedule import value_reviews_open
 from governance.value.models import ValueReview
 from governance.value.selectors import value_inputs, value_tracked_initiatives
@@ -77,6 +79,13 @@ def test_the_april_review_stores_the_always_valid_verdict_and_says_the_gain_is_n
         "not yet conclusive after 4 looks (always-valid 95% interval -0.0028 to +0.0148"
     )
     [row] = review.kpi_attainment
+    # The summary as a code too, which reads in any language.
+    code = row["experiments"][0].pop("summary_code")
+    with translation.override("zh-hans"):
+        assert say_stored(code).startswith("经4次观察尚无定论（")
+    with translation.override("en"):
+        assert say_stored(code) == row["experiments"][0]["summary"]
+    assert [say_stored(r) for r in review.reason_codes] == review.reasons
     assert row["experiments"] == [
         {
             "name": "Headline test",
@@ -92,8 +101,10 @@ def test_the_april_review_stores_the_always_valid_verdict_and_says_the_gain_is_n
             ),
         }
     ]
-    event = LedgerEvent.objects.get(action="value_review.opened", initiative=pilot)
-    assert json.loads(event.payload)["kpis"][0]["experiments"] == row["experiments"]
+    event = json.loads(LedgerEvent.objects.get(action="value_review.opened", initiative=pilot).payload)
+    [recorded] = event["kpis"][0]["experiments"]
+    assert recorded.pop("summary_code") == code and [recorded] == row["experiments"]
+    assert event["reason_codes"] == review.reason_codes
 
 
 def test_a_past_month_s_review_does_not_see_later_looks(members):

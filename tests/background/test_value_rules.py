@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from governance.reasons import said
 from governance.rules.gates import BusinessCaseFacts, KPIFacts, MeasurementFacts
 from governance.rules.value import (
     ValueInputs,
@@ -120,7 +121,8 @@ def test_the_retail_pilot_is_recommended_for_retirement_naming_the_kpi_and_the_m
     )
     assert assessment.recommendation == "retire"
     assert (
-        "Click-through rate missed its target for 4 consecutive months since 2026-01" in assessment.reasons[0]
+        "Click-through rate missed its target for 4 consecutive months since 2026-01"
+        in said(assessment.reasons)[0]
     )
     line = assessment.kpis[0]
     assert line.attainment == Decimal("0.075")  # +0.0009 of the planned +0.012
@@ -133,7 +135,7 @@ def test_last_month_s_missing_measurement_escalates():
     assessment = assess_value(inputs(kpi, month=dt.date(2026, 4, 1)))
     assert assessment.recommendation == "escalate"
     assert assessment.overdue_kpis == ("Click-through rate",)
-    assert "2026-03" in assessment.reasons[0]
+    assert "2026-03" in said(assessment.reasons)[0]
 
 
 def test_no_measurement_is_overdue_before_the_pilot_s_first_month_ended():
@@ -141,13 +143,13 @@ def test_no_measurement_is_overdue_before_the_pilot_s_first_month_ended():
     assessment = assess_value(inputs(kpi, month=dt.date(2026, 3, 1), expected_from=dt.date(2026, 3, 1)))
     assert assessment.overdue_kpis == ()
     assert assessment.recommendation == "continue"
-    assert assessment.reasons == ("No KPI measurement is due yet.",)
+    assert said(assessment.reasons) == ("No KPI measurement is due yet.",)
 
 
 def test_a_missed_target_below_the_exit_threshold_or_a_negative_projected_roi_asks_to_adjust():
     missing = assess_value(inputs(ctr("0.053", "0.045"), month=dt.date(2026, 3, 1)))
     assert missing.recommendation == "adjust"
-    assert "misses the target of 0.052" in missing.reasons[0]
+    assert "misses the target of 0.052" in said(missing.reasons)[0]
 
     losing = assess_value(
         inputs(
@@ -158,7 +160,7 @@ def test_a_missed_target_below_the_exit_threshold_or_a_negative_projected_roi_as
         )
     )
     assert losing.recommendation == "adjust"
-    assert losing.reasons[0].startswith("Projected ROI is -90.0%")
+    assert said(losing.reasons)[0].startswith("Projected ROI is -90.0%")
 
 
 def test_an_exact_break_even_asks_to_adjust():
@@ -181,7 +183,9 @@ def test_an_exact_break_even_asks_to_adjust():
         )
     )
     assert assessment.recommendation == "adjust"
-    assert assessment.reasons == ("Projected ROI is 0.0% (cost to date 400, benefit to date 500).",)
+    assert said(assessment.reasons) == (
+        "Projected ROI is 0.0% (cost to date $400.00, benefit to date $500.00).",
+    )
 
 
 def test_targets_met_and_a_positive_roi_continue():
@@ -194,7 +198,7 @@ def test_targets_met_and_a_positive_roi_continue():
         )
     )
     assert assessment.recommendation == "continue"
-    assert assessment.reasons == ("Every primary KPI meets its target; the projected ROI is 200.0%.",)
+    assert said(assessment.reasons) == ("Every primary KPI meets its target; the projected ROI is 200.0%.",)
     assert assessment.kpis[0].attainment == Decimal("1.25")
 
 

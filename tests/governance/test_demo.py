@@ -9,6 +9,7 @@ from django.utils import timezone
 from governance.errors import GateNotSatisfied
 from governance.ledger.models import LedgerEvent
 from governance.ledger.verification import verify_ledger
+from governance.reasons import say
 from governance.reviews.facts import next_gate_checklist
 from governance.reviews.models import GateReview
 from governance.reviews.services import initiative_advance
@@ -36,7 +37,7 @@ def test_seed_demo_fills_every_stage_and_is_safe_to_run_twice(demo):
 def test_retail_copy_pilot_fails_its_scale_gate_naming_the_kpi(demo):
     initiative = Initiative.objects.get(title__startswith="GenAI marketing copy")
     checklist = next_gate_checklist(initiative.pk, now=timezone.now())
-    failing = {r.code: r.reason for r in checklist.failing}
+    failing = {r.code: say(r.reason) for r in checklist.failing}
     assert "Click-through rate is 0.0409" in failing["targets_met"]
     assert "+2.3% relative" in failing["experiments"]
     assert "ROI" in failing["roi"]

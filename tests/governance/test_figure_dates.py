@@ -14,6 +14,7 @@ import time_machine
 
 from governance.errors import InvalidInput
 from governance.ledger.models import LedgerEvent
+from governance.reasons import say
 from governance.reviews.facts import next_gate_checklist
 from governance.value.services import (
     MeasurementErrors,
@@ -150,7 +151,7 @@ def test_a_benefit_from_2099_cannot_carry_a_losing_pilot_through_the_scale_gate(
             checklist = next_gate_checklist(initiative.pk, now=NOW)
             return next(r for r in checklist.requirements if r.code == "roi")
 
-        assert roi_line().passed is False and "-98.0%" in roi_line().reason
+        assert roi_line().passed is False and "-98.0%" in say(roi_line().reason)
         with pytest.raises(InvalidInput, match="Month 2099-01 has not happened yet"):
             financial_entry_record(
                 actor=initiative.owner,

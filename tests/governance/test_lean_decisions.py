@@ -55,11 +55,12 @@ def heavy_pilot():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("gate", [Gate.PILOT, Gate.SCALE])
-def test_the_sign_off_that_completes_a_review_and_advances_the_initiative_is_11_statements(gate):
+def test_the_sign_off_that_completes_a_review_and_advances_the_initiative_is_12_statements(gate):
     """BEGIN; lock the initiative (with the signer's seat) and the review; read the gate's data and
     the review's sign-offs in one statement; insert the sign-off; update the initiative's stage and
-    the review's decision; read the chair's members; one insert for every notification; one
-    insert of the ledger's three events, no ledger lock; COMMIT. The same on SQLite and PostgreSQL, light gate or
+    the review's decision; read the chair's members (with their language and time zone); the lead's
+    language and time zone; one insert for every notification; one insert of the ledger's three
+    events, no ledger lock; COMMIT. The same on SQLite and PostgreSQL, light gate or
     heavy: what the gate reads grows the one read, not the count."""
     members = factories.committee()
     initiative = factories.proposal_ready_for_pilot_gate() if gate == Gate.PILOT else heavy_pilot()
@@ -69,7 +70,7 @@ def test_the_sign_off_that_completes_a_review_and_advances_the_initiative_is_11_
 
     statements = transaction_statements(lambda: sign(members, review, "technical"))
 
-    assert len(statements) == 11, "\n".join(s[:120] for s in statements)
+    assert len(statements) == 12, "\n".join(s[:120] for s in statements)
     assert GateReview.objects.get(pk=review.pk).outcome == "go"
     expected = Stage.PILOT if gate == Gate.PILOT else Stage.SCALE
     assert type(initiative).objects.get(pk=initiative.pk).stage == expected
@@ -80,14 +81,15 @@ def test_the_sign_off_that_completes_a_review_and_advances_the_initiative_is_11_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_sign_off_that_leaves_the_review_open_is_8_statements_and_one_superseding_it_9():
+def test_a_sign_off_that_leaves_the_review_open_is_9_statements_and_one_superseding_it_10():
     members = factories.committee()
     initiative = factories.proposal_ready_for_pilot_gate()
     review = review_open(actor=initiative.owner, initiative=initiative)
     sign(members, review, "business")  # the first decision of the process reads the policy and functions
 
-    assert len(transaction_statements(lambda: sign(members, review, "legal"))) == 8
+    # ... of which one reads the lead's language and time zone, for the notification to them.
     assert len(transaction_statements(lambda: sign(members, review, "legal"))) == 9
+    assert len(transaction_statements(lambda: sign(members, review, "legal"))) == 10
     assert SignOff.objects.filter(review=review, superseded_at__isnull=False).count() == 1
 
 
@@ -141,11 +143,12 @@ def test_saving_a_policy_a_committee_function_or_a_group_drops_the_process_copy(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_advancing_through_a_passing_gate_is_11_statements_and_opening_a_review_10():
+def test_advancing_through_a_passing_gate_is_12_statements_and_opening_a_review_10():
     """Advance: BEGIN; the two locks; the requester's roles; the gate's data and sign-offs in one
-    read; the stage and the decision; the chair's members; the notifications; the ledger's events;
-    COMMIT. Opening: BEGIN; the lock; the requester's roles; no review open yet; the gate's current
-    policy; the review; the members asked to sign; the notifications; the ledger's event; COMMIT."""
+    read; the stage and the decision; the chair's members (with their language and time zone); the
+    lead's language and time zone; the notifications; the ledger's events; COMMIT. Opening: BEGIN;
+    the lock; the requester's roles; no review open yet; the gate's current policy; the review; the
+    members asked to sign, with their languages; the notifications; the ledger's event; COMMIT."""
     from governance.access.models import CommitteeFunction
     from governance.reviews.facts import signoff_digest
     from governance.reviews.services import initiative_advance
@@ -171,7 +174,7 @@ def test_advancing_through_a_passing_gate_is_11_statements_and_opening_a_review_
             digest=digest,
         )
     advancing = transaction_statements(lambda: initiative_advance(actor=members["chair"], review=review))
-    assert len(advancing) == 11, "\n".join(s[:120] for s in advancing)
+    assert len(advancing) == 12, "\n".join(s[:120] for s in advancing)
     assert type(initiative).objects.get(pk=initiative.pk).stage == Stage.PILOT
 
 

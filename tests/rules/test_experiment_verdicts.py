@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from governance.reasons import say
 from governance.rules.gates import (
     ExperimentFacts,
     GateInputs,
@@ -63,11 +64,11 @@ def test_a_borderline_result_passes_a_fixed_horizon_gate_but_not_an_always_valid
     fixed = evaluate_gate(inputs("fixed_horizon", BORDERLINE), now=NOW)
     valid = evaluate_gate(inputs("always_valid", BORDERLINE), now=NOW)
     assert fixed.passed and not valid.passed
-    reason = valid.failing[0].reason
+    reason = say(valid.failing[0].reason)
     assert "decided by the always-valid test" in reason
     assert "fixed-horizon test, valid for a single planned look only: significant" in reason
     assert "always-valid 95% interval" in reason and "95% CI" in reason
-    assert "always-valid test" in valid.failing[0].label
+    assert "always-valid test" in say(valid.failing[0].label)
 
 
 def test_every_look_counts_in_the_always_valid_verdict():
@@ -154,7 +155,7 @@ def test_the_fixed_horizon_interval_is_at_the_policy_s_level_so_it_agrees_with_t
     assert at_one.fixed.confidence == pytest.approx(0.99) and at_one.fixed.ci_low < 0 < at_one.fixed.ci_high
     assert not at_one.significant
     assert at_one.fixed.p_value == pytest.approx(at_five.fixed.p_value)
-    assert "99% CI" in at_one.describe()
+    assert "99% CI" in say(at_one.describe())
 
 
 def test_a_thin_first_look_in_a_small_holdout_does_not_turn_a_later_look_into_a_go():
@@ -170,7 +171,7 @@ def test_a_thin_first_look_in_a_small_holdout_does_not_turn_a_later_look_into_a_
     assert not verdict.significant
     assert verdict.always_valid.cs_low < 0 < verdict.always_valid.cs_high
     requirement = evaluate_gate(inputs("always_valid", experiment), now=NOW).failing[0]
-    assert "after 3 look(s), 1 of them too thin to count" in requirement.reason
+    assert "after 3 look(s), 1 of them too thin to count" in say(requirement.reason)
 
 
 def test_looks_that_contradict_each_other_are_inconclusive_at_the_gate_never_a_go():
@@ -183,7 +184,7 @@ def test_looks_that_contradict_each_other_are_inconclusive_at_the_gate_never_a_g
     assert not gate.passed
     assert (
         "decided by the always-valid test, which stays valid however often the committee looks: "
-        "inconclusive (the looks contradict each other after 2 look(s)" in gate.failing[0].reason
+        "inconclusive (the looks contradict each other after 2 look(s)" in say(gate.failing[0].reason)
     )
 
 
@@ -204,10 +205,10 @@ def test_the_checklist_words_the_interval_by_the_kpi_s_direction(method):
     experiment = ExperimentFacts("Reply drafts", 1_500, 945, 1_500, 705)
     requirement = evaluate_gate(inputs(method, experiment, WAITING), now=NOW).requirements[0]
     assert requirement.passed
-    assert requirement.label.endswith("interval below zero)")
-    assert "above zero" not in requirement.label + requirement.reason
-    assert "the KPI should decrease, so an improvement is an interval below zero" in requirement.reason
-    assert "above zero" in evaluate_gate(inputs(method, BORDERLINE), now=NOW).requirements[0].label
+    assert say(requirement.label).endswith("interval below zero)")
+    assert "above zero" not in say(requirement.label) + say(requirement.reason)
+    assert "the KPI should decrease, so an improvement is an interval below zero" in say(requirement.reason)
+    assert "above zero" in say(evaluate_gate(inputs(method, BORDERLINE), now=NOW).requirements[0].label)
 
 
 def test_a_checklist_over_kpis_of_both_directions_names_both_sides():
@@ -216,7 +217,7 @@ def test_a_checklist_over_kpis_of_both_directions_names_both_sides():
         **{**WAITING.__dict__, "experiments": (ExperimentFacts("Drafts", 1_500, 945, 1_500, 705),)}
     )
     mixed = GateInputs(**{**both.__dict__, "kpis": (*both.kpis, waiting)})
-    label = evaluate_gate(mixed, now=NOW).requirements[0].label
+    label = say(evaluate_gate(mixed, now=NOW).requirements[0].label)
     assert "above zero for a KPI that should increase, below zero for one that should decrease" in label
 
 
@@ -226,4 +227,4 @@ def test_a_control_arm_without_a_single_success_is_not_a_significant_fixed_horiz
     no_success = ExperimentFacts("Small test", 100, 0, 100, 10)
     verdict = experiment_verdict(no_success, CTR, method="fixed_horizon")
     assert not verdict.fixed.large_sample and not verdict.significant
-    assert "too few observations for this test" in verdict.describe()
+    assert "too few observations for this test" in say(verdict.describe())

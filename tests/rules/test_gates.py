@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from governance.reasons import say
 from governance.rules.gates import (
     BusinessCaseFacts,
     ExperimentFacts,
@@ -151,7 +152,7 @@ def test_complete_inputs_pass_each_default_gate(policy):
     assert evaluation.failing == ()
     assert evaluation.gate == policy.gate
     assert evaluation.policy_version == policy.version
-    assert all(r.label and r.reason for r in evaluation.requirements)
+    assert all(say(r.label) and say(r.reason) for r in evaluation.requirements)
     assert review_outcome(inputs, evaluation) == "go"
 
 
@@ -211,7 +212,7 @@ def test_prohibited_risk_tier_never_passes_even_with_every_approval(policy):
 
     risk = requirement(evaluation, "risk_tier")
     assert not risk.passed
-    assert "prohibited" in risk.reason
+    assert "prohibited" in say(risk.reason)
     assert not evaluation.passed
     assert review_outcome(inputs, evaluation) is None
 
@@ -221,7 +222,7 @@ def test_minimal_and_limited_risk_need_only_the_four_functions(tier):
     evaluation = evaluate_gate(gate_inputs(PILOT, risk_tier=tier), now=NOW)
 
     assert requirement(evaluation, "risk_tier").passed
-    assert tier in requirement(evaluation, "risk_tier").reason
+    assert tier in say(requirement(evaluation, "risk_tier").reason)
     assert "signoff:risk_ethics" not in codes(evaluation)
     assert evaluation.passed
 
@@ -235,8 +236,8 @@ def test_high_risk_adds_a_risk_and_ethics_signoff():
     assert requirement(evaluation, "risk_tier").passed
     extra = requirement(evaluation, "signoff:risk_ethics")
     assert not extra.passed
-    assert extra.reason == "Awaiting the risk & ethics sign-off."
-    assert extra.label == "Sign-off: risk & ethics"
+    assert say(extra.reason) == "Awaiting the risk & ethics sign-off."
+    assert say(extra.label) == "Sign-off: risk & ethics"
     assert review_outcome(inputs, evaluation) is None
 
 
@@ -278,7 +279,7 @@ def test_missing_business_case_names_every_missing_part():
 
     case = requirement(evaluation, "business_case")
     assert not case.passed
-    assert case.reason == "Missing: budget, expected annual benefit, exit criteria."
+    assert say(case.reason) == "Missing: budget, expected annual benefit, exit criteria."
 
 
 @pytest.mark.parametrize(
@@ -302,14 +303,14 @@ def test_each_incomplete_part_of_the_business_case_is_named(overrides, missing):
 
     case = requirement(evaluation, "business_case")
     assert not case.passed
-    assert case.reason == f"Missing: {missing}."
+    assert say(case.reason) == f"Missing: {missing}."
 
 
 def test_complete_business_case_passes():
     case = requirement(evaluate_gate(gate_inputs(PILOT), now=NOW), "business_case")
 
     assert case.passed
-    assert case.reason.startswith("Pain point, process")
+    assert say(case.reason).startswith("Pain point, process")
 
 
 # --- primary KPI ---------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ def test_no_kpi_at_all_fails():
     primary = requirement(evaluate_gate(gate_inputs(PILOT, kpis=()), now=NOW), "primary_kpi")
 
     assert not primary.passed
-    assert primary.reason == "No primary KPI is defined."
+    assert say(primary.reason) == "No primary KPI is defined."
 
 
 def test_only_secondary_kpis_fail():
@@ -346,8 +347,8 @@ def test_incomplete_primary_kpi_is_named_and_complete_ones_are_not(defect):
     primary = requirement(evaluate_gate(gate_inputs(PILOT, kpis=(fine, broken)), now=NOW), "primary_kpi")
 
     assert not primary.passed
-    assert "Average handling time" in primary.reason
-    assert "Conversion rate" not in primary.reason
+    assert "Average handling time" in say(primary.reason)
+    assert "Conversion rate" not in say(primary.reason)
 
 
 def test_incomplete_secondary_kpi_does_not_block_the_gate():
@@ -356,7 +357,7 @@ def test_incomplete_secondary_kpi_does_not_block_the_gate():
     primary = requirement(evaluate_gate(inputs, now=NOW), "primary_kpi")
 
     assert primary.passed
-    assert primary.reason == "1 primary KPI(s) fully defined."
+    assert say(primary.reason) == "1 primary KPI(s) fully defined."
 
 
 # --- evidence ------------------------------------------------------------------------------------
@@ -368,7 +369,7 @@ def test_missing_evidence_kind_is_named():
     evidence = requirement(evaluate_gate(inputs, now=NOW), "evidence")
 
     assert not evidence.passed
-    assert evidence.reason == "Missing evidence: pilot report."
+    assert say(evidence.reason) == "Missing evidence: pilot report."
 
 
 def test_personal_data_requires_the_privacy_impact_assessment():
@@ -377,7 +378,7 @@ def test_personal_data_requires_the_privacy_impact_assessment():
     evidence = requirement(evaluate_gate(inputs, now=NOW), "evidence")
 
     assert not evidence.passed
-    assert evidence.reason == "Missing evidence: privacy impact."
+    assert say(evidence.reason) == "Missing evidence: privacy impact."
 
 
 def test_personal_data_passes_with_the_privacy_impact_assessment():
@@ -393,7 +394,7 @@ def test_every_missing_kind_is_listed():
 
     evidence = requirement(evaluate_gate(inputs, now=NOW), "evidence")
 
-    assert evidence.reason == "Missing evidence: business case, privacy impact."
+    assert say(evidence.reason) == "Missing evidence: business case, privacy impact."
 
 
 def test_retire_with_personal_data_needs_data_deletion_confirmed():
@@ -402,7 +403,7 @@ def test_retire_with_personal_data_needs_data_deletion_confirmed():
     evidence = requirement(evaluate_gate(inputs, now=NOW), "evidence")
 
     assert not evidence.passed
-    assert "data deletion" in evidence.reason
+    assert "data deletion" in say(evidence.reason)
 
 
 def test_no_evidence_check_when_nothing_is_required():
@@ -420,8 +421,8 @@ def test_too_few_measurements_names_the_kpi_and_its_count():
     measured = requirement(evaluate_gate(inputs, now=NOW), "measurements")
 
     assert not measured.passed
-    assert measured.reason == "Too few measurements: Click-through rate has 2."
-    assert "3 times" in measured.label
+    assert say(measured.reason) == "Too few measurements: Click-through rate has 2."
+    assert "3 times" in say(measured.label)
 
 
 def test_measurements_before_the_pilot_month_do_not_count():
@@ -433,7 +434,7 @@ def test_measurements_before_the_pilot_month_do_not_count():
     later = replace(inputs, pilot_started_on=dt.date(2025, 1, 5))
     measured = requirement(evaluate_gate(later, now=NOW), "measurements")
     assert not measured.passed
-    assert "Conversion rate has 2" in measured.reason
+    assert "Conversion rate has 2" in say(measured.reason)
 
 
 def test_without_a_pilot_start_every_measurement_counts():
@@ -455,7 +456,7 @@ def test_measurement_check_fails_without_a_primary_kpi():
     measured = requirement(evaluate_gate(inputs, now=NOW), "measurements")
 
     assert not measured.passed
-    assert measured.reason == "No primary KPI to measure."
+    assert say(measured.reason) == "No primary KPI to measure."
 
 
 # --- targets -------------------------------------------------------------------------------------
@@ -494,8 +495,8 @@ def test_only_the_latest_measurement_counts_for_the_target():
     met = requirement(evaluate_gate(gate_inputs(SCALE, kpis=(indicator,)), now=NOW), "targets_met")
 
     assert not met.passed
-    assert (
-        "Conversion rate is 0.11 share (2025-03) against a target of 0.12 share (baseline 0.1)" in met.reason
+    assert "Conversion rate is 0.11 share (2025-03) against a target of 0.12 share (baseline 0.1)" in say(
+        met.reason
     )
 
 
@@ -505,14 +506,14 @@ def test_kpi_without_measurements_is_named_as_unmeasured():
     )
 
     assert not met.passed
-    assert met.reason == "Target missed: NPS has no measurement."
+    assert say(met.reason) == "Target missed: NPS has no measurement."
 
 
 def test_targets_check_fails_without_a_primary_kpi():
     met = requirement(evaluate_gate(gate_inputs(SCALE, kpis=()), now=NOW), "targets_met")
 
     assert not met.passed
-    assert met.reason == "No primary KPI to compare with its target."
+    assert say(met.reason) == "No primary KPI to compare with its target."
 
 
 def test_every_missing_kpi_is_listed_and_met_ones_are_not():
@@ -537,9 +538,9 @@ def test_every_missing_kpi_is_listed_and_met_ones_are_not():
     met = requirement(evaluate_gate(gate_inputs(SCALE, kpis=kpis), now=NOW), "targets_met")
 
     assert not met.passed
-    assert "Basket size is 43 EUR" in met.reason
-    assert "Returns is 8 share" in met.reason
-    assert "Conversion rate" not in met.reason
+    assert "Basket size is 43 EUR" in say(met.reason)
+    assert "Returns is 8 share" in say(met.reason)
+    assert "Conversion rate" not in say(met.reason)
 
 
 def test_primary_kpi_without_a_target_fails_the_target_check_instead_of_crashing():
@@ -562,11 +563,11 @@ def test_significant_experiment_passes():
     result = requirement(evaluate_gate(inputs, now=NOW), "experiments")
 
     assert result.passed
-    assert result.reason.startswith(
+    assert say(result.reason).startswith(
         "Significant: Copy A/B on Conversion rate: decided by the fixed-horizon test"
     )
-    assert "the always-valid test would say significant" in result.reason
-    assert "p < 0.05" in result.label
+    assert "the always-valid test would say significant" in say(result.reason)
+    assert "p < 0.05" in say(result.label)
 
 
 def test_insignificant_experiment_is_named_with_its_kpi_and_statistics():
@@ -576,12 +577,12 @@ def test_insignificant_experiment_is_named_with_its_kpi_and_statistics():
     result = requirement(evaluate_gate(inputs, now=NOW), "experiments")
 
     assert not result.passed
-    assert result.reason.startswith(
+    assert say(result.reason).startswith(
         "Not significant: Headline test on Click-through rate: decided by the fixed"
     )
-    assert "lift +0.0009" in result.reason
-    assert "p = 0.2965" in result.reason
-    assert "Copy A/B" not in result.reason
+    assert "lift +0.0009" in say(result.reason)
+    assert "p = 0.2965" in say(result.reason)
+    assert "Copy A/B" not in say(result.reason)
 
 
 def test_significant_change_in_the_wrong_direction_fails():
@@ -592,7 +593,7 @@ def test_significant_change_in_the_wrong_direction_fails():
     )
 
     assert not result.passed
-    assert "Aggressive copy" in result.reason
+    assert "Aggressive copy" in say(result.reason)
 
 
 def test_decrease_kpi_needs_the_treatment_rate_significantly_lower():
@@ -613,7 +614,7 @@ def test_no_experiment_means_nothing_to_test():
     result = requirement(evaluate_gate(gate_inputs(SCALE), now=NOW), "experiments")
 
     assert result.passed
-    assert "nothing to test" in result.reason
+    assert "nothing to test" in say(result.reason)
 
 
 def test_stricter_significance_level_is_applied():
@@ -629,7 +630,7 @@ def test_stricter_significance_level_is_applied():
     strict = replace(inputs, policy=replace(SCALE, significance_level=0.01))
     result = requirement(evaluate_gate(strict, now=NOW), "experiments")
     assert not result.passed
-    assert "p < 0.01" in result.label
+    assert "p < 0.01" in say(result.label)
 
 
 def make_result(*, lift: float, ci_low: float, ci_high: float, p_value: float) -> TwoProportionResult:
@@ -677,14 +678,16 @@ def test_positive_projected_roi_passes_and_is_described():
     result = requirement(evaluate_gate(gate_inputs(SCALE), now=NOW), "roi")
 
     assert result.passed
-    assert result.reason == "Projected ROI 150.0% over 24 months (cost 240000, benefit 600000)."
+    assert (
+        say(result.reason) == "Projected ROI 150.0% over 24 months (cost $240,000.00, benefit $600,000.00)."
+    )
 
 
 def test_no_costs_recorded_fails():
     result = requirement(evaluate_gate(gate_inputs(SCALE, costs=()), now=NOW), "roi")
 
     assert not result.passed
-    assert result.reason == "No costs recorded: ROI cannot be projected."
+    assert say(result.reason) == "No costs recorded: ROI cannot be projected."
 
 
 @pytest.mark.parametrize("benefit", ["10000", "4000", "0"])
@@ -694,7 +697,7 @@ def test_break_even_or_loss_fails(benefit):
     result = requirement(evaluate_gate(inputs, now=NOW), "roi")
 
     assert not result.passed
-    assert result.reason.startswith("Projected ROI ")
+    assert say(result.reason).startswith("Projected ROI ")
 
 
 def test_an_exact_break_even_over_a_run_rate_of_thirds_fails():
@@ -713,17 +716,16 @@ def test_an_exact_break_even_over_a_run_rate_of_thirds_fails():
     result = requirement(evaluate_gate(inputs, now=NOW), "roi")
 
     assert not result.passed
-    assert result.reason == "Projected ROI 0.0% over 7 months (cost 800, benefit 800)."
+    assert say(result.reason) == "Projected ROI 0.0% over 7 months (cost $800.00, benefit $800.00)."
 
 
 def test_roi_horizon_comes_from_the_business_case_or_defaults_to_36_months():
     case = gate_inputs(SCALE).business_case
     short = gate_inputs(SCALE, business_case=replace(case, horizon_months=6))
 
-    assert "over 6 months" in requirement(evaluate_gate(short, now=NOW), "roi").reason
-    assert (
-        "over 36 months"
-        in requirement(evaluate_gate(gate_inputs(SCALE, business_case=None), now=NOW), "roi").reason
+    assert "over 6 months" in say(requirement(evaluate_gate(short, now=NOW), "roi").reason)
+    assert "over 36 months" in say(
+        requirement(evaluate_gate(gate_inputs(SCALE, business_case=None), now=NOW), "roi").reason
     )
 
 
@@ -736,7 +738,7 @@ def test_open_conditions_are_listed():
     result = requirement(evaluate_gate(inputs, now=NOW), "conditions")
 
     assert not result.passed
-    assert result.reason == "Open conditions: Add a human review step; Log every prompt."
+    assert say(result.reason) == "Open conditions: Add a human review step; Log every prompt."
 
 
 # --- sign-offs -----------------------------------------------------------------------------------
@@ -753,7 +755,7 @@ def test_missing_signoff_is_awaited():
     result = requirement(evaluate_gate(inputs, now=NOW), "signoff:finance")
 
     assert not result.passed
-    assert result.reason == "Awaiting the finance sign-off."
+    assert say(result.reason) == "Awaiting the finance sign-off."
 
 
 def test_a_signoff_for_another_function_does_not_count():
@@ -773,7 +775,7 @@ def test_refusals_fail_the_signoff_with_what_the_reviewer_did(decision, verb):
     result = requirement(evaluate_gate(inputs, now=NOW), "signoff:legal")
 
     assert not result.passed
-    assert result.reason == f"The legal reviewer {verb}."
+    assert say(result.reason) == f"The legal reviewer {verb}."
 
 
 def test_stale_digest_fails_the_signoff():
@@ -783,8 +785,8 @@ def test_stale_digest_fails_the_signoff():
 
     result = requirement(evaluation, "signoff:technical")
     assert not result.passed
-    assert "stale" in result.reason
-    assert "technical" in result.reason
+    assert "stale" in say(result.reason)
+    assert "technical" in say(result.reason)
     assert review_outcome(inputs, evaluation) is None
 
 
@@ -796,8 +798,8 @@ def test_expired_signoff_fails_with_its_expiry_date():
 
     result = requirement(evaluation, "signoff:finance")
     assert not result.passed
-    assert "expired" in result.reason
-    assert "2025-05-30" in result.reason
+    assert "expired" in say(result.reason)
+    assert "2025-05-30" in say(result.reason)
     assert review_outcome(inputs, evaluation) is None
 
 
@@ -814,7 +816,7 @@ def test_validity_period_comes_from_the_policy():
 
     inputs = with_signoff(short, signoff("business", signed_at=signed_at))
 
-    assert "expired" in requirement(evaluate_gate(inputs, now=NOW), "signoff:business").reason
+    assert "expired" in say(requirement(evaluate_gate(inputs, now=NOW), "signoff:business").reason)
 
 
 def test_expired_and_stale_reports_the_expiry():
@@ -822,7 +824,7 @@ def test_expired_and_stale_reports_the_expiry():
 
     result = requirement(evaluate_gate(with_signoff(PILOT, old), now=NOW), "signoff:legal")
 
-    assert "expired" in result.reason
+    assert "expired" in say(result.reason)
 
 
 def test_approval_with_conditions_counts_as_an_approval():
@@ -831,7 +833,7 @@ def test_approval_with_conditions_counts_as_an_approval():
     result = requirement(evaluate_gate(inputs, now=NOW), "signoff:legal")
 
     assert result.passed
-    assert result.reason == "Approved by legal."
+    assert say(result.reason) == "Approved by legal."
 
 
 # --- review outcome ------------------------------------------------------------------------------
@@ -922,13 +924,13 @@ def test_retail_copywriting_pilot_fails_the_scale_gate_on_its_kpi():
     assert not evaluation.passed
     assert {r.code for r in evaluation.failing} == {"targets_met", "experiments"}
     target = requirement(evaluation, "targets_met")
-    assert "Click-through rate" in target.reason
-    assert "0.0409" in target.reason
-    assert "0.052" in target.reason
-    assert "baseline 0.04" in target.reason
+    assert "Click-through rate" in say(target.reason)
+    assert "0.0409" in say(target.reason)
+    assert "0.052" in say(target.reason)
+    assert "baseline 0.04" in say(target.reason)
     experiments = requirement(evaluation, "experiments")
-    assert "Generated copy A/B on Click-through rate" in experiments.reason
-    assert "+2.3% relative" in experiments.reason
+    assert "Generated copy A/B on Click-through rate" in say(experiments.reason)
+    assert "+2.3% relative" in say(experiments.reason)
     # Four approvals cannot carry a gate whose KPI misses its target.
     assert review_outcome(inputs, evaluation) is None
 
@@ -963,7 +965,7 @@ def test_customer_service_pilot_passes_the_scale_gate_with_four_current_approval
 
     assert evaluation.passed, evaluation.failing
     assert requirement(evaluation, "targets_met").passed
-    assert requirement(evaluation, "experiments").reason.startswith(
+    assert say(requirement(evaluation, "experiments").reason).startswith(
         "Significant: Tickets answered after 60 s"
     )
     assert requirement(evaluation, "roi").passed
@@ -981,7 +983,7 @@ def test_customer_service_pilot_waits_when_one_approval_saw_older_data():
     evaluation = evaluate_gate(inputs, now=NOW)
 
     assert [r.code for r in evaluation.failing] == ["signoff:finance"]
-    assert "stale" in evaluation.failing[0].reason
+    assert "stale" in say(evaluation.failing[0].reason)
     assert evaluation.evidence_requirements_passed()
     assert review_outcome(inputs, evaluation) is None
 
@@ -994,4 +996,6 @@ def test_customer_service_pilot_fails_when_latest_response_time_is_above_target(
 
     target = requirement(evaluation, "targets_met")
     assert not target.passed
-    assert "First response time is 44 s (2025-04) against a target of 42 s (baseline 60)" in target.reason
+    assert "First response time is 44 s (2025-04) against a target of 42 s (baseline 60)" in say(
+        target.reason
+    )

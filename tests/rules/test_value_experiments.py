@@ -9,6 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from governance.reasons import said, say
 from governance.rules.gates import BusinessCaseFacts, ExperimentFacts, KPIFacts, MeasurementFacts
 from governance.rules.value import (
     DatedLook,
@@ -87,8 +88,8 @@ WINNING = monthly([(5000 * k, 200 * k, 5000 * k, 260 * k) for k in range(1, 4)])
 def test_a_borderline_gain_on_target_continues_but_the_review_says_the_test_is_not_yet_conclusive():
     assessment = assess_value(review(on_target(4), (headline_test(BORDERLINE),), month=dt.date(2026, 5, 1)))
     assert assessment.recommendation == "continue"
-    assert assessment.reasons[0].startswith("Every primary KPI meets its target")
-    note = assessment.reasons[1]
+    assert said(assessment.reasons)[0].startswith("Every primary KPI meets its target")
+    note = said(assessment.reasons)[1]
     assert note.startswith(
         "Click-through rate meets its target, but the A/B test “Headline test” on Click-through rate is "
         "not yet conclusive after 4 looks (always-valid 95% interval -0.0028 to +0.0148"
@@ -107,10 +108,10 @@ def test_a_borderline_gain_on_target_continues_but_the_review_says_the_test_is_n
 def test_a_significant_gain_adds_no_caveat():
     assessment = assess_value(review(on_target(3), (headline_test(WINNING),), month=dt.date(2026, 4, 1)))
     assert assessment.recommendation == "continue"
-    assert len(assessment.reasons) == 1
+    assert len(said(assessment.reasons)) == 1
     line = assessment.kpis[0].experiments[0]
     assert line.significant
-    assert line.summary.startswith(
+    assert say(line.summary).startswith(
         "a significant improvement after 3 looks (always-valid 95% interval +0.0045"
     )
 
@@ -118,7 +119,7 @@ def test_a_significant_gain_adds_no_caveat():
 def test_a_conclusively_harmful_treatment_turns_continue_into_adjust_even_with_the_kpi_on_target():
     assessment = assess_value(review(on_target(3), (headline_test(HARMFUL),), month=dt.date(2026, 4, 1)))
     assert assessment.recommendation == "adjust"
-    assert assessment.reasons == (
+    assert said(assessment.reasons) == (
         "The A/B test “Headline test” on Click-through rate is conclusively negative after 3 looks: the "
         "treatment does worse than the control (always-valid 95% interval -0.0166 to -0.0034, "
         "treatment − control; Click-through rate should increase).",
@@ -161,7 +162,7 @@ def test_for_a_lower_is_better_kpi_a_longer_time_with_the_treatment_is_the_harm(
     )
     harmed = assess_value(review(handling, (slower,), month=dt.date(2026, 4, 1)))
     assert harmed.recommendation == "adjust"
-    assert "Handling time should decrease" in harmed.reasons[0]
+    assert "Handling time should decrease" in said(harmed.reasons)[0]
     helped = assess_value(review(handling, (faster,), month=dt.date(2026, 4, 1)))
     assert helped.recommendation == "continue"
     assert helped.kpis[0].experiments[0].significant
@@ -176,12 +177,12 @@ def test_looks_after_the_review_month_are_not_seen_by_that_month_s_review():
     march = assess_value(review(on_target(3), (experiment,), month=dt.date(2026, 3, 1)))
     assert march.recommendation == "continue"
     assert march.kpis[0].experiments[0].looks == 3
-    assert "not yet conclusive after 3 looks" in march.reasons[1]
+    assert "not yet conclusive after 3 looks" in said(march.reasons)[1]
 
     may = assess_value(review(on_target(5), (experiment,), month=dt.date(2026, 5, 1)))
     assert may.recommendation == "adjust"
     # No effect for three months, then a strong harm: the looks contradict each other.
-    assert "inconclusive after 5 looks: the looks contradict each other" in may.reasons[0]
+    assert "inconclusive after 5 looks: the looks contradict each other" in said(may.reasons)[0]
 
 
 def test_a_look_on_the_last_day_of_the_month_counts_and_one_on_the_first_of_the_next_does_not():
@@ -199,35 +200,35 @@ def test_an_experiment_without_a_look_by_the_end_of_the_month_is_not_part_of_the
     started_in_april = headline_test(tuple(DatedLook(add_months(d.looked_on, 3), d.figures) for d in later))
     assessment = assess_value(review(on_target(3), (started_in_april,), month=dt.date(2026, 3, 1)))
     assert assessment.kpis[0].experiments == ()
-    assert assessment.reasons == ("Every primary KPI meets its target; the projected ROI is 200.0%.",)
+    assert said(assessment.reasons) == ("Every primary KPI meets its target; the projected ROI is 200.0%.",)
 
 
 def test_retire_and_escalate_keep_precedence_over_a_harmful_experiment():
     three_misses = ctr("0.041", "0.042", "0.041")
     retire = assess_value(review(three_misses, (headline_test(HARMFUL),), month=dt.date(2026, 4, 1)))
     assert retire.recommendation == "retire"
-    assert all(r.startswith("Exit criteria met") for r in retire.reasons)
+    assert all(r.startswith("Exit criteria met") for r in said(retire.reasons))
     assert retire.kpis[0].experiments[0].conclusively_negative  # still shown on the KPI line
 
     march_missing = ctr("0.055", "0.055")
     escalate = assess_value(review(march_missing, (headline_test(HARMFUL),), month=dt.date(2026, 4, 1)))
     assert escalate.recommendation == "escalate"
-    assert escalate.reasons == ("Measurements for 2026-03 are overdue: Click-through rate.",)
+    assert said(escalate.reasons) == ("Measurements for 2026-03 are overdue: Click-through rate.",)
 
 
 def test_a_missed_target_still_adjusts_and_names_both_the_miss_and_the_harm():
     missing = ctr("0.055", "0.055", "0.045")
     assessment = assess_value(review(missing, (headline_test(HARMFUL),), month=dt.date(2026, 4, 1)))
     assert assessment.recommendation == "adjust"
-    assert "misses the target of 0.052" in assessment.reasons[0]
-    assert "conclusively negative after 3 looks" in assessment.reasons[1]
+    assert "misses the target of 0.052" in said(assessment.reasons)[0]
+    assert "conclusively negative after 3 looks" in said(assessment.reasons)[1]
 
 
 def test_a_secondary_kpi_on_target_with_an_inconclusive_test_adds_no_caveat():
     secondary = ctr("0.055", "0.055", "0.055", "0.055", primary=False)
     assessment = assess_value(review(secondary, (headline_test(BORDERLINE),), month=dt.date(2026, 5, 1)))
     assert assessment.recommendation == "continue"
-    assert len(assessment.reasons) == 1
+    assert len(said(assessment.reasons)) == 1
     assert assessment.kpis[0].experiments[0].looks == 4
 
 
@@ -237,7 +238,7 @@ def test_figures_that_cannot_be_tested_are_named_and_change_no_recommendation():
     assert assessment.recommendation == "continue"
     line = assessment.kpis[0].experiments[0]
     assert line.verdict is None
-    assert line.summary == "cannot be tested (The control arm has no observations.)"
+    assert say(line.summary) == "cannot be tested (The control arm has no observations.)"
 
 
 @st.composite
@@ -269,7 +270,7 @@ def test_a_null_experiment_peeked_at_every_month_never_becomes_conclusive(looks)
     line = assessment.kpis[0].experiments[0]
     assert not line.significant and not line.conclusively_negative
     assert assessment.recommendation == "continue"
-    assert f"is not yet conclusive after {len(looks)} look" in assessment.reasons[1]
+    assert f"is not yet conclusive after {len(looks)} look" in said(assessment.reasons)[1]
 
 
 def test_the_gate_rules_read_the_same_figures_the_review_judged():
@@ -291,12 +292,12 @@ def test_looks_that_contradict_each_other_are_reported_as_inconclusive_not_as_a_
     line = assessment.kpis[0].experiments[0]
     assert not line.significant and not line.conclusively_negative and line.contradictory
     assert assessment.recommendation == "adjust"
-    assert assessment.reasons[0].startswith(
+    assert said(assessment.reasons)[0].startswith(
         "The A/B test “Headline test” on Click-through rate is inconclusive after 2 looks: the looks "
         "contradict each other"
     )
-    assert assessment.reasons[0].endswith("so restart it or find what changed.")
-    assert "the latest look's always-valid 95% interval alone +0.0009 to +0.0071" in line.summary
+    assert said(assessment.reasons)[0].endswith("so restart it or find what changed.")
+    assert "the latest look's always-valid 95% interval alone +0.0009 to +0.0071" in say(line.summary)
 
 
 def test_a_thin_first_look_in_a_small_holdout_does_not_make_a_null_experiment_a_proven_gain():
@@ -305,4 +306,4 @@ def test_a_thin_first_look_in_a_small_holdout_does_not_make_a_null_experiment_a_
     thin_first = monthly([(60, 0, 3000, 120), (260, 10, 13000, 520), (460, 18, 23000, 921)])
     assessment = assess_value(review(on_target(3), (headline_test(thin_first),), month=dt.date(2026, 4, 1)))
     assert not assessment.kpis[0].experiments[0].significant
-    assert "is not yet conclusive after 3 looks" in assessment.reasons[1]
+    assert "is not yet conclusive after 3 looks" in said(assessment.reasons)[1]

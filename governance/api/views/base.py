@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -30,7 +32,8 @@ class ApiView(GenericAPIView):
         pk = self.kwargs["initiative_id"]
         initiative = initiatives_for(self.request).select_related("owner", "sponsor").filter(pk=pk).first()
         if initiative is None:
-            raise NotFound(f"No initiative {pk} is visible to you.")
+            # Translators: %(initiative)s is an id.
+            raise NotFound(gettext("No initiative %(initiative)s is visible to you.") % {"initiative": pk})
         return initiative
 
     def recorded_by_service(
@@ -52,7 +55,9 @@ class ApiView(GenericAPIView):
         initiative = self.get_initiative()
         kpi = KPI.objects.filter(initiative=initiative, pk=self.kwargs["kpi_id"]).first()
         if kpi is None:
-            raise NotFound(f"Initiative {initiative.pk} has no KPI {self.kwargs['kpi_id']}.")
+            # Translators: %(initiative)s and %(kpi)s are ids.
+            message = gettext("Initiative %(initiative)s has no KPI %(kpi)s.")
+            raise NotFound(message % {"initiative": initiative.pk, "kpi": self.kwargs["kpi_id"]})
         kpi.initiative = initiative
         return kpi
 
@@ -67,7 +72,8 @@ class LedgerCursor(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-    invalid_cursor_message = (
+    # Lazy, so that each request reads it in its language (the stubs expect a plain str).
+    invalid_cursor_message = _(  # type: ignore[assignment]
         "This cursor was not handed out by the API; follow the next or previous link of a page."
     )
 

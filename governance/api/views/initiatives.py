@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import django_filters
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -30,21 +32,25 @@ TAG = ["initiatives"]
 class InitiativeFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     department = django_filters.CharFilter(lookup_expr="iexact", max_length=120)
-    owner = django_filters.CharFilter(field_name="owner__username", max_length=150, label="Owner's username")
+    owner = django_filters.CharFilter(
+        field_name="owner__username", max_length=150, label=_("Owner's username")
+    )
 
     class Meta:
         model = Initiative
         fields = ["stage", "department", "owner"]
 
 
+# Its schema description is StrictSerializer's (governance/api/fields.py), as it always was.
 class EmptySerializer(StrictSerializer):
     pass
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_("Initiatives you may see: a project lead's own, the whole portfolio for the committee."),
+)
 class InitiativeListView(ListModelMixin, ApiView):
-    """Initiatives you may see: a project lead's own, the whole portfolio for the committee."""
-
     serializer_class = InitiativeSerializer
     pagination_class = Pages
     filterset_class = InitiativeFilter
@@ -57,7 +63,7 @@ class InitiativeListView(ListModelMixin, ApiView):
         return self.list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Register a draft initiative (project leads)", responses={201: InitiativeSerializer}
+        summary=_("Register a draft initiative (project leads)"), responses={201: InitiativeSerializer}
     )
     @idempotent
     def post(self, request, *args, **kwargs):
@@ -72,7 +78,7 @@ class InitiativeDetailView(ApiView):
     def get(self, request, *args, **kwargs):
         return Response(InitiativeSerializer(self.get_initiative()).data)
 
-    @extend_schema(summary="Edit your draft's description")
+    @extend_schema(summary=_("Edit your draft's description"))
     @idempotent
     def patch(self, request, *args, **kwargs):
         initiative = self.get_initiative()
@@ -85,10 +91,13 @@ class InitiativeDetailView(ApiView):
         return Response(InitiativeSerializer(initiative).data)
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "Submit your draft: it becomes a proposal if its business case and primary KPI are complete."
+    ),
+)
 class InitiativeSubmitView(ApiView):
-    """Submit your draft: it becomes a proposal if its business case and primary KPI are complete."""
-
     serializer_class = EmptySerializer
 
     @extend_schema(request=EmptySerializer, responses={200: InitiativeSerializer})
@@ -106,10 +115,10 @@ class BusinessCaseView(ApiView):
     def get(self, request, *args, **kwargs):
         case = BusinessCase.objects.filter(initiative=self.get_initiative()).first()
         if case is None:
-            raise NotFound("No business case is recorded for this initiative yet.")
+            raise NotFound(gettext("No business case is recorded for this initiative yet."))
         return Response(BusinessCaseSerializer(case).data)
 
-    @extend_schema(summary="Record or replace your draft's business case")
+    @extend_schema(summary=_("Record or replace your draft's business case"))
     @idempotent
     def put(self, request, *args, **kwargs):
         return self.recorded_by_service(
@@ -128,7 +137,7 @@ class KPIListView(ApiView):
         kpis = KPI.objects.filter(initiative=self.get_initiative())
         return Response(KPISerializer(kpis, many=True).data)
 
-    @extend_schema(summary="Define a KPI of your draft", responses={201: KPISerializer})
+    @extend_schema(summary=_("Define a KPI of your draft"), responses={201: KPISerializer})
     @idempotent
     def post(self, request, *args, **kwargs):
         return self.recorded_by_service(kpi_define, initiative=self.get_initiative())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.mixins import ListModelMixin
@@ -28,10 +30,13 @@ from governance.ledger.models import LedgerCheckpoint, LedgerEvent, LedgerHead
 TAG = ["ledger"]
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "Ledger events in sequence order, a cursor page at a time (auditors, chair, governance admins)."
+    ),
+)
 class LedgerListView(ListModelMixin, ApiView):
-    """Ledger events in sequence order, a cursor page at a time (auditors, chair, governance admins)."""
-
     serializer_class = LedgerEventSerializer
     pagination_class = LedgerCursor
     permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
@@ -43,10 +48,13 @@ class LedgerListView(ListModelMixin, ApiView):
         return self.list(request, *args, **kwargs)
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "The tree's size and root, and the latest signed checkpoint: keep it to prove nothing is cut later."
+    ),
+)
 class LedgerHeadView(ApiView):
-    """The tree's size and root, and the latest signed checkpoint: keep it to prove nothing is cut later."""
-
     serializer_class = LedgerHeadSerializer
     permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
 
@@ -68,18 +76,21 @@ def _size(request, name: str) -> int | None:
     if value in (None, ""):
         return None
     if not value.isdigit():
-        raise InvalidInput(f"{name} is a tree size (a whole number).")
+        # Translators: %(name)s is a query parameter (size, seq, old or new), not to be translated.
+        raise InvalidInput(gettext("%(name)s is a tree size (a whole number).") % {"name": name})
     return int(value)
 
 
 @extend_schema(
     tags=TAG,
     parameters=[OpenApiParameter("seq", int), OpenApiParameter("hash", str), OpenApiParameter("size", int)],
+    # Translators: keep the query parameters (?seq=N, ?hash=H, ?size=N) as they are.
+    description=_(
+        "The inclusion proof of an event (?seq=N or ?hash=H, e.g. a receipt's) in a published checkpoint\n"
+        "(?size=N, default the latest), to check with the ledger's public key alone."
+    ),
 )
 class LedgerProofView(ApiView):
-    """The inclusion proof of an event (?seq=N or ?hash=H, e.g. a receipt's) in a published checkpoint
-    (?size=N, default the latest), to check with the ledger's public key alone."""
-
     serializer_class = InclusionProofSerializer
     permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
 
@@ -87,7 +98,7 @@ class LedgerProofView(ApiView):
         size, seq = _size(request, "size"), _size(request, "seq")
         digest = (request.query_params.get("hash") or "").strip().lower()
         if (seq is None) == (not digest):
-            raise InvalidInput("Give either seq or hash.")
+            raise InvalidInput(gettext("Give either seq or hash."))
         try:
             if digest:
                 proof = receipt_inclusion(event_hash=digest, size=size)
@@ -100,18 +111,21 @@ class LedgerProofView(ApiView):
 
 
 @extend_schema(
-    tags=TAG, parameters=[OpenApiParameter("old", int, required=True), OpenApiParameter("new", int)]
+    tags=TAG,
+    parameters=[OpenApiParameter("old", int, required=True), OpenApiParameter("new", int)],
+    # Translators: keep the query parameters (?old=SIZE&new=SIZE, new) as they are.
+    description=_(
+        "The consistency proof between two published checkpoints (?old=SIZE&new=SIZE, new default the latest)."
+    ),
 )
 class LedgerConsistencyView(ApiView):
-    """The consistency proof between two published checkpoints (?old=SIZE&new=SIZE, new default the latest)."""
-
     serializer_class = ConsistencyProofSerializer
     permission_classes = [IsAuthenticated, IntegrationScope, ReadsLedger]
 
     def get(self, request, *args, **kwargs):
         old = _size(request, "old")
         if old is None:
-            raise InvalidInput("Give old, the size of the earlier checkpoint.")
+            raise InvalidInput(gettext("Give old, the size of the earlier checkpoint."))
         try:
             proof = tree_consistency(old_size=old, new_size=_size(request, "new"))
         except LookupError as missing:
@@ -127,10 +141,11 @@ ROLE_NAMES = {
 }
 
 
-@extend_schema(tags=["identity"])
+@extend_schema(
+    tags=["identity"],
+    description=_("Who you are to the API: your roles, committee functions and, for a token, its binding."),
+)
 class MeView(ApiView):
-    """Who you are to the API: your roles, committee functions and, for a token, its binding."""
-
     serializer_class = MeSerializer
     integration_methods = frozenset({"GET"})
 

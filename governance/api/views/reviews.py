@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from governance.access.matrix import principal
+from governance.api.exceptions import requirement_lines
 from governance.api.idempotency import idempotent
 from governance.api.permissions import initiatives_for
 from governance.api.serializers import (
@@ -41,10 +44,11 @@ def reviews_with_signoffs():
     )
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_("The checklist of the gate the initiative faces next (its open review's, if one is open)."),
+)
 class ChecklistView(ApiView):
-    """The checklist of the gate the initiative faces next (its open review's, if one is open)."""
-
     serializer_class = ChecklistSerializer
     integration_methods = frozenset({"GET"})
 
@@ -63,15 +67,16 @@ class ChecklistView(ApiView):
             "policy_version": evaluation.policy_version if evaluation else None,
             "review": review,
             "passed": bool(evaluation and evaluation.passed),
-            "requirements": list(evaluation.requirements) if evaluation else [],
+            "requirements": requirement_lines(evaluation.requirements) if evaluation else [],
         }
         return Response(ChecklistSerializer(body).data)
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_("The initiative's gate reviews, newest first; POST requests the review of the next gate."),
+)
 class InitiativeReviewsView(ApiView):
-    """The initiative's gate reviews, newest first; POST requests the review of the next gate."""
-
     queryset = GateReview.objects.none()
     serializer_class = ReviewSerializer
 
@@ -81,7 +86,7 @@ class InitiativeReviewsView(ApiView):
         return Response(ReviewSerializer(reviews, many=True).data)
 
     @extend_schema(
-        summary="Request a gate review (the initiative's lead or the chair)",
+        summary=_("Request a gate review (the initiative's lead or the chair)"),
         request=ReviewRequestSerializer,
         responses={201: ReviewSerializer},
     )
@@ -99,7 +104,8 @@ class InitiativeReviewsView(ApiView):
 def visible_review(request, review_id: int) -> GateReview:
     review = reviews_with_signoffs().filter(pk=review_id, initiative__in=initiatives_for(request)).first()
     if review is None:
-        raise NotFound(f"No review {review_id} is visible to you.")
+        # Translators: %(review)s is an id.
+        raise NotFound(gettext("No review %(review)s is visible to you.") % {"review": review_id})
     return review
 
 
@@ -111,10 +117,11 @@ class ReviewDetailView(ApiView):
         return Response(ReviewSerializer(visible_review(request, self.kwargs["review_id"])).data)
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_("Record your sign-off for one committee function, through the same service as the admin."),
+)
 class SignOffCreateView(ApiView):
-    """Record your sign-off for one committee function, through the same service as the admin."""
-
     serializer_class = SignOffSerializer
 
     @extend_schema(request=SignOffSerializer, responses={201: SignOffRecordedSerializer})
@@ -149,13 +156,14 @@ class SignOffCreateView(ApiView):
         return Response(SignOffRecordedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "Open reviews that ask for one of your committee functions and that you have not signed, "
+        "oldest first.\n\nReviews you may not sign (you lead, sponsor or requested them) are left out."
+    ),
+)
 class PendingSignOffsView(ApiView):
-    """Open reviews that ask for one of your committee functions and that you have not signed, oldest first.
-
-    Reviews you may not sign (you lead, sponsor or requested them) are left out.
-    """
-
     queryset = GateReview.objects.none()
     serializer_class = PendingSignOffSerializer
 

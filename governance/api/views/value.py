@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -38,10 +40,8 @@ TAG = ["value data"]
 FEED = frozenset({"GET", "POST"})
 
 
-@extend_schema(tags=TAG)
+@extend_schema(tags=TAG, description=_("A KPI's measurements, oldest period first."))
 class MeasurementListView(ListModelMixin, ApiView):
-    """A KPI's measurements, oldest period first."""
-
     serializer_class = MeasurementSerializer
     pagination_class = Pages
     integration_methods = FEED
@@ -57,8 +57,8 @@ class MeasurementListView(ListModelMixin, ApiView):
         return self.list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Record up to 10,000 measurements, all or nothing",
-        description=(
+        summary=_("Record up to 10,000 measurements, all or nothing"),
+        description=_(
             "Either every row is stored or none is. A refused batch answers 400 with `error.rows`, "
             "mapping each bad row's index to its reason."
         ),
@@ -100,11 +100,14 @@ def judging_context(kpi: KPI, experiments) -> dict:
     return {"kpi": facts, "rules": rules, "judgements": experiment_judgements(experiments, facts, rules)}
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "A/B experiments on a KPI. Send the figures of the first look; ValueGate computes the verdict\n"
+        "over every look, by the fixed-horizon and the always-valid test, and says which one decides."
+    ),
+)
 class ExperimentListView(ApiView):
-    """A/B experiments on a KPI. Send the figures of the first look; ValueGate computes the verdict
-    over every look, by the fixed-horizon and the always-valid test, and says which one decides."""
-
     queryset = Experiment.objects.none()
     serializer_class = ExperimentSerializer
     integration_methods = FEED
@@ -129,11 +132,14 @@ class ExperimentListView(ApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "The looks at one experiment, oldest first. POST records a later look: the cumulative figures\n"
+        "on that day, after the latest look; the answer carries the verdict over every look."
+    ),
+)
 class ExperimentLookListView(ApiView):
-    """The looks at one experiment, oldest first. POST records a later look: the cumulative figures
-    on that day, after the latest look; the answer carries the verdict over every look."""
-
     queryset = ExperimentLook.objects.none()
     serializer_class = ExperimentLookSerializer
     integration_methods = FEED
@@ -144,7 +150,10 @@ class ExperimentLookListView(ApiView):
         pk = self.kwargs["experiment_id"]
         experiment = Experiment.objects.filter(kpi=kpi, pk=pk).first()
         if experiment is None:
-            raise NotFound(f"KPI {kpi.pk} has no experiment {pk}.")
+            # Translators: %(kpi)s and %(experiment)s are ids.
+            raise NotFound(
+                gettext("KPI %(kpi)s has no experiment %(experiment)s.") % {"kpi": kpi.pk, "experiment": pk}
+            )
         experiment.kpi = kpi
         return experiment
 
@@ -177,10 +186,8 @@ class ExperimentLookListView(ApiView):
         )
 
 
-@extend_schema(tags=TAG)
+@extend_schema(tags=TAG, description=_("Monthly costs and realised benefits."))
 class FinancialEntryListView(ApiView):
-    """Monthly costs and realised benefits."""
-
     queryset = FinancialEntry.objects.none()
     serializer_class = FinancialEntrySerializer
     integration_methods = FEED
@@ -198,10 +205,10 @@ class FinancialEntryListView(ApiView):
         return self.recorded_by_service(financial_entry_record, initiative=self.get_initiative())
 
 
-@extend_schema(tags=TAG)
+@extend_schema(
+    tags=TAG, description=_("Evidence files, by SHA-256. Uploads go through the same checks as the admin's.")
+)
 class EvidenceListView(ApiView):
-    """Evidence files, by SHA-256. Uploads go through the same checks as the admin's."""
-
     queryset = Evidence.objects.none()
     serializer_class = EvidenceSerializer
     integration_methods = FEED

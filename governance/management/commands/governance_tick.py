@@ -8,10 +8,11 @@ import datetime as dt
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.audit.services import ledger_verify_and_alert
 from governance.notifications.outbox import relay_pending
-from governance.schedule import run_periodic_work
+from governance.schedule import PERIODIC_JOB_LABELS, run_periodic_work
 
 
 def aware_datetime(text: str) -> dt.datetime:
@@ -20,49 +21,73 @@ def aware_datetime(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date and time.") from None
+        raise argparse.ArgumentTypeError(
+            _("%(text)s is not an ISO 8601 date and time.") % {"text": repr(text)}
+        ) from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} has no UTC offset; give one, e.g. {text}Z or {text}+02:00."
+            # Translators: %(text)s is the time given, quoted; %(time)s the same time, unquoted.
+            _("%(text)s has no UTC offset; give one, e.g. %(time)sZ or %(time)s+02:00.")
+            % {"text": repr(text), "time": text}
         )
     return value.astimezone(dt.UTC)
 
 
 class Command(BaseCommand):
-    help = (
-        "Chase overdue sign-offs, escalate perpetual pilots, enforce exit criteria, open monthly "
-        "value reviews, then relay the notification outbox. Safe to run any number of times."
-    )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Chase overdue sign-offs, escalate perpetual pilots, enforce exit criteria, open monthly "
+            "value reviews, then relay the notification outbox. Safe to run any number of times."
+        )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--now",
             type=aware_datetime,
-            help="Run as of this moment, an ISO 8601 date and time with its UTC offset (default: now).",
+            help=_("Run as of this moment, an ISO 8601 date and time with its UTC offset (default: now)."),
         )
         parser.add_argument(
             "--verify-ledger",
             action="store_true",
-            help="Also recompute the decision ledger and alert the chair and auditors if it is broken "
-            "(what Celery beat runs nightly; for cron users, once a day).",
+            help=_(
+                "Also recompute the decision ledger and alert the chair and auditors if it is broken "
+                "(what Celery beat runs nightly; for cron users, once a day)."
+            ),
         )
 
     def handle(self, *args, now: dt.datetime | None = None, **options) -> None:
         now = now or timezone.now()
-        self.stdout.write(f"Governance tick at {now:%Y-%m-%d %H:%M:%S} UTC")
+        # Translators: %(now)s is a date and time, YYYY-MM-DD HH:MM:SS.
+        self.stdout.write(_("Governance tick at %(now)s UTC") % {"now": f"{now:%Y-%m-%d %H:%M:%S}"})
         for name, count in run_periodic_work(now=now).items():
-            self.stdout.write(f"  {name}: {count}")
+            # Translators: %(job)s is a periodic job, e.g. "value reviews"; %(count)s how many it did.
+            line = _("%(job)s: %(count)s") % {"job": PERIODIC_JOB_LABELS.get(name, name), "count": count}
+            self.stdout.write(f"  {line}")
         # Retry backoff of failed deliveries runs on the real clock, whatever --now says.
         relayed = relay_pending()
         retried = relayed.failed - relayed.dead
-        failed = f", {retried} to retry later" if retried else ""
-        dead = f", {relayed.dead} dead (see Notification deliveries in the admin)" if relayed.dead else ""
-        self.stdout.write(f"  notifications sent: {relayed.sent}{failed}{dead}")
+        parts = [_("notifications sent: %(count)s") % {"count": relayed.sent}]
+        if retried:
+            parts.append(_("%(count)s to retry later") % {"count": retried})
+        if relayed.dead:
+            parts.append(
+                _("%(count)s dead (see Notification deliveries in the admin)") % {"count": relayed.dead}
+            )
+        self.stdout.write("  " + ", ".join(parts))
         if options.get("verify_ledger"):
             outcome = ledger_verify_and_alert(
                 anchor_path=getattr(settings, "VALUEGATE_LEDGER_ANCHOR_FILE", "") or None
             )
             if outcome.intact and outcome.summary is not None:
-                self.stdout.write(f"  ledger: intact, {outcome.summary.count} events")
+                self.stdout.write(
+                    "  " + _("ledger: intact, %(count)s events") % {"count": outcome.summary.count}
+                )
             else:
-                self.stdout.write(f"  ledger: BROKEN, {outcome.problem}; the chair and auditors were alerted")
+                self.stdout.write(
+                    "  "
+                    # Translators: %(problem)s says what is wrong with the ledger.
+                    + _("ledger: BROKEN, %(problem)s; the chair and auditors were alerted")
+                    % {"problem": outcome.problem}
+                )

@@ -2,6 +2,10 @@
 
 Everything goes through the services, on a simulated clock for the months of history, so the
 ledger holds the whole story. Safe to run twice: what exists is left alone.
+
+`--language zh-hans` tells the same story in Chinese: every free text the demo writes and the
+people's names come from governance/management/demo_content.py, and the demo users prefer that
+language; usernames, stages, dates and numbers stay those of the English demo.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from governance.access import roles
+from governance.access.models import UserPreferences
+from governance.management.demo_content import LANGUAGES, SOURCE_LANGUAGE, DemoContent
 from governance.reviews.initiatives import (
     business_case_record,
     initiative_create,
@@ -66,16 +72,29 @@ def month_start(day: dt.date, offset: int = 0) -> dt.date:
 class Command(BaseCommand):
     help = "Load the demo committee, project leads and initiatives (safe to run twice)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--language",
+            choices=LANGUAGES,
+            default=SOURCE_LANGUAGE,
+            help="The language of the demo's texts and names, and the demo users' preferred language "
+            f"(default {SOURCE_LANGUAGE}).",
+        )
+
     def handle(self, *args, **options) -> None:
+        self.content = DemoContent(options["language"])
         # The story's notifications are kept in the outbox, not printed while seeding.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             self._seed()
+
+    def _t(self, english: str, **values) -> str:
+        return self.content.text(english, **values)
 
     def _seed(self) -> None:
         self.now = timezone.now()
         users = self._users()
         created = 0
-        for title, build in [
+        for english_title, build in [
             (SERVICE_TITLE, self._customer_service_case),
             (RETAIL_TITLE, self._retail_case),
             ("Contract clause extractor", self._draft),
@@ -84,6 +103,7 @@ class Command(BaseCommand):
             ("Meeting-notes summariser", self._retired),
             ("Emotion detection in job interviews", self._rejected),
         ]:
+            title = self._t(english_title)
             if Initiative.objects.filter(title=title).exists():
                 self.stdout.write(f"  exists: {title}")
                 continue
@@ -96,11 +116,13 @@ class Command(BaseCommand):
     def _users(self) -> dict:
         user_model = get_user_model()
         users = {}
-        for username, first_name, groups in DEMO_USERS:
+        for username, english_first_name, groups in DEMO_USERS:
+            first_name, last_name = self.content.names(username, english_first_name)
             user, made = user_model.objects.get_or_create(
                 username=username,
                 defaults={
                     "first_name": first_name,
+                    "last_name": last_name,
                     "email": f"{username}@valuegate.example",
                     "is_staff": True,
                 },
@@ -109,10 +131,20 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             user.groups.add(*Group.objects.filter(name__in=groups))
+            if self.content.translated:
+                self._prefer_language(user)
             users[username] = user
         return users
 
+    def _prefer_language(self, user) -> None:
+        """The demo's language for the user's pages and messages, unless they chose one already."""
+        preferences, _ = UserPreferences.objects.get_or_create(user=user)
+        if not preferences.language:
+            preferences.language = self.content.language
+            preferences.save(update_fields=["language"])
+
     # Building blocks -----------------------------------------------------------------------
+    # Each takes the story's texts in English and writes them in the demo's language (self._t).
 
     def _described(
         self,
@@ -133,9 +165,9 @@ class Command(BaseCommand):
         initiative = initiative_create(
             actor=lead,
             title=title,
-            department=department,
-            pain_point=pain,
-            process_embedding=process,
+            department=self._t(department),
+            pain_point=self._t(pain),
+            process_embedding=self._t(process),
             risk_tier=risk_tier,
             uses_personal_data=personal_data,
         )
@@ -145,24 +177,28 @@ class Command(BaseCommand):
             budget=budget,
             expected_annual_benefit=benefit,
             horizon_months=36,
-            exit_criteria=exit_criteria,
+            exit_criteria=self._t(exit_criteria),
             missed_periods_to_retire=missed_periods,
+            currency=self.content.currency,
         )
-        kpi_define(actor=lead, initiative=initiative, **kpi)
+        words = {field: self._t(kpi[field]) for field in ("name", "unit", "data_source")}
+        kpi_define(actor=lead, initiative=initiative, **{**kpi, **words})
         evidence_submit(
             actor=lead,
             initiative=initiative,
             kind="business_case",
-            title="Business case",
-            file=ContentFile(f"Business case: {title}\n".encode(), name="business-case.txt"),
+            title=self._t("Business case"),
+            file=ContentFile(
+                self._t("Business case: {title}\n", title=title).encode(), name="business-case.txt"
+            ),
         )
         if personal_data:
             evidence_submit(
                 actor=lead,
                 initiative=initiative,
                 kind="privacy_impact",
-                title="Privacy impact assessment",
-                file=ContentFile(f"DPIA for {title}\n".encode(), name="dpia.txt"),
+                title=self._t("Privacy impact assessment"),
+                file=ContentFile(self._t("DPIA for {title}\n", title=title).encode(), name="dpia.txt"),
             )
         return initiative
 
@@ -175,7 +211,7 @@ class Command(BaseCommand):
                 review=review,
                 function=function,
                 decision="approve",
-                rationale="Business case, KPI and evidence reviewed; the pilot is worth running.",
+                rationale=self._t("Business case, KPI and evidence reviewed; the pilot is worth running."),
                 now=at + dt.timedelta(days=2),
             )
         initiative.refresh_from_db()
@@ -214,8 +250,10 @@ class Command(BaseCommand):
             actor=lead,
             initiative=initiative,
             kind="pilot_report",
-            title="Pilot report",
-            file=ContentFile(f"Pilot report: {initiative.title}\n".encode(), name="pilot-report.txt"),
+            title=self._t("Pilot report"),
+            file=ContentFile(
+                self._t("Pilot report: {title}\n", title=initiative.title).encode(), name="pilot-report.txt"
+            ),
         )
 
     def _experiment_with_monthly_looks(self, lead, kpi, experiment, first: dt.date, months: int):
@@ -233,8 +271,8 @@ class Command(BaseCommand):
         created = experiment_record(
             actor=lead,
             kpi=kpi,
-            name=experiment["name"],
-            success_definition=experiment["success_definition"],
+            name=self._t(experiment["name"]),
+            success_definition=self._t(experiment["success_definition"]),
             looked_on=looked_on,
             now=self.now,
             **counts,
@@ -372,7 +410,7 @@ class Command(BaseCommand):
             review=review,
             function="legal",
             decision="approve",
-            rationale="No personal data; supplier contracts allow processing.",
+            rationale=self._t("No personal data; supplier contracts allow processing."),
         )
 
     def _in_scale(self, title, users):
@@ -418,7 +456,7 @@ class Command(BaseCommand):
                 review=review,
                 function=function,
                 decision="approve",
-                rationale="Pilot met its target with a significant experiment; ROI positive.",
+                rationale=self._t("Pilot met its target with a significant experiment; ROI positive."),
             )
 
     def _retired(self, title, users):
@@ -446,7 +484,7 @@ class Command(BaseCommand):
         review_kill(
             actor=users["chair"],
             review=review,
-            reason="Adoption stayed at 45%; the exit criteria are met. Pilot ended.",
+            reason=self._t("Adoption stayed at 45%; the exit criteria are met. Pilot ended."),
         )
 
     def _rejected(self, title, users):
@@ -478,5 +516,7 @@ class Command(BaseCommand):
             review=review,
             function="legal",
             decision="reject",
-            rationale="Emotion recognition in recruitment is a prohibited practice under the EU AI Act.",
+            rationale=self._t(
+                "Emotion recognition in recruitment is a prohibited practice under the EU AI Act."
+            ),
         )

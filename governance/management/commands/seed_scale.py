@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.access import roles
 from governance.access.models import CommitteeFunction
@@ -66,7 +67,12 @@ def month_start(day: dt.date, offset: int) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Fill the database with a realistic portfolio at scale (bulk inserts, progress output)."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Fill the database with a realistic portfolio at scale (bulk inserts, progress output)."
+        )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--initiatives", type=int, default=10_000)
@@ -81,7 +87,7 @@ class Command(BaseCommand):
             options["ledger_events"],
         )
         if count < 1 or months < 0 or events < 0:
-            raise CommandError("--initiatives must be positive; the other counts cannot be negative.")
+            raise CommandError(_("--initiatives must be positive; the other counts cannot be negative."))
         self.random = random.Random(options["seed"])
         self.now = timezone.now()
         started = time.monotonic()
@@ -93,8 +99,18 @@ class Command(BaseCommand):
         self._ledger(events, initiatives, people)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Seeded {count:,} initiatives, {len(kpis):,} KPIs, {measurements:,} measurements and "
-                f"{events:,} ledger events in {time.monotonic() - started:.0f} s."
+                _(
+                    # Translators: the counts are numbers with thousands separators; %(seconds)s a duration.
+                    "Seeded %(initiatives)s initiatives, %(kpis)s KPIs, %(measurements)s measurements and "
+                    "%(events)s ledger events in %(seconds)s s."
+                )
+                % {
+                    "initiatives": f"{count:,}",
+                    "kpis": f"{len(kpis):,}",
+                    "measurements": f"{measurements:,}",
+                    "events": f"{events:,}",
+                    "seconds": f"{time.monotonic() - started:.0f}",
+                }
             )
         )
 
@@ -156,7 +172,7 @@ class Command(BaseCommand):
                     else None,
                 )
             )
-        return self._bulk(Initiative, rows, "initiatives")
+        return self._bulk(Initiative, rows, _("initiatives"))
 
     def _portfolio_rows(self, initiatives, months: int, people) -> tuple[list[KPI], int]:
         self._bulk(
@@ -171,7 +187,7 @@ class Command(BaseCommand):
                 )
                 for i in initiatives
             ],
-            "business cases",
+            _("business cases"),
         )
         kpis = []
         for initiative in initiatives:
@@ -199,7 +215,7 @@ class Command(BaseCommand):
                     is_primary=False,
                 )
             )
-        kpis = self._bulk(KPI, kpis, "KPIs")
+        kpis = self._bulk(KPI, kpis, _("KPIs"))
         owners = {i.pk: i.owner for i in initiatives}
         this_month = self.now.date().replace(day=1)
         measured = [k for k in kpis if k.initiative.stage in (Stage.PILOT, Stage.SCALE, Stage.RETIRED)]
@@ -215,7 +231,7 @@ class Command(BaseCommand):
             for kpi in measured
             for n in range(months)
         ]
-        self._bulk(KPIMeasurement, rows, "measurements")
+        self._bulk(KPIMeasurement, rows, _("measurements"))
         self._bulk(
             Experiment,
             [
@@ -232,7 +248,7 @@ class Command(BaseCommand):
                 for kpi in measured
                 if kpi.is_primary
             ],
-            "experiments",
+            _("experiments"),
         )
         entries = []
         for initiative in initiatives:
@@ -257,7 +273,7 @@ class Command(BaseCommand):
                             recorded_by=initiative.owner,
                         )
                     )
-        self._bulk(FinancialEntry, entries, "costs and benefits")
+        self._bulk(FinancialEntry, entries, _("costs and benefits"))
         self._bulk(
             Evidence,
             [
@@ -273,7 +289,7 @@ class Command(BaseCommand):
                 for kind in ("business_case", "pilot_report")
                 if kind == "business_case" or i.stage in (Stage.PILOT, Stage.SCALE, Stage.RETIRED)
             ],
-            "evidence",
+            _("evidence"),
         )
         return kpis, len(rows)
 
@@ -291,7 +307,7 @@ class Command(BaseCommand):
             for i in initiatives
             if i.stage in gate_for
         ]
-        reviews = self._bulk(GateReview, reviews, "open reviews")
+        reviews = self._bulk(GateReview, reviews, _("open reviews"))
         functions = {f.code: f for f in CommitteeFunction.objects.all()}
         signoffs = []
         for n, review in enumerate(reviews):
@@ -307,7 +323,7 @@ class Command(BaseCommand):
                         signed_at=review.opened_at + dt.timedelta(days=1),
                     )
                 )
-        self._bulk(SignOff, signoffs, "sign-offs")
+        self._bulk(SignOff, signoffs, _("sign-offs"))
 
     def _ledger(self, total: int, initiatives, people) -> None:
         """Append `total` signed events, a batch per transaction, each batch sequenced as it commits."""
@@ -352,4 +368,4 @@ class Command(BaseCommand):
                 LedgerEvent.objects.bulk_create(rows, batch_size=BATCH)
                 done += len(rows)
             seal_pending()
-            self._progress("ledger events", done, total)
+            self._progress(_("ledger events"), done, total)

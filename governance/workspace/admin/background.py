@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.oversight.models import ExitCriteriaBreach, PilotEscalation, SignOffFollowUp
+from governance.reasons import say_stored
 from governance.value.models import ValueReview
 from governance.workspace.admin.base import ScopedReadOnlyAdmin
 
@@ -18,21 +21,34 @@ class ValueReviewAdmin(ScopedReadOnlyAdmin):
     list_select_related = ["initiative"]
     search_fields = ["initiative__title"]
     show_full_result_count = False
-    readonly_fields = ["ab_experiments"]
+    readonly_fields = ["reasons_in_words", "ab_experiments"]
+    exclude = ["reasons"]
 
-    @admin.display(description="A/B experiments (always-valid)")
+    @admin.display(description=gettext_lazy("Reasons"))
+    def reasons_in_words(self, review: ValueReview) -> str:
+        """Why this recommendation, in the reader's language (as recorded, for older reviews)."""
+        reasons = review.reason_codes or review.reasons
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((say_stored(r),) for r in reasons))
+        )
+
+    @admin.display(description=gettext_lazy("A/B experiments (always-valid)"))
     def ab_experiments(self, review: ValueReview) -> str:
         """Each KPI's experiments as the review judged them, from the looks up to the month's end."""
         shown = [
-            (experiment["name"], row["kpi"], experiment["summary"])
+            {
+                "name": experiment["name"],
+                "kpi": row["kpi"],
+                "summary": say_stored(experiment.get("summary_code") or experiment["summary"]),
+            }
             for row in review.kpi_attainment
             for experiment in row.get("experiments", ())
         ]
         if not shown:
-            return "No A/B experiment on these KPIs had a look by the end of the month."
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>“{}” on <strong>{}</strong>: {}</li>", shown)
-        )
+            return _("No A/B experiment on these KPIs had a look by the end of the month.")
+        # Translators: an A/B experiment's name, the KPI it tests, then its result in words.
+        item = _("“{name}” on <strong>{kpi}</strong>: {summary}")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>" + item + "</li>", shown))
 
 
 @admin.register(PilotEscalation)

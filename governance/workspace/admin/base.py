@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path
+from django.utils.translation import gettext as _
 
 from governance.access.selectors import visible_initiatives
 from governance.errors import DomainError
@@ -70,15 +71,22 @@ class ServiceErrorsAsMessages(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
-def run_for_each(model_admin, request, queryset, service, *, done: str) -> None:
-    """Run `service(obj)` for each selected object; report successes and each refusal's reason."""
+def run_for_each(model_admin, request, queryset, service, *, done) -> None:
+    """Run `service(obj)` for each selected object; report successes and each refusal's reason.
+
+    `done` is the success message, an `ngettext_lazy(..., "count")` with a `%(count)d` placeholder."""
     succeeded = 0
     for obj in queryset:
         try:
             service(obj)
         except DomainError as error:
-            model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+            model_admin.message_user(
+                request,
+                # Translators: what was acted on (an initiative, a review, a token), then why it was refused.
+                _("%(object)s: %(reason)s") % {"object": obj, "reason": error.message},
+                messages.ERROR,
+            )
         else:
             succeeded += 1
     if succeeded:
-        model_admin.message_user(request, done.format(count=succeeded), messages.SUCCESS)
+        model_admin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)

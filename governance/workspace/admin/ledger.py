@@ -22,17 +22,20 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.access.selectors import sees_whole_portfolio, visible_initiatives
 from governance.audit.signer_view import signer_view, stored_file_digests
 from governance.ledger.events import CATALOGUE, SIGNOFF_RECORDED
 from governance.ledger.models import LedgerEvent
 from governance.ledger.verification import event_checks
+from governance.reasons import say_stored
 from governance.reviews.models import SignOff
 from governance.workspace.admin.access import access
 from governance.workspace.admin.base import ReadOnlyAdmin
 from governance.workspace.views import ledger as ledger_pages
+from projects.vocabulary import Gate
 
 TABLE = LedgerEvent._meta.db_table
 
@@ -68,7 +71,7 @@ class ActionFilter(admin.SimpleListFilter):
     """The actions the ledger holds, by their catalogue labels in the catalogue's order; an action
     the catalogue does not declare (none is written any more) shows its code, at the end."""
 
-    title = "action"
+    title = gettext_lazy("action")
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
@@ -81,13 +84,13 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 class ActorFilter(admin.SimpleListFilter):
-    title = "actor"
+    title = gettext_lazy("actor")
     parameter_name = "actor"
     SYSTEM = "system"
 
     def lookups(self, request, model_admin):
         users = get_user_model().objects.filter(pk__in=_distinct("actor_id")).order_by("username")
-        return [(self.SYSTEM, "system (no user)")] + [(str(u.pk), u.get_username()) for u in users]
+        return [(self.SYSTEM, _("system (no user)"))] + [(str(u.pk), u.get_username()) for u in users]
 
     def queryset(self, request, queryset):
         if self.value() == self.SYSTEM:
@@ -98,7 +101,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 
 class InitiativeFilter(admin.SimpleListFilter):
-    title = "initiative"
+    title = gettext_lazy("initiative")
     parameter_name = "initiative"
     NONE = "none"
 
@@ -106,7 +109,7 @@ class InitiativeFilter(admin.SimpleListFilter):
         initiatives = visible_initiatives(request.user).order_by("title").values_list("pk", "title")
         choices = [(str(pk), title) for pk, title in initiatives]
         if sees_whole_portfolio(request.user):
-            choices.insert(0, (self.NONE, "none (committee, policies, exports)"))
+            choices.insert(0, (self.NONE, _("none (committee, policies, exports)")))
         return choices
 
     def queryset(self, request, queryset):
@@ -124,7 +127,7 @@ class RecordedBetweenFilter(admin.ListFilter):
     Security Policy refuses; two native date inputs need none.
     """
 
-    title = "recorded between (UTC days)"
+    title = gettext_lazy("recorded between (UTC days)")
     template = "governance/admin/date_range_filter.html"
     start_parameter, end_parameter = "recorded_from", "recorded_to"
 
@@ -139,7 +142,9 @@ class RecordedBetweenFilter(admin.ListFilter):
                 try:
                     day = dt.date.fromisoformat(value)
                 except ValueError:
-                    raise IncorrectLookupParameters(f"{value!r} is not a day (YYYY-MM-DD).") from None
+                    raise IncorrectLookupParameters(
+                        _("%(value)r is not a day (YYYY-MM-DD).") % {"value": value}
+                    ) from None
                 setattr(self, "start" if name == self.start_parameter else "end", day)
         self.used_parameters = {}
         for name, chosen in ((self.start_parameter, self.start), (self.end_parameter, self.end)):
@@ -187,7 +192,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = None
     search_fields = ["hash"]  # replaced by get_search_results: a seq or a hash, through unique indexes
-    search_help_text = (
+    search_help_text = gettext_lazy(
         "A sequence number, or an event's 64-hex-digit hash (e.g. from an anchor or an export)."
     )
     fields = (
@@ -197,6 +202,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         "action",
         "initiative",
         "formatted_payload",
+        "reasons_in_words",
         "prev_hash",
         "hash",
         "key_id",
@@ -224,20 +230,21 @@ class LedgerEventAdmin(ReadOnlyAdmin):
 
     # Columns -----------------------------------------------------------------------------------
 
-    @admin.display(description="Hash")
+    @admin.display(description=gettext_lazy("Hash"))
     def short_hash(self, obj: LedgerEvent):
         return format_html('<code title="{}">{}…</code>', obj.hash, obj.hash[:12])
 
-    @admin.display(description="What the signer saw")
+    @admin.display(description=gettext_lazy("What the signer saw"))
     def signer_link(self, obj: LedgerEvent):
         if obj.action != SIGNOFF_RECORDED.code:
             return ""
         url = reverse("admin:governance_ledgerevent_change", args=[obj.pk])
-        return format_html('<a href="{}#signer-saw">Snapshot</a>', url)
+        # Translators: a link to what the signer of a sign-off saw, rebuilt from the ledger.
+        return format_html('<a href="{}#signer-saw">{}</a>', url, _("Snapshot"))
 
     # The event's page ---------------------------------------------------------------------------
 
-    @admin.display(description="Payload")
+    @admin.display(description=gettext_lazy("Payload"))
     def formatted_payload(self, obj: LedgerEvent):
         try:
             text = json.dumps(json.loads(obj.payload), indent=2, ensure_ascii=False, sort_keys=True)
@@ -245,26 +252,56 @@ class LedgerEventAdmin(ReadOnlyAdmin):
             text = obj.payload
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
-    @admin.display(description="Integrity of this event")
+    @admin.display(description=gettext_lazy("Why, in your language"))
+    def reasons_in_words(self, obj: LedgerEvent):
+        """The event's reasons in the reader's language: from their codes where the event recorded
+        them, else (events recorded before reasons were codes) the English text it recorded."""
+        try:
+            payload = json.loads(obj.payload)
+        except ValueError:
+            return "—"
+        lines = []
+        if "reason" in payload:
+            lines.append(say_stored(payload.get("reason_code") or payload["reason"]))
+        for requirement in payload.get("requirements", ()):
+            label = (
+                say_stored(requirement["label_code"]) if "label_code" in requirement else requirement["code"]
+            )
+            mark = "✔" if requirement["passed"] else "✘"
+            lines.append(
+                f"{mark} {label}: {say_stored(requirement.get('reason_code') or requirement['reason'])}"
+            )
+        lines += [say_stored(r) for r in payload.get("reason_codes") or payload.get("reasons", ())]
+        if not lines:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines)))
+
+    @admin.display(description=gettext_lazy("Integrity of this event"))
     def integrity(self, obj: LedgerEvent):
         checks = format_html_join(
             "", "<li>{} {}</li>", (("✔" if ok else "✘", text) for ok, text in event_checks(obj))
         )
         place = (
-            format_html("sequenced as #{} at {}", obj.seq, obj.sequenced_at)
+            # Translators: the event's sequence number, then when it was sequenced.
+            format_html(_("sequenced as #{seq} at {when}"), seq=obj.seq, when=obj.sequenced_at)
             if obj.seq is not None and obj.sequenced_at is not None
             else format_html("#{}", obj.seq)
             if obj.seq is not None
-            else "waiting to be sequenced"
+            else _("waiting to be sequenced")
         )
+        command = "python manage.py verify_ledger --checkpoint FILE --public-key KEY"
         return format_html(
-            "<ul>{}<li>{}</li></ul><p>The whole ledger, against a checkpoint: "
-            "<code>python manage.py verify_ledger --checkpoint FILE --public-key KEY</code>.</p>",
+            "<ul>{}<li>{}</li></ul><p>{}</p>",
             checks,
             place,
+            format_html(
+                # Translators: {command} is a command line, shown as code.
+                _("The whole ledger, against a checkpoint: {command}."),
+                command=format_html("<code>{}</code>", command),
+            ),
         )
 
-    @admin.display(description="What the signer saw")
+    @admin.display(description=gettext_lazy("What the signer saw"))
     def signer_saw(self, obj: LedgerEvent):
         if obj.action != SIGNOFF_RECORDED.code:
             return "—"
@@ -274,10 +311,14 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         def file_state(item):
             digest = on_disk.get(item["id"])
             if digest is None:
-                return "no longer on file"
+                return _("no longer on file")
             if not digest:
-                return "file unreadable"
-            return "file unchanged" if digest == item["sha256"] else "FILE CHANGED since"
+                return _("file unreadable")
+            if digest == item["sha256"]:
+                # Translators: the stored evidence file still has the digest the signer saw.
+                return _("file unchanged")
+            # Translators: the stored evidence file has changed since the sign-off.
+            return _("FILE CHANGED since")
 
         evidence = format_html_join(
             "",
@@ -286,11 +327,11 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         )
         kpis = format_html_join(
             "",
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    k["name"],
-                    " (primary)" if k["is_primary"] else "",
+                    # Translators: a KPI's name, marked as the initiative's primary KPI.
+                    _("%(kpi)s (primary)") % {"kpi": k["name"]} if k["is_primary"] else k["name"],
                     k["direction"],
                     k["baseline"],
                     k["target"],
@@ -302,29 +343,46 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         )
         if view.matches:
             verdict = format_html(
-                "<p>✔ Rebuilt from the ledger up to event #{}, this snapshot's SHA-256 <code>{}</code> "
-                "equals the digest the sign-off pinned: this is exactly what the signer saw.</p>",
-                obj.seq,
-                view.digest,
+                "<p>✔ {}</p>",
+                format_html(
+                    _(
+                        # Translators: {seq} is a ledger event's number, {digest} a SHA-256 digest in hex.
+                        "Rebuilt from the ledger up to event #{seq}, this snapshot's SHA-256 <code>{digest}</code> "
+                        "equals the digest the sign-off pinned: this is exactly what the signer saw."
+                    ),
+                    seq=obj.seq,
+                    digest=view.digest,
+                ),
             )
         else:
             verdict = format_html(
-                "<p>✘ Rebuilt from the ledger, this snapshot's SHA-256 <code>{}</code> differs from the "
-                "digest the sign-off pinned (<code>{}</code>): the ledger does not hold all the signer saw.</p>",
-                view.digest or "—",
-                view.pinned,
+                "<p>✘ {}</p>",
+                format_html(
+                    _(
+                        # Translators: {digest} and {pinned} are SHA-256 digests in hex.
+                        "Rebuilt from the ledger, this snapshot's SHA-256 <code>{digest}</code> differs from the "
+                        "digest the sign-off pinned (<code>{pinned}</code>): the ledger does not hold all the "
+                        "signer saw."
+                    ),
+                    digest=view.digest or "—",
+                    pinned=view.pinned,
+                ),
             )
         gaps = format_html_join("", "<li>{}</li>", ((gap,) for gap in view.gaps))
         return format_html(
             '<div id="signer-saw">{}{}{}'
-            "<h4>Evidence</h4><table><tr><th>Title</th><th>Kind</th><th>SHA-256</th><th>Recorded in</th>"
-            "<th>Stored file now</th></tr>{}</table>"
-            "<h4>KPIs</h4><table><tr><th>KPI</th><th>Direction</th><th>Baseline</th><th>Target</th>"
-            "<th>Measurements</th><th>Experiments</th></tr>{}</table>{}</div>",
+            "<h4>{}</h4><table><tr>{}</tr>{}</table>"
+            "<h4>{}</h4><table><tr>{}</tr>{}</table>{}</div>",
             verdict,
             format_html("<ul>{}</ul>", gaps) if view.gaps else "",
             _facts_summary(view.facts) if view.facts else "",
+            _("Evidence"),
+            _header_row(_("Title"), _("Kind"), _("SHA-256"), _("Recorded in"), _("Stored file now")),
             evidence,
+            _("KPIs"),
+            _header_row(
+                _("KPI"), _("Direction"), _("Baseline"), _("Target"), _("Measurements"), _("Experiments")
+            ),
             kpis,
             _money_table(view.facts) if view.facts else "",
         )
@@ -363,7 +421,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         signoff = SignOff.objects.select_related("review").filter(pk=signoff_id).first()
         if signoff is None:
-            raise Http404("No such sign-off.")
+            raise Http404(_("No such sign-off."))
         events = self.get_queryset(request).filter(
             initiative_id=signoff.review.initiative_id, action=SIGNOFF_RECORDED.code
         )
@@ -372,22 +430,51 @@ class LedgerEventAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:governance_ledgerevent_change", args=[pk]) + "#signer-saw"
                 )
-        raise Http404("The ledger holds no record of this sign-off that you may see.")
+        raise Http404(_("The ledger holds no record of this sign-off that you may see."))
+
+
+def _header_row(*titles):
+    """A table's header cells."""
+    return format_html_join("", "<th>{}</th>", ((title,) for title in titles))
 
 
 def _experiment_text(row: dict) -> str:
     summary, looks = row["summary"], len(row["looks"])
     if row["metric"] == "mean":
-        arms = (
-            f"control mean {summary['control_mean']} (n = {summary['control_size']}), "
-            f"treatment mean {summary['treatment_mean']} (n = {summary['treatment_size']})"
-        )
+        arms = _(
+            # Translators: the two arms of an A/B experiment that compares means; n is each arm's size.
+            "control mean %(control_mean)s (n = %(control_size)s), "
+            "treatment mean %(treatment_mean)s (n = %(treatment_size)s)"
+        ) % {
+            "control_mean": summary["control_mean"],
+            "control_size": summary["control_size"],
+            "treatment_mean": summary["treatment_mean"],
+            "treatment_size": summary["treatment_size"],
+        }
     else:
-        arms = (
-            f"control {summary['control_successes']}/{summary['control_size']}, "
-            f"treatment {summary['treatment_successes']}/{summary['treatment_size']}"
-        )
-    return f"{row['name']}: {arms}, {looks} look{'s' if looks != 1 else ''}"
+        arms = _(
+            # Translators: the two arms of an A/B experiment that compares proportions: successes/size.
+            "control %(control_successes)s/%(control_size)s, "
+            "treatment %(treatment_successes)s/%(treatment_size)s"
+        ) % {
+            "control_successes": summary["control_successes"],
+            "control_size": summary["control_size"],
+            "treatment_successes": summary["treatment_successes"],
+            "treatment_size": summary["treatment_size"],
+        }
+    # Translators: an A/B experiment's name, its two arms, then how many times it was looked at.
+    return ngettext("%(name)s: %(arms)s, %(count)d look", "%(name)s: %(arms)s, %(count)d looks", looks) % {
+        "name": row["name"],
+        "arms": arms,
+        "count": looks,
+    }
+
+
+def _gate_name(code: str) -> str:
+    """A gate's name ("Pilot gate") from its stored code."""
+    label = dict(Gate.choices).get(code)
+    # Translators: a gate's name built from a gate code no longer in use, e.g. "Pilot gate".
+    return str(label) if label is not None else _("%(gate)s gate") % {"gate": code.capitalize()}
 
 
 def _facts_summary(facts: dict):
@@ -395,20 +482,42 @@ def _facts_summary(facts: dict):
     case = facts["business_case"]
     initiative = facts["initiative"]
     conditions = format_html_join("", "<li>{}</li>", ((c["text"],) for c in facts["open_conditions"]))
+    # Stage, risk tier and budget figures are shown as the ledger stores them (codes and plain numbers).
+    stage = {
+        "stage": initiative["stage"],
+        "tier": initiative["risk_tier"],
+        "personal": _("yes") if initiative["uses_personal_data"] else _("no"),
+    }
+    if initiative["pilot_started_on"]:
+        # Translators: an initiative's stage (a code such as "pilot"), since a day, and its risk tier (a code).
+        stage_line = _("Stage %(stage)s since %(since)s; risk tier %(tier)s; personal data: %(personal)s") % {
+            **stage,
+            "since": initiative["pilot_started_on"],
+        }
+    else:
+        # Translators: an initiative's stage (a code such as "pilot") and its risk tier (a code).
+        stage_line = _("Stage %(stage)s; risk tier %(tier)s; personal data: %(personal)s") % stage
+    if case is None:
+        case_line = _("none")
+    else:
+        # Translators: a business case's figures as stored: budget, yearly benefit and horizon.
+        case_line = _("budget %(budget)s, expected annual benefit %(benefit)s, horizon %(months)s months") % {
+            "budget": case["budget"],
+            "benefit": case["expected_annual_benefit"],
+            "months": case["horizon_months"],
+        }
     return format_html(
-        "<h4>Gate and initiative</h4><ul><li>{} gate, policy version {}</li><li>Stage {}{}; risk tier {}; "
-        "personal data: {}</li><li>Business case: {}</li><li>Open conditions of earlier approvals: {}</li></ul>",
-        facts["policy"]["gate"].capitalize(),
-        facts["policy"]["version"],
-        initiative["stage"],
-        f" since {initiative['pilot_started_on']}" if initiative["pilot_started_on"] else "",
-        initiative["risk_tier"],
-        "yes" if initiative["uses_personal_data"] else "no",
-        "none"
-        if case is None
-        else f"budget {case['budget']}, expected annual benefit {case['expected_annual_benefit']}, "
-        f"horizon {case['horizon_months']} months",
-        format_html("<ul>{}</ul>", conditions) if facts["open_conditions"] else "none",
+        "<h4>{}</h4><ul><li>{}</li><li>{}</li><li>{}</li><li>{}</li></ul>",
+        _("Gate and initiative"),
+        # Translators: a gate's name ("Pilot gate"), then the number of the policy version it used.
+        _("%(gate)s, policy version %(version)s")
+        % {"gate": _gate_name(facts["policy"]["gate"]), "version": facts["policy"]["version"]},
+        stage_line,
+        format_html(_("Business case: {case}"), case=case_line),
+        format_html(
+            _("Open conditions of earlier approvals: {conditions}"),
+            conditions=format_html("<ul>{}</ul>", conditions) if facts["open_conditions"] else _("none"),
+        ),
     )
 
 
@@ -419,6 +528,10 @@ def _money_table(facts: dict):
         ((f"{e['month']:%Y-%m}", e["kind"], e["amount"]) for e in facts["costs_and_benefits"]),
     )
     return format_html(
-        "<h4>Costs and benefits</h4><table><tr><th>Month</th><th>Kind</th><th>Amount</th></tr>{}</table>",
-        rows if facts["costs_and_benefits"] else mark_safe('<tr><td colspan="3">None recorded.</td></tr>'),
+        "<h4>{}</h4><table><tr>{}</tr>{}</table>",
+        _("Costs and benefits"),
+        _header_row(_("Month"), _("Kind"), _("Amount")),
+        rows
+        if facts["costs_and_benefits"]
+        else format_html('<tr><td colspan="3">{}</td></tr>', _("None recorded.")),
     )

@@ -16,10 +16,13 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from governance.access.matrix import Operation, allowed
 from governance.access.membership import account_changed, account_flags, membership_set
 from governance.access.models import Member
+from governance.access.preferences import person_name
 from governance.access.recording import governed_groups
 from governance.workspace.admin.base import ServiceErrorsAsMessages
 
@@ -33,10 +36,12 @@ class MemberRolesForm(forms.ModelForm):
     """One checkbox per governance role; nothing of the account itself."""
 
     roles = forms.MultipleChoiceField(
-        label="Governance roles",
+        label=gettext_lazy("Governance roles"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each grant and revocation is recorded in the decision ledger with your name.",
+        help_text=gettext_lazy(
+            "Each grant and revocation is recorded in the decision ledger with your name."
+        ),
     )
     # The roles as this page showed them: a save made from an outdated page is refused rather than
     # undoing a change someone made after the page was opened.
@@ -65,7 +70,7 @@ def held_roles(member) -> list[str]:
 
 
 class RoleFilter(admin.SimpleListFilter):
-    title = "governance role"
+    title = gettext_lazy("governance role")
     parameter_name = "role"
 
     def lookups(self, request, model_admin):
@@ -89,11 +94,13 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": readonly_fields}),
         (
-            "Governance roles",
+            gettext_lazy("Governance roles"),
             {
                 "fields": ["roles", "shown"],
-                "description": "Nobody changes their own roles. Accounts are created and edited under "
-                "Users; a person needs staff status to use these pages.",
+                "description": gettext_lazy(
+                    "Nobody changes their own roles. Accounts are created and edited under "
+                    "Users; a person needs staff status to use these pages."
+                ),
             },
         ),
     ]
@@ -130,13 +137,14 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Name", ordering="last_name")
+    @admin.display(description=gettext_lazy("Name"), ordering="last_name")
     def full_name(self, obj):
-        return obj.get_full_name() or "—"
+        return person_name(obj) if (obj.first_name or obj.last_name) else "—"
 
-    @admin.display(description="Governance roles")
+    @admin.display(description=gettext_lazy("Governance roles"))
     def roles_held(self, obj):
-        return ", ".join(held_roles(obj)) or "—"
+        # Translators: the separator between the names of the roles a person holds.
+        return pgettext("list separator", ", ").join(held_roles(obj)) or "—"
 
     def save_model(self, request, obj, form, change):
         # The account is never saved here; only its roles change, through the services.
@@ -153,17 +161,24 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def response_change(self, request, obj):
         changes = [
-            *(f"granted “{name}”" for name in obj.roles_granted),
-            *(f"revoked “{name}”" for name in obj.roles_revoked),
+            # Translators: one change in a list of role changes; the role is a group's name.
+            *(_("granted “%(role)s”") % {"role": name} for name in obj.roles_granted),
+            # Translators: one change in a list of role changes; the role is a group's name.
+            *(_("revoked “%(role)s”") % {"role": name} for name in obj.roles_revoked),
         ]
+        username = obj.get_username()
         if changes:
             self.message_user(
                 request,
-                f"{obj.get_username()}: {', '.join(changes)}. Recorded in the decision ledger.",
+                # Translators: a username, then the list of roles granted and revoked.
+                _("%(username)s: %(changes)s. Recorded in the decision ledger.")
+                % {"username": username, "changes": pgettext("list separator", ", ").join(changes)},
                 messages.SUCCESS,
             )
         else:
-            self.message_user(request, f"{obj.get_username()}: no role changed.", messages.INFO)
+            self.message_user(
+                request, _("%(username)s: no role changed.") % {"username": username}, messages.INFO
+            )
         return self.response_post_save_change(request, obj)
 
 
@@ -195,10 +210,12 @@ class AccountAdmin(UserAdmin):
         if obj is None:
             return fieldsets  # the add form asks for username and password only
         roles_page = format_html(
-            "Governance roles are granted and revoked on the "
-            '<a href="{}">people and roles</a> page, which records who changed them in the '
-            "decision ledger.",
-            reverse("admin:governance_member_change", args=[obj.pk]),
+            _(
+                "Governance roles are granted and revoked on the "
+                '<a href="{url}">people and roles</a> page, which records who changed them in the '
+                "decision ledger."
+            ),
+            url=reverse("admin:governance_member_change", args=[obj.pk]),
         )
         trimmed = []
         for name, options in fieldsets:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from governance.access.matrix import Operation
 from governance.errors import DomainError
@@ -57,18 +58,22 @@ class NotificationDeliveryAdmin(ReadOnlyAdmin):
     def has_retry_permission(self, request):
         return access(request).allows(Operation.RETRY_NOTIFICATIONS)
 
-    @admin.display(description="Last error")
+    @admin.display(description=gettext_lazy("Last error"))
     def last_error_short(self, delivery: NotificationDelivery) -> str:
         return delivery.last_error[:120]
 
-    @admin.action(description="Retry the selected dead deliveries", permissions=["retry"])
+    @admin.action(description=gettext_lazy("Retry the selected dead deliveries"), permissions=["retry"])
     def retry_selected(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset.filter(state=DeliveryState.DEAD),
             lambda delivery: delivery_retry(actor=request.user, delivery=delivery),
-            done="{count} deliveries will be tried again now.",
+            done=ngettext_lazy(
+                "%(count)d deliveries will be tried again now.",
+                "%(count)d deliveries will be tried again now.",
+                "count",
+            ),
         )
 
 
@@ -109,15 +114,20 @@ class NotificationAdmin(ReadOnlyAdmin):
     def has_mark_read_permission(self, request):
         return self.has_view_permission(request)
 
-    @admin.action(description="Mark as read", permissions=["mark_read"])
+    @admin.action(description=gettext_lazy("Mark as read"), permissions=["mark_read"])
     def mark_read(self, request, queryset):
         updated = queryset.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
-        self.message_user(request, f"{updated} marked as read.", messages.SUCCESS)
+        self.message_user(
+            request,
+            # Translators: how many notifications were marked as read.
+            ngettext("%(count)d marked as read.", "%(count)d marked as read.", updated) % {"count": updated},
+            messages.SUCCESS,
+        )
 
 
 class PreferenceForm(forms.ModelForm):
-    event = forms.ChoiceField(choices=NotificationEvent.choices)
-    channel = forms.ChoiceField(choices=())
+    event = forms.ChoiceField(label=gettext_lazy("Event"), choices=NotificationEvent.choices)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=())
 
     class Meta:
         model = NotificationPreference

@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.access.models import CommitteeFunction
 from governance.reviews.models import GatePolicy
@@ -21,16 +23,22 @@ class GatePolicyForm(forms.ModelForm):
     """The rules of a gate, with lists chosen from the known functions and evidence kinds."""
 
     required_functions = forms.MultipleChoiceField(
-        choices=FunctionCode.choices, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Required functions"),
+        choices=FunctionCode.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     required_evidence = forms.MultipleChoiceField(
-        choices=EvidenceKind.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
-    personal_data_evidence = forms.MultipleChoiceField(
+        label=gettext_lazy("Required evidence"),
         choices=EvidenceKind.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Evidence kinds required when personal data is used.",
+    )
+    personal_data_evidence = forms.MultipleChoiceField(
+        label=gettext_lazy("Personal data evidence"),
+        choices=EvidenceKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=gettext_lazy("Evidence kinds required when personal data is used."),
     )
 
     class Meta:
@@ -101,8 +109,12 @@ class GatePolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def _saved(self, request, obj):
         messages.success(
             request,
-            f"Saved as version {obj.version} of the {obj.get_gate_display().lower()}; earlier versions are "
-            "unchanged and reviews already open keep theirs.",
+            _(
+                # Translators: a policy's version number, then the gate's name in lower case ("scale gate").
+                "Saved as version %(version)s of the %(gate)s; earlier versions are "
+                "unchanged and reviews already open keep theirs."
+            )
+            % {"version": obj.version, "gate": obj.get_gate_display().lower()},
         )
         return HttpResponseRedirect(reverse("admin:governance_gatepolicy_changelist"))
 

@@ -14,6 +14,8 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
@@ -85,38 +87,48 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     # Columns ------------------------------------------------------------------------------
 
-    @admin.display(description="Open review", ordering="open_review_gate")
+    @admin.display(description=gettext_lazy("Open review"), ordering="open_review_gate")
     def open_review(self, obj):
         return GATE_LABELS.get(obj.open_review_gate, "—") if obj.open_review_gate else "—"
 
-    @admin.display(description="Pilot deadline", ordering="pilot_deadline")
+    @admin.display(description=gettext_lazy("Pilot deadline"), ordering="pilot_deadline")
     def pilot_deadline_status(self, obj):
         if obj.pilot_deadline is None:
             return "—"
         if obj.stage == Stage.PILOT and obj.pilot_deadline < timezone.now().date():
-            return format_html('<span class="vg-fail">{} (overdue)</span>', obj.pilot_deadline)
+            # Translators: a pilot's deadline (a day), which has passed.
+            overdue = _("%(deadline)s (overdue)") % {"deadline": obj.pilot_deadline}
+            return format_html('<span class="vg-fail">{}</span>', overdue)
         return obj.pilot_deadline
 
     # Actions: each calls a service per initiative and reports each refusal ---------------
 
-    @admin.action(description="Submit the selected drafts to the committee", permissions=["submit"])
+    @admin.action(
+        description=gettext_lazy("Submit the selected drafts to the committee"), permissions=["submit"]
+    )
     def submit_selected(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda initiative: initiative_submit(actor=request.user, initiative=initiative),
-            done="{count} draft(s) submitted.",
+            done=ngettext_lazy("%(count)d draft(s) submitted.", "%(count)d draft(s) submitted.", "count"),
         )
 
-    @admin.action(description="Request a review of the next gate", permissions=["request_review"])
+    @admin.action(
+        description=gettext_lazy("Request a review of the next gate"), permissions=["request_review"]
+    )
     def request_review_selected(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda initiative: review_open(actor=request.user, initiative=initiative),
-            done="{count} review(s) opened; the committee was notified.",
+            done=ngettext_lazy(
+                "%(count)d review(s) opened; the committee was notified.",
+                "%(count)d review(s) opened; the committee was notified.",
+                "count",
+            ),
         )
 
     # Pages ---------------------------------------------------------------------------------
@@ -156,7 +168,8 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(
             request,
-            f"“{obj.title}” is registered as a draft. Add its business case and KPIs, then submit it.",
+            _("“%(title)s” is registered as a draft. Add its business case and KPIs, then submit it.")
+            % {"title": obj.title},
         )
         return HttpResponseRedirect(reverse("admin:projects_initiative_change", args=[obj.pk]))
 
@@ -168,7 +181,7 @@ class MeasurementAdmin(ScopedReadOnlyAdmin):
     list_select_related = ["kpi__initiative"]
     date_hierarchy = "period"
 
-    @admin.display(description="Initiative")
+    @admin.display(description=gettext_lazy("Initiative"))
     def initiative(self, obj):
         return obj.kpi.initiative
 
@@ -181,7 +194,7 @@ class ExperimentAdmin(ScopedReadOnlyAdmin):
     list_select_related = ["kpi"]
     readonly_fields = ["computed_result"]
 
-    @admin.display(description="At the latest look (computed by ValueGate, fixed-horizon test)")
+    @admin.display(description=gettext_lazy("At the latest look (computed by ValueGate, fixed-horizon test)"))
     def computed_result(self, obj):
         # The experiment row holds its latest look, so no look is read per row here; the initiative
         # page and the gate judge every look.
@@ -216,14 +229,14 @@ class EvidenceAdmin(ScopedReadOnlyAdmin):
     readonly_fields = ["download"]
     exclude = ["file"]
 
-    @admin.display(description="Replaces")
+    @admin.display(description=gettext_lazy("Replaces"))
     def version_of(self, obj):
         return obj.replaces.title if obj.replaces_id else "—"
 
-    @admin.display(description="SHA-256")
+    @admin.display(description=gettext_lazy("SHA-256"))
     def short_sha256(self, obj):
         return format_html('<code title="{}">{}…</code>', obj.sha256, obj.sha256[:12])
 
-    @admin.display(description="File")
+    @admin.display(description=gettext_lazy("File"))
     def download(self, obj):
-        return format_html('<a href="{}">Download</a>', reverse("evidence-download", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("evidence-download", args=[obj.pk]), _("Download"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from governance.access.matrix import Operation
 from governance.reviews.models import Condition, GateReview, SignOff
@@ -37,21 +38,25 @@ class GateReviewAdmin(ScopedReadOnlyAdmin):
         # A lead's list holds only their own initiatives' reviews; the service checks each again.
         return access(request).allows(Operation.ADVANCE_INITIATIVE)
 
-    @admin.display(description="Waiting")
+    @admin.display(description=gettext_lazy("Waiting"))
     def waiting(self, obj):
         if not obj.is_open:
             return "—"
         days = (timezone.now() - obj.opened_at).days
-        return f"{days} day{'s' if days != 1 else ''}"
+        return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
-    @admin.action(description="Advance the selected reviews whose gate passes", permissions=["advance"])
+    @admin.action(
+        description=gettext_lazy("Advance the selected reviews whose gate passes"), permissions=["advance"]
+    )
     def advance_selected(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset.select_related("initiative"),
             lambda review: initiative_advance(actor=request.user, review=review),
-            done="{count} initiative(s) advanced.",
+            done=ngettext_lazy(
+                "%(count)d initiative(s) advanced.", "%(count)d initiative(s) advanced.", "count"
+            ),
         )
 
     def get_urls(self):

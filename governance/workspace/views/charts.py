@@ -11,6 +11,9 @@ from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from projects.money import format_money, format_money_compact, format_number
 
 
 @dataclass(frozen=True)
@@ -18,15 +21,6 @@ class Bar:
     label: str
     value: Decimal | int
     css: str = "vg-bar"
-
-
-def _amount(value: Decimal | int) -> str:
-    value = Decimal(value)
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M"
-    if abs(value) >= 10_000:
-        return f"{value / 1_000:.0f}k"
-    return f"{value:,.0f}"
 
 
 def column_chart(bars: Sequence[Bar], *, title: str, width: int = 460, height: int = 220) -> SafeString:
@@ -50,7 +44,7 @@ def column_chart(bars: Sequence[Bar], *, title: str, width: int = 460, height: i
                 f"{bar.label}: {bar.value}",
                 f"{x + slot * 0.35:.1f}",
                 f"{y - 6:.1f}",
-                _amount(bar.value),
+                format_number(bar.value),
                 f"{x + slot * 0.35:.1f}",
                 f"{height - bottom + 16:.1f}",
                 bar.label,
@@ -95,17 +89,21 @@ def paired_bar_chart(
                 label_width,
                 f"{y + 3:.1f}",
                 f"{wa:.1f}",
-                f"{first} of {label}: {a}",
+                # Translators: a bar's tooltip: the series ("Invested"), the row (an initiative or a stage), the amount.
+                _("%(series)s of %(row)s: %(amount)s")
+                % {"series": first, "row": label, "amount": format_money(a, whole=True)},
                 f"{label_width + wa + 4:.1f}",
                 f"{y + 13:.1f}",
-                _amount(a),
+                format_money_compact(a),
                 label_width,
                 f"{y + 17:.1f}",
                 f"{wb:.1f}",
-                f"{second} of {label}: {b}",
+                # Translators: a bar's tooltip: the series ("Realised benefit"), the row, the amount.
+                _("%(series)s of %(row)s: %(amount)s")
+                % {"series": second, "row": label, "amount": format_money(b, whole=True)},
                 f"{label_width + wb + 4:.1f}",
                 f"{y + 27:.1f}",
-                _amount(b),
+                format_money_compact(b),
             )
         )
     body = format_html_join(

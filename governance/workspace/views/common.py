@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from governance.access.selectors import visible_initiatives
 from governance.errors import DomainError
@@ -68,7 +69,7 @@ def visible_initiative(request, object_id) -> Initiative:
         raise Http404 from None
     initiative = visible_initiatives(request.user).filter(pk=pk).first()
     if initiative is None:
-        raise Http404("No such initiative.")
+        raise Http404(_("No such initiative."))
     return initiative
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
@@ -32,19 +33,19 @@ def dashboard(request, model_admin):
     data = portfolio_dashboard(visible_initiatives(request.user), now=now)
     stage_chart = column_chart(
         [Bar(s.label, s.initiatives, STAGE_CSS[s.stage]) for s in data.stages],
-        title="Initiatives by stage",
+        title=_("Initiatives by stage"),
     )
     money_by_stage = paired_bar_chart(
         [(s.label, s.cost, s.benefit) for s in data.stages if s.cost or s.benefit],
-        title="Investment against realised benefit, by stage",
-        first="Invested",
-        second="Realised benefit",
+        title=_("Investment against realised benefit, by stage"),
+        first=_("Invested"),
+        second=_("Realised benefit"),
     )
     money_by_initiative = paired_bar_chart(
         [(i.title, i.cost, i.benefit) for i in data.top_investments],
-        title="Largest investments in pilot and scale",
-        first="Invested",
-        second="Realised benefit",
+        title=_("Largest investments in pilot and scale"),
+        first=_("Invested"),
+        second=_("Realised benefit"),
     )
     # Dead notification deliveries: someone was not told. The chair and governance admins act on them.
     dead = dead_deliveries() if access(request).allows(Operation.SEE_DELIVERIES) else None
@@ -52,7 +53,7 @@ def dashboard(request, model_admin):
         request,
         model_admin,
         "governance/admin/dashboard.html",
-        title="Portfolio dashboard",
+        title=_("Portfolio dashboard"),
         data=data,
         stage_chart=stage_chart,
         money_by_stage=money_by_stage,

@@ -7,6 +7,7 @@ import hashlib
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from governance.access.selectors import visible_initiatives
 from governance.audit.signer_view import evidence_media_type
@@ -30,16 +31,16 @@ def download(request, pk: int):
         raise PermissionDenied
     evidence = Evidence.objects.filter(pk=pk, initiative__in=visible_initiatives(request.user)).first()
     if evidence is None:
-        raise Http404("No such evidence.")
+        raise Http404(_("No such evidence."))
     try:
         file = evidence.file.open("rb")
     except FileNotFoundError:
-        raise Http404("The evidence file is missing from storage.") from None
+        raise Http404(_("The evidence file is missing from storage.")) from None
     if not _matches(file, evidence.sha256):
         file.close()
         # What the committee signed is no longer what is stored: serve nothing.
         return HttpResponse(
-            "This file no longer matches the SHA-256 recorded when it was submitted.",
+            _("This file no longer matches the SHA-256 recorded when it was submitted."),
             status=409,
             content_type="text/plain; charset=utf-8",
         )

@@ -6,6 +6,8 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from governance.reviews.initiatives import DRAFT_FIELDS
 from governance.value.evidence_checks import ACCEPTED_EXTENSIONS, ACCEPTED_LABELS, max_bytes
@@ -22,7 +24,8 @@ class MonthField(forms.DateField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m", "%Y-%m-%d"])
-        kwargs.setdefault("help_text", "YYYY-MM")
+        # Translators: the format of a month field's input: four digits of the year, two of the month.
+        kwargs.setdefault("help_text", _("YYYY-MM"))
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -52,30 +55,47 @@ class InitiativeForm(forms.ModelForm):
 
 
 class BusinessCaseForm(forms.Form):
-    budget = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    expected_annual_benefit = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    horizon_months = forms.IntegerField(min_value=1, max_value=600, initial=36)
-    exit_criteria = forms.CharField(widget=TEXTAREA, help_text="When the initiative is stopped.")
+    budget = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, label=_("Budget"))
+    expected_annual_benefit = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, label=_("Expected annual benefit")
+    )
+    horizon_months = forms.IntegerField(min_value=1, max_value=600, initial=36, label=_("Horizon months"))
+    currency = forms.CharField(
+        required=False,
+        max_length=3,
+        label=_("Currency"),
+        help_text=_(
+            "ISO 4217 code of the budget, costs and benefits, e.g. CNY or USD. Blank: the deployment's."
+        ),
+    )
+    exit_criteria = forms.CharField(
+        widget=TEXTAREA, label=_("Exit criteria"), help_text=_("When the initiative is stopped.")
+    )
     missed_periods_to_retire = forms.IntegerField(
         min_value=1,
         max_value=120,
         initial=3,
-        help_text="Consecutive periods a primary KPI may miss its target before retirement is proposed.",
+        label=_("Missed periods to retire"),
+        help_text=_("Consecutive periods a primary KPI may miss its target before retirement is proposed."),
     )
 
 
 class KPIForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    unit = forms.CharField(max_length=40)
-    direction = forms.ChoiceField(choices=Direction.choices)
-    baseline = forms.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    target = forms.DecimalField(max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
-    data_source = forms.CharField(max_length=200)
-    is_primary = forms.BooleanField(required=False, initial=True)
+    name = forms.CharField(max_length=120, label=_("Name"))
+    unit = forms.CharField(max_length=40, label=_("Unit"))
+    direction = forms.ChoiceField(choices=Direction.choices, label=_("Direction"))
+    baseline = forms.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, label=_("Baseline")
+    )
+    target = forms.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, label=_("Target")
+    )
+    data_source = forms.CharField(max_length=200, label=_("Data source"))
+    is_primary = forms.BooleanField(required=False, initial=True, label=_("Is primary"))
 
 
 class KPIChoiceForm(forms.Form):
-    kpi: forms.ModelChoiceField[KPI] = forms.ModelChoiceField(queryset=None, label="KPI", empty_label=None)
+    kpi: forms.ModelChoiceField[KPI] = forms.ModelChoiceField(queryset=None, label=_("KPI"), empty_label=None)
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,10 +104,10 @@ class KPIChoiceForm(forms.Form):
 
 
 class MeasurementRowForm(forms.Form):
-    period = MonthField()
-    value = forms.CharField(max_length=60, help_text="A number, e.g. 37.5")
-    sample_size = forms.IntegerField(min_value=0, required=False)
-    source = forms.CharField(max_length=200)
+    period = MonthField(label=_("Period"))
+    value = forms.CharField(max_length=60, label=_("Value"), help_text=_("A number, e.g. 37.5"))
+    sample_size = forms.IntegerField(min_value=0, required=False, label=_("Sample size"))
+    source = forms.CharField(max_length=200, label=_("Source"))
 
 
 MeasurementRowFormSet = forms.formset_factory(MeasurementRowForm, extra=3, max_num=24, absolute_max=24)
@@ -100,27 +120,39 @@ def _arm_fields() -> dict:
         "required": False,
     }
     return {
-        "control_size": forms.IntegerField(min_value=0, help_text="Observations so far (cumulative)."),
-        "control_successes": forms.IntegerField(min_value=0, required=False, help_text="Proportions only."),
-        "treatment_size": forms.IntegerField(min_value=0),
-        "treatment_successes": forms.IntegerField(min_value=0, required=False, help_text="Proportions only."),
-        "control_mean": forms.DecimalField(help_text="Means only.", **number),
-        "control_variance": forms.DecimalField(help_text="Means only: the sample variance.", **number),
-        "treatment_mean": forms.DecimalField(help_text="Means only.", **number),
-        "treatment_variance": forms.DecimalField(help_text="Means only: the sample variance.", **number),
+        "control_size": forms.IntegerField(
+            min_value=0, label=_("Control size"), help_text=_("Observations so far (cumulative).")
+        ),
+        "control_successes": forms.IntegerField(
+            min_value=0, required=False, label=_("Control successes"), help_text=_("Proportions only.")
+        ),
+        "treatment_size": forms.IntegerField(min_value=0, label=_("Treatment size")),
+        "treatment_successes": forms.IntegerField(
+            min_value=0, required=False, label=_("Treatment successes"), help_text=_("Proportions only.")
+        ),
+        "control_mean": forms.DecimalField(label=_("Control mean"), help_text=_("Means only."), **number),
+        "control_variance": forms.DecimalField(
+            label=_("Control variance"), help_text=_("Means only: the sample variance."), **number
+        ),
+        "treatment_mean": forms.DecimalField(label=_("Treatment mean"), help_text=_("Means only."), **number),
+        "treatment_variance": forms.DecimalField(
+            label=_("Treatment variance"), help_text=_("Means only: the sample variance."), **number
+        ),
     }
 
 
 class ExperimentForm(KPIChoiceForm):
     """An A/B experiment and its first look: summaries only, ValueGate computes the verdict."""
 
-    name = forms.CharField(max_length=200)
-    metric = forms.ChoiceField(choices=Metric.choices, initial=Metric.PROPORTION)
+    name = forms.CharField(max_length=200, label=_("Name"))
+    metric = forms.ChoiceField(choices=Metric.choices, initial=Metric.PROPORTION, label=_("Metric"))
     success_definition = forms.CharField(
-        max_length=200, help_text="What counts as a success (proportions) or what is measured (means)."
+        max_length=200,
+        label=_("Success definition"),
+        help_text=_("What counts as a success (proportions) or what is measured (means)."),
     )
     looked_on = DayField(
-        required=False, label="Looked on", help_text="The day of these figures; today if empty."
+        required=False, label=_("Looked on"), help_text=_("The day of these figures; today if empty.")
     )
 
     def __init__(self, *args, **kwargs):
@@ -131,8 +163,10 @@ class ExperimentForm(KPIChoiceForm):
 class ExperimentLookForm(forms.Form):
     """A later look at an experiment: its cumulative figures on that day."""
 
-    experiment: forms.ModelChoiceField[Experiment] = forms.ModelChoiceField(queryset=None, empty_label=None)
-    looked_on = DayField(label="Looked on")
+    experiment: forms.ModelChoiceField[Experiment] = forms.ModelChoiceField(
+        queryset=None, empty_label=None, label=_("Experiment")
+    )
+    looked_on = DayField(label=_("Looked on"))
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,35 +176,40 @@ class ExperimentLookForm(forms.Form):
 
 
 class FinancialEntryForm(forms.Form):
-    kind = forms.ChoiceField(choices=EntryKind.choices)
-    month = MonthField()
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    description = forms.CharField(max_length=200, required=False)
+    kind = forms.ChoiceField(choices=EntryKind.choices, label=_("Kind"))
+    month = MonthField(label=_("Month"))
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, label=_("Amount"))
+    description = forms.CharField(max_length=200, required=False, label=_("Description"))
 
 
 class EvidenceForm(forms.Form):
-    kind = forms.ChoiceField(choices=EvidenceKind.choices)
-    title = forms.CharField(max_length=200)
-    file = forms.FileField(allow_empty_file=False)
+    kind = forms.ChoiceField(choices=EvidenceKind.choices, label=_("Kind"))
+    title = forms.CharField(max_length=200, label=_("Title"))
+    file = forms.FileField(allow_empty_file=False, label=_("File"))
     replaces = forms.ModelChoiceField(
         queryset=Evidence.objects.none(),
         required=False,
-        label="New version of",
-        help_text="Files are never overwritten: the earlier version stays on file.",
+        label=_("New version of"),
+        help_text=_("Files are never overwritten: the earlier version stays on file."),
     )
 
     def __init__(self, *args, initiative: Initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = (
-            f"{ACCEPTED_LABELS} ({', '.join(ACCEPTED_EXTENSIONS)}), at most "
-            f"{max_bytes() / (1024 * 1024):g} MB. The content is checked, not just the name."
-        )
+        # Translators: the file types accepted ("PDF, PNG, … or UTF-8 text"), their extensions
+        # (".pdf, .png, …") and the largest size in megabytes.
+        self.fields["file"].help_text = gettext(
+            "%(types)s (%(extensions)s), at most %(size)s MB. The content is checked, not just the name."
+        ) % {
+            "types": ACCEPTED_LABELS,
+            "extensions": ", ".join(ACCEPTED_EXTENSIONS),
+            "size": f"{max_bytes() / (1024 * 1024):g}",
+        }
         current = initiative.evidence.filter(replaced_by__isnull=True).order_by("id")
         cast(forms.ModelChoiceField, self.fields["replaces"]).queryset = current
 
 
 class ReviewRequestForm(forms.Form):
-    gate = forms.ChoiceField(choices=())
+    gate = forms.ChoiceField(choices=(), label=_("Gate"))
 
     def __init__(self, *args, gates: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,11 +218,12 @@ class ReviewRequestForm(forms.Form):
 
 
 class SignOffForm(forms.Form):
-    function = forms.ChoiceField(choices=(), label="Signing for")
-    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    function = forms.ChoiceField(choices=(), label=_("Signing for"))
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect, label=_("Decision"))
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
-        help_text="What you checked and why you decide so; it is kept in the ledger.",
+        label=_("Rationale"),
+        help_text=_("What you checked and why you decide so; it is kept in the ledger."),
     )
 
     def __init__(self, *args, functions: tuple[str, ...], **kwargs):
@@ -196,39 +236,45 @@ class SignOffForm(forms.Form):
 
 
 class ConditionForm(forms.Form):
-    text = forms.CharField(max_length=500, label="Condition")
-    due_on = DayField(label="Due on")
+    text = forms.CharField(max_length=500, label=_("Condition"))
+    due_on = DayField(label=_("Due on"))
 
 
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=2, max_num=10, absolute_max=10)
 
 
 class HoldForm(forms.Form):
-    reason = forms.CharField(widget=TEXTAREA)
-    revisit_on = DayField(label="Revisit on")
+    reason = forms.CharField(widget=TEXTAREA, label=_("Reason"))
+    revisit_on = DayField(label=_("Revisit on"))
 
 
 class KillForm(forms.Form):
-    reason = forms.CharField(widget=TEXTAREA)
+    reason = forms.CharField(widget=TEXTAREA, label=_("Reason"))
 
 
 class ConditionCloseForm(forms.Form):
-    note = forms.CharField(widget=TEXTAREA, help_text="How the condition was met.")
+    note = forms.CharField(widget=TEXTAREA, label=_("Note"), help_text=_("How the condition was met."))
 
 
 class LedgerExportForm(forms.Form):
-    since = DayField(required=False, help_text="First UTC day (empty: from the first event).")
-    until = DayField(required=False, help_text="Last UTC day, included (empty: up to now).")
+    since = DayField(
+        required=False, label=_("Since"), help_text=_("First UTC day (empty: from the first event).")
+    )
+    until = DayField(
+        required=False, label=_("Until"), help_text=_("Last UTC day, included (empty: up to now).")
+    )
     initiative = forms.ModelChoiceField(
         queryset=Initiative.objects.none(),
         required=False,
-        help_text="Only this initiative's events; the others keep only their hashes.",
+        label=_("Initiative"),
+        help_text=_("Only this initiative's events; the others keep only their hashes."),
     )
     format = forms.ChoiceField(
         choices=[
-            ("json", "JSON (with the tree proof: verifiable offline)"),
-            ("csv", "CSV (for spreadsheets)"),
-        ]
+            ("json", _("JSON (with the tree proof: verifiable offline)")),
+            ("csv", _("CSV (for spreadsheets)")),
+        ],
+        label=_("Format"),
     )
 
     def __init__(self, *args, initiatives, **kwargs):
@@ -239,5 +285,5 @@ class LedgerExportForm(forms.Form):
         cleaned = super().clean() or {}
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
-            raise forms.ValidationError("The period's start comes after its end.")
+            raise forms.ValidationError(gettext("The period's start comes after its end."))
         return cleaned

@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from governance.errors import DomainError
@@ -50,49 +52,64 @@ def _has_open_review(initiative) -> bool:
 
 
 def page_actions(request, page) -> list[dict]:
-    """The buttons the initiative page offers this person, each allowed by the same rule as its URL."""
+    """The buttons the initiative page offers this person, each allowed by the same rule as its URL.
+
+    Each has a stable `code` (what the template and tests may compare) besides its translated `label`,
+    and `danger` for the one that ends the initiative's course."""
     who = access(request)
     initiative = page.initiative
     pk = initiative.pk
     base = "admin:projects_initiative_"
     actions = []
 
-    def add(label, name, *, post=False, primary=False, url=None):
+    def add(code, label, *, post=False, primary=False, danger=False, url=None):
         actions.append(
-            {"label": label, "url": url or reverse(base + name, args=[pk]), "post": post, "primary": primary}
+            {
+                "code": code,
+                "label": label,
+                "url": url or reverse(base + code, args=[pk]),
+                "post": post,
+                "primary": primary,
+                "danger": danger,
+            }
         )
 
     if who.may_edit_draft(initiative):
-        add("Edit description", "describe")
+        add("describe", _("Edit description"))
     if who.may_record_business_case(initiative):
-        add("Business case", "business_case")
+        add("business_case", _("Business case"))
     if who.may_define_kpi(initiative):
-        add("Add a KPI", "kpi")
+        add("kpi", _("Add a KPI"))
     if who.may_record_measurements(initiative) and page.kpis:
-        add("Record measurements", "measurements")
+        add("measurements", _("Record measurements"))
     if who.may_record_experiment(initiative) and page.kpis:
-        add("Record an A/B experiment", "experiment")
+        add("experiment", _("Record an A/B experiment"))
         if page.experiments:
-            add("Record a later look", "experiment_look")
+            add("experiment_look", _("Record a later look"))
     if who.may_record_money(initiative):
-        add("Record a cost or benefit", "money")
+        add("money", _("Record a cost or benefit"))
     if who.may_upload_evidence(initiative):
-        add("Upload evidence", "evidence")
+        add("evidence", _("Upload evidence"))
     if who.may_submit(initiative):
-        add("Submit to the committee", "submit", post=True, primary=True)
+        add("submit", _("Submit to the committee"), post=True, primary=True)
     if who.may_request_review(initiative, has_open_review=page.open_review is not None):
-        add("Request a gate review", "request_review", primary=True)
+        add("request_review", _("Request a gate review"), primary=True)
     review = page.open_review
     if review is not None:
         review.initiative = initiative
         rbase = "admin:governance_gatereview_"
         if who.may_sign(review):
-            add("Sign off", "", url=reverse(rbase + "sign", args=[review.pk]), primary=True)
+            add("sign", _("Sign off"), url=reverse(rbase + "sign", args=[review.pk]), primary=True)
         if who.may_advance(review):
-            add("Advance now", "", url=reverse(rbase + "advance", args=[review.pk]), post=True)
+            add("advance", _("Advance now"), url=reverse(rbase + "advance", args=[review.pk]), post=True)
         if who.may_decide(review):
-            add("Hold", "", url=reverse(rbase + "hold", args=[review.pk]))
-            add("Kill", "", url=reverse(rbase + "kill", args=[review.pk]))
+            add("hold", pgettext("review action", "Hold"), url=reverse(rbase + "hold", args=[review.pk]))
+            add(
+                "kill",
+                pgettext("review action", "Kill"),
+                url=reverse(rbase + "kill", args=[review.pk]),
+                danger=True,
+            )
     return actions
 
 
@@ -151,9 +168,10 @@ def describe(request, model_admin, object_id):
         initiative,
         forms.InitiativeForm(request.POST or None, instance=initiative),
         save=lambda data: initiative_update_draft(actor=request.user, initiative=initiative, **data),
-        success="The draft's description was saved.",
-        title=f"Edit the draft “{initiative.title}”",
-        submit_label="Save the description",
+        success=_("The draft's description was saved."),
+        # Translators: the initiative's title.
+        title=_("Edit the draft “%(title)s”") % {"title": initiative.title},
+        submit_label=_("Save the description"),
     )
 
 
@@ -170,6 +188,7 @@ def business_case(request, model_admin, object_id):
                 "horizon_months",
                 "exit_criteria",
                 "missed_periods_to_retire",
+                "currency",
             )
         }
         if existing
@@ -181,9 +200,10 @@ def business_case(request, model_admin, object_id):
         initiative,
         forms.BusinessCaseForm(request.POST or None, initial=initial),
         save=lambda data: business_case_record(actor=request.user, initiative=initiative, **data),
-        success="The business case was recorded.",
-        title=f"Business case of “{initiative.title}”",
-        submit_label="Record the business case",
+        success=_("The business case was recorded."),
+        # Translators: the initiative's title.
+        title=_("Business case of “%(title)s”") % {"title": initiative.title},
+        submit_label=_("Record the business case"),
     )
 
 
@@ -196,9 +216,11 @@ def kpi(request, model_admin, object_id):
         initiative,
         forms.KPIForm(request.POST or None),
         save=lambda data: kpi_define(actor=request.user, initiative=initiative, **data),
-        success=lambda data: f"The KPI “{data['name']}” was defined.",
-        title=f"Add a KPI to “{initiative.title}”",
-        submit_label="Define the KPI",
+        # Translators: the KPI's name.
+        success=lambda data: _("The KPI “%(name)s” was defined.") % {"name": data["name"]},
+        # Translators: the initiative's title.
+        title=_("Add a KPI to “%(title)s”") % {"title": initiative.title},
+        submit_label=_("Define the KPI"),
     )
 
 
@@ -231,17 +253,22 @@ def measurements(request, model_admin, object_id):
         except DomainError as error:
             refused(request, error, form)
         else:
-            messages.success(request, f"{len(rows)} measurement(s) recorded.")
+            messages.success(
+                request,
+                # Translators: the number of measurements stored.
+                _("%(count)d measurement(s) recorded.") % {"count": len(rows)},
+            )
             return HttpResponseRedirect(initiative_url(initiative))
     return form_page(
         request,
         model_admin,
-        title=f"Record KPI measurements of “{initiative.title}”",
-        intro="One row per month. All rows are stored, or none.",
+        # Translators: the initiative's title.
+        title=_("Record KPI measurements of “%(title)s”") % {"title": initiative.title},
+        intro=_("One row per month. All rows are stored, or none."),
         form=form,
         formset=formset,
         back_url=initiative_url(initiative),
-        submit_label="Record the measurements",
+        submit_label=_("Record the measurements"),
         obj=initiative,
     )
 
@@ -257,11 +284,14 @@ def experiment(request, model_admin, object_id):
         save=lambda data: experiment_record(
             actor=request.user, **{k: v for k, v in data.items() if v is not None}
         ),
-        success="The experiment was recorded; ValueGate computed its lift and p-value.",
-        title=f"Record an A/B experiment of “{initiative.title}”",
-        intro="Summaries only (counts, or means and variances): ValueGate computes the lift, its "
-        "confidence interval and the p-value itself. Record later looks as the experiment runs.",
-        submit_label="Record the experiment",
+        success=_("The experiment was recorded; ValueGate computed its lift and p-value."),
+        # Translators: the initiative's title.
+        title=_("Record an A/B experiment of “%(title)s”") % {"title": initiative.title},
+        intro=_(
+            "Summaries only (counts, or means and variances): ValueGate computes the lift, its "
+            "confidence interval and the p-value itself. Record later looks as the experiment runs."
+        ),
+        submit_label=_("Record the experiment"),
     )
 
 
@@ -276,10 +306,11 @@ def experiment_look(request, model_admin, object_id):
         save=lambda data: experiment_look_record(
             actor=request.user, **{k: v for k, v in data.items() if v is not None}
         ),
-        success="The look was recorded; the verdict now covers every look so far.",
-        title=f"Record a later look at an experiment of “{initiative.title}”",
-        intro="The cumulative figures on that day: counts never decrease and looks come in date order.",
-        submit_label="Record the look",
+        success=_("The look was recorded; the verdict now covers every look so far."),
+        # Translators: the initiative's title.
+        title=_("Record a later look at an experiment of “%(title)s”") % {"title": initiative.title},
+        intro=_("The cumulative figures on that day: counts never decrease and looks come in date order."),
+        submit_label=_("Record the look"),
     )
 
 
@@ -292,9 +323,10 @@ def money(request, model_admin, object_id):
         initiative,
         forms.FinancialEntryForm(request.POST or None),
         save=lambda data: financial_entry_record(actor=request.user, initiative=initiative, **data),
-        success="The entry was recorded.",
-        title=f"Record a cost or benefit of “{initiative.title}”",
-        submit_label="Record the entry",
+        success=_("The entry was recorded."),
+        # Translators: the initiative's title.
+        title=_("Record a cost or benefit of “%(title)s”") % {"title": initiative.title},
+        submit_label=_("Record the entry"),
     )
 
 
@@ -316,9 +348,11 @@ def evidence(request, model_admin, object_id):
             file_name=sent_name(data["file"]),
             replaces=data["replaces"],
         ),
-        success=lambda data: f"The evidence “{data['title']}” was stored.",
-        title=f"Upload evidence for “{initiative.title}”",
-        submit_label="Upload",
+        # Translators: the evidence's title.
+        success=lambda data: _("The evidence “%(title)s” was stored.") % {"title": data["title"]},
+        # Translators: the initiative's title.
+        title=_("Upload evidence for “%(title)s”") % {"title": initiative.title},
+        submit_label=_("Upload"),
         multipart=True,
     )
 
@@ -332,7 +366,7 @@ def submit(request, model_admin, object_id):
     except DomainError as error:
         refused(request, error)
     else:
-        messages.success(request, "Submitted: the initiative is now a proposal facing the pilot gate.")
+        messages.success(request, _("Submitted: the initiative is now a proposal facing the pilot gate."))
     return HttpResponseRedirect(initiative_url(initiative))
 
 
@@ -349,7 +383,9 @@ def request_review(request, model_admin, object_id):
         else:
             messages.success(
                 request,
-                f"The {review.get_gate_display().lower()} review is open; the committee was notified.",
+                # Translators: the gate, in lower case ("pilot gate").
+                _("The %(gate)s review is open; the committee was notified.")
+                % {"gate": review.get_gate_display().lower()},
             )
             return HttpResponseRedirect(initiative_url(initiative))
     elif request.method not in ("GET", "HEAD", "POST"):
@@ -357,10 +393,13 @@ def request_review(request, model_admin, object_id):
     return form_page(
         request,
         model_admin,
-        title=f"Request a gate review of “{initiative.title}”",
-        intro="The review is pinned to the gate's current policy; each required function is asked to sign.",
+        # Translators: the initiative's title.
+        title=_("Request a gate review of “%(title)s”") % {"title": initiative.title},
+        intro=_(
+            "The review is pinned to the gate's current policy; each required function is asked to sign."
+        ),
         form=form,
         back_url=initiative_url(initiative),
-        submit_label="Open the review",
+        submit_label=_("Open the review"),
         obj=initiative,
     )

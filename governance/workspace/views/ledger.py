@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.access.selectors import visible_initiatives
 from governance.audit.services import latest_witnessed_checkpoints, ledger_export
@@ -24,20 +26,22 @@ from governance.workspace.views import forms
 from governance.workspace.views.common import admin_page, form_page, refused
 
 VERIFIER = Path(__file__).resolve().parents[3] / "tools" / "verify_export.py"
-HOW_TO_VERIFY = """How to verify this export, with no access to ValueGate
+# Translators: the text file in the export's zip. %(export)s is the export's file name. Keep the
+# command line, its options and the file names as they are.
+HOW_TO_VERIFY = gettext_lazy("""How to verify this export, with no access to ValueGate
 
-  python3 verify_export.py {export} --public-key ledger.pub --checkpoint checkpoint.txt
+  python3 verify_export.py %(export)s --public-key ledger.pub --checkpoint checkpoint.txt
 
 verify_export.py needs Python 3.11 and the `cryptography` package. Trust ledger.pub only if it
 is the public key you were given by other means (compare it with the one you keep): a key sent
 with the export proves nothing on its own. Add --checkpoint for every checkpoint you kept from
 earlier, and --receipt for every decision receipt you hold.
-"""
+""")
 
 
 def _require_auditor(request) -> None:
     if not access(request).may_audit_ledger():
-        raise PermissionDenied("Only auditors export and verify the ledger.")
+        raise PermissionDenied(_("Only auditors export and verify the ledger."))
 
 
 def _changelist() -> str:
@@ -68,11 +72,11 @@ def export_page(request, model_admin):
     return form_page(
         request,
         model_admin,
-        title="Export the ledger for an audit",
+        title=_("Export the ledger for an audit"),
         form=form,
         back_url=_changelist(),
-        submit_label="Export and download",
-        intro=(
+        submit_label=_("Export and download"),
+        intro=_(
             "The download holds the export, the checkpoint it is proved against, the ledger's public "
             "key and the offline verifier. The export is recorded in the ledger."
         ),
@@ -92,7 +96,7 @@ def _bundle(export_file, summary, fmt: str) -> FileResponse:
         archive.writestr("checkpoint.txt", summary.checkpoint.note)
         archive.writestr("ledger.pub", "".join(key.text + "\n" for key in ledger_verifier_keys().values()))
         archive.write(VERIFIER, "verify_export.py")
-        archive.writestr("HOW-TO-VERIFY.txt", HOW_TO_VERIFY.format(export=name))
+        archive.writestr("HOW-TO-VERIFY.txt", HOW_TO_VERIFY % {"export": name})
     bundle.seek(0)
     return FileResponse(bundle, as_attachment=True, filename=f"valuegate-ledger-{stamp}.zip")
 
@@ -107,17 +111,28 @@ def verify_page(request, model_admin):
             checkpoints = [load_checkpoint(path, keys) for path in latest_witnessed_checkpoints()]
             summary = verify_ledger(checkpoints=checkpoints, strict=True)
         except ChainBroken as broken:
-            outcome = {"intact": False, "text": f"FAILED at event #{broken.seq}: {broken.problem}."}
+            # Translators: the event's sequence number in the ledger, and what is wrong with it.
+            outcome = {
+                "intact": False,
+                "text": _("FAILED at event #%(seq)s: %(problem)s.")
+                % {"seq": broken.seq, "problem": broken.problem},
+            }
         except ValueError as unreadable:
             outcome = {"intact": False, "text": str(unreadable)}
         else:
-            checked = ", ".join(f"{c.size} events" for c in checkpoints) or "none: no witness is configured"
+            # Translators: the number of events a witness's checkpoint covers; a list of them follows "Checkpoints
+            # from the witnesses:".
+            checked = ", ".join(_("%(size)s events") % {"size": c.size} for c in checkpoints) or _(
+                "none: no witness is configured"
+            )
             outcome = {
                 "intact": True,
-                "text": (
-                    f"Intact: {summary.count} events, every signature verified, tree root {summary.head_hash}. "
-                    f"Checkpoints from the witnesses: {checked}."
-                ),
+                # Translators: the number of events, the Merkle tree's root hash, and the list of checkpoints.
+                "text": _(
+                    "Intact: %(count)s events, every signature verified, tree root %(root)s. "
+                    "Checkpoints from the witnesses: %(checkpoints)s."
+                )
+                % {"count": summary.count, "root": summary.head_hash, "checkpoints": checked},
             }
         level = messages.SUCCESS if outcome["intact"] else messages.ERROR
         messages.add_message(request, level, str(outcome["text"]))
@@ -125,7 +140,7 @@ def verify_page(request, model_admin):
         request,
         model_admin,
         "governance/admin/ledger_verify.html",
-        title="Verify the ledger",
+        title=_("Verify the ledger"),
         outcome=outcome,
         back_url=_changelist(),
     )

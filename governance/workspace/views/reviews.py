@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from governance.access.matrix import Operation
@@ -20,7 +22,8 @@ from governance.reviews.signoffs import ConditionInput, condition_close, signoff
 from governance.workspace.admin.access import access, require
 from governance.workspace.views import forms
 from governance.workspace.views.common import admin_page, form_page, initiative_url, refused
-from projects.vocabulary import ReviewStatus
+from projects.models import BusinessCase
+from projects.vocabulary import ReviewStatus, function_name
 
 
 def queue_url() -> str:
@@ -40,7 +43,7 @@ def visible_review(request, object_id) -> GateReview:
         .first()
     )
     if review is None:
-        raise Http404("No such review.")
+        raise Http404(_("No such review."))
     return review
 
 
@@ -58,10 +61,13 @@ def queue(request, model_admin):
         request,
         model_admin,
         "governance/admin/queue.html",
-        title="Awaiting my sign-off",
+        title=_("Awaiting my sign-off"),
         items=queue_page.items,
         queue_page=queue_page,
         functions=sorted(who.functions),
+        function_names=pgettext("between the words of a list", ", ").join(
+            function_name(f) for f in sorted(who.functions)
+        ),
         now=now,
     )
 
@@ -71,11 +77,15 @@ def _outcome_message(review: GateReview) -> str:
     initiative = review.initiative
     initiative.refresh_from_db()
     if review.status == ReviewStatus.OPEN:
-        return "Your sign-off was recorded. The review stays open for the other functions."
-    return (
-        f"Your sign-off was recorded and the review closed: {review.get_outcome_display()}. "
-        f"“{initiative.title}” is now in {initiative.get_stage_display().lower()}."
-    )
+        return _("Your sign-off was recorded. The review stays open for the other functions.")
+    # Translators: the review's outcome ("Go"), the initiative's title and its new stage, in lower case.
+    return _(
+        "Your sign-off was recorded and the review closed: %(outcome)s. “%(title)s” is now in %(stage)s."
+    ) % {
+        "outcome": review.get_outcome_display(),
+        "title": initiative.title,
+        "stage": initiative.get_stage_display().lower(),
+    }
 
 
 def sign(request, model_admin, object_id):
@@ -85,8 +95,13 @@ def sign(request, model_admin, object_id):
     if not review.is_open and who.allows(Operation.SIGN_OFF):
         messages.info(
             request,
-            f"The {review.get_gate_display().lower()} of “{review.initiative.title}” was already decided: "
-            f"{review.get_outcome_display()}.",
+            # Translators: the gate, in lower case ("pilot gate"), the initiative's title, the review's outcome.
+            _("The %(gate)s of “%(title)s” was already decided: %(outcome)s.")
+            % {
+                "gate": review.get_gate_display().lower(),
+                "title": review.initiative.title,
+                "outcome": review.get_outcome_display(),
+            },
         )
         return HttpResponseRedirect(queue_url())
     functions = who.functions_to_sign(review)
@@ -120,15 +135,19 @@ def sign(request, model_admin, object_id):
         request,
         model_admin,
         template="governance/admin/signoff.html",
-        title=f"Sign off: {review.get_gate_display().lower()} of “{initiative.title}”",
+        # Translators: the gate, in lower case ("pilot gate"), and the initiative's title.
+        title=_("Sign off: %(gate)s of “%(title)s”")
+        % {"gate": review.get_gate_display().lower(), "title": initiative.title},
         form=form,
         formset=conditions,
         back_url=queue_url(),
-        submit_label="Record my sign-off",
+        submit_label=_("Record my sign-off"),
         obj=review,
         review=review,
         initiative=initiative,
         checklist=checklist,
+        currency=BusinessCase.objects.filter(initiative=initiative).values_list("currency", flat=True).first()
+        or "",
         evidence=initiative.evidence.select_related("submitted_by").order_by("id"),
         signoffs=review.signoffs.select_related("function", "reviewer").order_by("signed_at", "id"),
         initiative_url=initiative_url(initiative),
@@ -146,17 +165,22 @@ def hold(request, model_admin, object_id):
             refused(request, error, form)
         else:
             messages.success(
-                request, f"The review is on hold until {form.cleaned_data['revisit_on']:%Y-%m-%d}."
+                request,
+                # Translators: the day the decision is revisited (YYYY-MM-DD).
+                _("The review is on hold until %(date)s.")
+                % {"date": f"{form.cleaned_data['revisit_on']:%Y-%m-%d}"},
             )
             return HttpResponseRedirect(initiative_url(review.initiative_id))
     return form_page(
         request,
         model_admin,
-        title=f"Hold the {review.get_gate_display().lower()} of “{review.initiative.title}”",
-        intro="The initiative stays where it is; the decision is revisited on the date you set.",
+        # Translators: the gate, in lower case ("pilot gate"), and the initiative's title.
+        title=_("Hold the %(gate)s of “%(title)s”")
+        % {"gate": review.get_gate_display().lower(), "title": review.initiative.title},
+        intro=_("The initiative stays where it is; the decision is revisited on the date you set."),
         form=form,
         back_url=initiative_url(review.initiative_id),
-        submit_label="Hold",
+        submit_label=pgettext("review action", "Hold"),
         obj=review,
     )
 
@@ -174,17 +198,21 @@ def kill(request, model_admin, object_id):
             review.initiative.refresh_from_db()
             messages.success(
                 request,
-                f"Killed: “{review.initiative.title}” is now {review.initiative.get_stage_display().lower()}.",
+                # Translators: the initiative's title and its new stage, in lower case.
+                _("Killed: “%(title)s” is now %(stage)s.")
+                % {"title": review.initiative.title, "stage": review.initiative.get_stage_display().lower()},
             )
             return HttpResponseRedirect(initiative_url(review.initiative_id))
     return form_page(
         request,
         model_admin,
-        title=f"Kill the {review.get_gate_display().lower()} of “{review.initiative.title}”",
-        intro="A proposal is rejected, a pilot retired, a proposed retirement refused.",
+        # Translators: the gate, in lower case ("pilot gate"), and the initiative's title.
+        title=_("Kill the %(gate)s of “%(title)s”")
+        % {"gate": review.get_gate_display().lower(), "title": review.initiative.title},
+        intro=_("A proposal is rejected, a pilot retired, a proposed retirement refused."),
         form=form,
         back_url=initiative_url(review.initiative_id),
-        submit_label="Kill",
+        submit_label=pgettext("review action", "Kill"),
         obj=review,
         danger=True,
     )
@@ -200,7 +228,12 @@ def advance(request, model_admin, object_id):
         refused(request, error)
     else:
         review.initiative.refresh_from_db()
-        messages.success(request, f"Advanced: “{review.initiative.title}” is now {review.initiative.stage}.")
+        messages.success(
+            request,
+            # Translators: the initiative's title and its new stage, in lower case.
+            _("Advanced: “%(title)s” is now %(stage)s.")
+            % {"title": review.initiative.title, "stage": review.initiative.get_stage_display().lower()},
+        )
     return HttpResponseRedirect(initiative_url(review.initiative_id))
 
 
@@ -217,7 +250,7 @@ def close_condition(request, model_admin, object_id):
         .first()
     )
     if condition is None:
-        raise Http404("No such condition.")
+        raise Http404(_("No such condition."))
     require(access(request).may_close_condition(condition))
     form = forms.ConditionCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -226,15 +259,15 @@ def close_condition(request, model_admin, object_id):
         except DomainError as error:
             refused(request, error, form)
         else:
-            messages.success(request, "The condition is closed.")
+            messages.success(request, _("The condition is closed."))
             return HttpResponseRedirect(initiative_url(condition.initiative_id))
     return form_page(
         request,
         model_admin,
-        title="Close a condition",
+        title=_("Close a condition"),
         intro=condition.text,
         form=form,
         back_url=initiative_url(condition.initiative_id),
-        submit_label="Close the condition",
+        submit_label=_("Close the condition"),
         obj=condition,
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from governance.access import roles
+from governance.access.groups import group_label
 from governance.access.membership import membership_grant, membership_revoke
 from governance.access.recording import Membership, governed_groups
 from governance.errors import DomainError
@@ -29,42 +32,64 @@ def role_group(text: str) -> Group:
     name = by_name.get(wanted)
     if name is None:
         known = ", ".join(ALIASES)
-        raise CommandError(f"No governance role {text!r}. Give a role group's name or one of: {known}.")
+        # Translators: %(role)s is what was typed, quoted; %(known)s lists the short names (chair, …).
+        message = gettext("No governance role %(role)s. Give a role group's name or one of: %(known)s.")
+        raise CommandError(message % {"role": repr(text), "known": known})
     return Group.objects.get(name=name)
 
 
+# Who a username given to the command is, and the refusal when nobody has it.
+NO_SUCH_USER = {
+    # Translators: %(username)s is the username given, quoted.
+    "actor": _("No user named %(username)s (the actor)."),
+    # Translators: %(username)s is the username given, quoted.
+    "person whose role changes": _("No user named %(username)s (the person whose role changes)."),
+    # Translators: %(username)s is the username given, quoted.
+    "person": _("No user named %(username)s (the person)."),
+}
+
+
 def account(username: str, *, who: str):
+    """The user named `username`; `who` is one of NO_SUCH_USER's keys."""
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise CommandError(f"No user named {username!r} (the {who}).")
+        raise CommandError(str(NO_SUCH_USER[who]) % {"username": repr(username)})
     return user
 
 
 class Command(BaseCommand):
-    help = (
-        "Grant, revoke or list governance roles. Changes are made as --actor, a governance admin or "
-        "a superuser, and recorded in the decision ledger with their name; nobody changes their own "
-        "roles. Example: manage.py role grant --actor admin --user alice --role chair"
-    )
+    # Read when the help is shown, in the active language (argparse cannot take a lazy text).
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return gettext(
+            "Grant, revoke or list governance roles. Changes are made as --actor, a governance admin or "
+            "a superuser, and recorded in the decision ledger with their name; nobody changes their own "
+            "roles. Example: manage.py role grant --actor admin --user alice --role chair"
+        )
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="command", required=True, metavar="grant|revoke|list")
-        for command, summary in (("grant", "Give a person a role."), ("revoke", "Take a role away.")):
+        summaries = {"grant": gettext("Give a person a role."), "revoke": gettext("Take a role away.")}
+        for command, summary in summaries.items():
             change = commands.add_parser(command, help=summary, description=summary)
             change.add_argument(
-                "--actor", required=True, metavar="USERNAME", help="The governance admin making the change."
+                "--actor",
+                required=True,
+                metavar="USERNAME",
+                help=gettext("The governance admin making the change."),
             )
             change.add_argument(
-                "--user", required=True, metavar="USERNAME", help="The person whose role changes."
+                "--user", required=True, metavar="USERNAME", help=gettext("The person whose role changes.")
             )
             change.add_argument(
                 "--role",
                 required=True,
                 metavar="ROLE",
-                help=f"A role group's name or one of: {', '.join(ALIASES)}.",
+                # Translators: %(aliases)s lists the short names (chair, business, …).
+                help=gettext("A role group's name or one of: %(aliases)s.") % {"aliases": ", ".join(ALIASES)},
             )
-        listing = commands.add_parser("list", help="Who holds which governance role.")
-        listing.add_argument("--user", metavar="USERNAME", help="Only this person's roles.")
+        listing = commands.add_parser("list", help=gettext("Who holds which governance role."))
+        listing.add_argument("--user", metavar="USERNAME", help=gettext("Only this person's roles."))
 
     def handle(self, *args, command: str, **options) -> None:
         if command == "list":
@@ -78,14 +103,28 @@ class Command(BaseCommand):
             service(actor=actor, user=user, group=group)
         except DomainError as error:
             raise CommandError(error.message) from None
-        done, preposition, event = (
-            ("Granted", "to", "membership.granted")
-            if command == "grant"
-            else ("Revoked", "from", "membership.revoked")
-        )
+        if command == "grant":
+            # Translators: %(role)s is a governance role; %(user)s and %(actor)s are usernames;
+            # %(event)s is the ledger event's code (membership.granted), not to be translated.
+            done = gettext(
+                "Granted “%(role)s” to %(user)s; recorded in the decision ledger as %(event)s by %(actor)s."
+            )
+            event = "membership.granted"
+        else:
+            # Translators: %(role)s is a governance role; %(user)s and %(actor)s are usernames;
+            # %(event)s is the ledger event's code (membership.revoked), not to be translated.
+            done = gettext(
+                "Revoked “%(role)s” from %(user)s; recorded in the decision ledger as %(event)s by %(actor)s."
+            )
+            event = "membership.revoked"
         self.stdout.write(
-            f"{done} “{group.name}” {preposition} {user.get_username()}; recorded in the decision ledger "
-            f"as {event} by {actor.get_username()}."
+            done
+            % {
+                "role": group_label(group.name),
+                "user": user.get_username(),
+                "event": event,
+                "actor": actor.get_username(),
+            }
         )
 
     def list_roles(self, username: str | None) -> None:
@@ -93,20 +132,33 @@ class Command(BaseCommand):
         if username is not None:
             user = account(username, who="person")
             held = sorted(row.group.name for row in rows.filter(user=user))
-            roles_text = ", ".join(held) if held else "no governance role"
-            self.stdout.write(f"{user.get_username()}{_inactive(user)}: {roles_text}")
+            roles_text = ", ".join(map(group_label, held)) if held else gettext("no governance role")
+            # Translators: %(person)s is a username, maybe marked inactive; %(roles)s lists their roles.
+            self.stdout.write(
+                gettext("%(person)s: %(roles)s") % {"person": _person(user), "roles": roles_text}
+            )
             return
         holders: dict[str, list[str]] = {name: [] for name in sorted(governed_groups())}
         for row in rows.order_by("user__username"):
-            holders[row.group.name].append(f"{row.user.get_username()}{_inactive(row.user)}")
+            holders[row.group.name].append(_person(row.user))
         for name, people in holders.items():
-            self.stdout.write(f"{name}: {', '.join(people) if people else '—'}")
+            # Translators: %(role)s is a governance role; %(people)s lists its holders' usernames.
+            line = gettext("%(role)s: %(people)s")
+            self.stdout.write(
+                line % {"role": group_label(name), "people": ", ".join(people) if people else "—"}
+            )
         superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("username")
         names = ", ".join(user.get_username() for user in superusers)
         if names:
-            self.stdout.write(f"Superusers (act as governance admins and auditors): {names}")
+            # Translators: %(names)s lists usernames.
+            self.stdout.write(
+                gettext("Superusers (act as governance admins and auditors): %(names)s") % {"names": names}
+            )
 
 
-def _inactive(user) -> str:
+def _person(user) -> str:
     # An inactive account holds no role, whatever its groups say.
-    return "" if user.is_active else " (inactive)"
+    if user.is_active:
+        return user.get_username()
+    # Translators: %(username)s is a username.
+    return gettext("%(username)s (inactive)") % {"username": user.get_username()}

@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from governance.audit.services import ByteSink, ledger_export
 from governance.errors import DomainError
@@ -18,7 +19,7 @@ def _day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD).") from None
+        raise CommandError(_("%(text)s is not a date (YYYY-MM-DD).") % {"text": repr(text)}) from None
 
 
 class _FileOnFirstWrite:
@@ -50,37 +51,40 @@ class _TextOut:
 
 
 class Command(BaseCommand):
-    help = (
-        "Export the ledger's events of a period (UTC days, both included) with everything needed to "
-        "recompute their hashes. Only auditors export; the export is recorded in the ledger."
-    )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Export the ledger's events of a period (UTC days, both included) with everything needed to "
+            "recompute their hashes. Only auditors export; the export is recorded in the ledger."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("--actor", required=True, metavar="USERNAME", help="The auditor exporting.")
+        parser.add_argument("--actor", required=True, metavar="USERNAME", help=_("The auditor exporting."))
         parser.add_argument(
-            "--since", type=_day, metavar="YYYY-MM-DD", help="First day (default: the start)."
+            "--since", type=_day, metavar="YYYY-MM-DD", help=_("First day (default: the start).")
         )
-        parser.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="Last day (default: today).")
+        parser.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help=_("Last day (default: today)."))
         parser.add_argument(
             "--initiative",
             type=int,
             metavar="ID",
-            help="Only this initiative's events; the others in the period keep only their hashes.",
+            help=_("Only this initiative's events; the others in the period keep only their hashes."),
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv", dest="fmt")
-        parser.add_argument("--output", metavar="FILE", help="Write to FILE instead of standard output.")
+        parser.add_argument("--output", metavar="FILE", help=_("Write to FILE instead of standard output."))
 
     def handle(
         self, *args, actor, since=None, until=None, initiative=None, fmt="csv", output=None, **options
     ):
         user = get_user_model().objects.filter(username=actor).first()
         if user is None:
-            raise CommandError(f"No user named {actor!r}.")
+            raise CommandError(_("No user named %(name)s.") % {"name": repr(actor)})
         selected = None
         if initiative is not None:
             selected = Initiative.objects.filter(pk=initiative).first()
             if selected is None:
-                raise CommandError(f"No initiative with id {initiative}.")
+                raise CommandError(_("No initiative with id %(id)s.") % {"id": initiative})
         out: ByteSink
         file_out: _FileOnFirstWrite | None = None
         if output:
@@ -99,17 +103,28 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from None
         except OSError as error:
-            raise CommandError(f"Cannot write the export: {error}") from None
+            raise CommandError(_("Cannot write the export: %(error)s") % {"error": error}) from None
         finally:
             if file_out is not None:
                 file_out.close()
             else:
                 (out if hasattr(out, "flush") else self.stdout).flush()
-        span = f"#{summary.first_seq}–#{summary.last_seq}" if summary.events else "no events"
-        withheld = f", {summary.withheld} withheld" if summary.withheld else ""
-        self.stderr.write(
-            f"Exported {summary.events} events ({span}{withheld}) as {fmt}"
-            f"{' to ' + output if output else ''}; sha256 {summary.sha256}. "
-            f"Proved against the checkpoint of {summary.checkpoint.size} events. Recorded in the ledger by "
-            f"{user.get_username()}: event {summary.ledger_event.hash}."
-        )
+        span = f"#{summary.first_seq}–#{summary.last_seq}" if summary.events else _("no events")
+        if summary.withheld:
+            # Translators: %(span)s is a range of events (#12–#40, or "no events").
+            span = _("%(span)s, %(withheld)s withheld") % {"span": span, "withheld": summary.withheld}
+        facts = {"events": summary.events, "span": span, "format": fmt, "sha256": summary.sha256}
+        if output:
+            exported = _(
+                # Translators: %(span)s is a range of events (#12–#40); %(format)s is csv or json.
+                "Exported %(events)s events (%(span)s) as %(format)s to %(output)s; sha256 %(sha256)s."
+            ) % {**facts, "output": output}
+        else:
+            # Translators: %(span)s is a range of events (#12–#40); %(format)s is csv or json.
+            exported = _("Exported %(events)s events (%(span)s) as %(format)s; sha256 %(sha256)s.") % facts
+        proved = _("Proved against the checkpoint of %(size)s events.") % {"size": summary.checkpoint.size}
+        recorded = _("Recorded in the ledger by %(user)s: event %(hash)s.") % {
+            "user": user.get_username(),
+            "hash": summary.ledger_event.hash,
+        }
+        self.stderr.write(f"{exported} {proved} {recorded}")

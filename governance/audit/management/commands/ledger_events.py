@@ -4,6 +4,7 @@ governance/ledger/events.py."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from governance.ledger.events import CATALOGUE, describe
 
@@ -21,10 +22,13 @@ def catalogue_table() -> str:
 
 
 class Command(BaseCommand):
-    help = (
-        "Print every ledger action with its label and payload keys (`?`: a key some events of the "
-        "action carry); decimals, dates and datetimes are stored as text."
-    )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Print every ledger action with its label and payload keys (`?`: a key some events of the "
+            "action carry); decimals, dates and datetimes are stored as text."
+        )
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(catalogue_table())

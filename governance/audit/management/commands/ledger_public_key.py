@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from governance.ledger.signing import ledger_signing_key, ledger_verifier_keys
 
 
 class Command(BaseCommand):
-    help = (
-        "Print the verifier (public) key of VALUEGATE_LEDGER_SIGNING_KEY, in the "
-        "golang.org/x/mod/sumdb/note format. With --all, also the older verifier keys kept in "
-        "VALUEGATE_LEDGER_VERIFIER_KEYS after a rotation: one key per line, the current one first."
-    )
-
     # Runs before a key exists: the system checks would refuse for want of one.
     requires_system_checks: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Print the verifier (public) key of VALUEGATE_LEDGER_SIGNING_KEY, in the "
+            "golang.org/x/mod/sumdb/note format. With --all, also the older verifier keys kept in "
+            "VALUEGATE_LEDGER_VERIFIER_KEYS after a rotation: one key per line, the current one first."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--all",
             action="store_true",
             dest="include_older",
-            help="Also print the older verifier keys (VALUEGATE_LEDGER_VERIFIER_KEYS).",
+            help=_("Also print the older verifier keys (VALUEGATE_LEDGER_VERIFIER_KEYS)."),
         )
 
     def handle(self, *args, include_older=False, **options):

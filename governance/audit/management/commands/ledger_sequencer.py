@@ -6,17 +6,21 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
+from django.utils.translation import gettext as _
 
 from governance.ledger.models import LedgerEvent
 from governance.ledger.sequencer import seal_pending
 
 
 class Command(BaseCommand):
-    help = (
-        "Seal committed ledger events into the Merkle tree as they appear (VALUEGATE_LEDGER_SEALING="
-        "sequencer: decisions then only insert their events). Run exactly one, next to the web and "
-        "worker processes; another one started by mistake waits for the first's lock."
-    )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Seal committed ledger events into the Merkle tree as they appear (VALUEGATE_LEDGER_SEALING="
+            "sequencer: decisions then only insert their events). Run exactly one, next to the web and "
+            "worker processes; another one started by mistake waits for the first's lock."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -24,13 +28,13 @@ class Command(BaseCommand):
             type=float,
             default=0.02,
             metavar="SECONDS",
-            help="How long to wait when nothing is pending (default 0.02 s).",
+            help=_("How long to wait when nothing is pending (default 0.02 s)."),
         )
-        parser.add_argument("--once", action="store_true", help="Seal what is pending now, then stop.")
+        parser.add_argument("--once", action="store_true", help=_("Seal what is pending now, then stop."))
 
     def handle(self, *args, interval=0.02, once=False, **options):
         if interval <= 0:
-            raise CommandError("--interval must be positive.")
+            raise CommandError(_("--interval must be positive."))
         refused: set[int] = set()  # forged rows stay unsequenced; reported once, then not waited on
         sealed_total = 0
         while True:
@@ -42,8 +46,11 @@ class Command(BaseCommand):
                 if new:
                     refused |= new
                     self.stderr.write(
-                        f"Refused to seal {len(new)} event(s) that are not genuine (ids {sorted(new)[:10]}): "
-                        "run verify_ledger."
+                        _(
+                            # Translators: %(ids)s lists up to ten event ids, e.g. [12, 15].
+                            "Refused to seal %(count)s event(s) that are not genuine (ids %(ids)s): run verify_ledger."
+                        )
+                        % {"count": len(new), "ids": sorted(new)[:10]}
                     )
             elif once:
                 break
@@ -51,4 +58,4 @@ class Command(BaseCommand):
                 time.sleep(interval)
             if once:
                 break
-        self.stdout.write(f"Sealed {sealed_total} event(s).")
+        self.stdout.write(_("Sealed %(count)s event(s).") % {"count": sealed_total})

@@ -7,6 +7,7 @@ import socket
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.ledger.signing import KeyFormatError, ledger_verifier_keys, load_verifier_keys
 from governance.ledger.verification import Anchor, ChainBroken, load_checkpoint, load_receipt, verify_ledger
@@ -19,15 +20,18 @@ def operator_name() -> str:
     try:
         return f"{getpass.getuser()}@{socket.gethostname()}"
     except (KeyError, OSError):  # no login name in some containers
-        return "unknown operator"
+        return _("unknown operator")
 
 
 class Command(BaseCommand):
-    help = (
-        "Rebuild the ledger's Merkle tree from the database in constant memory, checking every event's "
-        "hash and signature, against the checkpoints and receipts you kept. Exit 0 with the event "
-        "count and root; exit 1 naming the first bad sequence number and what is wrong."
-    )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set when the command is made, in the language then active (argparse needs a str).
+        self.help = _(
+            "Rebuild the ledger's Merkle tree from the database in constant memory, checking every event's "
+            "hash and signature, against the checkpoints and receipts you kept. Exit 0 with the event "
+            "count and root; exit 1 naming the first bad sequence number and what is wrong."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -35,43 +39,47 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="FILE",
-            help="A signed checkpoint kept outside the database (repeatable): reveals a cut tail, "
-            "deleted, reordered or inserted events.",
+            help=_(
+                "A signed checkpoint kept outside the database (repeatable): reveals a cut tail, "
+                "deleted, reordered or inserted events."
+            ),
         )
         parser.add_argument(
             "--public-key",
             action="append",
             default=[],
             metavar="KEY",
-            help="The ledger's public key (verifier key text, or a file of them; repeatable). Without "
-            "it, the keys configured on this server are trusted.",
+            help=_(
+                "The ledger's public key (verifier key text, or a file of them; repeatable). Without "
+                "it, the keys configured on this server are trusted."
+            ),
         )
         parser.add_argument(
             "--receipt",
             action="append",
             default=[],
             metavar="FILE",
-            help="A decision's receipt (JSON, repeatable): its event must be in the ledger.",
+            help=_("A decision's receipt (JSON, repeatable): its event must be in the ledger."),
         )
         parser.add_argument(
             "--anchor",
             metavar="FILE",
-            help="An anchor of the hash chain written before the ledger was signed.",
+            help=_("An anchor of the hash chain written before the ledger was signed."),
         )
         parser.add_argument(
             "--strict",
             action="store_true",
-            help="Also prove that every stored payload is in canonical form (slower).",
+            help=_("Also prove that every stored payload is in canonical form (slower)."),
         )
         parser.add_argument(
             "--progress-every",
             type=int,
             default=100_000,
             metavar="N",
-            help="Report progress on stderr every N events (default 100000).",
+            help=_("Report progress on stderr every N events (default 100000)."),
         )
         parser.add_argument(
-            "--chunk-size", type=int, default=5000, help="Rows read per query (default 5000)."
+            "--chunk-size", type=int, default=5000, help=_("Rows read per query (default 5000).")
         )
 
     def handle(
@@ -89,7 +97,7 @@ class Command(BaseCommand):
         operator = operator_name()
         started = timezone.now()
         if progress_every < 1 or chunk_size < 1:
-            raise CommandError("--progress-every and --chunk-size must be positive.", returncode=UNUSABLE)
+            raise CommandError(_("--progress-every and --chunk-size must be positive."), returncode=UNUSABLE)
         loaded = None
         try:
             keys = load_verifier_keys(public_key) if public_key else ledger_verifier_keys()
@@ -101,10 +109,22 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=UNUSABLE) from None
 
         def progress(done: int, total: int) -> None:
-            share = f" ({done / total:.0%})" if total else ""
-            self.stderr.write(f"  verified {done:,} of {total:,} events{share}")
+            counts = {"done": f"{done:,}", "total": f"{total:,}"}
+            if total:
+                # Translators: %(share)s is a percentage, e.g. 42%.
+                line = _("verified %(done)s of %(total)s events (%(share)s)") % {
+                    **counts,
+                    "share": f"{done / total:.0%}",
+                }
+            else:
+                line = _("verified %(done)s of %(total)s events") % counts
+            self.stderr.write(f"  {line}")
 
-        self.stderr.write(f"Verifying the ledger; run by {operator} at {started:%Y-%m-%d %H:%M:%S %Z}.")
+        self.stderr.write(
+            # Translators: %(operator)s is user@host; %(started)s a date and time.
+            _("Verifying the ledger; run by %(operator)s at %(started)s.")
+            % {"operator": operator, "started": f"{started:%Y-%m-%d %H:%M:%S %Z}"}
+        )
         try:
             summary = verify_ledger(
                 anchor=loaded,
@@ -120,22 +140,40 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=TAMPERED) from None
         except ChainBroken as broken:
             raise CommandError(
-                f"Ledger verification FAILED at event #{broken.seq}: {broken.problem}. (run by {operator})",
+                # Translators: %(problem)s says what is wrong with the event; %(operator)s is user@host.
+                _("Ledger verification FAILED at event #%(seq)s: %(problem)s. (run by %(operator)s)")
+                % {"seq": broken.seq, "problem": broken.problem, "operator": operator},
                 returncode=TAMPERED,
             ) from None
-        self.stdout.write(
-            f"Ledger intact: {summary.count} events, every signature verified, tree root {summary.head_hash}"
-            + (f"; {summary.pending} waiting to be sequenced" if summary.pending else "")
-        )
+        intact = {"count": summary.count, "root": summary.head_hash, "pending": summary.pending}
+        if summary.pending:
+            self.stdout.write(
+                _(
+                    "Ledger intact: %(count)s events, every signature verified, tree root %(root)s; "
+                    "%(pending)s waiting to be sequenced"
+                )
+                % intact
+            )
+        else:
+            self.stdout.write(
+                _("Ledger intact: %(count)s events, every signature verified, tree root %(root)s") % intact
+            )
         for kept in checkpoints:
-            self.stdout.write(f"Checkpoint of {kept.size} events ({kept.root.hex()}) matches the tree.")
+            self.stdout.write(
+                _("Checkpoint of %(size)s events (%(root)s) matches the tree.")
+                % {"size": kept.size, "root": kept.root.hex()}
+            )
         if receipts:
-            self.stdout.write(f"{len(receipts)} receipt(s) found in the ledger.")
+            self.stdout.write(_("%(count)s receipt(s) found in the ledger.") % {"count": len(receipts)})
         if loaded is not None:
             self.stdout.write(
-                f"Anchor #{loaded.seq} ({loaded.hash}) taken at {loaded.recorded_at} is in the ledger."
+                _("Anchor #%(seq)s (%(hash)s) taken at %(at)s is in the ledger.")
+                % {"seq": loaded.seq, "hash": loaded.hash, "at": loaded.recorded_at}
             )
-        mode = "strict" if strict else "standard"
-        self.stdout.write(
-            f"Checked ({mode}) by {operator} in {(timezone.now() - started).total_seconds():.1f} s."
-        )
+        took = {"operator": operator, "seconds": f"{(timezone.now() - started).total_seconds():.1f}"}
+        if strict:
+            # Translators: %(operator)s is user@host; %(seconds)s a duration in seconds.
+            self.stdout.write(_("Checked (strict) by %(operator)s in %(seconds)s s.") % took)
+        else:
+            # Translators: %(operator)s is user@host; %(seconds)s a duration in seconds.
+            self.stdout.write(_("Checked (standard) by %(operator)s in %(seconds)s s.") % took)
