@@ -9,6 +9,7 @@ dropped.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -229,7 +230,12 @@ def say(reason: Reason, *, currency: str | None = None) -> str:
     if words is None:
         return reason.code
     # `%` on the lazy text picks the plural form from the parameters (ngettext_lazy) and translates.
-    return words % {name: _say_param(value, currency) for name, value in reason.params}
+    try:
+        return words % {name: _say_param(value, currency) for name, value in reason.params}
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        # Parameters that do not fit the words (a stored reason altered, or from another version):
+        # shown as recorded rather than failing the page that shows them.
+        return f"{reason.code} {reason.as_json()['params']}"
 
 
 def said(reasons) -> tuple[str, ...]:
@@ -240,7 +246,13 @@ def said(reasons) -> tuple[str, ...]:
 def say_stored(data: dict[str, Any] | str) -> str:
     """A reason as the ledger or a value review stored it: a code (`Reason.as_json`), or the
     English text of what was recorded before reasons were codes, shown as it was written."""
-    return data if isinstance(data, str) else say(Reason.from_json(data))
+    if isinstance(data, str):
+        return data
+    try:
+        reason = Reason.from_json(data)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)  # not a reason this version reads
+    return say(reason)
 
 
 def _say_param(value: Param, currency: str | None) -> Any:

@@ -92,6 +92,13 @@ def test_pages_show_times_in_the_person_s_time_zone_and_say_which(client):
     initiative.save(update_fields=["stage_entered_at"])
     page = client.get(reverse("admin:projects_initiative_change", args=[initiative.pk])).content.decode()
     assert "Times: Asia/Shanghai" in page
+    # 20:30 UTC on 1 March is 04:30 on 2 March in Shanghai.
+    assert "<strong>2026-03-02</strong>" in page and "2026-03-01" not in page
+    # The same page for someone who chose no zone: the deployment's (UTC here).
+    other = staff(roles.COMMITTEE_CHAIR, username="chair")
+    client.force_login(other)
+    page = client.get(reverse("admin:projects_initiative_change", args=[initiative.pk])).content.decode()
+    assert "Times: UTC" in page and "<strong>2026-03-01</strong>" in page
 
 
 def test_the_api_answers_in_utc_whatever_the_person_s_time_zone(client):
@@ -208,3 +215,13 @@ def test_a_business_case_refuses_a_currency_that_is_not_iso_4217():
     case = factories.BusinessCaseFactory.build(initiative=factories.InitiativeFactory(), currency="XYZ")
     with pytest.raises(ValidationError, match="XYZ is not an ISO 4217 currency code"):
         case.full_clean()
+
+
+def test_a_stored_reason_that_does_not_fit_its_words_is_shown_as_recorded_not_a_crash():
+    with translation.override("zh-hans"):
+        assert say_stored({"code": "signoff.awaiting", "params": {}}) == "signoff.awaiting {}"
+        assert say_stored({"code": "no.such.code", "params": {"x": 1}}) == "no.such.code"
+        assert say_stored({"params": "not an object"}) == '{"params": "not an object"}'
+        assert say_stored({"code": "roi.projected", "params": {"cost": {"money": "NaN?"}}}).startswith(
+            "roi.projected"
+        )
