@@ -16,22 +16,12 @@ from django.utils.translation import gettext as _
 
 from governance.management.demo_content import TEXTS
 from tests.browser.chromium import ARTIFACTS, needs_chromium, screenshot, wait_for
-from tests.browser.test_committee_signoff import PASSWORD, SERVICE_TITLE, log_out
+from tests.browser.test_committee_signoff import SERVICE_TITLE, log_in, log_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
 
 SHOTS = ARTIFACTS / "zh-hans"
 TITLE = TEXTS["zh-hans"][SERVICE_TITLE]
-
-
-def log_in(driver, base_url: str, username: str, next_path: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{base_url}/admin/login/?next={next_path}")
-    wait_for(driver, "#id_username").send_keys(username)
-    driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
-    wait_for(driver, "#user-tools")
 
 
 def shot(driver, name: str) -> None:

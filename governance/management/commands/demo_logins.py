@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from governance.access.groups import group_label
 from governance.access.preferences import person_name
+from governance.commands import TranslatedCommand
 from governance.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _("Print the demo logins.")
+class Command(TranslatedCommand):
+    help = gettext_lazy("Print the demo logins.")
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(_("Demo logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD})

@@ -6,11 +6,12 @@ import argparse
 import datetime as dt
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.audit.services import ledger_verify_and_alert
+from governance.commands import TranslatedCommand
 from governance.notifications.outbox import relay_pending
 from governance.schedule import PERIODIC_JOB_LABELS, run_periodic_work
 
@@ -33,14 +34,11 @@ def aware_datetime(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Chase overdue sign-offs, escalate perpetual pilots, enforce exit criteria, open monthly "
-            "value reviews, then relay the notification outbox. Safe to run any number of times."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Chase overdue sign-offs, escalate perpetual pilots, enforce exit criteria, open monthly "
+        "value reviews, then relay the notification outbox. Safe to run any number of times."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(

@@ -16,13 +16,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from governance.access import roles
 from governance.access.models import UserPreferences
+from governance.commands import TranslatedCommand
 from governance.management.demo_content import LANGUAGES, SOURCE_LANGUAGE, DemoContent
 from governance.reviews.initiatives import (
     business_case_record,
@@ -69,8 +70,8 @@ def month_start(day: dt.date, offset: int = 0) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-class Command(BaseCommand):
-    help = "Load the demo committee, project leads and initiatives (safe to run twice)."
+class Command(TranslatedCommand):
+    help = gettext_lazy("Load the demo committee, project leads and initiatives (safe to run twice).")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(

@@ -17,13 +17,15 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.access import roles
 from governance.access.models import CommitteeFunction
+from governance.commands import TranslatedCommand
 from governance.ledger.canonical import canonical_json, utc_text
 from governance.ledger.content import sign_event
 from governance.ledger.models import LedgerEvent
@@ -66,13 +68,10 @@ def month_start(day: dt.date, offset: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Fill the database with a realistic portfolio at scale (bulk inserts, progress output)."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Fill the database with a realistic portfolio at scale (bulk inserts, progress output)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--initiatives", type=int, default=10_000)

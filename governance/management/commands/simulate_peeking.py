@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.rules.peeking import DESIGNS, PeekingReport, PeekingScenario, rate_upper_bound, simulate
 
 CUSTOM = ("traffic", "baseline_rate", "treatment_per_control", "first_look")
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Simulate pilots with monthly looks: the false-Go rate of the naive monthly re-test and of "
-            "the always-valid test on pilots with no effect, and how soon a real lift is detected, in "
-            "each design the README's promise is checked on (or in one design of your own)."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Simulate pilots with monthly looks: the false-Go rate of the naive monthly re-test and of "
+        "the always-valid test on pilots with no effect, and how soon a real lift is detected, in "
+        "each design the README's promise is checked on (or in one design of your own)."
+    )
 
     def add_arguments(self, parser) -> None:
         defaults = PeekingScenario()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from governance.access.matrix import MATRIX, Role, Scope
+from governance.commands import TranslatedCommand
 
 # Translators: the cells of the permission matrix, as the command's help explains them.
 CELL = {
@@ -27,14 +27,11 @@ def matrix_table() -> str:
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
-    # Read when the help is shown, in the active language (argparse cannot take a lazy text).
-    @property
-    def help(self) -> str:  # type: ignore[override]
-        return gettext(
-            "Print who may do what (roles × operations): 'any' on every target, 'own' on their own "
-            "initiative, condition or token, 'own function' for the committee function they sit for."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Print who may do what (roles × operations): 'any' on every target, 'own' on their own "
+        "initiative, condition or token, 'own function' for the committee function they sit for."
+    )
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(matrix_table())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +12,7 @@ from governance.access import roles
 from governance.access.groups import group_label
 from governance.access.membership import membership_grant, membership_revoke
 from governance.access.recording import Membership, governed_groups
+from governance.commands import TranslatedCommand
 from governance.errors import DomainError
 
 # Short names for the role groups, in the order a committee is usually set up.
@@ -57,15 +58,12 @@ def account(username: str, *, who: str):
     return user
 
 
-class Command(BaseCommand):
-    # Read when the help is shown, in the active language (argparse cannot take a lazy text).
-    @property
-    def help(self) -> str:  # type: ignore[override]
-        return gettext(
-            "Grant, revoke or list governance roles. Changes are made as --actor, a governance admin or "
-            "a superuser, and recorded in the decision ledger with their name; nobody changes their own "
-            "roles. Example: manage.py role grant --actor admin --user alice --role chair"
-        )
+class Command(TranslatedCommand):
+    help = _(
+        "Grant, revoke or list governance roles. Changes are made as --actor, a governance admin or "
+        "a superuser, and recorded in the decision ledger with their name; nobody changes their own "
+        "roles. Example: manage.py role grant --actor admin --user alice --role chair"
+    )
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="command", required=True, metavar="grant|revoke|list")

@@ -7,10 +7,12 @@ import sys
 from typing import BinaryIO
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.audit.services import ByteSink, ledger_export
+from governance.commands import TranslatedCommand
 from governance.errors import DomainError
 from projects.models import Initiative
 
@@ -50,14 +52,11 @@ class _TextOut:
         return len(data)
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Export the ledger's events of a period (UTC days, both included) with everything needed to "
-            "recompute their hashes. Only auditors export; the export is recorded in the ledger."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Export the ledger's events of a period (UTC days, both included) with everything needed to "
+        "recompute their hashes. Only auditors export; the export is recorded in the ledger."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--actor", required=True, metavar="USERNAME", help=_("The auditor exporting."))

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.checkpoints import CheckpointRefused, publish_checkpoint
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Sequence what is pending, check the tree since the last checkpoint, and sign a checkpoint "
-            "(C2SP tlog-checkpoint in a signed note). It is written once to every witness directory "
-            "(VALUEGATE_LEDGER_WITNESS_DIRS, or --witness) and printed; keep it outside the database. "
-            "`verify_ledger --checkpoint FILE --public-key KEY` then reveals any change made before it."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Sequence what is pending, check the tree since the last checkpoint, and sign a checkpoint "
+        "(C2SP tlog-checkpoint in a signed note). It is written once to every witness directory "
+        "(VALUEGATE_LEDGER_WITNESS_DIRS, or --witness) and printed; keep it outside the database. "
+        "`verify_ledger --checkpoint FILE --public-key KEY` then reveals any change made before it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--output", metavar="FILE", help=_("Also write the checkpoint to FILE."))

@@ -3,9 +3,9 @@ governance/ledger/events.py."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.events import CATALOGUE, describe
 
 
@@ -21,14 +21,11 @@ def catalogue_table() -> str:
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Print every ledger action with its label and payload keys (`?`: a key some events of the "
-            "action carry); decimals, dates and datetimes are stored as text."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Print every ledger action with its label and payload keys (`?`: a key some events of the "
+        "action carry); decimals, dates and datetimes are stored as text."
+    )
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(catalogue_table())

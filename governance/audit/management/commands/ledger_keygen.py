@@ -6,27 +6,25 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.signing import KeyFormatError, SigningKey
 
 DEFAULT_ORIGIN = "valuegate.local/ledger"
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     # Runs before a key exists: the system checks would refuse for want of one.
     requires_system_checks: list[str] = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Generate a new ledger signing key (Ed25519, in the golang.org/x/mod/sumdb/note format). "
-            "With --output FILE the private key is written to FILE (mode 0600, never overwritten); "
-            "without it, it is printed on stdout. The public verifier key is always printed, to hand "
-            "to auditors. Point VALUEGATE_LEDGER_SIGNING_KEY at the file; keep the key out of the database."
-        )
+    help = gettext_lazy(
+        "Generate a new ledger signing key (Ed25519, in the golang.org/x/mod/sumdb/note format). "
+        "With --output FILE the private key is written to FILE (mode 0600, never overwritten); "
+        "without it, it is printed on stdout. The public verifier key is always printed, to hand "
+        "to auditors. Point VALUEGATE_LEDGER_SIGNING_KEY at the file; keep the key out of the database."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.checkpoints import event_inclusion, receipt_inclusion, tree_consistency
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Print as JSON the RFC 9162 inclusion proof of an event (--seq N or --hash H) in a published "
-            "checkpoint (--size, default the latest), or the consistency proof between two checkpoints "
-            "(--consistency OLD_SIZE [NEW_SIZE]). Check it with tools/verify_export.py --proof."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Print as JSON the RFC 9162 inclusion proof of an event (--seq N or --hash H) in a published "
+        "checkpoint (--size, default the latest), or the consistency proof between two checkpoints "
+        "(--consistency OLD_SIZE [NEW_SIZE]). Check it with tools/verify_export.py --proof."
+    )
 
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group(required=True)

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.signing import ledger_signing_key, ledger_verifier_keys
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     # Runs before a key exists: the system checks would refuse for want of one.
     requires_system_checks: list[str] = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Print the verifier (public) key of VALUEGATE_LEDGER_SIGNING_KEY, in the "
-            "golang.org/x/mod/sumdb/note format. With --all, also the older verifier keys kept in "
-            "VALUEGATE_LEDGER_VERIFIER_KEYS after a rotation: one key per line, the current one first."
-        )
+    help = gettext_lazy(
+        "Print the verifier (public) key of VALUEGATE_LEDGER_SIGNING_KEY, in the "
+        "golang.org/x/mod/sumdb/note format. With --all, also the older verifier keys kept in "
+        "VALUEGATE_LEDGER_VERIFIER_KEYS after a rotation: one key per line, the current one first."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.models import LedgerEvent
 from governance.ledger.sequencer import seal_pending
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Seal committed ledger events into the Merkle tree as they appear (VALUEGATE_LEDGER_SEALING="
-            "sequencer: decisions then only insert their events). Run exactly one, next to the web and "
-            "worker processes; another one started by mistake waits for the first's lock."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Seal committed ledger events into the Merkle tree as they appear (VALUEGATE_LEDGER_SEALING="
+        "sequencer: decisions then only insert their events). Run exactly one, next to the web and "
+        "worker processes; another one started by mistake waits for the first's lock."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import getpass
 import socket
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from governance.commands import TranslatedCommand
 from governance.ledger.signing import KeyFormatError, ledger_verifier_keys, load_verifier_keys
 from governance.ledger.verification import Anchor, ChainBroken, load_checkpoint, load_receipt, verify_ledger
 
@@ -23,15 +25,12 @@ def operator_name() -> str:
         return _("unknown operator")
 
 
-class Command(BaseCommand):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set when the command is made, in the language then active (argparse needs a str).
-        self.help = _(
-            "Rebuild the ledger's Merkle tree from the database in constant memory, checking every event's "
-            "hash and signature, against the checkpoints and receipts you kept. Exit 0 with the event "
-            "count and root; exit 1 naming the first bad sequence number and what is wrong."
-        )
+class Command(TranslatedCommand):
+    help = gettext_lazy(
+        "Rebuild the ledger's Merkle tree from the database in constant memory, checking every event's "
+        "hash and signature, against the checkpoints and receipts you kept. Exit 0 with the event "
+        "count and root; exit 1 naming the first bad sequence number and what is wrong."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
