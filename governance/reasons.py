@@ -27,7 +27,7 @@ WORDS: dict[str, Any] = {
     "requirement.primary_kpi": _("Primary KPI with baseline and target"),
     "requirement.evidence": _("Required evidence submitted"),
     "requirement.measurements": ngettext_lazy(
-        "Each primary KPI measured at least %(count)s times during the pilot",
+        "Each primary KPI measured at least %(count)s time during the pilot",
         "Each primary KPI measured at least %(count)s times during the pilot",
         "count",
     ),
@@ -50,7 +50,7 @@ WORDS: dict[str, Any] = {
         "Incomplete primary KPI (baseline, target, unit, direction, data source): %(kpis)s."
     ),
     "primary_kpi.defined": ngettext_lazy(
-        "%(count)s primary KPI(s) fully defined.", "%(count)s primary KPI(s) fully defined.", "count"
+        "%(count)s primary KPI fully defined.", "%(count)s primary KPIs fully defined.", "count"
     ),
     "evidence.missing": _("Missing evidence: %(kinds)s."),
     "evidence.complete": _("All required evidence is on file."),
@@ -98,10 +98,10 @@ WORDS: dict[str, Any] = {
         "counted and expected"
     ),
     "test.means_too_few": _("; too few observations: each arm needs %(count)s"),
-    "test.after_looks": ngettext_lazy("after %(looks)s look(s)", "after %(looks)s look(s)", "looks"),
+    "test.after_looks": ngettext_lazy("after %(looks)s look", "after %(looks)s looks", "looks"),
     "test.after_looks_thin": ngettext_lazy(
-        "after %(looks)s look(s), %(thin)s of them too thin to count",
-        "after %(looks)s look(s), %(thin)s of them too thin to count",
+        "after %(looks)s look, %(thin)s of them too thin to count",
+        "after %(looks)s looks, %(thin)s of them too thin to count",
         "looks",
     ),
     "test.looks_contradict": _(
@@ -117,7 +117,11 @@ WORDS: dict[str, Any] = {
         "%(successes)s failures (a rate) or %(observations)s observations (a mean)"
     ),
     "roi.no_costs": _("No costs recorded: ROI cannot be projected."),
-    "roi.projected": _("Projected ROI %(roi)s over %(months)s months (cost %(cost)s, benefit %(benefit)s)."),
+    "roi.projected": ngettext_lazy(
+        "Projected ROI %(roi)s over %(months)s month (cost %(cost)s, benefit %(benefit)s).",
+        "Projected ROI %(roi)s over %(months)s months (cost %(cost)s, benefit %(benefit)s).",
+        "months",
+    ),
     "conditions.open": _("Open conditions: %(conditions)s."),
     "conditions.closed": _("No open condition."),
     "signoff.awaiting": _("Awaiting the %(function)s sign-off."),
@@ -138,8 +142,10 @@ WORDS: dict[str, Any] = {
     ),
     "review.advanced_on_request": _("Advanced on request: every requirement holds."),
     # Why ValueGate opened a review itself.
-    "review.opened.pilot_overdue": _(
-        "The pilot passed its deadline of %(deadline)s %(days)s days ago; the committee decides to scale it or kill it."
+    "review.opened.pilot_overdue": ngettext_lazy(
+        "The pilot passed its deadline of %(deadline)s %(days)s day ago; the committee decides to scale it or kill it.",
+        "The pilot passed its deadline of %(deadline)s %(days)s days ago; the committee decides to scale it or kill it.",
+        "days",
     ),
     # The monthly value review.
     "value.after_looks": ngettext_lazy("after %(looks)s look", "after %(looks)s looks", "looks"),
@@ -169,9 +175,12 @@ WORDS: dict[str, Any] = {
         "%(kpi)s: %(latest)s %(unit)s in %(period)s misses the target of %(target)s (baseline %(baseline)s)%(share)s"
     ),
     "value.sentence": _("%(text)s."),
-    "value.exit_criteria_met": _(
+    "value.exit_criteria_met": ngettext_lazy(
+        "Exit criteria met: %(kpi)s missed its target for %(months)s consecutive month since %(since)s "
+        "(the business case allows %(allowed)s).",
         "Exit criteria met: %(kpi)s missed its target for %(months)s consecutive months since %(since)s "
-        "(the business case allows %(allowed)s)."
+        "(the business case allows %(allowed)s).",
+        "months",
     ),
     "value.measurements_overdue": _("Measurements for %(period)s are overdue: %(kpis)s."),
     "value.roi_not_positive": _(

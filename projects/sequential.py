@@ -91,7 +91,7 @@ class AlwaysValidResult:
         return self.looks - self.looks_with_enough_data
 
     def describe(self) -> str:
-        after = f"after {self.looks} look(s)"
+        after = f"after {self.looks} {'look' if self.looks == 1 else 'looks'}"
         if self.looks_without_enough_data:
             after += f", {self.looks_without_enough_data} of them too thin to count"
         if self.contradictory:

@@ -192,7 +192,7 @@ def test_the_english_demo_is_the_one_it_always_was(args):
     assert [i.title for i in initiatives] == ENGLISH_TITLES
     assert output.splitlines() == [
         *(f"  created: {title}" for title in ENGLISH_TITLES),
-        "Demo data ready (7 initiative(s) created).",
+        "Demo data ready (7 initiatives created).",
     ]
     assert [(u.username, u.first_name, u.last_name) for u in demo_users()] == [
         (username, first_name, "") for username, first_name, _ in DEMO_USERS

@@ -181,7 +181,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if revoked:
             self.message_user(
                 request,
-                ngettext("%(count)d token(s) revoked.", "%(count)d token(s) revoked.", revoked)
+                ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", revoked)
                 % {"count": revoked},
                 messages.SUCCESS,
             )

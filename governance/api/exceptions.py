@@ -60,7 +60,7 @@ class RowErrors(exceptions.APIException):
 
 
 def refused_rows(rows: dict[int, str]) -> str:
-    """ "2 row(s) refused, nothing stored: row 0: …; row 3: …." (the first three rows' reasons)."""
+    """ "2 rows refused, nothing stored: row 0: …; row 3: …." (the first three rows' reasons)."""
     # Translators: separates the refused rows' reasons ("row 0: …; row 3: …").
     separator = pgettext("between the clauses of a list", "; ")
     shown = separator.join(
@@ -70,8 +70,8 @@ def refused_rows(rows: dict[int, str]) -> str:
     )
     # Translators: %(rows)s lists the first refused rows and their reasons.
     message = ngettext(
-        "%(count)s row(s) refused, nothing stored: %(rows)s.",
-        "%(count)s row(s) refused, nothing stored: %(rows)s.",
+        "%(count)s row refused, nothing stored: %(rows)s.",
+        "%(count)s rows refused, nothing stored: %(rows)s.",
         len(rows),
     )
     return message % {"count": len(rows), "rows": shown}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
@@ -51,8 +51,12 @@ def text_problem(value: object, *, max_length: int | None = None) -> str | None:
     except UnicodeEncodeError:
         return gettext("Must be valid Unicode text (no lone surrogates).")
     if max_length is not None and len(value) > max_length:
-        # Translators: %(limit)s and %(count)s are numbers of characters.
-        message = gettext("At most %(limit)s characters (got %(count)s).")
+        message = ngettext(
+            # Translators: %(limit)s and %(count)s are numbers of characters.
+            "At most %(limit)s character (got %(count)s).",
+            "At most %(limit)s characters (got %(count)s).",
+            max_length,
+        )
         return message % {"limit": max_length, "count": len(value)}
     return None
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.http.multipartparser import MultiPartParserError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -55,10 +55,18 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 def _larger_than(limit: int, *, upload: bool) -> str:
     if upload:
+        return ngettext(
+            # Translators: %(limit)s is a number of bytes, written as digits only.
+            "The upload is larger than %(limit)s byte.",
+            "The upload is larger than %(limit)s bytes.",
+            limit,
+        ) % {"limit": limit}
+    return ngettext(
         # Translators: %(limit)s is a number of bytes, written as digits only.
-        return gettext("The upload is larger than %(limit)s bytes.") % {"limit": limit}
-    # Translators: %(limit)s is a number of bytes, written as digits only.
-    return gettext("The request body is larger than %(limit)s bytes.") % {"limit": limit}
+        "The request body is larger than %(limit)s byte.",
+        "The request body is larger than %(limit)s bytes.",
+        limit,
+    ) % {"limit": limit}
 
 
 class StrictJSONParser(parsers.BaseParser):

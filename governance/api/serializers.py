@@ -164,7 +164,7 @@ def parse_measurement_row(row: object) -> tuple[MeasurementInput | None, str | N
     unknown = row.keys() - ROW_KEYS
     if unknown:
         # Translators: %(fields)s lists the field names sent (not to be translated).
-        message = ngettext("Unknown field(s): %(fields)s.", "Unknown field(s): %(fields)s.", len(unknown))
+        message = ngettext("Unknown field: %(fields)s.", "Unknown fields: %(fields)s.", len(unknown))
         return None, message % {"fields": ", ".join(sorted(str(k)[:40] for k in unknown))}
     missing = [k for k in ROW_REQUIRED if k not in row]
     if missing:

@@ -15,7 +15,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from governance.access.checks import require_on
 from governance.access.matrix import Operation, Scope, require, scope
@@ -44,8 +44,15 @@ def lifetime(days: int | None) -> dt.timedelta:
     longest = int(settings.VALUEGATE_API_TOKEN_MAX_DAYS)
     days = int(settings.VALUEGATE_API_TOKEN_DAYS) if days is None else days
     if not 1 <= days <= longest:
-        # Translators: %(longest)s is a number of days.
-        raise InvalidInput(gettext("A token lives from 1 to %(longest)s days.") % {"longest": longest})
+        raise InvalidInput(
+            ngettext(
+                # Translators: %(longest)s is a number of days.
+                "A token lives from 1 to %(longest)s day.",
+                "A token lives from 1 to %(longest)s days.",
+                longest,
+            )
+            % {"longest": longest}
+        )
     return dt.timedelta(days=days)
 
 

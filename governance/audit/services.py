@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from governance.access import roles
 from governance.access.matrix import Operation, require
@@ -410,7 +410,12 @@ def ledger_checkpoints_publish(*, now: dt.datetime) -> int:
                 recipients=members_of([roles.AUDITORS]),
                 event_key=f"ledger-checkpoint-{checkpoint.size}-{checkpoint.root[:16]}",
                 event=NotificationEvent.LEDGER_CHECKPOINT,
-                subject=_("[ValueGate] Ledger checkpoint of %(size)s events") % {"size": checkpoint.size},
+                subject=ngettext(
+                    "[ValueGate] Ledger checkpoint of %(size)s event",
+                    "[ValueGate] Ledger checkpoint of %(size)s events",
+                    checkpoint.size,
+                )
+                % {"size": checkpoint.size},
                 body=(
                     _(
                         # Translators: keep the commands between backquotes as they are.

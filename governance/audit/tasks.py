@@ -43,5 +43,10 @@ def verify_ledger_nightly() -> str:
     )
     if outcome.intact and outcome.summary is not None:
         summary = outcome.summary
-        return f"Ledger intact: {summary.count} events, root {summary.head_hash}, {summary.checkpoints} checkpoint(s)"
+        events = "event" if summary.count == 1 else "events"
+        checkpoints = "checkpoint" if summary.checkpoints == 1 else "checkpoints"
+        return (
+            f"Ledger intact: {summary.count} {events}, root {summary.head_hash}, "
+            f"{summary.checkpoints} {checkpoints}"
+        )
     return f"Ledger verification failed: {outcome.problem}"

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.ledger.canonical import utc_text
 from governance.ledger.merkle import TreeBuilder, consistency_proof, inclusion_proof
@@ -74,7 +75,11 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
     checkpoint, _opened = open_checkpoint(last.note, ledger_verifier_keys(), origin=origin())
     if last.size > head.seq:
         raise CheckpointRefused(
-            _("the tree has %(size)s events, fewer than the %(last)s last checkpointed")
+            ngettext(
+                "the tree has %(size)s event, fewer than the %(last)s last checkpointed",
+                "the tree has %(size)s events, fewer than the %(last)s last checkpointed",
+                head.seq,
+            )
             % {"size": head.seq, "last": last.size}
         )
     try:
@@ -84,7 +89,11 @@ def _check_extension(last: LedgerCheckpoint | None, head: LedgerHead) -> None:
     builder = TreeBuilder(frontier=frontier, size=last.size)
     if builder.root() != checkpoint.root:
         raise CheckpointRefused(
-            _("the stored tree no longer has the root of the checkpoint of %(size)s events")
+            ngettext(
+                "the stored tree no longer has the root of the checkpoint of %(size)s event",
+                "the stored tree no longer has the root of the checkpoint of %(size)s events",
+                last.size,
+            )
             % {"size": last.size}
         )
     keys = ledger_verifier_keys()
@@ -251,7 +260,11 @@ def event_inclusion(*, seq: int, size: int | None = None) -> InclusionProof:
     checkpoint = _checkpoint_of(size)
     if not 1 <= seq <= checkpoint.size:
         raise LookupError(
-            _("Event #%(seq)s is not in the checkpoint of %(size)s events.")
+            ngettext(
+                "Event #%(seq)s is not in the checkpoint of %(size)s event.",
+                "Event #%(seq)s is not in the checkpoint of %(size)s events.",
+                checkpoint.size,
+            )
             % {"seq": seq, "size": checkpoint.size}
         )
     index, size = seq - 1, checkpoint.size

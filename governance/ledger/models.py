@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Initiative
@@ -174,4 +174,6 @@ class LedgerCheckpoint(models.Model):
 
     def __str__(self) -> str:
         # Translators: size is the number of events the signed checkpoint covers (at least 1).
-        return gettext("Checkpoint of %(size)s events") % {"size": self.size}
+        return ngettext("Checkpoint of %(size)s event", "Checkpoint of %(size)s events", self.size) % {
+            "size": self.size
+        }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.db import connections, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.ledger.canonical import utc_text
 from governance.ledger.content import GENESIS_HASH, leaf_hash_hex
@@ -207,8 +207,12 @@ def stored_frontier(size: int, *, using: str = "default") -> list[tuple[int, byt
     missing = [position for position in positions if position not in stored]
     if missing:
         raise RuntimeError(
-            # Translators: %(nodes)s lists positions in the tree, e.g. [(0, 4), (2, 0)].
-            _("The ledger's tree has lost its nodes %(nodes)s; rebuild it with verify_ledger.")
+            ngettext(
+                # Translators: %(nodes)s lists positions in the tree, e.g. [(0, 4), (2, 0)].
+                "The ledger's tree has lost its node %(nodes)s; rebuild it with verify_ledger.",
+                "The ledger's tree has lost its nodes %(nodes)s; rebuild it with verify_ledger.",
+                len(missing),
+            )
             % {"nodes": missing}
         )
     return [(level, bytes.fromhex(stored[(level, index)])) for level, index in positions]

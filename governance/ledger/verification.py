@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import connections
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.ledger.content import (
     GENESIS_HASH,
@@ -368,8 +369,10 @@ def verify_ledger(
         checkpoint = wanted[min(wanted)]
         raise ChainBroken(
             count + 1,
-            _(
-                "missing: a checkpoint records %(size)s events, the ledger ends at #%(count)s: the tail was cut"
+            ngettext(
+                "missing: a checkpoint records %(size)s event, the ledger ends at #%(count)s: the tail was cut",
+                "missing: a checkpoint records %(size)s events, the ledger ends at #%(count)s: the tail was cut",
+                checkpoint.size,
             )
             % {"size": checkpoint.size, "count": count},
         )
@@ -436,9 +439,12 @@ def _check_root(checkpoint: Checkpoint, builder: TreeBuilder) -> None:
     if builder.root() != checkpoint.root:
         raise ChainBroken(
             max(checkpoint.size, 1),
-            _(
+            ngettext(
+                "the tree of the first %(size)s event does not have the root of the checkpoint "
+                "of that size: events up to here were edited, deleted, reordered or inserted",
                 "the tree of the first %(size)s events does not have the root of the checkpoint "
-                "of that size: events up to here were edited, deleted, reordered or inserted"
+                "of that size: events up to here were edited, deleted, reordered or inserted",
+                checkpoint.size,
             )
             % {"size": checkpoint.size},
         )
@@ -487,17 +493,22 @@ def _check_head(count: int, root: str, using: str) -> None:
     if head_seq > count:
         raise ChainBroken(
             count + 1,
-            _(
-                "missing: the ledger head records %(head)s events, the ledger ends at #%(count)s: the tail was cut"
+            ngettext(
+                "missing: the ledger head records %(head)s event, the ledger ends at #%(count)s: the tail was cut",
+                "missing: the ledger head records %(head)s events, the ledger ends at #%(count)s: the tail was cut",
+                head_seq,
             )
             % {"head": head_seq, "count": count},
         )
     raise ChainBroken(
         head_seq if head_seq < count else count,
-        _(
+        ngettext(
             # Translators: %(head_root)s and %(root)s are starts of hashes.
+            "the ledger head records %(head)s event with root %(head_root)s…, "
+            "which is not the tree rebuilt from the events (%(count)s, %(root)s…)",
             "the ledger head records %(head)s events with root %(head_root)s…, "
-            "which is not the tree rebuilt from the events (%(count)s, %(root)s…)"
+            "which is not the tree rebuilt from the events (%(count)s, %(root)s…)",
+            head_seq,
         )
         % {"head": head_seq, "head_root": head_hash[:16], "count": count, "root": root[:16]},
     )

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from governance.access import roles
 from governance.access.models import CommitteeFunction
@@ -137,19 +137,24 @@ def _remind_function(review: GateReview, initiative, code: str, waiting: dt.time
             }
         ),
         body=lambda: (
-            _(
-                # Translators: %(opened)s is a date, YYYY-MM-DD; the others are numbers of days, and
-                # %(function)s a committee function in lower case.
+            ngettext(
+                # Translators: %(opened)s is a date, YYYY-MM-DD; %(days)s a number of days; %(function)s
+                # a committee function in lower case; %(reminder_days)s and %(escalation_days)s are
+                # numbers of days with their unit, e.g. "3 days".
+                "The review opened on %(opened)s and has waited %(days)s day for a %(function)s "
+                "sign-off. The policy asks for it within %(reminder_days)s; after "
+                "%(escalation_days)s the chair is told.",
                 "The review opened on %(opened)s and has waited %(days)s days for a %(function)s "
-                "sign-off. The policy asks for it within %(reminder_days)s days; after "
-                "%(escalation_days)s days the chair is told."
+                "sign-off. The policy asks for it within %(reminder_days)s; after "
+                "%(escalation_days)s the chair is told.",
+                waiting.days,
             )
             % {
                 "opened": f"{timezone.localtime(review.opened_at):%Y-%m-%d}",
                 "days": waiting.days,
                 "function": function_name(code),
-                "reminder_days": policy.reminder_days,
-                "escalation_days": policy.escalation_days,
+                "reminder_days": _days(policy.reminder_days),
+                "escalation_days": _days(policy.escalation_days),
             }
         ),
     )
@@ -172,11 +177,15 @@ def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.
             % {"title": initiative.title, "functions": names()}
         ),
         body=lambda: (
-            _(
+            ngettext(
                 # Translators: %(gate)s is a gate in lower case (e.g. "scale"); %(opened)s a date,
-                # YYYY-MM-DD; %(functions)s lists committee functions.
+                # YYYY-MM-DD; %(days)s a number of days; %(functions)s lists committee functions;
+                # %(escalation_days)s is a number of days with its unit, e.g. "7 days".
+                "The %(gate)s of “%(title)s” opened on %(opened)s and has waited %(days)s day for: "
+                "%(functions)s. The policy escalates after %(escalation_days)s.",
                 "The %(gate)s of “%(title)s” opened on %(opened)s and has waited %(days)s days for: "
-                "%(functions)s. The policy escalates after %(escalation_days)s days."
+                "%(functions)s. The policy escalates after %(escalation_days)s.",
+                waiting.days,
             )
             % {
                 "gate": review.get_gate_display().lower(),
@@ -184,7 +193,12 @@ def _escalate(review: GateReview, initiative, functions: list[str], waiting: dt.
                 "opened": f"{timezone.localtime(review.opened_at):%Y-%m-%d}",
                 "days": waiting.days,
                 "functions": names(),
-                "escalation_days": review.policy.escalation_days,
+                "escalation_days": _days(review.policy.escalation_days),
             }
         ),
     )
+
+
+def _days(count: int) -> str:
+    """A number of days with its unit ("1 day", "7 days")."""
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.access import roles
 from governance.access.checks import lock_initiative
@@ -95,7 +96,11 @@ def _escalate(initiative_id: int, now: dt.datetime) -> bool:
         about=escalation.review,
         to_do=lambda: _("Decide the review: Go scales the initiative, Kill ends the pilot."),
         subject=lambda: (
-            _("[ValueGate] Perpetual pilot: %(title)s is %(days)s days past its deadline")
+            ngettext(
+                "[ValueGate] Perpetual pilot: %(title)s is %(days)s day past its deadline",
+                "[ValueGate] Perpetual pilot: %(title)s is %(days)s days past its deadline",
+                days_over,
+            )
             % {"title": initiative.title, "days": days_over}
         ),
         # Translators: %(deadline)s is a date (YYYY-MM-DD); %(next_step)s one more sentence.

@@ -11,7 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from governance.access import roles
 from governance.access.checks import lock_initiative
@@ -360,8 +360,12 @@ def _notify_breach(
     else:  # the review in the way was decided meanwhile
         next_step = _("A retire review will open at the next run.")
     described = "; ".join(
-        # Translators: %(months)s is a number of months; %(since)s is YYYY-MM.
-        _("%(kpi)s missed its target %(months)s months in a row since %(since)s")
+        ngettext(
+            # Translators: %(months)s is a number of months; %(since)s is YYYY-MM.
+            "%(kpi)s missed its target %(months)s month in a row since %(since)s",
+            "%(kpi)s missed its target %(months)s months in a row since %(since)s",
+            b.missed_periods,
+        )
         % {"kpi": b.kpi.name, "months": b.missed_periods, "since": f"{b.first_missed_period:%Y-%m}"}
         for b in breaches
     )

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from governance.access.checks import lock_initiative, require_on, require_single_line
 from governance.access.matrix import Operation, require
@@ -281,8 +281,12 @@ def initiative_update_draft(*, actor, initiative: Initiative, **changes) -> Init
     """The project lead edits the description of a draft. Ledger: initiative.updated (changed fields)."""
     unknown = sorted(set(changes) - set(DRAFT_FIELDS))
     if unknown:
-        # Translators: %(fields)s lists the names of the fields sent, as the API spells them.
-        message = _("These fields cannot be edited: %(fields)s.")
+        message = ngettext(
+            # Translators: %(fields)s lists the names of the fields sent, as the API spells them.
+            "This field cannot be edited: %(fields)s.",
+            "These fields cannot be edited: %(fields)s.",
+            len(unknown),
+        )
         raise InvalidInput(message % {"fields": ", ".join(unknown)})
     initiative = _editable_by_owner(
         actor,

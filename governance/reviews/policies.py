@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from governance.access.matrix import Operation, require
 from governance.errors import InvalidInput
@@ -46,8 +46,12 @@ def policy_version_create(*, actor, gate: str, now: dt.datetime | None = None, *
     rule_fields = policy_rule_fields()
     unknown = sorted(set(fields) - set(rule_fields))
     if unknown:
-        # Translators: %(fields)s lists the names of the fields sent, as the API spells them.
-        message = _("These are not rules of a gate policy: %(fields)s.")
+        message = ngettext(
+            # Translators: %(fields)s lists the names of the fields sent, as the API spells them.
+            "This is not a rule of a gate policy: %(fields)s.",
+            "These are not rules of a gate policy: %(fields)s.",
+            len(unknown),
+        )
         raise InvalidInput(message % {"fields": ", ".join(unknown)})
 
     # Locking the gate's versions serialises two admins saving at once: the second one numbers

@@ -60,7 +60,7 @@ class PeekingScenario:
         return (
             f"{split}, {self.visitors_per_arm_per_month:,} control and {self.treatment_visitors_per_month:,} "
             f"treated visitors a month, baseline rate {self.control_rate:.1%}, first look at "
-            f"{control:,} control / {treatment:,} treated visitors, {self.looks} looks"
+            f"{control:,} control / {treatment:,} treated visitors, {self.looks} {'look' if self.looks == 1 else 'looks'}"
         )
 
 

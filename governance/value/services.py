@@ -16,7 +16,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from governance.access.checks import (
     lock_initiative,
@@ -69,16 +69,24 @@ class MeasurementErrors(InvalidInput):
             for i, reason in list(errors.items())[:5]
         )
         if len(errors) > 5:
-            # Translators: %(rows)s lists the first five rows refused and why; %(more)s is how many
-            # more were refused.
-            message = _("%(count)s measurement(s) refused, nothing stored: %(rows)s (and %(more)s more).") % {
+            message = ngettext(
+                # Translators: %(rows)s lists the first five rows refused and why; %(more)s is how many
+                # more were refused.
+                "%(count)s measurement refused, nothing stored: %(rows)s (and %(more)s more).",
+                "%(count)s measurements refused, nothing stored: %(rows)s (and %(more)s more).",
+                len(errors),
+            ) % {
                 "count": len(errors),
                 "rows": shown,
                 "more": len(errors) - 5,
             }
         else:
-            # Translators: %(rows)s lists the rows refused and why.
-            message = _("%(count)s measurement(s) refused, nothing stored: %(rows)s.") % {
+            message = ngettext(
+                # Translators: %(rows)s lists the rows refused and why.
+                "%(count)s measurement refused, nothing stored: %(rows)s.",
+                "%(count)s measurements refused, nothing stored: %(rows)s.",
+                len(errors),
+            ) % {
                 "count": len(errors),
                 "rows": shown,
             }

@@ -44,7 +44,7 @@ def test_only_governance_admins_and_the_chair_create_versions(people, who):
         ({"required_functions": ["business", "marketing"]}, "Required functions"),
         ({"required_evidence": ["horoscope"]}, "Required evidence"),
         ({"signoff_validity_days": -1}, "Signoff validity days"),
-        ({"version": 9}, "not rules of a gate policy"),
+        ({"version": 9}, "not a rule of a gate policy"),
     ],
 )
 def test_invalid_rules_are_refused_with_a_reason_and_nothing_stored(people, fields, message):

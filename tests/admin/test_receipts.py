@@ -110,4 +110,4 @@ def test_the_api_returns_the_receipt_and_it_proves_the_sign_off_to_an_auditor(me
         stdout=out,
         stderr=io.StringIO(),
     )
-    assert "1 receipt(s) found in the ledger." in out.getvalue()
+    assert "1 receipt found in the ledger." in out.getvalue()

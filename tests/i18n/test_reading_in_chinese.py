@@ -225,3 +225,20 @@ def test_a_stored_reason_that_does_not_fit_its_words_is_shown_as_recorded_not_a_
         assert say_stored({"code": "roi.projected", "params": {"cost": {"money": "NaN?"}}}).startswith(
             "roi.projected"
         )
+
+
+def test_a_reminder_names_the_day_a_review_opened_in_each_recipient_s_time_zone():
+    from governance.oversight.follow_ups import overdue_signoffs_chase
+
+    members = factories.committee()
+    prefer(members["legal"], language="zh-hans", time_zone="Asia/Shanghai")
+    proposal = factories.proposal_ready_for_pilot_gate(title="Invoice triage")
+    opened = dt.datetime(2026, 3, 1, 20, 30, tzinfo=dt.UTC)  # 2 March, 04:30 in Shanghai
+    review_open(actor=proposal.owner, initiative=proposal, now=opened)
+    overdue_signoffs_chase(now=opened + dt.timedelta(days=4))
+    legal = Notification.objects.get(recipient=members["legal"], event_key__endswith="-legal-reminder")
+    business = Notification.objects.get(
+        recipient=members["business"], event_key__endswith="-business-reminder"
+    )
+    assert "2026-03-02" in legal.body and "法务" in legal.body
+    assert "The review opened on 2026-03-01" in business.body

@@ -512,4 +512,4 @@ def test_an_intact_ledger_verifies_against_its_checkpoints_and_a_receipt(ledger,
     intact((code, out, err), count=15)
     assert f"tree root {LedgerHead.objects.get().hash}" in out
     assert "Checkpoint of 10 events" in out and "Checkpoint of 15 events" in out
-    assert "2 receipt(s) found in the ledger." in out
+    assert "2 receipts found in the ledger." in out

@@ -171,7 +171,7 @@ def test_a_thin_first_look_in_a_small_holdout_does_not_turn_a_later_look_into_a_
     assert not verdict.significant
     assert verdict.always_valid.cs_low < 0 < verdict.always_valid.cs_high
     requirement = evaluate_gate(inputs("always_valid", experiment), now=NOW).failing[0]
-    assert "after 3 look(s), 1 of them too thin to count" in say(requirement.reason)
+    assert "after 3 looks, 1 of them too thin to count" in say(requirement.reason)
 
 
 def test_looks_that_contradict_each_other_are_inconclusive_at_the_gate_never_a_go():
@@ -184,7 +184,7 @@ def test_looks_that_contradict_each_other_are_inconclusive_at_the_gate_never_a_g
     assert not gate.passed
     assert (
         "decided by the always-valid test, which stays valid however often the committee looks: "
-        "inconclusive (the looks contradict each other after 2 look(s)" in say(gate.failing[0].reason)
+        "inconclusive (the looks contradict each other after 2 looks" in say(gate.failing[0].reason)
     )
 
 

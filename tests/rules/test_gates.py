@@ -357,7 +357,7 @@ def test_incomplete_secondary_kpi_does_not_block_the_gate():
     primary = requirement(evaluate_gate(inputs, now=NOW), "primary_kpi")
 
     assert primary.passed
-    assert say(primary.reason) == "1 primary KPI(s) fully defined."
+    assert say(primary.reason) == "1 primary KPI fully defined."
 
 
 # --- evidence ------------------------------------------------------------------------------------

@@ -202,7 +202,7 @@ def test_a_thin_first_look_decides_nothing_and_later_looks_are_judged_on_their_o
     assert thin.cs_low < 0 < thin.cs_high and thin.p_value > ALPHA
     assert thin.first_significant_look is None
     assert (thin.looks, thin.looks_with_enough_data) == (3, 2)
-    assert "3 look(s), 1 of them too thin to count" in thin.describe()
+    assert "3 looks, 1 of them too thin to count" in thin.describe()
 
 
 def test_a_single_thin_look_leaves_the_interval_unbounded():
@@ -219,7 +219,7 @@ def test_looks_whose_intervals_do_not_overlap_are_flagged_and_keep_the_latest_lo
     assert result.contradictory
     assert (result.cs_low, result.cs_high) == (latest.cs_low, latest.cs_high)
     assert result.cs_low < result.difference < result.cs_high  # not collapsed to the point estimate
-    assert result.describe().startswith("the looks contradict each other after 2 look(s)")
+    assert result.describe().startswith("the looks contradict each other after 2 looks")
 
 
 # --- The promise, design by design: at most alpha false Go over twelve monthly looks --------------

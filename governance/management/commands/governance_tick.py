@@ -8,7 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.audit.services import ledger_verify_and_alert
 from governance.commands import TranslatedCommand
@@ -80,7 +80,13 @@ class Command(TranslatedCommand):
             )
             if outcome.intact and outcome.summary is not None:
                 self.stdout.write(
-                    "  " + _("ledger: intact, %(count)s events") % {"count": outcome.summary.count}
+                    "  "
+                    + ngettext(
+                        "ledger: intact, %(count)s event",
+                        "ledger: intact, %(count)s events",
+                        outcome.summary.count,
+                    )
+                    % {"count": outcome.summary.count}
                 )
             else:
                 self.stdout.write(

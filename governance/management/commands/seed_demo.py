@@ -112,7 +112,8 @@ class Command(TranslatedCommand):
                 build(title, users)
             created += 1
             self.stdout.write(f"  created: {title}")
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} initiative(s) created)."))
+        initiatives = "initiative" if created == 1 else "initiatives"
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} {initiatives} created)."))
 
     def _users(self) -> dict:
         user_model = get_user_model()

@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.access import roles
 from governance.access.models import CommitteeFunction
@@ -63,6 +63,11 @@ LEDGER_ACTIONS = [
 ]
 
 
+def _counted(words: str, count: int) -> str:
+    """A counted phrase ("3 KPIs"), its number with thousands separators."""
+    return words % {"count": f"{count:,}"}
+
+
 def month_start(day: dt.date, offset: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + offset
     return dt.date(index // 12, index % 12 + 1, 1)
@@ -98,16 +103,24 @@ class Command(TranslatedCommand):
         self._ledger(events, initiatives, people)
         self.stdout.write(
             self.style.SUCCESS(
-                _(
-                    # Translators: the counts are numbers with thousands separators; %(seconds)s a duration.
-                    "Seeded %(initiatives)s initiatives, %(kpis)s KPIs, %(measurements)s measurements and "
-                    "%(events)s ledger events in %(seconds)s s."
+                ngettext(
+                    # Translators: %(initiatives)s is a number with thousands separators; %(kpis)s,
+                    # %(measurements)s and %(events)s are counted phrases ("3 KPIs", "72 measurements",
+                    # "1,000 ledger events"); %(seconds)s a duration.
+                    "Seeded %(initiatives)s initiative, %(kpis)s, %(measurements)s and %(events)s in %(seconds)s s.",
+                    "Seeded %(initiatives)s initiatives, %(kpis)s, %(measurements)s and %(events)s in %(seconds)s s.",
+                    count,
                 )
                 % {
                     "initiatives": f"{count:,}",
-                    "kpis": f"{len(kpis):,}",
-                    "measurements": f"{measurements:,}",
-                    "events": f"{events:,}",
+                    "kpis": _counted(ngettext("%(count)s KPI", "%(count)s KPIs", len(kpis)), len(kpis)),
+                    "measurements": _counted(
+                        ngettext("%(count)s measurement", "%(count)s measurements", measurements),
+                        measurements,
+                    ),
+                    "events": _counted(
+                        ngettext("%(count)s ledger event", "%(count)s ledger events", events), events
+                    ),
                     "seconds": f"{time.monotonic() - started:.0f}",
                 }
             )

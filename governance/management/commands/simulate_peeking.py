@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.commands import TranslatedCommand
 from governance.rules.peeking import DESIGNS, PeekingReport, PeekingScenario, rate_upper_bound, simulate
@@ -51,10 +51,18 @@ class Command(TranslatedCommand):
     def handle(self, *args, **options) -> None:
         designs = self._designs(options)
         alpha = PeekingScenario().alpha
+        looks = ngettext("%(count)s monthly look", "%(count)s monthly looks", options["looks"]) % {
+            "count": options["looks"]
+        }
         self.stdout.write(
-            # Translators: %(alpha)s is a percentage, e.g. 5%.
-            _("%(pilots)s pilots per design and effect, %(looks)s monthly looks, alpha %(alpha)s")
-            % {"pilots": options["pilots"], "looks": options["looks"], "alpha": f"{alpha:.0%}"}
+            ngettext(
+                # Translators: %(looks)s is a counted phrase, e.g. "12 monthly looks"; %(alpha)s is a
+                # percentage, e.g. 5%.
+                "%(pilots)s pilot per design and effect, %(looks)s, alpha %(alpha)s",
+                "%(pilots)s pilots per design and effect, %(looks)s, alpha %(alpha)s",
+                options["pilots"],
+            )
+            % {"pilots": options["pilots"], "looks": looks, "alpha": f"{alpha:.0%}"}
         )
         held = []
         for name, design in designs.items():
@@ -103,11 +111,19 @@ class Command(TranslatedCommand):
                 self.stdout.write(f"    {label}: {self._detection(real, valid)}")
         held_in = {"alpha": f"{alpha:.0%}", "held": sum(held), "designs": len(held)}
         if all(held):
-            # Translators: %(alpha)s is a percentage; %(held)s of %(designs)s counts designs.
-            verdict = _("Always-valid false-Go rate within %(alpha)s in %(held)s of %(designs)s design(s).")
+            verdict = ngettext(
+                # Translators: %(alpha)s is a percentage; %(held)s of %(designs)s counts designs.
+                "Always-valid false-Go rate within %(alpha)s in %(held)s of %(designs)s design.",
+                "Always-valid false-Go rate within %(alpha)s in %(held)s of %(designs)s designs.",
+                len(held),
+            )
         else:
-            # Translators: %(alpha)s is a percentage; %(held)s of %(designs)s counts designs.
-            verdict = _("Always-valid false-Go rate ABOVE %(alpha)s in %(held)s of %(designs)s design(s).")
+            verdict = ngettext(
+                # Translators: %(alpha)s is a percentage; %(held)s of %(designs)s counts designs.
+                "Always-valid false-Go rate ABOVE %(alpha)s in %(held)s of %(designs)s design.",
+                "Always-valid false-Go rate ABOVE %(alpha)s in %(held)s of %(designs)s designs.",
+                len(held),
+            )
         self.stdout.write("\n" + verdict % held_in)
 
     def _designs(self, options) -> dict[str, PeekingScenario]:

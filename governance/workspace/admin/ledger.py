@@ -500,8 +500,12 @@ def _facts_summary(facts: dict):
     if case is None:
         case_line = _("none")
     else:
-        # Translators: a business case's figures as stored: budget, yearly benefit and horizon.
-        case_line = _("budget %(budget)s, expected annual benefit %(benefit)s, horizon %(months)s months") % {
+        case_line = ngettext(
+            # Translators: a business case's figures as stored: budget, yearly benefit and horizon.
+            "budget %(budget)s, expected annual benefit %(benefit)s, horizon %(months)s month",
+            "budget %(budget)s, expected annual benefit %(benefit)s, horizon %(months)s months",
+            case["horizon_months"],
+        ) % {
             "budget": case["budget"],
             "benefit": case["expected_annual_benefit"],
             "months": case["horizon_months"],

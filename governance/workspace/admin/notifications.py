@@ -70,7 +70,7 @@ class NotificationDeliveryAdmin(ReadOnlyAdmin):
             queryset.filter(state=DeliveryState.DEAD),
             lambda delivery: delivery_retry(actor=request.user, delivery=delivery),
             done=ngettext_lazy(
-                "%(count)d deliveries will be tried again now.",
+                "%(count)d delivery will be tried again now.",
                 "%(count)d deliveries will be tried again now.",
                 "count",
             ),

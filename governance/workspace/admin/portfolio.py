@@ -112,7 +112,7 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             request,
             queryset,
             lambda initiative: initiative_submit(actor=request.user, initiative=initiative),
-            done=ngettext_lazy("%(count)d draft(s) submitted.", "%(count)d draft(s) submitted.", "count"),
+            done=ngettext_lazy("%(count)d draft submitted.", "%(count)d drafts submitted.", "count"),
         )
 
     @admin.action(
@@ -125,8 +125,8 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             queryset,
             lambda initiative: review_open(actor=request.user, initiative=initiative),
             done=ngettext_lazy(
-                "%(count)d review(s) opened; the committee was notified.",
-                "%(count)d review(s) opened; the committee was notified.",
+                "%(count)d review opened; the committee was notified.",
+                "%(count)d reviews opened; the committee was notified.",
                 "count",
             ),
         )

@@ -54,9 +54,7 @@ class GateReviewAdmin(ScopedReadOnlyAdmin):
             request,
             queryset.select_related("initiative"),
             lambda review: initiative_advance(actor=request.user, review=review),
-            done=ngettext_lazy(
-                "%(count)d initiative(s) advanced.", "%(count)d initiative(s) advanced.", "count"
-            ),
+            done=ngettext_lazy("%(count)d initiative advanced.", "%(count)d initiatives advanced.", "count"),
         )
 
     def get_urls(self):

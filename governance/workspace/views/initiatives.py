@@ -11,7 +11,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from governance.errors import DomainError
@@ -256,7 +256,8 @@ def measurements(request, model_admin, object_id):
             messages.success(
                 request,
                 # Translators: the number of measurements stored.
-                _("%(count)d measurement(s) recorded.") % {"count": len(rows)},
+                ngettext("%(count)d measurement recorded.", "%(count)d measurements recorded.", len(rows))
+                % {"count": len(rows)},
             )
             return HttpResponseRedirect(initiative_url(initiative))
     return form_page(

@@ -14,7 +14,7 @@ from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.access.selectors import visible_initiatives
 from governance.audit.services import latest_witnessed_checkpoints, ledger_export
@@ -120,17 +120,21 @@ def verify_page(request, model_admin):
         except ValueError as unreadable:
             outcome = {"intact": False, "text": str(unreadable)}
         else:
-            # Translators: the number of events a witness's checkpoint covers; a list of them follows "Checkpoints
-            # from the witnesses:".
-            checked = ", ".join(_("%(size)s events") % {"size": c.size} for c in checkpoints) or _(
-                "none: no witness is configured"
-            )
+            checked = ", ".join(
+                # Translators: the number of events a witness's checkpoint covers; a list of them follows
+                # "Checkpoints from the witnesses:".
+                ngettext("%(size)s event", "%(size)s events", c.size) % {"size": c.size}
+                for c in checkpoints
+            ) or _("none: no witness is configured")
             outcome = {
                 "intact": True,
                 # Translators: the number of events, the Merkle tree's root hash, and the list of checkpoints.
-                "text": _(
+                "text": ngettext(
+                    "Intact: %(count)s event, every signature verified, tree root %(root)s. "
+                    "Checkpoints from the witnesses: %(checkpoints)s.",
                     "Intact: %(count)s events, every signature verified, tree root %(root)s. "
-                    "Checkpoints from the witnesses: %(checkpoints)s."
+                    "Checkpoints from the witnesses: %(checkpoints)s.",
+                    summary.count,
                 )
                 % {"count": summary.count, "root": summary.head_hash, "checkpoints": checked},
             }

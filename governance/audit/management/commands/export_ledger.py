@@ -9,7 +9,7 @@ from typing import BinaryIO
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.audit.services import ByteSink, ledger_export
 from governance.commands import TranslatedCommand
@@ -114,14 +114,27 @@ class Command(TranslatedCommand):
             span = _("%(span)s, %(withheld)s withheld") % {"span": span, "withheld": summary.withheld}
         facts = {"events": summary.events, "span": span, "format": fmt, "sha256": summary.sha256}
         if output:
-            exported = _(
+            exported = ngettext(
                 # Translators: %(span)s is a range of events (#12–#40); %(format)s is csv or json.
-                "Exported %(events)s events (%(span)s) as %(format)s to %(output)s; sha256 %(sha256)s."
+                "Exported %(events)s event (%(span)s) as %(format)s to %(output)s; sha256 %(sha256)s.",
+                "Exported %(events)s events (%(span)s) as %(format)s to %(output)s; sha256 %(sha256)s.",
+                summary.events,
             ) % {**facts, "output": output}
         else:
-            # Translators: %(span)s is a range of events (#12–#40); %(format)s is csv or json.
-            exported = _("Exported %(events)s events (%(span)s) as %(format)s; sha256 %(sha256)s.") % facts
-        proved = _("Proved against the checkpoint of %(size)s events.") % {"size": summary.checkpoint.size}
+            exported = (
+                ngettext(
+                    # Translators: %(span)s is a range of events (#12–#40); %(format)s is csv or json.
+                    "Exported %(events)s event (%(span)s) as %(format)s; sha256 %(sha256)s.",
+                    "Exported %(events)s events (%(span)s) as %(format)s; sha256 %(sha256)s.",
+                    summary.events,
+                )
+                % facts
+            )
+        proved = ngettext(
+            "Proved against the checkpoint of %(size)s event.",
+            "Proved against the checkpoint of %(size)s events.",
+            summary.checkpoint.size,
+        ) % {"size": summary.checkpoint.size}
         recorded = _("Recorded in the ledger by %(user)s: event %(hash)s.") % {
             "user": user.get_username(),
             "hash": summary.ledger_event.hash,

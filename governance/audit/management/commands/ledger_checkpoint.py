@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.commands import TranslatedCommand
 from governance.ledger.checkpoints import CheckpointRefused, publish_checkpoint
@@ -53,5 +53,10 @@ class Command(TranslatedCommand):
         self.stdout.write(note, ending="")
         if publication.failed:
             raise CommandError(
-                _("%(count)s witness(es) could not be written.") % {"count": len(publication.failed)}
+                ngettext(
+                    "%(count)s witness could not be written.",
+                    "%(count)s witnesses could not be written.",
+                    len(publication.failed),
+                )
+                % {"count": len(publication.failed)}
             )

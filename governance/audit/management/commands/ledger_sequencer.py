@@ -7,7 +7,7 @@ import time
 from django.core.management.base import CommandError
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.commands import TranslatedCommand
 from governance.ledger.models import LedgerEvent
@@ -45,9 +45,11 @@ class Command(TranslatedCommand):
                 if new:
                     refused |= new
                     self.stderr.write(
-                        _(
+                        ngettext(
                             # Translators: %(ids)s lists up to ten event ids, e.g. [12, 15].
-                            "Refused to seal %(count)s event(s) that are not genuine (ids %(ids)s): run verify_ledger."
+                            "Refused to seal %(count)s event that is not genuine (id %(ids)s): run verify_ledger.",
+                            "Refused to seal %(count)s events that are not genuine (ids %(ids)s): run verify_ledger.",
+                            len(new),
                         )
                         % {"count": len(new), "ids": sorted(new)[:10]}
                     )
@@ -57,4 +59,7 @@ class Command(TranslatedCommand):
                 time.sleep(interval)
             if once:
                 break
-        self.stdout.write(_("Sealed %(count)s event(s).") % {"count": sealed_total})
+        self.stdout.write(
+            ngettext("Sealed %(count)s event.", "Sealed %(count)s events.", sealed_total)
+            % {"count": sealed_total}
+        )

@@ -8,7 +8,7 @@ import socket
 from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance.commands import TranslatedCommand
 from governance.ledger.signing import KeyFormatError, ledger_verifier_keys, load_verifier_keys
@@ -110,13 +110,22 @@ class Command(TranslatedCommand):
         def progress(done: int, total: int) -> None:
             counts = {"done": f"{done:,}", "total": f"{total:,}"}
             if total:
-                # Translators: %(share)s is a percentage, e.g. 42%.
-                line = _("verified %(done)s of %(total)s events (%(share)s)") % {
+                line = ngettext(
+                    # Translators: %(share)s is a percentage, e.g. 42%.
+                    "verified %(done)s of %(total)s event (%(share)s)",
+                    "verified %(done)s of %(total)s events (%(share)s)",
+                    total,
+                ) % {
                     **counts,
                     "share": f"{done / total:.0%}",
                 }
             else:
-                line = _("verified %(done)s of %(total)s events") % counts
+                line = (
+                    ngettext(
+                        "verified %(done)s of %(total)s event", "verified %(done)s of %(total)s events", total
+                    )
+                    % counts
+                )
             self.stderr.write(f"  {line}")
 
         self.stderr.write(
@@ -147,23 +156,42 @@ class Command(TranslatedCommand):
         intact = {"count": summary.count, "root": summary.head_hash, "pending": summary.pending}
         if summary.pending:
             self.stdout.write(
-                _(
+                ngettext(
+                    "Ledger intact: %(count)s event, every signature verified, tree root %(root)s; "
+                    "%(pending)s waiting to be sequenced",
                     "Ledger intact: %(count)s events, every signature verified, tree root %(root)s; "
-                    "%(pending)s waiting to be sequenced"
+                    "%(pending)s waiting to be sequenced",
+                    summary.count,
                 )
                 % intact
             )
         else:
             self.stdout.write(
-                _("Ledger intact: %(count)s events, every signature verified, tree root %(root)s") % intact
+                ngettext(
+                    "Ledger intact: %(count)s event, every signature verified, tree root %(root)s",
+                    "Ledger intact: %(count)s events, every signature verified, tree root %(root)s",
+                    summary.count,
+                )
+                % intact
             )
         for kept in checkpoints:
             self.stdout.write(
-                _("Checkpoint of %(size)s events (%(root)s) matches the tree.")
+                ngettext(
+                    "Checkpoint of %(size)s event (%(root)s) matches the tree.",
+                    "Checkpoint of %(size)s events (%(root)s) matches the tree.",
+                    kept.size,
+                )
                 % {"size": kept.size, "root": kept.root.hex()}
             )
         if receipts:
-            self.stdout.write(_("%(count)s receipt(s) found in the ledger.") % {"count": len(receipts)})
+            self.stdout.write(
+                ngettext(
+                    "%(count)s receipt found in the ledger.",
+                    "%(count)s receipts found in the ledger.",
+                    len(receipts),
+                )
+                % {"count": len(receipts)}
+            )
         if loaded is not None:
             self.stdout.write(
                 _("Anchor #%(seq)s (%(hash)s) taken at %(at)s is in the ledger.")
