@@ -61,15 +61,17 @@ demo: seed
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# The same demo in Simplified Chinese: Chinese texts and names, users who prefer zh-hans, and a
-# server whose default language is zh-hans.
+# The same demo in Simplified Chinese: Chinese texts and names, users who prefer zh-hans, business
+# cases in CNY, and a server whose defaults are zh-hans, Asia/Shanghai and CNY (the dashboard's
+# portfolio totals are in the default currency).
 demo-zh: migrate
 	LANGUAGE_CODE=zh-hans $(PY) manage.py seed_demo --language zh-hans
 	@echo ""
 	@echo "ValueGate admin: http://$(HOST):$(PORT)/admin/"
 	@LANGUAGE_CODE=zh-hans $(PY) manage.py demo_logins
 	@echo ""
-	LANGUAGE_CODE=zh-hans $(PY) manage.py runserver $(HOST):$(PORT)
+	LANGUAGE_CODE=zh-hans VALUEGATE_TIME_ZONE=Asia/Shanghai VALUEGATE_DEFAULT_CURRENCY=CNY \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, on the database DATABASE_URL names (SQLite by default).
 test: venv-dev translations
