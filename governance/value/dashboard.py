@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from governance.reviews.models import GatePolicy, GateReview, SignOff
 from projects.models import KPI, BusinessCase, FinancialEntry, Initiative, KPIMeasurement
+from projects.money import default_currency
 from projects.vocabulary import MISSES_TARGET_LOOKUP, EntryKind, ReviewStatus, Stage
 
 if TYPE_CHECKING:
@@ -68,6 +69,13 @@ class Dashboard:
     escalations_total: int
     open_reviews_total: int
     totals: dict = field(default_factory=dict)
+    # The currencies of the business cases shown (the deployment's for a case that names none):
+    # totals are in the one currency when there is one; amounts in several are added as they are.
+    currencies: tuple[str, ...] = ()
+
+    @property
+    def currency(self) -> str:
+        return self.currencies[0] if len(self.currencies) == 1 else default_currency()
 
 
 def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) -> Dashboard:
@@ -77,12 +85,16 @@ def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) 
     """
     today = now.date()
     counts = dict(initiatives.order_by().values_list("stage").annotate(n=Count("id")))
-    budgets = dict(
+    budgets: dict[str, Decimal] = {}
+    currencies: set[str] = set()
+    for stage, currency, budget in (
         BusinessCase.objects.filter(initiative__in=initiatives)
         .order_by()
-        .values_list("initiative__stage")
+        .values_list("initiative__stage", "currency")
         .annotate(total=Sum("budget"))
-    )
+    ):
+        budgets[stage] = budgets.get(stage, ZERO) + budget
+        currencies.add(currency or default_currency())
     money: dict[tuple[str, str], Decimal] = {
         (stage, kind): total
         for stage, kind, total in FinancialEntry.objects.filter(initiative__in=initiatives)
@@ -202,4 +214,5 @@ def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) 
             "cost": sum((s.cost for s in stages), ZERO),
             "benefit": sum((s.benefit for s in stages), ZERO),
         },
+        currencies=tuple(sorted(currencies)),
     )

@@ -242,3 +242,17 @@ def test_a_reminder_names_the_day_a_review_opened_in_each_recipient_s_time_zone(
     )
     assert "2026-03-02" in legal.body and "法务" in legal.body
     assert "The review opened on 2026-03-01" in business.body
+
+
+def test_the_dashboard_totals_a_one_currency_portfolio_in_it_and_says_when_currencies_are_mixed(client):
+    chair = staff(roles.COMMITTEE_CHAIR, username="chair")
+    client.force_login(chair)
+    factories.BusinessCaseFactory(initiative=factories.InitiativeFactory(), budget=1_000_000, currency="CNY")
+    factories.BusinessCaseFactory(initiative=factories.InitiativeFactory(), budget=50_000, currency="CNY")
+    url = reverse("admin:projects_initiative_dashboard")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "¥1,050,000" in page and "US$" not in page and 'id="mixed-currencies"' not in page
+    factories.BusinessCaseFactory(initiative=factories.InitiativeFactory(), budget=10, currency="USD")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="mixed-currencies"' in page and "(CNY, USD)" in page
+    assert "$1,050,010" in page  # added as they are, in the deployment's currency

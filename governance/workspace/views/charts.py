@@ -66,6 +66,7 @@ def paired_bar_chart(
     title: str,
     first: str,
     second: str,
+    currency: str | None = None,
     width: int = 560,
     row_height: int = 34,
 ) -> SafeString:
@@ -91,19 +92,19 @@ def paired_bar_chart(
                 f"{wa:.1f}",
                 # Translators: a bar's tooltip: the series ("Invested"), the row (an initiative or a stage), the amount.
                 _("%(series)s of %(row)s: %(amount)s")
-                % {"series": first, "row": label, "amount": format_money(a, whole=True)},
+                % {"series": first, "row": label, "amount": format_money(a, currency, whole=True)},
                 f"{label_width + wa + 4:.1f}",
                 f"{y + 13:.1f}",
-                format_money_compact(a),
+                format_money_compact(a, currency),
                 label_width,
                 f"{y + 17:.1f}",
                 f"{wb:.1f}",
                 # Translators: a bar's tooltip: the series ("Realised benefit"), the row, the amount.
                 _("%(series)s of %(row)s: %(amount)s")
-                % {"series": second, "row": label, "amount": format_money(b, whole=True)},
+                % {"series": second, "row": label, "amount": format_money(b, currency, whole=True)},
                 f"{label_width + wb + 4:.1f}",
                 f"{y + 27:.1f}",
-                format_money_compact(b),
+                format_money_compact(b, currency),
             )
         )
     body = format_html_join(

@@ -40,12 +40,14 @@ def dashboard(request, model_admin):
         title=_("Investment against realised benefit, by stage"),
         first=_("Invested"),
         second=_("Realised benefit"),
+        currency=data.currency,
     )
     money_by_initiative = paired_bar_chart(
         [(i.title, i.cost, i.benefit) for i in data.top_investments],
         title=_("Largest investments in pilot and scale"),
         first=_("Invested"),
         second=_("Realised benefit"),
+        currency=data.currency,
     )
     # Dead notification deliveries: someone was not told. The chair and governance admins act on them.
     dead = dead_deliveries() if access(request).allows(Operation.SEE_DELIVERIES) else None
