@@ -8,7 +8,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.utils import timezone
 
 from governance.access.models import UserPreferences
 from governance.ledger.models import LedgerEvent
@@ -17,6 +16,7 @@ from governance.management.demo_content import NAMES, TEXTS, DemoContent, Missin
 from governance.reviews.facts import next_gate_checklist
 from projects.models import Initiative
 from projects.vocabulary import Stage
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_the_chinese_demo_tells_the_english_story_stage_for_stage_and_number_for
     chinese = [by_title[ZH[title]] for title in ENGLISH_TITLES]
     assert {i.stage for i in chinese} == set(Stage.values)
     # The gates read the same facts: the retail pilot fails its scale gate on the same requirements.
-    now = timezone.now()
+    now = configured_clock()
     for title in ENGLISH_TITLES:
         if by_title[title].stage in (Stage.PROPOSAL, Stage.PILOT, Stage.SCALE):
             failing = [
