@@ -93,7 +93,11 @@ class Initiative(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("initiative")
         verbose_name_plural = _("initiatives")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "stage"])]
+        indexes = [
+            models.Index(fields=["owner", "stage"]),
+            # The pilots past their deadline, counted by the dashboard.
+            models.Index(fields=["stage", "pilot_deadline"], name="initiative_stage_deadline"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -457,3 +461,73 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title}"
+
+
+class InitiativeFigures(models.Model):
+    """Running totals of one initiative, kept by the database, read by the portfolio dashboard.
+
+    Triggers installed by migration 0006 keep each row equal to what it summarises: one row per
+    initiative (its stage, its business case's budget and currency, the sums of its costs and
+    benefits), recomputed from the initiative's own rows on every insert, update and delete of
+    them, in the same transaction, whoever writes (services, the admin, bulk loads). So the
+    dashboard adds up one narrow row per initiative instead of every financial entry of the
+    portfolio. Nothing in Python writes these rows; a second copy of the money kept by code would
+    go wrong on the first write path that forgot it. Kept out of `Initiative` itself because a
+    full save of an initiative read earlier would write stale totals back.
+    """
+
+    initiative = models.OneToOneField(
+        Initiative,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="figures",
+        verbose_name=_("initiative"),
+    )
+    stage = models.CharField(max_length=16, choices=Stage.choices, verbose_name=_("stage"))
+    budget = models.DecimalField(max_digits=14, decimal_places=2, default=0, verbose_name=_("budget"))
+    # NULL while the initiative has no business case; "" for a case in the deployment's currency.
+    currency = models.CharField(max_length=3, null=True, verbose_name=_("currency"))
+    cost = models.DecimalField(max_digits=16, decimal_places=2, default=0, verbose_name=_("cost"))
+    benefit = models.DecimalField(max_digits=16, decimal_places=2, default=0, verbose_name=_("benefit"))
+    kpis_missing_target = models.PositiveIntegerField(default=0, verbose_name=_("KPIs missing target"))
+
+    class Meta:
+        verbose_name = _("initiative figures")
+        verbose_name_plural = _("initiative figures")
+        # The largest investments, read from the top of this index.
+        indexes = [models.Index(fields=["cost"], name="figures_cost")]
+
+    def __str__(self) -> str:
+        return str(self.initiative_id)
+
+
+class LatestMeasurement(models.Model):
+    """The latest measurement of one KPI (its latest period), kept by the database.
+
+    Like `InitiativeFigures`: a row per KPI, maintained by the triggers of migration 0006 on every
+    change of the KPI's measurements, so that "which primary KPIs miss their target now" reads one
+    row per KPI instead of searching every measurement of the portfolio for the latest.
+    """
+
+    kpi = models.OneToOneField(
+        KPI, primary_key=True, on_delete=models.CASCADE, related_name="latest", verbose_name=_("kpi")
+    )
+    period = models.DateField(null=True, verbose_name=_("period"))
+    value = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES, null=True, verbose_name=_("value")
+    )
+    # A primary KPI whose latest value misses its target (`MISSES_TARGET_LOOKUP`, in SQL).
+    misses_target = models.BooleanField(default=False, verbose_name=_("misses target"))
+
+    class Meta:
+        verbose_name = _("latest measurement")
+        verbose_name_plural = _("latest measurements")
+        # The dashboard lists the misses, the oldest first: this index holds only them.
+        indexes = [
+            models.Index(
+                fields=["period", "kpi"], condition=Q(misses_target=True), name="latest_misses_by_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period}: {self.value}"

@@ -132,9 +132,10 @@ class Direction(Term):
     DECREASE = "decrease", gettext_lazy("Lower is better")
 
 
-# When a KPI misses its target, as the lookup that finds the misses in SQL (Django's names): below
-# the target where higher is better, above it where lower is better. The one definition of "meets
-# its target", read by the gate rules in Python (`meets_target`) and by the dashboard in SQL.
+# When a KPI misses its target (Django's lookup names): below the target where higher is better,
+# above it where lower is better. The one definition of "meets its target", read by the gate rules
+# in Python (`meets_target`); the database's running figures (projects migration 0006) judge the
+# same in SQL, and tests/projects/test_running_figures.py holds the two to each other.
 MISSES_TARGET_LOOKUP: dict[str, str] = {Direction.INCREASE: "lt", Direction.DECREASE: "gt"}
 _MISSES = {"lt": operator.lt, "gt": operator.gt}
 

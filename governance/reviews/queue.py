@@ -45,7 +45,10 @@ class QueueItem:
 
 
 PAGE_SIZE = 50
-CHUNK = 100  # reviews evaluated at a time while filling a page
+# The fewest reviews read at a time while filling a page. A chunk is as large as the page still
+# needs (most candidates do await the member), so a page evaluates about its own length of
+# checklists, and never fewer than this when few of them remain to fill.
+MIN_CHUNK = 10
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def awaiting_signoff(
     which `user` may give: not the initiative's lead, sponsor or the review's requester, and not
     already signing the review for another function. Oldest first, a page at a time.
 
-    The candidates are a query read a chunk at a time (keyset, CHUNK rows); checklists are
+    The candidates are a query read a chunk at a time (keyset, as many rows as the page lacks); checklists are
     evaluated only for as many of them as the page needs, in a fixed number of queries per chunk,
     so a member facing thousands of open reviews gets the first page as fast as one with ten, and
     no list of every open review is held. All of it is read from one snapshot (_one_snapshot).
@@ -142,12 +145,13 @@ def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_
             chunk_query = chunk_query.filter(
                 Q(opened_at__gt=after.opened_at) | Q(opened_at=after.opened_at, pk__gt=after.pk)
             )
-        chunk = list(chunk_query[:CHUNK])
+        size = max(wanted - len(awaited), MIN_CHUNK)
+        chunk = list(chunk_query[:size])
         if not chunk:
             break
         after = chunk[-1]
         awaited.extend(_awaited(user, functions, chunk, now=now))
-        if len(chunk) < CHUNK:
+        if len(chunk) < size:
             break
     items = awaited[(page - 1) * page_size : page * page_size]
     return QueuePage(items, page, len(awaited) > page * page_size, candidates.count())

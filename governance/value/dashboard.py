@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import reduce
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from governance.access.matrix import principal
+from governance.access.selectors import of_visible_initiatives
 from governance.reviews.models import GatePolicy, GateReview, SignOff
-from projects.models import KPI, BusinessCase, FinancialEntry, Initiative, KPIMeasurement
+from projects.models import KPI, Initiative, InitiativeFigures
 from projects.money import default_currency
-from projects.vocabulary import MISSES_TARGET_LOOKUP, EntryKind, ReviewStatus, Stage
+from projects.vocabulary import ReviewStatus, Stage
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 LIST_LENGTH = 10
+# The stages whose money and KPIs the committee watches: the initiatives spending and measuring.
+WATCHED_STAGES = (Stage.PILOT, Stage.SCALE)
 ZERO = Decimal(0)
-MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 
 
 class InvestmentFigures(TypedDict):
@@ -78,85 +79,74 @@ class Dashboard:
         return self.currencies[0] if len(self.currencies) == 1 else default_currency()
 
 
-def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) -> Dashboard:
-    """The dashboard over `initiatives` (what the viewer may see).
+def portfolio_dashboard(viewer, *, now: dt.datetime) -> Dashboard:
+    """The dashboard over what `viewer` may see: a lead's own initiatives, the committee's all.
 
-    Twelve queries whatever the number of initiatives, KPIs, measurements and reviews.
+    Nine queries whatever the number of initiatives, KPIs, measurements and reviews. The money,
+    the counts by stage and the KPIs missing their target come from the running figures the
+    database keeps (`InitiativeFigures`, `LatestMeasurement`): one narrow row per initiative,
+    never the portfolio's financial entries and measurements themselves.
     """
     today = now.date()
-    counts = dict(initiatives.order_by().values_list("stage").annotate(n=Count("id")))
-    budgets: dict[str, Decimal] = {}
+    viewer = principal(viewer)  # its roles read once
+    initiatives = of_visible_initiatives(viewer, Initiative.objects.all())
+    figures = of_visible_initiatives(viewer, InitiativeFigures.objects.all(), initiative="initiative")
+    by_stage: dict[str, StageMoney] = {}
     currencies: set[str] = set()
-    for stage, currency, budget in (
-        BusinessCase.objects.filter(initiative__in=initiatives)
-        .order_by()
-        .values_list("initiative__stage", "currency")
-        .annotate(total=Sum("budget"))
-    ):
-        budgets[stage] = budgets.get(stage, ZERO) + budget
-        currencies.add(currency or default_currency())
-    money: dict[tuple[str, str], Decimal] = {
-        (stage, kind): total
-        for stage, kind, total in FinancialEntry.objects.filter(initiative__in=initiatives)
-        .order_by()
-        .values_list("initiative__stage", "kind")
-        .annotate(total=Sum("amount"))
-    }
-    stages = tuple(
-        StageMoney(
-            stage=stage,
-            label=label,
-            initiatives=counts.get(stage, 0),
-            budget=budgets.get(stage) or ZERO,
-            cost=money.get((stage, EntryKind.COST)) or ZERO,
-            benefit=money.get((stage, EntryKind.BENEFIT)) or ZERO,
+    kpis_missing_target_total = 0
+    labels = dict(Stage.choices)
+    for row in (
+        figures.order_by()
+        .values("stage", "currency")
+        .annotate(
+            n=Count("pk"),
+            budget=Sum("budget"),
+            cost=Sum("cost"),
+            benefit=Sum("benefit"),
+            missing=Sum("kpis_missing_target"),
         )
-        for stage, label in Stage.choices
+    ):
+        stage = row["stage"]
+        before = by_stage.get(stage) or StageMoney(stage, labels[stage], 0, ZERO, ZERO, ZERO)
+        by_stage[stage] = StageMoney(
+            stage=stage,
+            label=before.label,
+            initiatives=before.initiatives + row["n"],
+            budget=before.budget + row["budget"],
+            cost=before.cost + row["cost"],
+            benefit=before.benefit + row["benefit"],
+        )
+        if row["currency"] is not None:  # NULL: no business case yet
+            currencies.add(row["currency"] or default_currency())
+        if stage in WATCHED_STAGES:
+            kpis_missing_target_total += row["missing"]
+    stages = tuple(
+        by_stage.get(stage) or StageMoney(stage, label, 0, ZERO, ZERO, ZERO) for stage, label in Stage.choices
     )
 
-    def total(kind: str) -> Coalesce:
-        return Coalesce(
-            Sum("financial_entries__amount", filter=Q(financial_entries__kind=kind)),
-            Value(ZERO),
-            output_field=MONEY,
-        )
-
     top_investments = tuple(
-        initiatives.filter(stage__in=[Stage.PILOT, Stage.SCALE])
-        .annotate(cost=total(EntryKind.COST), benefit=total(EntryKind.BENEFIT))
-        .filter(cost__gt=0)
-        .order_by("-cost", "id")[:LIST_LENGTH]
+        initiatives.filter(figures__stage__in=WATCHED_STAGES, figures__cost__gt=0)
+        .annotate(cost=F("figures__cost"), benefit=F("figures__benefit"))
+        .order_by("-figures__cost", "id")[:LIST_LENGTH]
     )
 
     overdue = initiatives.filter(stage=Stage.PILOT, pilot_deadline__lt=today)
     overdue_pilots = tuple(overdue.select_related("owner").order_by("pilot_deadline", "id")[:LIST_LENGTH])
 
-    latest = KPIMeasurement.objects.filter(kpi=OuterRef("pk")).order_by("-period")
-    missing = (
-        KPI.objects.filter(
-            initiative__in=initiatives.filter(stage__in=[Stage.PILOT, Stage.SCALE]), is_primary=True
-        )
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_period=Subquery(latest.values("period")[:1]),
-        )
-        .filter(
-            reduce(
-                operator.or_,
-                (
-                    Q(direction=direction, **{f"latest_value__{lookup}": F("target")})
-                    for direction, lookup in MISSES_TARGET_LOOKUP.items()
-                ),
-            )
-        )
-    )
+    # The misses, the oldest latest period first, from the index that holds only them.
     kpis_missing_target = tuple(
-        missing.select_related("initiative").order_by("latest_period", "id")[:LIST_LENGTH]
+        of_visible_initiatives(viewer, KPI.objects.all(), initiative="initiative")
+        .filter(latest__misses_target=True, initiative__stage__in=WATCHED_STAGES)
+        .annotate(latest_value=F("latest__value"), latest_period=F("latest__period"))
+        .select_related("initiative")
+        .order_by("latest__period", "id")[:LIST_LENGTH]
     )
 
     # Only the reviews shown are read as rows: the totals are counted by the database, so that
     # thousands of open reviews cost two short lists and one count, not thousands of objects.
-    open_reviews = GateReview.objects.filter(status=ReviewStatus.OPEN, initiative__in=initiatives)
+    open_reviews = of_visible_initiatives(
+        viewer, GateReview.objects.filter(status=ReviewStatus.OPEN), initiative="initiative"
+    )
     escalation_days = dict(
         GatePolicy.objects.filter(pk__in=open_reviews.values("policy_id")).values_list(
             "pk", "escalation_days"
@@ -203,7 +193,7 @@ def portfolio_dashboard(initiatives: QuerySet[Initiative], *, now: dt.datetime) 
         overdue_pilots=overdue_pilots,
         overdue_pilots_total=overdue.count(),
         kpis_missing_target=kpis_missing_target,
-        kpis_missing_target_total=missing.count(),
+        kpis_missing_target_total=kpis_missing_target_total,
         waiting_reviews=waiting_reviews,
         escalations=escalations,
         escalations_total=totals["overdue"],

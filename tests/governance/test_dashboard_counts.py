@@ -9,15 +9,21 @@ import pytest
 from django.utils import timezone
 
 from governance.access import roles
+from governance.access.matrix import principal
 from governance.reviews.models import GateReview
 from governance.reviews.policies import policy_version_create
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.value.dashboard import LIST_LENGTH, portfolio_dashboard
-from projects.models import Initiative
+from projects.models import FinancialEntry
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+
+def auditor():
+    """Someone who sees the whole portfolio."""
+    return factories.user_in(roles.AUDITORS, username="dashboard-auditor")
 
 
 def open_review_aged(days: int, title: str) -> GateReview:
@@ -37,7 +43,7 @@ def test_totals_count_every_open_review_and_each_is_late_by_its_own_policy():
     lenient = open_review_aged(12, "Within the new policy")
     very_late = open_review_aged(40, "Late under the new policy")
 
-    data = portfolio_dashboard(Initiative.objects.all(), now=timezone.now())
+    data = portfolio_dashboard(auditor(), now=timezone.now())
 
     assert data.open_reviews_total == len(late) + 3
     assert data.escalations_total == len(late) + 1
@@ -50,7 +56,7 @@ def test_totals_count_every_open_review_and_each_is_late_by_its_own_policy():
 
 def test_with_no_open_review_nothing_waits_or_is_late():
     factories.proposal_ready_for_pilot_gate()
-    data = portfolio_dashboard(Initiative.objects.all(), now=timezone.now())
+    data = portfolio_dashboard(auditor(), now=timezone.now())
     assert (data.open_reviews_total, data.escalations_total, data.waiting_reviews, data.escalations) == (
         0,
         0,
@@ -70,5 +76,22 @@ def test_a_waiting_review_counts_its_active_sign_offs_only():
     signoff_record(
         actor=members["business"], review=review, function="business", decision="approve", rationale="Again."
     )
-    (waiting,) = portfolio_dashboard(Initiative.objects.all(), now=timezone.now()).waiting_reviews
+    (waiting,) = portfolio_dashboard(auditor(), now=timezone.now()).waiting_reviews
     assert waiting.review == review and waiting.active_signoffs == 2
+
+
+def test_the_dashboard_reads_nine_queries_and_sums_the_running_figures(django_assert_num_queries):
+    pilots = [factories.pilot_ready_for_scale_gate(title=f"Pilot {i}") for i in range(3)]
+    for pilot in pilots:
+        factories.FinancialEntryFactory(initiative=pilot, amount="2500.00", month=dt.date(2026, 2, 1))
+    open_review_aged(10, "Waiting long")
+    viewer = principal(auditor())  # the roles a request has read already
+    with django_assert_num_queries(9):
+        data = portfolio_dashboard(viewer, now=timezone.now())
+    entries = FinancialEntry.objects.filter(initiative__in=pilots)
+    assert data.totals["cost"] == sum(e.amount for e in entries if e.kind == "cost")
+    assert data.totals["benefit"] == sum(e.amount for e in entries if e.kind == "benefit")
+    assert [i.pk for i in data.top_investments] == sorted(
+        (p.pk for p in pilots),
+        key=lambda pk: (-sum(e.amount for e in entries if e.initiative_id == pk and e.kind == "cost"), pk),
+    )

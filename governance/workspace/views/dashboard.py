@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.access.matrix import Operation
-from governance.access.selectors import visible_initiatives
 from governance.notifications.delivery import dead_deliveries
 from governance.value.dashboard import portfolio_dashboard
 from governance.workspace.admin.access import access
@@ -30,7 +29,7 @@ def dashboard(request, model_admin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     now = timezone.now()
-    data = portfolio_dashboard(visible_initiatives(request.user), now=now)
+    data = portfolio_dashboard(access(request).principal, now=now)
     stage_chart = column_chart(
         [Bar(s.label, s.initiatives, STAGE_CSS[s.stage]) for s in data.stages],
         title=_("Initiatives by stage"),
