@@ -268,11 +268,11 @@ def timed_read() -> float:
     return time.perf_counter() - t0
 
 
-def timed_verify(n: int) -> float:
+def timed_verify(n: int, workers: int = 1) -> float:
     from governance.ledger.verification import verify_ledger
 
     t0 = time.perf_counter()
-    summary = verify_ledger()
+    summary = verify_ledger(workers=workers)
     seconds = time.perf_counter() - t0
     if summary.count != n:
         raise SystemExit(f"verify_ledger read {summary.count} events, not {n}")
@@ -439,7 +439,10 @@ def main() -> None:
         print(f"  built and inserted in {build_seconds:.1f} s; timing {args.rounds} rounds", flush=True)
 
         public = key.verifier._key  # the raw cryptography Ed25519PublicKey
-        samples = {"sha": [], "floor": [], "read": [], "verify": []}
+        from governance.ledger.parallel import default_workers
+
+        workers = default_workers()
+        samples = {"sha": [], "floor": [], "read": [], "verify": [], "parallel": []}
         total_bytes = 0
         for number in range(1, args.rounds + 1):
             seconds, total_bytes = timed_raw_sha256()
@@ -447,9 +450,11 @@ def main() -> None:
             samples["floor"].append(timed_raw_floor(public))
             samples["read"].append(timed_read())
             samples["verify"].append(timed_verify(n))
+            samples["parallel"].append(timed_verify(n, workers))
             print(
                 f"  round {number}: sha256 {samples['sha'][-1]:.2f} s, sha256+ed25519 {samples['floor'][-1]:.2f} s, "
-                f"reading {samples['read'][-1]:.2f} s, verify_ledger {samples['verify'][-1]:.2f} s",
+                f"reading {samples['read'][-1]:.2f} s, verify_ledger {samples['verify'][-1]:.2f} s, "
+                f"with {workers} workers {samples['parallel'][-1]:.2f} s",
                 flush=True,
             )
         print("  manage.py verify_ledger in a process of its own, for its memory", flush=True)
@@ -457,7 +462,9 @@ def main() -> None:
         print("  first checkpoint and inclusion proofs", flush=True)
         proofs = proof_timings(n)
 
-        sha, floor, read, verify = (statistics.median(samples[k]) for k in ("sha", "floor", "read", "verify"))
+        sha, floor, read, verify, parallel = (
+            statistics.median(samples[k]) for k in ("sha", "floor", "read", "verify", "parallel")
+        )
         per = 1e6 / n
         print(
             f"Ledger verification — {n:,} signed events ({engine}), median of {args.rounds} rounds side by side"
@@ -475,6 +482,14 @@ def main() -> None:
         )
         print(f"    ratio to raw SHA-256 + Ed25519        {verify / floor:8.2f}×")
         print(f"    past reading, ratio to the floor      {(verify - read) / floor:8.2f}×")
+        print(
+            f"  verify_ledger, {workers} worker processes       {parallel:8.2f} s  {parallel * per:7.2f} µs/event"
+        )
+        print(
+            f"    ratio to raw SHA-256                  {parallel / sha:8.2f}×  goal ≤ 3×: {verdict(parallel / sha <= 3)}"
+        )
+        print(f"    ratio to raw SHA-256 + Ed25519        {parallel / floor:8.2f}×")
+        print(f"    speed-up over one process             {verify / parallel:8.2f}×")
         print(
             f"  manage.py verify_ledger                 {cli_seconds:8.2f} s  peak RSS {cli_peak_mb:.0f} MB "
             f"(+{cli_peak_mb - cli_before_mb:.0f} MB while verifying)  goal < 200 MB: {verdict(cli_peak_mb < 200)}"

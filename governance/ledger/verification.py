@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import unicodedata
@@ -41,6 +42,7 @@ from governance.ledger.content import (
 from governance.ledger.merkle import TreeBuilder
 from governance.ledger.models import LedgerEvent, LedgerHead
 from governance.ledger.notes import Checkpoint, open_checkpoint
+from governance.ledger.parallel import in_order
 from governance.ledger.signing import VerifierKey, ledger_verifier_keys
 
 
@@ -264,6 +266,72 @@ def is_canonical_payload(text: str) -> bool:
     return unicodedata.is_normalized("NFC", text) and _canonical_encoder(value) == text
 
 
+# What one row can show on its own, whatever its neighbours (checked by `row_verdicts`, here or
+# in worker processes), in the order they are checked; the words are said by `_row_problem`.
+UNREADABLE = "unreadable"
+CONTENT_EDITED = "content_edited"
+CHAIN_HASH_GAINED = "chain_hash_gained"
+UNKNOWN_KEY = "unknown_key"
+BAD_SIGNATURE = "bad_signature"
+NOT_CANONICAL = "not_canonical"
+
+# (the leaf's hex, the first problem or None, its detail)
+RowVerdict = tuple[str, str | None, str]
+
+
+def row_verdict(row: EventRow, keys: Mapping[str, VerifierKey], strict: bool) -> RowVerdict:
+    """The checks of one event that need no other event: its hash, its signature, its form."""
+    _seq, at, _aid, _actor, _action, initiative, payload, _nonce, key_id, signature, prev, digest = row
+    if signature and prev is not None:
+        return "", CHAIN_HASH_GAINED, ""
+    try:
+        recomputed = content_digest(row)
+    except (TypeError, ValueError) as error:
+        return "", UNREADABLE, str(error)
+    leaf = leaf_hash_hex(initiative, recomputed)
+    # An event of the hash chain stores its content's hash; a signed one, its leaf.
+    if (leaf if signature else recomputed) != digest:
+        return "", CONTENT_EDITED, ""
+    if signature:
+        if key_id not in keys:
+            return "", UNKNOWN_KEY, key_id
+        if not signature_holds(keys, key_id, leaf, at, signature):
+            return "", BAD_SIGNATURE, ""
+    if strict and not is_canonical_payload(payload):
+        return "", NOT_CANONICAL, ""
+    return leaf, None, ""
+
+
+def row_verdicts(
+    rows: Sequence[EventRow], *, keys: Mapping[str, VerifierKey], strict: bool
+) -> list[RowVerdict]:
+    """`row_verdict` of each row, stopping at the first problem (nothing after it is needed)."""
+    verdicts = []
+    for row in rows:
+        verdict = row_verdict(row, keys, strict)
+        verdicts.append(verdict)
+        if verdict[1] is not None:
+            break
+    return verdicts
+
+
+def _row_problem(problem: str, detail: str) -> str:
+    if problem == UNREADABLE:
+        return _("it cannot be read (%(error)s): it was edited") % {"error": detail}
+    if problem == CONTENT_EDITED:
+        return _("its content does not match its hash: it was edited")
+    if problem == CHAIN_HASH_GAINED:
+        return _("a signed event has gained a chain hash: it was edited")
+    if problem == UNKNOWN_KEY:
+        # Translators: %(key)s is a key id, quoted.
+        return _("it is signed with key %(key)s, which is not a known ledger key: it was forged") % {
+            "key": repr(detail)
+        }
+    if problem == BAD_SIGNATURE:
+        return _("its signature does not verify: it was forged or edited")
+    return _("its payload is not in canonical form: it was rewritten")
+
+
 def verify_ledger(
     *,
     checkpoints: Iterable[Checkpoint] = (),
@@ -275,8 +343,13 @@ def verify_ledger(
     progress: Callable[[int, int], None] | None = None,
     progress_every: int = 100_000,
     using: str = "default",
+    workers: int = 1,
 ) -> ChainSummary:
     """Rebuild the ledger's tree from the database; raise ChainBroken at the first fault.
+
+    With `workers` > 1, worker processes check the rows' hashes and signatures, chunk by chunk,
+    while this process reads and keeps the checks that span rows (sequence, chain links, tree,
+    checkpoints, anchor, receipts); the result and the first fault are the same.
 
     `keys` are the public keys to trust (by key id; default: the configured ones). Checkpoints
     and receipts must already have been read with those keys (load_checkpoint, load_receipt).
@@ -300,11 +373,11 @@ def verify_ledger(
     next_report = progress_every
     if 0 in wanted:
         _check_root(wanted.pop(0), builder)
-    for rows in event_chunks(upto_seq=total, chunk_size=chunk_size, using=using):
-        for row in rows:
-            seq, at, actor_id, actor, action, initiative, payload, nonce, key_id, signature, prev, digest = (
-                row
-            )
+    check_rows = functools.partial(row_verdicts, keys=keys, strict=strict)
+    chunks = event_chunks(upto_seq=total, chunk_size=chunk_size, using=using)
+    for rows, verdicts in in_order(chunks, check_rows, workers=workers):
+        for row, (leaf, problem, detail) in zip(rows, verdicts, strict=True):
+            seq, at, _aid, _actor, _action, _initiative, _payload, _nonce, _key, signature, prev, digest = row
             if seq != expected:
                 raise ChainBroken(expected, _missing(expected, seq))
             if not signature:
@@ -312,39 +385,11 @@ def verify_ledger(
                     raise ChainBroken(seq, _("it is unsigned, after signed events: it was forged"))
                 if prev != chain_hash:
                     raise ChainBroken(seq, _broken_link(seq, prev, using))
-                try:
-                    recomputed = content_digest(row)
-                except (TypeError, ValueError) as error:
-                    raise ChainBroken(
-                        seq, _("it cannot be read (%(error)s): it was edited") % {"error": error}
-                    ) from None
-                if recomputed != digest:
-                    raise ChainBroken(seq, _("its content does not match its hash: it was edited"))
                 chain_hash = digest
-                leaf = leaf_hash_hex(initiative, digest)
             else:
                 signed_seen = True
-                if prev is not None:
-                    raise ChainBroken(seq, _("a signed event has gained a chain hash: it was edited"))
-                try:
-                    leaf = leaf_of(row)
-                except (TypeError, ValueError) as error:
-                    raise ChainBroken(
-                        seq, _("it cannot be read (%(error)s): it was edited") % {"error": error}
-                    ) from None
-                if leaf != digest:
-                    raise ChainBroken(seq, _("its content does not match its hash: it was edited"))
-                if key_id not in keys:
-                    raise ChainBroken(
-                        seq,
-                        # Translators: %(key)s is a key id, quoted.
-                        _("it is signed with key %(key)s, which is not a known ledger key: it was forged")
-                        % {"key": repr(key_id)},
-                    )
-                if not signature_holds(keys, key_id, leaf, at, signature):
-                    raise ChainBroken(seq, _("its signature does not verify: it was forged or edited"))
-            if strict and not is_canonical_payload(payload):
-                raise ChainBroken(seq, _("its payload is not in canonical form: it was rewritten"))
+            if problem is not None:
+                raise ChainBroken(seq, _row_problem(problem, detail))
             builder.append(bytes.fromhex(leaf))
             if seq in wanted:
                 _check_root(wanted.pop(seq), builder)

@@ -513,3 +513,34 @@ def test_an_intact_ledger_verifies_against_its_checkpoints_and_a_receipt(ledger,
     assert f"tree root {LedgerHead.objects.get().hash}" in out
     assert "Checkpoint of 10 events" in out and "Checkpoint of 15 events" in out
     assert "2 receipts found in the ledger." in out
+
+
+# Verification by worker processes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column", ["payload", "signature", "key_id"])
+def test_worker_processes_name_the_same_first_fault_as_one_process(ledger, people, attacker, auditor, column):
+    """Chunks of two events, checked by three workers while this process reads ahead: the fault
+    at #4 is reported, although a worker finished a later chunk first, and the words are the same."""
+    attacker.set_column(4, column, _edits(people)[column](ledger[3]))
+    attacker.set_column(9, "hash", _edits(people)["hash"](ledger[8]))
+    later_decisions()
+
+    alone = auditor.verify("--workers", "1", "--chunk-size", "2")
+    workers = auditor.verify("--workers", "3", "--chunk-size", "2")
+
+    failed(workers, 4, EXPECTED_PLAIN[column])
+    assert workers == alone
+
+
+def test_worker_processes_verify_an_intact_ledger_to_the_same_root(ledger, auditor):
+    later_decisions(7)
+    alone = auditor.verify("--workers", "1", "--chunk-size", "3")
+    workers = auditor.verify("--workers", "2", "--chunk-size", "3")
+    intact(workers, 17)
+    assert workers[1].splitlines()[0] == alone[1].splitlines()[0]  # the same count and tree root
+
+
+def test_workers_must_be_positive(ledger, auditor):
+    code, _out, err = auditor.verify("--workers", "0")
+    assert code == UNUSABLE and "--workers must be positive" in err

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from governance.commands import TranslatedCommand
+from governance.ledger.parallel import default_workers
 from governance.ledger.signing import KeyFormatError, ledger_verifier_keys, load_verifier_keys
 from governance.ledger.verification import Anchor, ChainBroken, load_checkpoint, load_receipt, verify_ledger
 
@@ -80,6 +81,16 @@ class Command(TranslatedCommand):
         parser.add_argument(
             "--chunk-size", type=int, default=5000, help=_("Rows read per query (default 5000).")
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_workers(),
+            metavar="N",
+            help=_(
+                "Processes checking hashes and signatures beside the reader (default: one per core, "
+                "at most 4; 1 checks everything in this process)."
+            ),
+        )
 
     def handle(
         self,
@@ -91,12 +102,15 @@ class Command(TranslatedCommand):
         strict=False,
         progress_every=100_000,
         chunk_size=5000,
+        workers=1,
         **options,
     ):
         operator = operator_name()
         started = timezone.now()
-        if progress_every < 1 or chunk_size < 1:
-            raise CommandError(_("--progress-every and --chunk-size must be positive."), returncode=UNUSABLE)
+        if progress_every < 1 or chunk_size < 1 or workers < 1:
+            raise CommandError(
+                _("--progress-every, --chunk-size and --workers must be positive."), returncode=UNUSABLE
+            )
         loaded = None
         try:
             keys = load_verifier_keys(public_key) if public_key else ledger_verifier_keys()
@@ -143,6 +157,7 @@ class Command(TranslatedCommand):
                 chunk_size=chunk_size,
                 progress=progress,
                 progress_every=progress_every,
+                workers=workers,
             )
         except ValueError as error:  # a receipt signed by no known key
             raise CommandError(str(error), returncode=TAMPERED) from None
