@@ -61,6 +61,10 @@ def main() -> None:
     have = Initiative.objects.count()
     if have < args.initiatives:
         call_command("seed_scale", initiatives=args.initiatives - have, ledger_events=0)
+    # Fresh statistics, as autovacuum (PostgreSQL) or a maintenance job (SQLite) would have them
+    # on a portfolio grown over years: the planner chooses its plans from them.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
     # The baseline: Django's own ModelAdmin over the same table, on an admin site of its own.
     plain_site = admin.AdminSite(name="plain")

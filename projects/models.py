@@ -495,7 +495,7 @@ class InitiativeFigures(models.Model):
         verbose_name = _("initiative figures")
         verbose_name_plural = _("initiative figures")
         # The largest investments, read from the top of this index.
-        indexes = [models.Index(fields=["cost"], name="figures_cost")]
+        indexes = [models.Index(fields=["cost", "initiative"], name="figures_cost")]
 
     def __str__(self) -> str:
         return str(self.initiative_id)

@@ -170,6 +170,11 @@ class GateReview(models.Model):
                 name="one_open_review_per_initiative",
             ),
         ]
+        # The open reviews, oldest first: the dashboard's waiting and overdue lists and the
+        # queue's pages read from the top of it, however many reviews were ever decided.
+        indexes = [
+            models.Index(fields=["opened_at", "id"], condition=Q(status="open"), name="open_reviews_by_age"),
+        ]
 
     def __str__(self) -> str:
         # Translators: "Scale gate of Invoice triage": a gate and an initiative's title.

@@ -127,7 +127,8 @@ def portfolio_dashboard(viewer, *, now: dt.datetime) -> Dashboard:
     top_investments = tuple(
         initiatives.filter(figures__stage__in=WATCHED_STAGES, figures__cost__gt=0)
         .annotate(cost=F("figures__cost"), benefit=F("figures__benefit"))
-        .order_by("-figures__cost", "id")[:LIST_LENGTH]
+        # Ties broken by the index's second column, so the list is read from its top.
+        .order_by("-figures__cost", "-figures__initiative_id")[:LIST_LENGTH]
     )
 
     overdue = initiatives.filter(stage=Stage.PILOT, pilot_deadline__lt=today)
@@ -139,7 +140,7 @@ def portfolio_dashboard(viewer, *, now: dt.datetime) -> Dashboard:
         .filter(latest__misses_target=True, initiative__stage__in=WATCHED_STAGES)
         .annotate(latest_value=F("latest__value"), latest_period=F("latest__period"))
         .select_related("initiative")
-        .order_by("latest__period", "id")[:LIST_LENGTH]
+        .order_by("latest__period", "latest__kpi_id")[:LIST_LENGTH]
     )
 
     # Only the reviews shown are read as rows: the totals are counted by the database, so that
@@ -147,11 +148,9 @@ def portfolio_dashboard(viewer, *, now: dt.datetime) -> Dashboard:
     open_reviews = of_visible_initiatives(
         viewer, GateReview.objects.filter(status=ReviewStatus.OPEN), initiative="initiative"
     )
-    escalation_days = dict(
-        GatePolicy.objects.filter(pk__in=open_reviews.values("policy_id")).values_list(
-            "pk", "escalation_days"
-        )
-    )
+    # Every policy version (a few dozen rows), not only those of open reviews: finding those would
+    # read every open review.
+    escalation_days = dict(GatePolicy.objects.values_list("pk", "escalation_days"))
     past_escalation = Q()
     for policy_id, days in escalation_days.items():
         past_escalation |= Q(policy_id=policy_id, opened_at__lt=now - dt.timedelta(days=days))

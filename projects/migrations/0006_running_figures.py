@@ -366,7 +366,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="initiativefigures",
-            index=models.Index(fields=["cost"], name="figures_cost"),
+            index=models.Index(fields=["cost", "initiative"], name="figures_cost"),
         ),
         migrations.AddIndex(
             model_name="latestmeasurement",

@@ -93,5 +93,6 @@ def test_the_dashboard_reads_nine_queries_and_sums_the_running_figures(django_as
     assert data.totals["benefit"] == sum(e.amount for e in entries if e.kind == "benefit")
     assert [i.pk for i in data.top_investments] == sorted(
         (p.pk for p in pilots),
-        key=lambda pk: (-sum(e.amount for e in entries if e.initiative_id == pk and e.kind == "cost"), pk),
+        # The largest first; among equals, the newest initiative first.
+        key=lambda pk: (-sum(e.amount for e in entries if e.initiative_id == pk and e.kind == "cost"), -pk),
     )
