@@ -97,6 +97,8 @@ class Initiative(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["owner", "stage"]),
             # The pilots past their deadline, counted by the dashboard.
             models.Index(fields=["stage", "pilot_deadline"], name="initiative_stage_deadline"),
+            # The initiative list's order (newest first), so that a page is read from its top.
+            models.Index(fields=["created_at", "id"], name="initiative_by_creation"),
         ]
 
     def __str__(self) -> str:

@@ -49,6 +49,9 @@ PAGE_SIZE = 50
 # needs (most candidates do await the member), so a page evaluates about its own length of
 # checklists, and never fewer than this when few of them remain to fill.
 MIN_CHUNK = 10
+# The candidates are counted up to this many: beyond it the queue says "more than", and counting
+# stops there instead of reading every open review of the portfolio on each page.
+COUNTED_UP_TO = 1000
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class QueuePage:
     number: int
     has_next: bool
     candidates: int  # open reviews asking one of the member's functions that they may sign
+    more_candidates: bool = False  # more than COUNTED_UP_TO of them; `candidates` is the limit
 
     @property
     def has_previous(self) -> bool:
@@ -154,7 +158,14 @@ def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_
         if len(chunk) < size:
             break
     items = awaited[(page - 1) * page_size : page * page_size]
-    return QueuePage(items, page, len(awaited) > page * page_size, candidates.count())
+    counted = candidates[: COUNTED_UP_TO + 1].count()
+    return QueuePage(
+        items,
+        page,
+        len(awaited) > page * page_size,
+        min(counted, COUNTED_UP_TO),
+        more_candidates=counted > COUNTED_UP_TO,
+    )
 
 
 def _awaited(

@@ -39,3 +39,27 @@ def test_pages_follow_each_other_oldest_first(members, client):
     assert page.status_code == 200
     assert len(page.context["items"]) == 7
     assert client.get(reverse("admin:governance_gatereview_queue") + "?page=nonsense").status_code == 200
+
+
+def test_beyond_the_counted_limit_the_queue_says_more_than(members, client, monkeypatch):
+    from governance.reviews import queue
+
+    monkeypatch.setattr(queue, "COUNTED_UP_TO", 3)
+    start = timezone.now() - dt.timedelta(days=30)
+    for n in range(5):
+        initiative = factories.proposal_ready_for_pilot_gate()
+        review_open(actor=initiative.owner, initiative=initiative, now=start + dt.timedelta(hours=n))
+    business = members["business"]
+    page = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    # Every review is still listed; only the count stops at the limit.
+    assert (len(page.items), page.candidates, page.more_candidates) == (5, 3, True)
+
+    business.is_staff = True
+    business.save()
+    client.force_login(business)
+    response = client.get(reverse("admin:governance_gatereview_queue"))
+    assert "more than 3 open reviews ask for your functions" in response.content.decode()
+
+    monkeypatch.setattr(queue, "COUNTED_UP_TO", 5)
+    exact = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    assert (exact.candidates, exact.more_candidates) == (5, False)
