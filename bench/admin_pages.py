@@ -69,8 +69,31 @@ def main() -> None:
     # The baseline: Django's own ModelAdmin over the same table, on an admin site of its own.
     plain_site = admin.AdminSite(name="plain")
     plain_site.register(Initiative)
+    # And one listing the same columns as ValueGate's initiative list (the database's fields,
+    # without the open review, the deadline's state or any permission check): what rendering
+    # those columns costs on its own, beside the one-column list.
+    same_columns_site = admin.AdminSite(name="same_columns")
+
+    class SameColumns(admin.ModelAdmin):
+        list_display = [
+            "title",
+            "stage",
+            "department",
+            "owner",
+            "risk_tier",
+            "pilot_deadline",
+            "stage_entered_at",
+        ]
+        list_filter = ["stage", "risk_tier", "department"]
+        list_select_related = ["owner"]
+
+    same_columns_site.register(Initiative, SameColumns)
     urls = types.ModuleType("bench_admin_urls")
-    urls.urlpatterns = [*config.urls.urlpatterns, path("plain/", plain_site.urls)]
+    urls.urlpatterns = [
+        *config.urls.urlpatterns,
+        path("plain/", plain_site.urls),
+        path("same-columns/", same_columns_site.urls),
+    ]
     sys.modules["bench_admin_urls"] = urls
 
     users = get_user_model().objects
@@ -117,6 +140,14 @@ def main() -> None:
             line(label, f"{ours_seconds * 1000:8.1f} ms ({len(ours_queries)} queries)")
             line("  plain ModelAdmin list", f"{base_seconds * 1000:8.1f} ms ({len(base_queries)} queries)")
             line("  ratio", f"{ratio:8.2f}×  {verdict(ratio, 1.5)}")
+            if url == "/admin/projects/initiative/":
+
+                def same_columns():
+                    baseline_client.get("/same-columns/projects/initiative/")
+
+                ours_seconds, same_seconds = side_by_side(ours, same_columns, repeats=args.repeats)
+                line("  ModelAdmin list of the same columns", f"{same_seconds * 1000:8.1f} ms")
+                line("  ratio to it", f"{ours_seconds / same_seconds:8.2f}×")
     line("peak RSS", f"{peak_rss_mb():8.0f} MB")
 
 
