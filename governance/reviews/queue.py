@@ -61,6 +61,8 @@ class QueuePage:
     has_next: bool
     candidates: int  # open reviews asking one of the member's functions that they may sign
     more_candidates: bool = False  # more than COUNTED_UP_TO of them; `candidates` is the limit
+    # Open reviews asking for the member's functions that segregation of duties keeps from them.
+    withheld: int = 0
 
     @property
     def has_previous(self) -> bool:
@@ -77,26 +79,45 @@ def functions_signed_for(user) -> dict[int, str]:
     )
 
 
-def _candidates(user, functions: frozenset[str]):
-    """The open reviews asking one of the member's functions that they may sign, by segregation
-    of duties and one-function-per-person, oldest first: a query, paged by the caller."""
+def _asking(functions: frozenset[str]) -> Q:
+    """The reviews whose policy asks one of `functions` for the initiative's risk tier."""
     asks_mine = Q(pk__in=[])
     for policy in GatePolicy.objects.all():
         rules = policy_rules(policy)
         tiers = [tier for tier in RiskTier.values if functions & set(required_functions(rules, tier))]
         if tiers:
             asks_mine |= Q(policy_id=policy.pk, initiative__risk_tier__in=tiers)
+    return asks_mine
+
+
+def _withheld_from(user, functions: frozenset[str]) -> Q:
+    """What segregation of duties and one-function-per-person keep from `user`: the initiatives
+    they lead or sponsor, the reviews they asked for, those they sign for another function."""
     signed_for_another = SignOff.objects.filter(review=OuterRef("pk"), reviewer=user).exclude(
         function__code__in=functions
     )
     return (
-        GateReview.objects.filter(asks_mine, status=ReviewStatus.OPEN)
-        .exclude(initiative__owner=user)
-        .exclude(initiative__sponsor=user)
-        .exclude(requested_by=user)
-        .exclude(Exists(signed_for_another))
+        Q(initiative__owner=user)
+        | Q(initiative__sponsor=user)
+        | Q(requested_by=user)
+        | Q(Exists(signed_for_another))
+    )
+
+
+def _candidates(user, functions: frozenset[str], asking: Q):
+    """The open reviews asking one of the member's functions that they may sign, oldest first:
+    a query, paged by the caller."""
+    return (
+        GateReview.objects.filter(asking, status=ReviewStatus.OPEN)
+        .exclude(_withheld_from(user, functions))
         .order_by("opened_at", "id")
     )
+
+
+def _withheld(user, functions: frozenset[str], asking: Q) -> int:
+    """How many open reviews ask for the member's functions but are not theirs to sign."""
+    withheld = GateReview.objects.filter(asking, _withheld_from(user, functions), status=ReviewStatus.OPEN)
+    return min(withheld[: COUNTED_UP_TO + 1].count(), COUNTED_UP_TO)
 
 
 @contextmanager
@@ -139,7 +160,8 @@ def awaiting_signoff(
 
 
 def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_size: int) -> QueuePage:
-    candidates = _candidates(user, functions)
+    asking = _asking(functions)
+    candidates = _candidates(user, functions, asking)
     wanted = page * page_size + 1  # one more than needed tells whether a next page exists
     awaited: list[QueueItem] = []
     after: GateReview | None = None
@@ -165,6 +187,7 @@ def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_
         len(awaited) > page * page_size,
         min(counted, COUNTED_UP_TO),
         more_candidates=counted > COUNTED_UP_TO,
+        withheld=_withheld(user, functions, asking),
     )
 
 

@@ -63,3 +63,28 @@ def test_beyond_the_counted_limit_the_queue_says_more_than(members, client, monk
     monkeypatch.setattr(queue, "COUNTED_UP_TO", 5)
     exact = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
     assert (exact.candidates, exact.more_candidates) == (5, False)
+
+
+def test_the_queue_says_how_many_reviews_segregation_of_duties_keeps_from_the_member(members, client):
+    from django.contrib.auth.models import Group
+
+    from governance.access import roles
+
+    business = members["business"]
+    business.groups.add(Group.objects.get(name=roles.PROJECT_LEADS))
+    business.is_staff = True
+    business.save()
+    own = factories.proposal_ready_for_pilot_gate(owner=business)
+    review_open(actor=business, initiative=own, now=timezone.now() - dt.timedelta(days=2))
+    sponsored = factories.proposal_ready_for_pilot_gate(sponsor=business)
+    review_open(actor=sponsored.owner, initiative=sponsored, now=timezone.now() - dt.timedelta(days=1))
+    other = factories.proposal_ready_for_pilot_gate()
+    review_open(actor=other.owner, initiative=other, now=timezone.now() - dt.timedelta(hours=3))
+
+    page = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    assert [item.review.initiative for item in page.items] == [other]
+    assert (page.candidates, page.withheld) == (1, 2)
+
+    client.force_login(business)
+    text = client.get(reverse("admin:governance_gatereview_queue")).content.decode()
+    assert "2 more open reviews ask for your functions but are not listed: segregation of duties" in text
