@@ -116,6 +116,65 @@ WORDS: dict[str, Any] = {
         "; too few observations at the latest look: each arm needs %(successes)s successes and "
         "%(successes)s failures (a rate) or %(observations)s observations (a mean)"
     ),
+    # Pre-registered experiment plans (governance/rules/plans.py).
+    "requirement.experiment_plan": _(
+        "A/B experiments follow the plan registered before their data: arms split as planned"
+    ),
+    "experiment_plan.none": _(
+        "%(kpi)s has no registered experiment plan, so its experiments cannot support a Go"
+    ),
+    # Translators: reason is the lead's reason for the change, as they wrote it.
+    "experiment_plan.changed_after_data": _(
+        "the experiment plan of %(kpi)s was changed after data arrived (version %(version)s; reason: "
+        "%(reason)s)"
+    ),
+    "experiment_plan.not_followed": _("Not as planned: %(lines)s."),
+    "experiment_plan.followed": _("As planned: %(lines)s."),
+    "experiment_plan.no_experiments": _("No A/B experiment on a primary KPI; no split to check."),
+    # Translators: observed and planned are the arms' shares, control / treatment, e.g. "45.0% / 55.0%".
+    "sample_ratio.mismatch": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: arm sizes are not the planned split: %(observed)s observed against "
+        "%(planned)s planned (p = %(p)s after %(looks)s look); the experiment cannot support a Go until "
+        "the cause is found",
+        "“%(experiment)s” on %(kpi)s: arm sizes are not the planned split: %(observed)s observed against "
+        "%(planned)s planned (p = %(p)s after %(looks)s looks); the experiment cannot support a Go until "
+        "the cause is found",
+        "looks",
+    ),
+    "sample_ratio.as_planned": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: arm sizes follow the planned split (%(observed)s observed, "
+        "%(planned)s planned, p = %(p)s after %(looks)s look)",
+        "“%(experiment)s” on %(kpi)s: arm sizes follow the planned split (%(observed)s observed, "
+        "%(planned)s planned, p = %(p)s after %(looks)s looks)",
+        "looks",
+    ),
+    # Translators: problem is why the arm sizes cannot be checked, in English.
+    "sample_ratio.untestable": _(
+        "“%(experiment)s” on %(kpi)s: the arm sizes cannot be checked against the plan (%(problem)s)"
+    ),
+    "requirement.pilot_power": _("The registered plan can show its minimum effect within a time box"),
+    "pilot_power.lines": _("%(lines)s."),
+    # Translators: deadline is a date, YYYY-MM-DD; power a percentage; traffic a number of units.
+    "pilot.duration": ngettext_lazy(
+        "%(kpi)s: %(traffic)s units a month show an effect of %(effect)s %(unit)s with %(power)s power "
+        "(α = %(alpha)s) after %(months)s monthly look; started today, the pilot's time box ends on "
+        "%(deadline)s",
+        "%(kpi)s: %(traffic)s units a month show an effect of %(effect)s %(unit)s with %(power)s power "
+        "(α = %(alpha)s) after %(months)s monthly looks; started today, the pilot's time box ends on "
+        "%(deadline)s",
+        "months",
+    ),
+    "pilot.cannot_show_effect": ngettext_lazy(
+        "%(kpi)s: this pilot cannot show its target effect within %(max_months)s month: %(traffic)s units "
+        "a month reach only %(power_reached)s power for an effect of %(effect)s %(unit)s (%(power)s "
+        "needed); plan more traffic or a larger minimum effect",
+        "%(kpi)s: this pilot cannot show its target effect within %(max_months)s months: %(traffic)s units "
+        "a month reach only %(power_reached)s power for an effect of %(effect)s %(unit)s (%(power)s "
+        "needed); plan more traffic or a larger minimum effect",
+        "max_months",
+    ),
+    # Translators: problem is why the plan's figures cannot be used, in English.
+    "pilot.plan_unusable": _("%(kpi)s: the plan's figures cannot be powered (%(problem)s)"),
     "roi.no_costs": _("No costs recorded: ROI cannot be projected."),
     "roi.projected": ngettext_lazy(
         "Projected ROI %(roi)s over %(months)s month (cost %(cost)s, benefit %(benefit)s).",

@@ -402,6 +402,94 @@ class ExperimentLook(ArmSummary):
         }
 
 
+class ExperimentPlan(models.Model):
+    """The experiment plan of one KPI, registered before its data arrives and pinned in the ledger.
+
+    One per KPI rather than per experiment: an experiment row is created with its first look, so a
+    plan kept on it could never come before the data; and the plan's figures (the minimum effect
+    in the KPI's unit, the traffic that measures it) belong to the KPI, whichever experiments on it
+    the lead records. Every experiment on the KPI is checked against the plan's split. Only the
+    value room's services write it (governance/value/plans.py); a change after the first look is
+    kept as `changed_after_data` with its reason, and the ledger holds every version.
+    """
+
+    kpi = models.OneToOneField(KPI, on_delete=models.CASCADE, related_name="plan", verbose_name=_("kpi"))
+    metric = models.CharField(
+        max_length=12, choices=Metric.choices, default=Metric.PROPORTION, verbose_name=_("metric")
+    )
+    baseline = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text=_(
+            "The control arm's expected level as the experiment records it (a rate between 0 and 1, "
+            "or a mean), when it is not the KPI's baseline; blank: the KPI's baseline."
+        ),
+        verbose_name=_("baseline"),
+    )
+    minimum_effect = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        help_text=_(
+            "The smallest improvement that matters, a positive number: in the KPI's unit, or in the "
+            "plan's baseline's terms when it has one."
+        ),
+        verbose_name=_("minimum effect"),
+    )
+    treatment_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.5"),
+        help_text=_("Share of the units the treatment arm receives, e.g. 0.5 for a 50/50 split."),
+        verbose_name=_("treatment share"),
+    )
+    planned_looks = models.PositiveSmallIntegerField(
+        help_text=_("Monthly looks planned at the experiment's arms."), verbose_name=_("planned looks")
+    )
+    traffic_per_month = models.PositiveIntegerField(
+        help_text=_("Units entering the experiment each month, both arms together."),
+        verbose_name=_("traffic per month"),
+    )
+    standard_deviation = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text=_("Of one unit's value, from history (mean KPIs only)."),
+        verbose_name=_("standard deviation"),
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    changed_after_data = models.BooleanField(
+        default=False,
+        help_text=_("The plan was changed after the experiment's first look."),
+        verbose_name=_("changed after data"),
+    )
+    change_reason = models.TextField(blank=True, verbose_name=_("change reason"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
+    )
+    registered_at = models.DateTimeField(default=timezone.now, verbose_name=_("registered at"))
+
+    class Meta:
+        verbose_name = _("experiment plan")
+        verbose_name_plural = _("experiment plans")
+        ordering = ["kpi_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(minimum_effect__gt=0), name="plan_minimum_effect_positive"),
+            models.CheckConstraint(
+                condition=Q(treatment_share__gt=0, treatment_share__lt=1), name="plan_treatment_share_between"
+            ),
+            models.CheckConstraint(condition=Q(planned_looks__gte=1), name="plan_looks_positive"),
+            models.CheckConstraint(condition=Q(traffic_per_month__gte=1), name="plan_traffic_positive"),
+        ]
+
+    def __str__(self) -> str:
+        # Translators: %(kpi)s is the KPI's name.
+        return gettext("Experiment plan of %(kpi)s") % {"kpi": self.kpi.name}
+
+
 class FinancialEntry(models.Model):
     """A cost or a realised benefit of one month."""
 
@@ -488,7 +576,7 @@ class InitiativeFigures(models.Model):
     stage = models.CharField(max_length=16, choices=Stage.choices, verbose_name=_("stage"))
     budget = models.DecimalField(max_digits=14, decimal_places=2, default=0, verbose_name=_("budget"))
     # NULL while the initiative has no business case; "" for a case in the deployment's currency.
-    currency = models.CharField(max_length=3, null=True, verbose_name=_("currency"))
+    currency = models.CharField(max_length=3, null=True, verbose_name=_("currency"))  # noqa: DJ001 - NULL is "no case"
     cost = models.DecimalField(max_digits=16, decimal_places=2, default=0, verbose_name=_("cost"))
     benefit = models.DecimalField(max_digits=16, decimal_places=2, default=0, verbose_name=_("benefit"))
     kpis_missing_target = models.PositiveIntegerField(default=0, verbose_name=_("KPIs missing target"))

@@ -19,6 +19,7 @@ from projects.models import (
     Evidence,
     Experiment,
     ExperimentLook,
+    ExperimentPlan,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
@@ -131,6 +132,22 @@ class ExperimentLookFactory(factory.django.DjangoModelFactory):
     recorded_by = factory.LazyAttribute(lambda look: look.experiment.recorded_by)
 
 
+class ExperimentPlanFactory(factory.django.DjangoModelFactory):
+    """A registered plan: 50/50, an effect of 2 points on a KPI kept in percent, 10,000 units a month
+    (enough to show it within a few months)."""
+
+    class Meta:
+        model = ExperimentPlan
+
+    kpi = factory.SubFactory(KPIFactory)
+    metric = Metric.PROPORTION
+    minimum_effect = Decimal("2")
+    treatment_share = Decimal("0.5")
+    planned_looks = 6
+    traffic_per_month = 10000
+    registered_by = factory.LazyAttribute(lambda p: p.kpi.initiative.owner)
+
+
 def experiment_with_looks(
     kpi: KPI, looks: list[tuple[dt.date, tuple[int, int, int, int]]], **kwargs
 ) -> Experiment:
@@ -210,6 +227,8 @@ def pilot_ready_for_scale_gate(*, months: int = 3, **kwargs) -> Initiative:
         FinancialEntryFactory(
             initiative=initiative, kind=EntryKind.BENEFIT, month=month, amount=Decimal("30000")
         )
+    # Registered before the pilot's data, with the split its experiment's arms hold.
+    ExperimentPlanFactory(kpi=kpi)
     ExperimentFactory(kpi=kpi)
     evidence(initiative, EvidenceKind.PILOT_REPORT, b"pilot report")
     return initiative

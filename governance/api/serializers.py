@@ -848,3 +848,94 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
     committee_functions = serializers.ListField(child=serializers.CharField())
     token = TokenInfoSerializer(allow_null=True)
+
+
+# Experiment plans: registered before the data, changed afterwards only with a reason -------------
+
+PLAN_KEPT = _("ValueGate keeps it: every registration or change of the plan adds a version to the ledger.")
+
+
+@extend_schema_serializer(
+    description=_(
+        "A KPI's experiment plan, registered before its experiment's data arrives and pinned in the "
+        "ledger. Send the minimum effect either in the KPI's unit (`minimum_effect`) or as a lift "
+        "relative to the baseline (`relative_lift`, 0.3 for +30%). Before the first look a new plan "
+        "replaces the old one; after it, a change needs a `reason` and stays visible as a change "
+        "after data arrived."
+    )
+)
+class ExperimentPlanSerializer(StrictSerializer):
+    # Shown from an ExperimentPlan; validated into the figures of experiment_plan_register's PlanInput.
+
+    read_only_reasons = {name: PLAN_KEPT for name in ("version", "changed_after_data", "change_reason")}
+
+    kpi = serializers.IntegerField(source="kpi_id", read_only=True)
+    metric = StrictChoiceField(
+        choices=Metric.values,
+        required=False,
+        default=Metric.PROPORTION,
+        help_text=_(
+            "What the experiment's arms record: proportion (successes) or mean (a time or an amount)."
+        ),
+    )
+    baseline = DecimalValueField(
+        what=_("Baseline"),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "The control arm's expected level as the experiment records it (a rate between 0 and 1, or "
+            "a mean), when it is not the KPI's baseline; null: the KPI's baseline."
+        ),
+        **KPI_NUMBER,
+    )
+    minimum_effect = DecimalValueField(
+        what=_("Minimum effect"),
+        required=False,
+        allow_null=True,
+        help_text=_("The smallest improvement that matters, positive, in the baseline's unit."),
+        **KPI_NUMBER,
+    )
+    relative_lift = DecimalValueField(
+        what=_("Relative lift"),
+        write_only=True,
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=6,
+        help_text=_("Instead of minimum_effect: the improvement relative to the baseline, 0.3 for +30%."),
+    )
+    treatment_share = DecimalValueField(
+        what=_("Treatment share"),
+        max_digits=5,
+        decimal_places=4,
+        help_text=_(
+            "Share of the units the treatment arm receives, strictly between 0 and 1: 0.5 for 50/50."
+        ),
+    )
+    planned_looks = StrictIntegerField(
+        min_value=1, max_value=120, help_text=_("Monthly looks planned at the experiment's arms.")
+    )
+    traffic_per_month = StrictIntegerField(
+        min_value=1, help_text=_("Units entering the experiment each month, both arms together.")
+    )
+    standard_deviation = DecimalValueField(
+        what=_("Standard deviation"),
+        required=False,
+        allow_null=True,
+        help_text=_("Mean KPIs only (required there): the standard deviation of one unit's value."),
+        **KPI_NUMBER,
+    )
+    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
+    reason = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text=_("Why the plan changes; required once the KPI's experiments have data."),
+    )
+    version = serializers.IntegerField(read_only=True)
+    changed_after_data = serializers.BooleanField(read_only=True)
+    change_reason = serializers.CharField(read_only=True)
+    registered_by = serializers.CharField(source="registered_by.username", read_only=True)
+    registered_at = serializers.DateTimeField(read_only=True)

@@ -50,6 +50,11 @@ v1 = [
         name="experiments",
     ),
     path(
+        "initiatives/<id:initiative_id>/kpis/<id:kpi_id>/plan/",
+        value.ExperimentPlanView.as_view(),
+        name="experiment-plan",
+    ),
+    path(
         "initiatives/<id:initiative_id>/kpis/<id:kpi_id>/experiments/<id:experiment_id>/looks/",
         value.ExperimentLookListView.as_view(),
         name="experiment-looks",

@@ -2,7 +2,8 @@
 
 A sign-off pins the SHA-256 of the gate facts on the table when it was given
 (governance/reviews/facts.py, gate_facts): the initiative's description and stage, its business
-case, every KPI with its measurements and experiments (every look), the evidence files' hashes,
+case, every KPI with its measurements, experiments (every look) and registered experiment plan
+(and whether it was changed after data arrived), the evidence files' hashes,
 costs and benefits, the open conditions of earlier approvals and the pinned policy version. The
 ledger records each of these as it happens, so replaying the initiative's events up to the
 sign-off rebuilds those facts with the very function the gate uses; if their SHA-256 equals the
@@ -29,6 +30,8 @@ from governance.ledger.events import (
     CONDITION_CLOSED,
     EVIDENCE_SUBMITTED,
     EXPERIMENT_LOOK_RECORDED,
+    EXPERIMENT_PLAN_CHANGED,
+    EXPERIMENT_PLAN_REGISTERED,
     EXPERIMENT_RECORDED,
     FINANCIAL_ENTRY_RECORDED,
     INITIATIVE_CREATED,
@@ -50,6 +53,7 @@ from governance.reviews.facts import (
     facts_digest,
     gate_facts,
     kpi_decimal,
+    plan_row,
     policy_rules,
 )
 from governance.reviews.models import GatePolicy
@@ -69,6 +73,8 @@ FACT_ACTIONS = tuple(
         KPI_MEASUREMENTS_RECORDED,
         EXPERIMENT_RECORDED,
         EXPERIMENT_LOOK_RECORDED,
+        EXPERIMENT_PLAN_REGISTERED,
+        EXPERIMENT_PLAN_CHANGED,
         FINANCIAL_ENTRY_RECORDED,
         EVIDENCE_SUBMITTED,
         REVIEW_OPENED,
@@ -228,6 +234,16 @@ class _Replay:
         row["summary"] = summary  # the experiment shows its latest look
         row["looks"].append({"looked_on": dt.date.fromisoformat(data["looked_on"]), **summary})
 
+    def _experiment_plan_registered(self, seq, at, data):
+        kpi = self._kpi_of(seq, EXPERIMENT_PLAN_REGISTERED.code, data)
+        if kpi is not None:
+            kpi["plan"] = _plan(data["registered"], data["version"], changed=False, reason="")
+
+    def _experiment_plan_changed(self, seq, at, data):
+        kpi = self._kpi_of(seq, EXPERIMENT_PLAN_CHANGED.code, data)
+        if kpi is not None:
+            kpi["plan"] = _plan(data["after"], data["version"], changed=True, reason=data["reason"])
+
     def _financial_entry_recorded(self, seq, at, data):
         self.entries[data["entry"]] = {
             "id": data["entry"],
@@ -275,6 +291,20 @@ class _Replay:
 
     def open_conditions_before(self, review: int) -> list[OpenCondition]:
         return [OpenCondition(c["id"], c["text"]) for c in self.conditions.values() if c["review"] != review]
+
+
+def _plan(figures: dict, version: int, *, changed: bool, reason: str) -> dict | None:
+    """A plan as an event pinned it, in the form of the gate facts (governance/reviews/facts.py)."""
+    return plan_row(
+        {
+            **figures,
+            "standard_deviation": figures.get("standard_deviation"),
+            "baseline": figures.get("baseline"),
+            "version": version,
+            "changed_after_data": changed,
+            "change_reason": reason,
+        }
+    )
 
 
 def _summary(data: dict) -> dict:

@@ -388,6 +388,38 @@ EXPERIMENT_LOOK_RECORDED = declare(
     looked_on=DATE,
     **_ARMS,
 )
+# A KPI's experiment plan as pinned: what the gates read of it (governance/reviews/facts.py).
+_PLAN = shape(
+    metric=TEXT,
+    baseline=nullable(DECIMAL),  # null: the KPI's own baseline
+    minimum_effect=DECIMAL,
+    treatment_share=DECIMAL,
+    planned_looks=INT,
+    traffic_per_month=INT,
+    standard_deviation=nullable(DECIMAL),
+    notes=TEXT,
+)
+EXPERIMENT_PLAN_REGISTERED = declare(
+    "experiment_plan.registered",
+    _("Experiment plan registered"),
+    plan=INT,
+    kpi=INT,
+    version=INT,
+    # The plan it replaces, registered before any look; null for the KPI's first plan.
+    registered=_PLAN,
+    replaces=nullable(_PLAN),
+)
+EXPERIMENT_PLAN_CHANGED = declare(
+    "experiment_plan.changed",
+    _("Experiment plan changed after data arrived"),
+    plan=INT,
+    kpi=INT,
+    version=INT,
+    before=nullable(_PLAN),  # null: a first plan registered only after data arrived
+    after=_PLAN,
+    reason=TEXT,
+    looks=INT,  # looks recorded on the KPI's experiments when the plan changed
+)
 FINANCIAL_ENTRY_RECORDED = declare(
     "financial_entry.recorded",
     _("Cost or benefit recorded"),

@@ -33,6 +33,7 @@ from governance.rules.gates import (
     evaluate_gate,
     experiment_verdict,
 )
+from governance.rules.plans import PlanFacts
 from projects.models import (
     KPI,
     KPI_DECIMAL_PLACES,
@@ -41,6 +42,7 @@ from projects.models import (
     Evidence,
     Experiment,
     ExperimentLook,
+    ExperimentPlan,
     FinancialEntry,
     Initiative,
     KPIMeasurement,
@@ -68,6 +70,7 @@ def policy_rules(policy: GatePolicy) -> PolicyRules:
         requires_conditions_closed=policy.requires_conditions_closed,
         signoff_validity_days=policy.signoff_validity_days,
         experiment_method=policy.experiment_method,
+        refuses_plan_changed_after_data=policy.refuses_plan_changed_after_data,
     )
 
 
@@ -98,7 +101,60 @@ def kpi_row(kpi: KPI) -> dict:
             for m in kpi.measurements.all()
         ],
         "experiments": [experiment_row(e, e.looks.all()) for e in kpi.experiments.all()],
+        "plan": plan_row(_plan_of(kpi)),
     }
+
+
+def _plan_of(kpi: KPI) -> ExperimentPlan | None:
+    try:
+        return kpi.plan
+    except ExperimentPlan.DoesNotExist:
+        return None
+
+
+# What the gates read of a KPI's experiment plan (its notes are for people, not for the gate).
+PLAN_FIELDS = (
+    "metric",
+    "baseline",
+    "minimum_effect",
+    "treatment_share",
+    "planned_looks",
+    "traffic_per_month",
+    "standard_deviation",
+    "version",
+    "changed_after_data",
+    "change_reason",
+)
+_SHARE_PLACES = Decimal("0.0001")
+
+
+def plan_row(plan) -> dict | None:
+    """A KPI's plan (model, values dict or None) as the gate facts pin it, figures as stored."""
+    if plan is None:
+        return None
+    row = {name: _field(plan, name) for name in PLAN_FIELDS}
+    row["minimum_effect"] = kpi_decimal(row["minimum_effect"])
+    row["treatment_share"] = _decimal(row["treatment_share"]).quantize(_SHARE_PLACES)
+    for name in ("baseline", "standard_deviation"):
+        if row[name] is not None:
+            row[name] = kpi_decimal(row[name])
+    row["changed_after_data"] = bool(row["changed_after_data"])
+    return row
+
+
+# The plan's columns as a KPI's `.values()` reads them through the one-to-one join (no query of its
+# own): for readers of many KPIs at once, such as the portfolio's readiness.
+PLAN_VALUES = tuple(f"plan__{name}" for name in PLAN_FIELDS)
+
+
+def plan_from_values(row: dict) -> dict | None:
+    """The plan of a KPI values row that read PLAN_VALUES (removed from the row), or None."""
+    values = {name: row.pop(f"plan__{name}", None) for name in PLAN_FIELDS}
+    return None if values["version"] is None else plan_row(values)
+
+
+def plan_facts(row: dict | None) -> PlanFacts | None:
+    return None if row is None else PlanFacts(**row)
 
 
 SUMMARY_FIELDS = (
@@ -230,6 +286,7 @@ def kpi_facts(row: dict) -> KPIFacts:
         **{field: row[field] for field in KPI_DEFINITION},
         measurements=tuple(MeasurementFacts(m["period"], m["value"]) for m in row["measurements"]),
         experiments=tuple(experiment_facts(e) for e in row["experiments"]),
+        plan=plan_facts(row.get("plan")),
     )
 
 
@@ -238,7 +295,12 @@ def initiative_with_gate_data(initiative_id: int) -> Initiative:
     return (
         Initiative.objects.select_related("business_case")
         .prefetch_related(
-            Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments__looks")),
+            Prefetch(
+                "kpis",
+                queryset=KPI.objects.select_related("plan").prefetch_related(
+                    "measurements", "experiments__looks"
+                ),
+            ),
             Prefetch("evidence", queryset=Evidence.objects.order_by("id")),
             "financial_entries",
         )
@@ -372,6 +434,9 @@ def gate_facts(data: GateData, rules: PolicyRules, open_conditions: Sequence[Ope
                     ),
                     key=lambda e: e["id"],
                 ),
+                # Only a KPI with a registered plan carries one: the facts of every other KPI,
+                # and the digests sign-offs pinned before plans existed, stay as they were.
+                **({"plan": plan_row(k["plan"])} if k.get("plan") is not None else {}),
             }
             for k in sorted(data.kpi_rows, key=lambda k: (not k["is_primary"], k["name"], k["id"]))
         ],
@@ -658,6 +723,12 @@ def _decision_query(initiative_id: int, review_id: int, *, with_conditions: bool
             looked_on="looked_on",
             **_ARM,
         ),
+        "plan_rows": _rows_of(
+            ExperimentPlan.objects.filter(kpi__initiative=outer),
+            "kpi__initiative",
+            kpi="kpi_id",
+            **{name: name for name in PLAN_FIELDS},
+        ),
         "evidence_rows": _rows_of(
             Evidence.objects.filter(initiative=outer), "initiative", id="id", kind="kind", sha256="sha256"
         ),
@@ -815,6 +886,17 @@ class _Columns:
     def moment_or_none(self, value: str | None) -> dt.datetime | None:
         return None if value is None else self.moment(value)
 
+    def plan(self, row: dict) -> dict | None:
+        return plan_row(
+            {
+                **row,
+                "minimum_effect": self.kpi_decimal(row["minimum_effect"]),
+                "treatment_share": self.decimal(row["treatment_share"], 4, 5),
+                "standard_deviation": self.kpi_decimal(row["standard_deviation"]),
+                "baseline": self.kpi_decimal(row["baseline"]),
+            }
+        )
+
     def arm(self, row: dict) -> dict:
         return {
             **row,
@@ -852,6 +934,7 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
     experiments: dict[int, list[dict]] = {}
     for e in sorted(columns.load(row["experiment_rows"]), key=lambda e: (e["kpi"], e["id"])):
         experiments.setdefault(e["kpi"], []).append(experiment_row(columns.arm(e), looks.get(e["id"], ())))
+    plans = {p["kpi"]: columns.plan(p) for p in columns.load(row["plan_rows"])}
     kpi_rows = [
         {
             **k,
@@ -860,6 +943,7 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
             "target": columns.kpi_decimal(k["target"]),
             "measurements": measurements.get(k["id"], []),
             "experiments": experiments.get(k["id"], []),
+            "plan": plans.get(k["id"]),
         }
         for k in sorted(
             columns.load(row["kpi_rows"]), key=lambda k: (not k["is_primary"], k["name"], k["id"])

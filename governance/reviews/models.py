@@ -70,6 +70,14 @@ class GatePolicy(models.Model):
         help_text=_("How A/B experiments are judged at this gate."),
         verbose_name=_("experiment method"),
     )
+    refuses_plan_changed_after_data = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Refuse a Go while an experiment plan was changed after its first look (the change "
+            "and its reason are shown either way)."
+        ),
+        verbose_name=_("refuses plan changed after data"),
+    )
     signoff_validity_days = models.PositiveSmallIntegerField(
         default=90, verbose_name=_("signoff validity days")
     )

@@ -46,7 +46,12 @@ def _gate_prefetches(evidence: QuerySet[Evidence]) -> list:
     """The relations a gate reads, in the order the sign-off digest reads them
     (as governance.reviews.facts.initiative_with_gate_data)."""
     return [
-        Prefetch("kpis", queryset=KPI.objects.prefetch_related("measurements", "experiments__looks")),
+        Prefetch(
+            "kpis",
+            queryset=KPI.objects.select_related("plan").prefetch_related(
+                "measurements", "experiments__looks"
+            ),
+        ),
         Prefetch("evidence", queryset=evidence.order_by("id")),
         "financial_entries",
     ]

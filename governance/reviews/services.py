@@ -25,7 +25,7 @@ from governance.reviews.facts import (
     policy_by_id,
     policy_rules,
 )
-from governance.reviews.models import GateReview
+from governance.reviews.models import GatePolicy, GateReview
 from governance.rules.gates import (
     GateEvaluation,
     GateInputs,
@@ -34,6 +34,7 @@ from governance.rules.gates import (
 )
 from governance.rules.reasons import Reason
 from projects.models import GateClearance, Initiative
+from projects.power import pilot_deadline
 from projects.vocabulary import (
     GATES_FROM_STAGE,
     Gate,
@@ -209,6 +210,15 @@ def lock_review(review: GateReview | int, **annotations) -> tuple[Initiative, Ga
     return initiative, review
 
 
+def pilot_time_box(policy: GatePolicy, evaluation: GateEvaluation | None, *, now: dt.datetime) -> dt.date:
+    """The deadline of a pilot starting now: as long as its registered plans need to show their
+    minimum effects (the time box follows from power), else the policy's default time box."""
+    months = evaluation.proposed_pilot_months if evaluation is not None else None
+    if months is not None:
+        return pilot_deadline(now.date(), months)
+    return now.date() + dt.timedelta(days=policy.max_pilot_days)
+
+
 def decide(
     *,
     initiative: Initiative,
@@ -250,7 +260,7 @@ def decide(
         if outcome in (Outcome.GO, Outcome.CONDITIONAL_GO):
             initiative.gate_clearance = GateClearance(target=target, passed=True)
         if target == Stage.PILOT:
-            move(initiative, now=now, deadline=now.date() + dt.timedelta(days=review.policy.max_pilot_days))
+            move(initiative, now=now, deadline=pilot_time_box(review.policy, evaluation, now=now))
         else:
             move(initiative, now=now)
     if initiative.stage != from_stage:

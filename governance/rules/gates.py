@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
+from governance.rules.plans import PlanFacts, duration_reason, plan_duration, split_check, split_reason
 from governance.rules.reasons import Listing, Money, Param, Reason, Term
 from projects.roi import MonthlyAmount, percent, project_roi, rounded
 from projects.sequential import (
@@ -38,6 +39,7 @@ from projects.vocabulary import (
     Direction,
     ExperimentMethod,
     FunctionCode,
+    Gate,
     Metric,
     Outcome,
     RiskTier,
@@ -65,6 +67,8 @@ class PolicyRules:
     # "always_valid": the verdict holds however often the committee looks (projects/sequential.py);
     # "fixed_horizon": the classic test, valid for one look decided in advance.
     experiment_method: str = ExperimentMethod.FIXED_HORIZON
+    # A Go is refused while an experiment plan was changed after its first look.
+    refuses_plan_changed_after_data: bool = False
 
 
 # Entry to the proposal stage: no business case and primary KPI, no entry; a prohibited use never.
@@ -145,6 +149,7 @@ class KPIFacts:
     is_primary: bool
     measurements: tuple[MeasurementFacts, ...] = ()  # ordered by period
     experiments: tuple[ExperimentFacts, ...] = ()
+    plan: PlanFacts | None = None  # the registered experiment plan, if any
 
     def meets_target(self, value: Decimal) -> bool:
         if self.target is None:
@@ -198,6 +203,9 @@ class GateEvaluation:
     gate: str
     policy_version: int
     requirements: tuple[Requirement, ...] = field(default_factory=tuple)
+    # At the pilot gate: the months the registered plans need to show their minimum effects (the
+    # longest of them), from which the pilot's deadline is set when it starts; None without one.
+    proposed_pilot_months: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -242,13 +250,23 @@ def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
         checks.append(_targets_met(inputs))
     if policy.requires_significant_experiments:
         checks.append(_experiments(inputs))
+        checks.append(_experiment_plans(inputs))
+    months: int | None = None
+    if policy.gate == Gate.PILOT and any(k.plan is not None for k in inputs.kpis):
+        requirement, months = _pilot_power(inputs, now)
+        checks.append(requirement)
     if policy.requires_positive_roi:
         checks.append(_roi(inputs))
     if policy.requires_conditions_closed:
         checks.append(_conditions(inputs))
     for function in required_functions(policy, inputs.risk_tier):
         checks.append(_signoff(inputs, function, now))
-    return GateEvaluation(gate=policy.gate, policy_version=policy.version, requirements=tuple(checks))
+    return GateEvaluation(
+        gate=policy.gate,
+        policy_version=policy.version,
+        requirements=tuple(checks),
+        proposed_pilot_months=months,
+    )
 
 
 def _risk_tier(inputs: GateInputs) -> Requirement:
@@ -598,6 +616,94 @@ def _experiments(inputs: GateInputs) -> Requirement:
     return Requirement(
         "experiments", label, True, Reason.of("experiments.significant", lines=Listing(tuple(successes)))
     )
+
+
+def _experiment_plans(inputs: GateInputs) -> Requirement:
+    """Every experiment follows its KPI's registered plan: its arms hold the planned split at every
+    look (sequential sample-ratio check), and the plan was not moved after data arrived when the
+    policy refuses that. A primary KPI's experiment without a plan supports no Go."""
+    refuses_change = inputs.policy.refuses_plan_changed_after_data
+    label = Reason.of("requirement.experiment_plan")
+    failures: list[Param] = []
+    notes: list[Param] = []
+    for kpi in inputs.kpis:
+        if not kpi.experiments:
+            continue
+        plan = kpi.plan
+        if plan is None:
+            if kpi.is_primary:
+                failures.append(Reason.of("experiment_plan.none", kpi=kpi.name))
+            continue
+        if plan.changed_after_data:
+            change = Reason.of(
+                "experiment_plan.changed_after_data",
+                kpi=kpi.name,
+                version=plan.version,
+                reason=plan.change_reason,
+            )
+            (failures if refuses_change else notes).append(change)
+        for experiment in kpi.experiments:
+            looks = tuple((look.control_size, look.treatment_size) for look in experiment.all_looks())
+            try:
+                result = split_check(plan, looks)
+            except ValueError as error:
+                failures.append(
+                    Reason.of(
+                        "sample_ratio.untestable",
+                        experiment=experiment.name,
+                        kpi=kpi.name,
+                        problem=str(error),
+                    )
+                )
+                continue
+            (failures if result.mismatch else notes).append(split_reason(experiment.name, kpi.name, result))
+    if failures:
+        return Requirement(
+            "experiment_plan",
+            label,
+            False,
+            Reason.of("experiment_plan.not_followed", lines=Listing(tuple(failures + notes))),
+        )
+    if not notes:
+        return Requirement("experiment_plan", label, True, Reason.of("experiment_plan.no_experiments"))
+    return Requirement(
+        "experiment_plan", label, True, Reason.of("experiment_plan.followed", lines=Listing(tuple(notes)))
+    )
+
+
+def _pilot_power(inputs: GateInputs, now: dt.datetime) -> tuple[Requirement, int | None]:
+    """The pilot gate: each registered plan's traffic can show its minimum effect, and how long that
+    takes; the longest reachable duration is the pilot's proposed time box."""
+    label = Reason.of("requirement.pilot_power")
+    alpha = inputs.policy.significance_level
+    today = now.date()
+    lines: list[Param] = []
+    passed = True
+    longest: int | None = None
+    for kpi in inputs.kpis:
+        plan = kpi.plan
+        if plan is None:
+            continue
+        try:
+            duration = plan_duration(
+                plan,
+                baseline=kpi.baseline,
+                target=kpi.target,
+                direction=kpi.direction,
+                unit=kpi.unit,
+                alpha=alpha,
+            )
+        except ValueError as error:
+            passed = False
+            lines.append(Reason.of("pilot.plan_unusable", kpi=kpi.name, problem=str(error)))
+            continue
+        lines.append(duration_reason(kpi.name, kpi.unit, plan, duration, today=today))
+        if duration.months is None:
+            passed = False
+        else:
+            longest = max(longest or 0, duration.months)
+    reason = Reason.of("pilot_power.lines", lines=Listing(tuple(lines)))
+    return Requirement("pilot_power", label, passed, reason), (longest if passed else None)
 
 
 def _roi(inputs: GateInputs) -> Requirement:

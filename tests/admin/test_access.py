@@ -485,6 +485,7 @@ def test_the_initiative_page_offers_each_role_only_its_own_buttons(world, people
         "Add a KPI",
         "Record measurements",
         "Record an A/B experiment",
+        "Register an experiment plan",
         "Record a cost or benefit",
         "Upload evidence",
         "Submit to the committee",

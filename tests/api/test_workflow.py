@@ -160,6 +160,16 @@ def feed_through_the_api(
         {"period": m, "value": v, "source": "BI", "sample_size": 5000}
         for m, v in zip(months, values, strict=True)
     ]
+    # The lead registers the experiment's plan before its data: the split the arms will hold.
+    plan = {
+        "baseline": str(Decimal(experiment["control_successes"]) / experiment["control_size"]),
+        "relative_lift": "0.3",
+        "treatment_share": "0.5",
+        "planned_looks": len(values),
+        "traffic_per_month": (experiment["control_size"] + experiment["treatment_size"]) // len(values),
+    }
+    assert integration.post(url(base + f"kpis/{kpi_id}/plan/"), plan, format="json").status_code == 403
+    ok(lead.post(url(base + f"kpis/{kpi_id}/plan/"), plan, format="json"), 201)
     ok(
         integration.post(url(base + f"kpis/{kpi_id}/measurements/"), {"measurements": rows}, format="json"),
         201,

@@ -42,6 +42,7 @@ from governance.reviews.models import Condition, GateReview
 from governance.reviews.policies import policy_version_create
 from governance.reviews.signoffs import ConditionInput, condition_close, signoff_record
 from governance.schedule import run_periodic_work
+from governance.value.plans import PlanInput, experiment_plan_register
 from projects.models import Initiative
 from projects.vocabulary import ReviewStatus, Stage
 from tests.clock import configured_clock
@@ -190,6 +191,7 @@ SPECIAL_PATHS = {
     "notification.retried": "the chair retrying a dead notification delivery",
     "notification.channel_chosen": "a person choosing a channel for an event",
     "notification.channel_dropped": "a person dropping a channel they chose",
+    "experiment_plan.changed": "a lead changing an experiment plan after data arrived",
 }
 
 
@@ -232,6 +234,14 @@ def test_every_event_of_the_catalogue_is_written_by_the_services_and_no_other():
     delivery = NotificationDelivery.objects.filter(state=DeliveryState.SENT).first()
     NotificationDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DEAD)
     delivery_retry(actor=people["chair"], delivery=delivery)
+    scaled = Initiative.objects.get(stage=Stage.SCALE)
+    experiment_plan_register(
+        actor=scaled.owner,
+        kpi=scaled.kpis.get(is_primary=True),
+        plan=PlanInput(minimum_effect="0.5", treatment_share="0.5", planned_looks=12, traffic_per_month=4000),
+        reason="The effect that pays was revised.",
+        now=NOW,
+    )
     choice = notification_preference_add(actor=people["legal"], event="review.opened", channel="email")
     notification_preference_remove(actor=people["legal"], preference=choice)
 

@@ -17,6 +17,7 @@ from governance.rules.gates import (
     evaluate_gate,
     experiment_verdict,
 )
+from governance.rules.plans import PlanFacts
 from projects.sequential import ProportionLook
 from projects.statistics import two_means_test
 
@@ -36,7 +37,16 @@ BORDERLINE = ExperimentFacts("Headline test", 10_000, 400, 10_000, 460)
 
 
 def inputs(method: str, experiment: ExperimentFacts, kpi: KPIFacts = CTR) -> GateInputs:
-    kpi = KPIFacts(**{**kpi.__dict__, "experiments": (experiment,)})
+    # Registered 50/50 before the data, as the experiments below are split.
+    plan = PlanFacts(
+        metric=experiment.metric,
+        minimum_effect=Decimal("0.01"),
+        treatment_share=Decimal("0.5"),
+        planned_looks=6,
+        traffic_per_month=10_000,
+        standard_deviation=Decimal("20") if experiment.metric == "mean" else None,
+    )
+    kpi = KPIFacts(**{**kpi.__dict__, "experiments": (experiment,), "plan": plan})
     return GateInputs(
         policy=PolicyRules(
             gate="scale",

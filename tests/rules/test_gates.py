@@ -24,6 +24,7 @@ from governance.rules.gates import (
     required_functions,
     review_outcome,
 )
+from governance.rules.plans import PlanFacts
 from projects.roi import MonthlyAmount
 from projects.statistics import TwoProportionResult, two_proportion_test
 
@@ -73,6 +74,16 @@ def months(*values: str, start: dt.date = dt.date(2025, 1, 1)) -> tuple[Measurem
     return tuple(MeasurementFacts(nth(i), D(v)) for i, v in enumerate(values))
 
 
+# A 50/50 plan registered before the data, which the experiments below follow.
+EVEN_PLAN = PlanFacts(
+    metric="proportion",
+    minimum_effect=D("0.02"),
+    treatment_share=D("0.5"),
+    planned_looks=6,
+    traffic_per_month=10_000,
+)
+
+
 def kpi(**overrides) -> KPIFacts:
     fields = dict(
         name="Conversion rate",
@@ -84,6 +95,7 @@ def kpi(**overrides) -> KPIFacts:
         is_primary=True,
         measurements=months("0.11", "0.12", "0.13"),
         experiments=(),
+        plan=EVEN_PLAN,
     )
     fields.update(overrides)
     return KPIFacts(**fields)
@@ -158,7 +170,7 @@ def test_complete_inputs_pass_each_default_gate(policy):
 
 def test_pilot_gate_lists_its_requirements_in_checklist_order():
     assert codes(evaluate_gate(gate_inputs(PILOT), now=NOW)) == [
-        "risk_tier", "business_case", "primary_kpi", "evidence",
+        "risk_tier", "business_case", "primary_kpi", "evidence", "pilot_power",
         "signoff:business", "signoff:legal", "signoff:finance", "signoff:technical",
     ]  # fmt: skip
 
@@ -166,7 +178,7 @@ def test_pilot_gate_lists_its_requirements_in_checklist_order():
 def test_scale_gate_adds_measurement_target_experiment_roi_and_condition_checks():
     assert codes(evaluate_gate(gate_inputs(SCALE), now=NOW)) == [
         "risk_tier", "business_case", "primary_kpi", "evidence", "measurements", "targets_met",
-        "experiments", "roi", "conditions",
+        "experiments", "experiment_plan", "roi", "conditions",
         "signoff:business", "signoff:legal", "signoff:finance", "signoff:technical",
     ]  # fmt: skip
 
@@ -912,6 +924,7 @@ def retail_copywriting_inputs() -> GateInputs:
         is_primary=True,
         measurements=months("0.0402", "0.0405", "0.0409"),
         experiments=(ExperimentFacts("Generated copy A/B", 100_000, 4_000, 100_000, 4_092),),
+        plan=EVEN_PLAN,
     )
     return gate_inputs(SCALE, kpis=(click_through,), pilot_started_on=dt.date(2025, 1, 1))
 
@@ -946,6 +959,7 @@ def customer_service_inputs(**overrides) -> GateInputs:
         is_primary=True,
         measurements=months("50", "44", "38", start=dt.date(2025, 2, 1)),
         experiments=(ExperimentFacts("Tickets answered after 60 s", 5_000, 650, 5_000, 500),),
+        plan=EVEN_PLAN,
     )
     fields = dict(
         kpis=(first_response,),

@@ -335,6 +335,15 @@ def past_its_deadline(w: World) -> None:
 
 
 Op = Operation
+# The pilot's plan changed after its data arrived: allowed to its lead, with a reason.
+CHANGED_PLAN = {
+    "minimum_effect": "1.5",
+    "treatment_share": "0.5",
+    "planned_looks": 6,
+    "traffic_per_month": 10000,
+    "reason": "The effect that pays was revised.",
+}
+
 ENTRY_POINTS: list[EntryPoint] = [
     # Seeing an initiative ------------------------------------------------------------------------
     EntryPoint(
@@ -407,6 +416,13 @@ ENTRY_POINTS: list[EntryPoint] = [
         Op.VIEW_INITIATIVE, "api", "financial-entries", READ, api_call("get", "financial-entries", pilot)
     ),
     EntryPoint(Op.VIEW_INITIATIVE, "api", "evidence", READ, api_call("get", "evidence", pilot)),
+    EntryPoint(
+        Op.VIEW_INITIATIVE,
+        "api",
+        "experiment-plan",
+        READ,
+        api_call("get", "experiment-plan", lambda w: (w.pilot.pk, kpi_of_pilot(w))),
+    ),
     EntryPoint(Op.VIEW_INITIATIVE, "api", "checklist", READ, api_call("get", "checklist", pilot)),
     EntryPoint(
         Op.VIEW_INITIATIVE, "api", "initiative-reviews", READ, api_call("get", "initiative-reviews", pilot)
@@ -604,6 +620,24 @@ ENTRY_POINTS: list[EntryPoint] = [
                 "treatment_successes": "1170",
             },
         ),
+    ),
+    EntryPoint(
+        Op.RECORD_EXPERIMENT,
+        "admin",
+        "projects_initiative_experiment_plan",
+        WRITE,
+        admin_post(
+            "projects_initiative_experiment_plan",
+            pilot,
+            lambda w: {**CHANGED_PLAN, "kpi": str(kpi_of_pilot(w)), "metric": "proportion"},
+        ),
+    ),
+    EntryPoint(
+        Op.RECORD_EXPERIMENT,
+        "api",
+        "experiment-plan",
+        WRITE,
+        api_call("post", "experiment-plan", lambda w: (w.pilot.pk, kpi_of_pilot(w)), lambda w: CHANGED_PLAN),
     ),
     EntryPoint(
         Op.RECORD_EXPERIMENT,

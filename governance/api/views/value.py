@@ -17,6 +17,7 @@ from governance.api.serializers import (
     EvidenceSerializer,
     ExperimentLookRecordedSerializer,
     ExperimentLookSerializer,
+    ExperimentPlanSerializer,
     ExperimentSerializer,
     FinancialEntrySerializer,
     MeasurementBatchResultSerializer,
@@ -26,6 +27,7 @@ from governance.api.serializers import (
 from governance.api.views.base import ApiView, Pages
 from governance.reviews.facts import experiment_judgements, judging_policy, kpi_definition, policy_rules
 from governance.reviews.models import GateReview
+from governance.value.plans import PlanInput, experiment_plan_register
 from governance.value.services import (
     evidence_submit,
     experiment_look_record,
@@ -33,7 +35,15 @@ from governance.value.services import (
     financial_entry_record,
     measurements_record,
 )
-from projects.models import KPI, Evidence, Experiment, ExperimentLook, FinancialEntry, KPIMeasurement
+from projects.models import (
+    KPI,
+    Evidence,
+    Experiment,
+    ExperimentLook,
+    ExperimentPlan,
+    FinancialEntry,
+    KPIMeasurement,
+)
 from projects.vocabulary import ReviewStatus
 
 TAG = ["value data"]
@@ -184,6 +194,47 @@ class ExperimentLookListView(ApiView):
         return Response(
             ExperimentLookRecordedSerializer(body, context=context).data, status=status.HTTP_201_CREATED
         )
+
+
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "A KPI's experiment plan, registered before its experiment's data. POST registers it, or "
+        "changes it: before the first look the new plan replaces the old one; after it, only with a "
+        "reason, kept as a change after data arrived that the checklist and the signers' snapshots show."
+    ),
+)
+class ExperimentPlanView(ApiView):
+    queryset = ExperimentPlan.objects.none()
+    serializer_class = ExperimentPlanSerializer
+    # The lead's own commitment: an integration token may read it, never set it.
+    integration_methods = frozenset({"GET"})
+
+    def get_plan(self, kpi: KPI) -> ExperimentPlan:
+        plan = ExperimentPlan.objects.select_related("registered_by").filter(kpi=kpi).first()
+        if plan is None:
+            # Translators: %(kpi)s is an id.
+            raise NotFound(gettext("KPI %(kpi)s has no registered experiment plan.") % {"kpi": kpi.pk})
+        return plan
+
+    @extend_schema(responses={200: ExperimentPlanSerializer})
+    def get(self, request, *args, **kwargs):
+        return Response(ExperimentPlanSerializer(self.get_plan(self.get_kpi())).data)
+
+    @extend_schema(
+        summary=_("Register or change the plan"),
+        responses={201: ExperimentPlanSerializer},
+    )
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        kpi = self.get_kpi()
+        serializer = ExperimentPlanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        figures = dict(serializer.validated_data)
+        reason = figures.pop("reason", "")
+        experiment_plan_register(actor=request.user, kpi=kpi, plan=PlanInput(**figures), reason=reason)
+        body = ExperimentPlanSerializer(self.get_plan(kpi)).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=TAG, description=_("Monthly costs and realised benefits."))

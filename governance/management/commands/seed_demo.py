@@ -33,6 +33,7 @@ from governance.reviews.initiatives import (
 )
 from governance.reviews.services import review_kill, review_open
 from governance.reviews.signoffs import signoff_record
+from governance.value.plans import PlanInput, experiment_plan_register
 from governance.value.services import (
     MeasurementInput,
     evidence_submit,
@@ -241,6 +242,7 @@ class Command(TranslatedCommand):
                 for i, v in enumerate(kpi_values)
             ],
         )
+        self._register_plan(lead, kpi, experiment, len(kpi_values))
         self._experiment_with_monthly_looks(lead, kpi, experiment, first, len(kpi_values))
         for i in range(len(kpi_values)):
             month = month_start(first, i)
@@ -256,6 +258,25 @@ class Command(TranslatedCommand):
             file=ContentFile(
                 self._t("Pilot report: {title}\n", title=initiative.title).encode(), name="pilot-report.txt"
             ),
+        )
+
+    def _register_plan(self, lead, kpi, experiment, months: int):
+        """The plan registered before the experiment's data: the split and traffic it then had,
+        the KPI's claimed relative change as the minimum effect, on the control arm's rate."""
+        rate = Decimal(experiment["control_successes"]) / Decimal(experiment["control_size"])
+        units = experiment["control_size"] + experiment["treatment_size"]
+        experiment_plan_register(
+            actor=lead,
+            kpi=kpi,
+            plan=PlanInput(
+                metric="proportion",
+                baseline=rate.quantize(Decimal("0.0001")),
+                relative_lift=abs((kpi.target - kpi.baseline) / kpi.baseline).quantize(Decimal("0.0001")),
+                treatment_share=(Decimal(experiment["treatment_size"]) / units).quantize(Decimal("0.0001")),
+                planned_looks=months,
+                traffic_per_month=units // months,
+            ),
+            now=self.now,
         )
 
     def _experiment_with_monthly_looks(self, lead, kpi, experiment, first: dt.date, months: int):

@@ -327,7 +327,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         )
         kpis = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     # Translators: a KPI's name, marked as the initiative's primary KPI.
@@ -337,6 +337,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
                     k["target"],
                     ", ".join(f"{m['period']:%Y-%m}: {m['value']}" for m in k["measurements"]) or "—",
                     "; ".join(_experiment_text(e) for e in k["experiments"]) or "—",
+                    _plan_text(k.get("plan")),
                 )
                 for k in view.kpis
             ),
@@ -381,7 +382,13 @@ class LedgerEventAdmin(ReadOnlyAdmin):
             evidence,
             _("KPIs"),
             _header_row(
-                _("KPI"), _("Direction"), _("Baseline"), _("Target"), _("Measurements"), _("Experiments")
+                _("KPI"),
+                _("Direction"),
+                _("Baseline"),
+                _("Target"),
+                _("Measurements"),
+                _("Experiments"),
+                _("Experiment plan"),
             ),
             kpis,
             _money_table(view.facts) if view.facts else "",
@@ -436,6 +443,27 @@ class LedgerEventAdmin(ReadOnlyAdmin):
 def _header_row(*titles):
     """A table's header cells."""
     return format_html_join("", "<th>{}</th>", ((title,) for title in titles))
+
+
+def _plan_text(plan: dict | None) -> str:
+    """A KPI's experiment plan as the signer saw it, and whether it was changed after data arrived."""
+    if plan is None:
+        return "—"
+    text = _(
+        # Translators: a pre-registered experiment plan; share is the treatment arm's, e.g. 0.5000.
+        "version %(version)s: treatment share %(share)s, minimum effect %(effect)s, %(looks)s looks, "
+        "%(traffic)s units a month"
+    ) % {
+        "version": plan["version"],
+        "share": plan["treatment_share"],
+        "effect": format(plan["minimum_effect"].normalize(), "f"),
+        "looks": plan["planned_looks"],
+        "traffic": plan["traffic_per_month"],
+    }
+    if plan["changed_after_data"]:
+        # Translators: %(reason)s is the lead's reason for changing the plan.
+        text += _("; changed after data arrived: %(reason)s") % {"reason": plan["change_reason"]}
+    return text
 
 
 def _experiment_text(row: dict) -> str:

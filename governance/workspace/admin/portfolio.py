@@ -149,6 +149,7 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             view(initiative_views.measurements, "measurements"),
             view(initiative_views.experiment, "experiment"),
             view(initiative_views.experiment_look, "experiment_look"),
+            view(initiative_views.experiment_plan, "experiment_plan"),
             view(initiative_views.money, "money"),
             view(initiative_views.evidence, "evidence", uploads=True),
             view(initiative_views.submit, "submit"),

@@ -175,6 +175,70 @@ class ExperimentLookForm(forms.Form):
         self.fields.update(_arm_fields())
 
 
+class ExperimentPlanForm(KPIChoiceForm):
+    """A primary KPI's experiment plan, registered before its experiment's data."""
+
+    metric = forms.ChoiceField(choices=Metric.choices, initial=Metric.PROPORTION, label=_("Metric"))
+    baseline = forms.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        required=False,
+        label=_("Baseline"),
+        help_text=_(
+            "The control arm's expected level as the experiment records it (a rate between 0 and 1, or "
+            "a mean), when it is not the KPI's baseline; empty: the KPI's baseline."
+        ),
+    )
+    minimum_effect = forms.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        required=False,
+        label=_("Minimum effect"),
+        help_text=_("The smallest improvement that matters, positive, in the baseline's unit."),
+    )
+    relative_lift = forms.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        required=False,
+        label=_("Or relative lift"),
+        help_text=_("Instead of the minimum effect: the improvement relative to the baseline, 0.3 for +30%."),
+    )
+    treatment_share = forms.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        initial="0.5",
+        label=_("Treatment share"),
+        help_text=_("Share of the units the treatment arm receives: 0.5 for 50/50."),
+    )
+    planned_looks = forms.IntegerField(
+        min_value=1, max_value=120, label=_("Planned looks"), help_text=_("Monthly looks at the arms.")
+    )
+    traffic_per_month = forms.IntegerField(
+        min_value=1,
+        label=_("Traffic per month"),
+        help_text=_("Units entering the experiment each month, both arms together."),
+    )
+    standard_deviation = forms.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        required=False,
+        label=_("Standard deviation"),
+        help_text=_("Mean KPIs only: of one unit's value, from history."),
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Notes"))
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label=_("Reason for a change"),
+        help_text=_("Required once the KPI's experiments have data: the change stays visible."),
+    )
+
+    def __init__(self, *args, initiative: Initiative, **kwargs):
+        super().__init__(*args, initiative=initiative, **kwargs)
+        kpis = initiative.kpis.filter(is_primary=True).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = kpis
+
+
 class FinancialEntryForm(forms.Form):
     kind = forms.ChoiceField(choices=EntryKind.choices, label=_("Kind"))
     month = MonthField(label=_("Month"))

@@ -25,6 +25,7 @@ from governance.reviews.models import GateReview
 from governance.reviews.portfolio import initiative_page
 from governance.reviews.services import review_open
 from governance.value.evidence_checks import sent_name
+from governance.value.plans import PlanInput, experiment_plan_register
 from governance.value.services import (
     MeasurementErrors,
     MeasurementInput,
@@ -86,6 +87,7 @@ def page_actions(request, page) -> list[dict]:
         add("experiment", _("Record an A/B experiment"))
         if page.experiments:
             add("experiment_look", _("Record a later look"))
+        add("experiment_plan", _("Register an experiment plan"))
     if who.may_record_money(initiative):
         add("money", _("Record a cost or benefit"))
     if who.may_upload_evidence(initiative):
@@ -312,6 +314,33 @@ def experiment_look(request, model_admin, object_id):
         title=_("Record a later look at an experiment of “%(title)s”") % {"title": initiative.title},
         intro=_("The cumulative figures on that day: counts never decrease and looks come in date order."),
         submit_label=_("Record the look"),
+    )
+
+
+def _register_plan(actor, data: dict):
+    figures = {k: v for k, v in data.items() if k not in ("kpi", "reason")}
+    return experiment_plan_register(
+        actor=actor, kpi=data["kpi"], plan=PlanInput(**figures), reason=data.get("reason") or ""
+    )
+
+
+def experiment_plan(request, model_admin, object_id):
+    initiative = visible_initiative(request, object_id)
+    require(access(request).may_record_experiment(initiative))
+    return _service_form(
+        request,
+        model_admin,
+        initiative,
+        forms.ExperimentPlanForm(request.POST or None, initiative=initiative),
+        save=lambda data: _register_plan(request.user, data),
+        success=_("The experiment plan was registered and pinned in the ledger."),
+        # Translators: the initiative's title.
+        title=_("Register an experiment plan of “%(title)s”") % {"title": initiative.title},
+        intro=_(
+            "Register the plan before the experiment's data arrives. Before the first look a new plan "
+            "replaces the old one; after it, a change needs a reason and stays visible to the committee."
+        ),
+        submit_label=_("Register the plan"),
     )
 
 
