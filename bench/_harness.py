@@ -11,12 +11,15 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+BENCH_SIGNING_KEY = Path(tempfile.gettempdir()) / "valuegate-bench-ledger.key"  # outside the work tree
 
 
 def setup_django(*, database: str | None = None) -> None:
@@ -97,3 +100,42 @@ def verdict(ratio: float, goal: float, *, at_most: bool = True) -> str:
 
 def line(label: str, value: str) -> None:
     print(f"  {label:<44} {value}")
+
+
+def use_bench_signing_key() -> None:
+    """Sign the ledger with the benchmarks' own key unless VALUEGATE_LEDGER_SIGNING_KEY is set.
+
+    With DEBUG off (as the benchmarks run) nothing provides a key, and writes that append to the
+    ledger (a membership granted, measurements recorded) refuse to go without one. One key file,
+    made on first use and kept, so that a benchmark database reused from run to run is signed by
+    one key throughout. Call before setup_django.
+    """
+    if os.environ.get("VALUEGATE_LEDGER_SIGNING_KEY"):
+        return
+    if not BENCH_SIGNING_KEY.exists():
+        from governance.ledger.signing import SigningKey
+
+        descriptor = os.open(BENCH_SIGNING_KEY, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(SigningKey.generate("valuegate-bench").text + "\n")
+    os.environ["VALUEGATE_LEDGER_SIGNING_KEY"] = str(BENCH_SIGNING_KEY)
+
+
+class QueryCount:
+    def __init__(self) -> None:
+        self.queries = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries += 1
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def counting_queries() -> Iterator[QueryCount]:
+    """The statements run on the default connection inside the block, counted without keeping
+    their SQL (CaptureQueriesContext keeps every statement's text: megabytes over a portfolio)."""
+    from django.db import connection
+
+    counter = QueryCount()
+    with connection.execute_wrapper(counter):
+        yield counter
