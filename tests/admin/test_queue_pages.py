@@ -6,24 +6,24 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from governance.reviews.models import GateReview
 from governance.reviews.queue import PAGE_SIZE, awaiting_signoff
 from governance.reviews.services import review_open
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
 
 def test_pages_follow_each_other_oldest_first(members, client):
-    start = timezone.now() - dt.timedelta(days=90)
+    start = configured_clock() - dt.timedelta(days=90)
     for n in range(PAGE_SIZE + 7):
         initiative = factories.proposal_ready_for_pilot_gate()
         review_open(actor=initiative.owner, initiative=initiative, now=start + dt.timedelta(hours=n))
     business = members["business"]
-    first = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
-    second = awaiting_signoff(business, frozenset({"business"}), now=timezone.now(), page=2)
+    first = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
+    second = awaiting_signoff(business, frozenset({"business"}), now=configured_clock(), page=2)
     assert len(first.items) == PAGE_SIZE and first.has_next and not first.has_previous
     assert len(second.items) == 7 and not second.has_next and second.has_previous
     opened = [item.review.opened_at for item in first.items + second.items]
@@ -45,12 +45,12 @@ def test_beyond_the_counted_limit_the_queue_says_more_than(members, client, monk
     from governance.reviews import queue
 
     monkeypatch.setattr(queue, "COUNTED_UP_TO", 3)
-    start = timezone.now() - dt.timedelta(days=30)
+    start = configured_clock() - dt.timedelta(days=30)
     for n in range(5):
         initiative = factories.proposal_ready_for_pilot_gate()
         review_open(actor=initiative.owner, initiative=initiative, now=start + dt.timedelta(hours=n))
     business = members["business"]
-    page = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    page = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
     # Every review is still listed; only the count stops at the limit.
     assert (len(page.items), page.candidates, page.more_candidates) == (5, 3, True)
 
@@ -61,7 +61,7 @@ def test_beyond_the_counted_limit_the_queue_says_more_than(members, client, monk
     assert "more than 3 open reviews ask for your functions" in response.content.decode()
 
     monkeypatch.setattr(queue, "COUNTED_UP_TO", 5)
-    exact = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    exact = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
     assert (exact.candidates, exact.more_candidates) == (5, False)
 
 
@@ -75,13 +75,13 @@ def test_the_queue_says_how_many_reviews_segregation_of_duties_keeps_from_the_me
     business.is_staff = True
     business.save()
     own = factories.proposal_ready_for_pilot_gate(owner=business)
-    review_open(actor=business, initiative=own, now=timezone.now() - dt.timedelta(days=2))
+    review_open(actor=business, initiative=own, now=configured_clock() - dt.timedelta(days=2))
     sponsored = factories.proposal_ready_for_pilot_gate(sponsor=business)
-    review_open(actor=sponsored.owner, initiative=sponsored, now=timezone.now() - dt.timedelta(days=1))
+    review_open(actor=sponsored.owner, initiative=sponsored, now=configured_clock() - dt.timedelta(days=1))
     other = factories.proposal_ready_for_pilot_gate()
-    review_open(actor=other.owner, initiative=other, now=timezone.now() - dt.timedelta(hours=3))
+    review_open(actor=other.owner, initiative=other, now=configured_clock() - dt.timedelta(hours=3))
 
-    page = awaiting_signoff(business, frozenset({"business"}), now=timezone.now())
+    page = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
     assert [item.review.initiative for item in page.items] == [other]
     assert (page.candidates, page.withheld) == (1, 2)
 

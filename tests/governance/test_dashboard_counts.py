@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from governance.access import roles
 from governance.access.matrix import principal
@@ -17,6 +16,7 @@ from governance.reviews.signoffs import signoff_record
 from governance.value.dashboard import LIST_LENGTH, portfolio_dashboard
 from projects.models import FinancialEntry
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def auditor():
 def open_review_aged(days: int, title: str) -> GateReview:
     initiative = factories.proposal_ready_for_pilot_gate(title=title)
     return review_open(
-        actor=initiative.owner, initiative=initiative, now=timezone.now() - dt.timedelta(days=days)
+        actor=initiative.owner, initiative=initiative, now=configured_clock() - dt.timedelta(days=days)
     )
 
 
@@ -43,7 +43,7 @@ def test_totals_count_every_open_review_and_each_is_late_by_its_own_policy():
     lenient = open_review_aged(12, "Within the new policy")
     very_late = open_review_aged(40, "Late under the new policy")
 
-    data = portfolio_dashboard(auditor(), now=timezone.now())
+    data = portfolio_dashboard(auditor(), now=configured_clock())
 
     assert data.open_reviews_total == len(late) + 3
     assert data.escalations_total == len(late) + 1
@@ -56,7 +56,7 @@ def test_totals_count_every_open_review_and_each_is_late_by_its_own_policy():
 
 def test_with_no_open_review_nothing_waits_or_is_late():
     factories.proposal_ready_for_pilot_gate()
-    data = portfolio_dashboard(auditor(), now=timezone.now())
+    data = portfolio_dashboard(auditor(), now=configured_clock())
     assert (data.open_reviews_total, data.escalations_total, data.waiting_reviews, data.escalations) == (
         0,
         0,
@@ -76,7 +76,7 @@ def test_a_waiting_review_counts_its_active_sign_offs_only():
     signoff_record(
         actor=members["business"], review=review, function="business", decision="approve", rationale="Again."
     )
-    (waiting,) = portfolio_dashboard(auditor(), now=timezone.now()).waiting_reviews
+    (waiting,) = portfolio_dashboard(auditor(), now=configured_clock()).waiting_reviews
     assert waiting.review == review and waiting.active_signoffs == 2
 
 
@@ -87,7 +87,7 @@ def test_the_dashboard_reads_nine_queries_and_sums_the_running_figures(django_as
     open_review_aged(10, "Waiting long")
     viewer = principal(auditor())  # the roles a request has read already
     with django_assert_num_queries(9):
-        data = portfolio_dashboard(viewer, now=timezone.now())
+        data = portfolio_dashboard(viewer, now=configured_clock())
     entries = FinancialEntry.objects.filter(initiative__in=pilots)
     assert data.totals["cost"] == sum(e.amount for e in entries if e.kind == "cost")
     assert data.totals["benefit"] == sum(e.amount for e in entries if e.kind == "benefit")
