@@ -152,6 +152,71 @@ WORDS: dict[str, Any] = {
     "sample_ratio.untestable": _(
         "“%(experiment)s” on %(kpi)s: the arm sizes cannot be checked against the plan (%(problem)s)"
     ),
+    # Guardrail KPIs (governance/rules/guardrails.py).
+    "requirement.guardrails": _(
+        "Guardrail KPIs do not degrade beyond their non-inferiority margins (always-valid test, "
+        "one-sided, α = %(alpha)s)"
+    ),
+    "guardrails.breached": _("Not shown within the margin: %(lines)s."),
+    "guardrails.hold": _("Within the margin: %(lines)s."),
+    "guardrail.no_margin": _("%(kpi)s is a guardrail without a baseline and a positive margin"),
+    "guardrail.never_measured": _(
+        "%(kpi)s has neither a measurement nor an A/B experiment to show it did not degrade"
+    ),
+    # Translators: period is a month written 2026-11; worse_by a signed number in the KPI's unit.
+    "guardrail.measured_holds": _(
+        "%(kpi)s is %(latest)s %(unit)s (%(period)s) against a baseline of %(baseline)s: %(worse_by)s "
+        "%(unit)s worse, within the margin of %(margin)s %(unit)s"
+    ),
+    "guardrail.measured_breached": _(
+        "%(kpi)s is %(latest)s %(unit)s (%(period)s) against a baseline of %(baseline)s: %(worse_by)s "
+        "%(unit)s worse, beyond the margin of %(margin)s %(unit)s"
+    ),
+    "guardrail.experiments": _("%(lines)s"),
+    # Translators: bound is a signed number in the KPI's unit; confidence a percentage.
+    "guardrail.experiment_holds": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: the treatment is worse by at most %(bound)s %(unit)s (always-valid "
+        "%(confidence)s bound after %(looks)s look), within the margin of %(margin)s %(unit)s",
+        "“%(experiment)s” on %(kpi)s: the treatment is worse by at most %(bound)s %(unit)s (always-valid "
+        "%(confidence)s bound after %(looks)s looks), within the margin of %(margin)s %(unit)s",
+        "looks",
+    ),
+    "guardrail.experiment_breached": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: the treatment may be worse by up to %(bound)s %(unit)s (always-valid "
+        "%(confidence)s bound after %(looks)s look), beyond the margin of %(margin)s %(unit)s",
+        "“%(experiment)s” on %(kpi)s: the treatment may be worse by up to %(bound)s %(unit)s (always-valid "
+        "%(confidence)s bound after %(looks)s looks), beyond the margin of %(margin)s %(unit)s",
+        "looks",
+    ),
+    # Translators: least is a signed number in the KPI's unit; confidence a percentage.
+    "guardrail.experiment_beyond": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: the treatment is worse by at least %(least)s %(unit)s (always-valid "
+        "%(confidence)s bound after %(looks)s look), beyond the margin of %(margin)s %(unit)s",
+        "“%(experiment)s” on %(kpi)s: the treatment is worse by at least %(least)s %(unit)s (always-valid "
+        "%(confidence)s bound after %(looks)s looks), beyond the margin of %(margin)s %(unit)s",
+        "looks",
+    ),
+    "guardrail.experiment_too_few": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: too few observations after %(looks)s look to show the treatment is "
+        "not worse by more than the margin of %(margin)s %(unit)s",
+        "“%(experiment)s” on %(kpi)s: too few observations after %(looks)s looks to show the treatment is "
+        "not worse by more than the margin of %(margin)s %(unit)s",
+        "looks",
+    ),
+    "guardrail.experiment_inconclusive": ngettext_lazy(
+        "“%(experiment)s” on %(kpi)s: the looks contradict each other after %(looks)s look, so the test "
+        "cannot show the treatment is within the margin of %(margin)s %(unit)s",
+        "“%(experiment)s” on %(kpi)s: the looks contradict each other after %(looks)s looks, so the test "
+        "cannot show the treatment is within the margin of %(margin)s %(unit)s",
+        "looks",
+    ),
+    # Translators: problem is why the figures cannot be tested, in English.
+    "guardrail.experiment_untestable": _(
+        "“%(experiment)s” on %(kpi)s cannot be tested (%(problem)s), so it cannot show the guardrail holds"
+    ),
+    "value.guardrail_breached": _(
+        "Guardrail breached: %(check)s. A guardrail beyond its margin proposes a retire review."
+    ),
     "requirement.pilot_power": _("The registered plan can show its minimum effect within a time box"),
     "pilot_power.lines": _("%(lines)s."),
     # Translators: deadline is a date, YYYY-MM-DD; power a percentage; traffic a number of units.

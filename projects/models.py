@@ -226,6 +226,23 @@ class KPI(models.Model):
         max_length=200, validators=[validate_single_line], verbose_name=_("data source")
     )
     is_primary = models.BooleanField(default=True, verbose_name=_("is primary"))
+    # A guardrail is a KPI the initiative must not make worse (complaints, brand-tone violations,
+    # factual errors): a Go needs it not to degrade beyond its non-inferiority margin.
+    is_guardrail = models.BooleanField(
+        default=False,
+        help_text=_("A KPI that must not degrade beyond its margin; never primary."),
+        verbose_name=_("is guardrail"),
+    )
+    non_inferiority_margin = models.DecimalField(
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text=_(
+            "How much worse than its baseline a guardrail may get, in the KPI's unit (a positive number)."
+        ),
+        verbose_name=_("non-inferiority margin"),
+    )
 
     class Meta:
         verbose_name_plural = _("KPIs")
@@ -236,12 +253,18 @@ class KPI(models.Model):
             models.CheckConstraint(
                 condition=~Q(target=F("baseline")), name="kpi_target_differs_from_baseline"
             ),
+            models.CheckConstraint(
+                condition=Q(is_guardrail=False, non_inferiority_margin__isnull=True)
+                | Q(is_guardrail=True, is_primary=False, non_inferiority_margin__gt=0),
+                name="kpi_guardrail_has_margin_and_is_not_primary",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
 
     def clean(self) -> None:
+        self._clean_guardrail()
         if self.target is None or self.baseline is None:
             return
         if self.target == self.baseline:
@@ -253,6 +276,31 @@ class KPI(models.Model):
         if self.direction == Direction.DECREASE and self.target > self.baseline:
             raise ValidationError(
                 {"target": gettext("Lower is better, so the target must be below the baseline.")}
+            )
+
+    @property
+    def margin_text(self) -> str:
+        """The non-inferiority margin as its digits are meant ("1.5", not "1.500000"); "" without one."""
+        margin = self.non_inferiority_margin
+        return "" if margin is None else format(margin.normalize(), "f")
+
+    def _clean_guardrail(self) -> None:
+        margin = self.non_inferiority_margin
+        if not self.is_guardrail:
+            if margin is not None:
+                raise ValidationError(
+                    {"non_inferiority_margin": gettext("Only a guardrail KPI has a non-inferiority margin.")}
+                )
+            return
+        if self.is_primary:
+            raise ValidationError({"is_guardrail": gettext("A guardrail KPI cannot be a primary KPI.")})
+        if margin is None:
+            raise ValidationError(
+                {"non_inferiority_margin": gettext("A guardrail KPI needs a non-inferiority margin.")}
+            )
+        if not margin.is_finite() or margin <= 0:
+            raise ValidationError(
+                {"non_inferiority_margin": gettext("The non-inferiority margin must be a positive number.")}
             )
 
     def meets_target(self, value: Decimal) -> bool:

@@ -245,7 +245,15 @@ def pilot_with_everything_the_scale_gate_reads(*, months: int = 6, **kwargs) -> 
         experiment=experiment, looked_on=dt.date(2026, 9, 1), control_size=2500, treatment_size=2500
     )
     ExperimentLookFactory(experiment=experiment, looked_on=dt.date(2026, 10, 1))
-    guardrail = KPIFactory(initiative=initiative, name="Complaints", is_primary=False, direction="down")
+    guardrail = KPIFactory(
+        initiative=initiative,
+        name="Complaints",
+        is_primary=False,
+        direction=Direction.DECREASE,
+        target=Decimal("8"),
+        is_guardrail=True,
+        non_inferiority_margin=Decimal("0.5"),
+    )
     for month in range(1, 10):
         MeasurementFactory(kpi=guardrail, period=dt.date(2026, month, 1), value=Decimal("0.123456") * month)
     ExperimentFactory(

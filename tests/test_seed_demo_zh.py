@@ -166,7 +166,7 @@ def test_the_chinese_demo_tells_the_english_story_stage_for_stage_and_number_for
                 for t in (title, ZH[title])
             ]
             assert failing[0] == failing[1], title
-    assert {"targets_met", "experiments", "roi"} <= set(
+    assert {"targets_met", "experiments", "roi", "guardrails"} <= set(
         r.code for r in next_gate_checklist(by_title[ZH[ENGLISH_TITLES[1]]].pk, now=now).failing
     )
 

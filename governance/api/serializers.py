@@ -121,6 +121,22 @@ class KPISerializer(StrictSerializer):
     target = DecimalValueField(what=_("Target"), max_digits=KPI_MAX_DIGITS, decimal_places=KPI_DECIMAL_PLACES)
     data_source = SingleLineField(max_length=200)
     is_primary = StrictBooleanField(required=False, default=True)
+    is_guardrail = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text=_("A KPI that must not degrade beyond its non-inferiority margin; never primary."),
+    )
+    non_inferiority_margin = DecimalValueField(
+        what=_("Non-inferiority margin"),
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "How much worse than its baseline a guardrail may get, in the KPI's unit; required for a guardrail."
+        ),
+    )
 
 
 # Measurements: parsed row by row, fast enough for 10,000 rows, every bad row named -------------

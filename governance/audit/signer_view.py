@@ -174,6 +174,10 @@ class _Replay:
             "target": kpi_decimal(data["target"]),
             "data_source": data.get("data_source", ""),
             "is_primary": data.get("is_primary", True),
+            "is_guardrail": data.get("is_guardrail", False),
+            "non_inferiority_margin": (
+                kpi_decimal(data["non_inferiority_margin"]) if data.get("non_inferiority_margin") else None
+            ),
             "measurements": [],
             "experiments": [],
             "seq": seq,

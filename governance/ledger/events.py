@@ -352,6 +352,8 @@ KPI_DEFINED = declare(
     target=DECIMAL,
     data_source=TEXT,
     is_primary=BOOL,
+    is_guardrail=optional(BOOL),  # present on guardrail KPIs only
+    non_inferiority_margin=optional(DECIMAL),
 )
 KPI_MEASUREMENTS_RECORDED = declare(
     "kpi.measurements_recorded",

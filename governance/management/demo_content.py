@@ -97,6 +97,9 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "Click-through rate": "点击率",
         "Web analytics, monthly": "网站分析，按月",
+        "Brand-tone violations": "品牌语调违规",
+        "per 1,000 messages": "每 1,000 条文案",
+        "Copywriter review log, monthly": "文案审核记录，按月",
         "Stop if click-through is not 30% higher than baseline after the pilot.": (
             "试点结束后，若点击率未比基线高出30%，则终止。"
         ),

@@ -221,11 +221,11 @@ def _sent_statement(vendor: str) -> str:
     """
     meta = NotificationDelivery._meta
     quote = connection.ops.quote_name
+    column = {field.name: field.column for field in meta.concrete_fields}
     columns = ", ".join(
-        f"{quote(meta.get_field(name).column)} = %s"
-        for name in ("state", "attempts", "sent_at", "last_error")
+        f"{quote(column[name])} = %s" for name in ("state", "attempts", "sent_at", "last_error")
     )
-    return f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"
+    return f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(column['id'])} = %s"
 
 
 def _settle_sent(pk: int, attempts: int, sent_at: dt.datetime) -> None:

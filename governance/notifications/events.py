@@ -36,6 +36,10 @@ class NotificationEvent(models.TextChoices):
     KPI_OVERDUE = "kpi.overdue", _("KPI measurements are overdue")
     KPI_MISSED = "kpi.missed", _("KPIs missed their target (exit criteria met)")
     PILOT_OVERDUE = "pilot.overdue", _("A pilot is past its time box")
+    EXPERIMENT_PLAN_CHANGED = (
+        "experiment_plan.changed",
+        _("An experiment plan was changed after its data arrived"),
+    )
     LEDGER_VERIFICATION_FAILED = "ledger.verification_failed", _("The nightly ledger verification failed")
     LEDGER_CHECKPOINT = "ledger.checkpoint", _("A signed checkpoint of the ledger was published")
     OTHER = "other", _("Other notifications")

@@ -277,7 +277,9 @@ def exit_criteria_enforce(*, now: dt.datetime) -> int:
     candidates = set()
     for initiative in value_tracked_initiatives():
         inputs = value_inputs(initiative, month=month)
-        if exit_criteria_breaches(inputs.kpis, inputs.business_case, month=month):
+        if exit_criteria_breaches(
+            inputs.kpis, inputs.business_case, month=month, experiments=inputs.experiments
+        ):
             candidates.add(initiative.pk)
     candidates.update(
         ExitCriteriaBreach.objects.filter(
@@ -297,7 +299,9 @@ def _enforce(initiative_id: int, month: dt.date, now: dt.datetime) -> int:
     kpis = {k.name: k for k in loaded.kpis.all()}
     allowed = inputs.business_case.missed_periods_to_retire if inputs.business_case else None
     new = []
-    for breach in exit_criteria_breaches(inputs.kpis, inputs.business_case, month=month):
+    for breach in exit_criteria_breaches(
+        inputs.kpis, inputs.business_case, month=month, experiments=inputs.experiments
+    ):
         row, created = ExitCriteriaBreach.objects.get_or_create(
             kpi=kpis[breach.kpi],
             first_missed_period=breach.first_period,
@@ -322,15 +326,19 @@ def _enforce(initiative_id: int, month: dt.date, now: dt.datetime) -> int:
     if pending.exists():
         open_review = GateReview.objects.filter(initiative=initiative, status=ReviewStatus.OPEN).first()
         if open_review is None:
-            names = sorted({b.kpi.name for b in pending.select_related("kpi")})
-            review = review_open_by_system(
-                initiative=initiative,
-                gate=Gate.RETIRE,
-                reason=(
+            rows = list(pending.select_related("kpi"))
+            names = sorted({b.kpi.name for b in rows if not b.kpi.is_guardrail})
+            guardrails = sorted({b.kpi.name for b in rows if b.kpi.is_guardrail})
+            reasons = []
+            if names:
+                reasons.append(
                     f"Exit criteria met: {', '.join(names)} missed the target for {allowed} or more "
                     "consecutive months."
-                ),
-                now=now,
+                )
+            if guardrails:
+                reasons.append(f"Guardrail breached: {', '.join(guardrails)} degraded beyond the margin.")
+            review = review_open_by_system(
+                initiative=initiative, gate=Gate.RETIRE, reason=" ".join(reasons), now=now
             )
             opened = True
         elif open_review.gate == Gate.RETIRE:
@@ -360,11 +368,16 @@ def _notify_breach(
     else:  # the review in the way was decided meanwhile
         next_step = _("A retire review will open at the next run.")
     described = "; ".join(
-        ngettext(
-            # Translators: %(months)s is a number of months; %(since)s is YYYY-MM.
-            "%(kpi)s missed its target %(months)s month in a row since %(since)s",
-            "%(kpi)s missed its target %(months)s months in a row since %(since)s",
-            b.missed_periods,
+        (
+            # Translators: %(since)s is a month, YYYY-MM.
+            _("%(kpi)s, a guardrail, is beyond its non-inferiority margin since %(since)s")
+            if b.kpi.is_guardrail
+            else ngettext(
+                # Translators: %(months)s is a number of months; %(since)s is YYYY-MM.
+                "%(kpi)s missed its target %(months)s month in a row since %(since)s",
+                "%(kpi)s missed its target %(months)s months in a row since %(since)s",
+                b.missed_periods,
+            )
         )
         % {"kpi": b.kpi.name, "months": b.missed_periods, "since": f"{b.first_missed_period:%Y-%m}"}
         for b in breaches

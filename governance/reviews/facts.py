@@ -89,13 +89,16 @@ def judging_policy(open_review: GateReview | None) -> GatePolicy:
 
 # What defines a KPI for the rules: the same fields on the model, in the facts and in KPIFacts.
 KPI_DEFINITION = ("name", "unit", "direction", "baseline", "target", "data_source", "is_primary")
+# A guardrail's, in the rows and KPIFacts of every KPI; in the facts of guardrails only, so that the
+# digests sign-offs pinned on other KPIs stay as they were.
+GUARDRAIL_DEFINITION = ("is_guardrail", "non_inferiority_margin")
 
 
 def kpi_row(kpi: KPI) -> dict:
     """A KPI with its measurements and experiments as plain data (the rows the gate facts take)."""
     return {
         "id": kpi.pk,
-        **{field: getattr(kpi, field) for field in KPI_DEFINITION},
+        **{field: getattr(kpi, field) for field in (*KPI_DEFINITION, *GUARDRAIL_DEFINITION)},
         "measurements": [
             {"period": m.period, "value": m.value, "sample_size": m.sample_size}
             for m in kpi.measurements.all()
@@ -278,12 +281,16 @@ def experiment_judgements(experiments, kpi: KPIFacts, rules: PolicyRules) -> dic
 
 def kpi_definition(kpi: KPI, **data) -> KPIFacts:
     """A KPI's definition as the rules read it; `data` adds its measurements or experiments."""
-    return KPIFacts(**{field: getattr(kpi, field) for field in KPI_DEFINITION}, **data)
+    return KPIFacts(
+        **{field: getattr(kpi, field) for field in (*KPI_DEFINITION, *GUARDRAIL_DEFINITION)}, **data
+    )
 
 
 def kpi_facts(row: dict) -> KPIFacts:
     return KPIFacts(
         **{field: row[field] for field in KPI_DEFINITION},
+        is_guardrail=bool(row.get("is_guardrail", False)),
+        non_inferiority_margin=row.get("non_inferiority_margin"),
         measurements=tuple(MeasurementFacts(m["period"], m["value"]) for m in row["measurements"]),
         experiments=tuple(experiment_facts(e) for e in row["experiments"]),
         plan=plan_facts(row.get("plan")),
@@ -437,6 +444,11 @@ def gate_facts(data: GateData, rules: PolicyRules, open_conditions: Sequence[Ope
                 # Only a KPI with a registered plan carries one: the facts of every other KPI,
                 # and the digests sign-offs pinned before plans existed, stay as they were.
                 **({"plan": plan_row(k["plan"])} if k.get("plan") is not None else {}),
+                **(
+                    {"is_guardrail": True, "non_inferiority_margin": kpi_decimal(k["non_inferiority_margin"])}
+                    if k.get("is_guardrail")
+                    else {}
+                ),
             }
             for k in sorted(data.kpi_rows, key=lambda k: (not k["is_primary"], k["name"], k["id"]))
         ],
@@ -697,6 +709,8 @@ def _decision_query(initiative_id: int, review_id: int, *, with_conditions: bool
             target="target",
             data_source="data_source",
             is_primary="is_primary",
+            is_guardrail="is_guardrail",
+            non_inferiority_margin="non_inferiority_margin",
         ),
         "measurement_rows": _rows_of(
             KPIMeasurement.objects.filter(kpi__initiative=outer),
@@ -939,6 +953,8 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
         {
             **k,
             "is_primary": bool(k["is_primary"]),
+            "is_guardrail": bool(k["is_guardrail"]),
+            "non_inferiority_margin": columns.kpi_decimal(k["non_inferiority_margin"]),
             "baseline": columns.kpi_decimal(k["baseline"]),
             "target": columns.kpi_decimal(k["target"]),
             "measurements": measurements.get(k["id"], []),

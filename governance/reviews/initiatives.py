@@ -173,8 +173,11 @@ def kpi_define(
     target: Decimal | str,
     data_source: str,
     is_primary: bool = True,
+    is_guardrail: bool = False,
+    non_inferiority_margin: Decimal | str | None = None,
 ) -> KPI:
-    """Define a KPI of a draft. Ledger: kpi.defined."""
+    """Define a KPI of a draft; a guardrail KPI (never primary) with its non-inferiority margin.
+    Ledger: kpi.defined."""
     initiative = _editable_by_owner(
         actor,
         initiative,
@@ -184,6 +187,11 @@ def kpi_define(
     try:
         baseline = parse_decimal(baseline, what=_("Baseline"))
         target = parse_decimal(target, what=_("Target"))
+        margin = (
+            None
+            if non_inferiority_margin in (None, "")
+            else parse_decimal(non_inferiority_margin, what=_("Non-inferiority margin"))
+        )
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     if direction not in Direction.values:
@@ -202,6 +210,8 @@ def kpi_define(
         target=target,
         data_source=data_source,
         is_primary=is_primary,
+        is_guardrail=is_guardrail,
+        non_inferiority_margin=margin,
     )
     try:
         kpi.clean()
@@ -227,6 +237,8 @@ def kpi_define(
             "target": target,
             "data_source": data_source,
             "is_primary": is_primary,
+            # Only a guardrail's event carries these, so every other KPI's event is as it was.
+            **({"is_guardrail": True, "non_inferiority_margin": margin} if is_guardrail else {}),
         },
     )
     return kpi

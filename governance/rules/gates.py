@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
+from governance.rules.guardrails import guardrail_check
 from governance.rules.plans import PlanFacts, duration_reason, plan_duration, split_check, split_reason
 from governance.rules.reasons import Listing, Money, Param, Reason, Term
 from projects.roi import MonthlyAmount, percent, project_roi, rounded
@@ -150,6 +151,9 @@ class KPIFacts:
     measurements: tuple[MeasurementFacts, ...] = ()  # ordered by period
     experiments: tuple[ExperimentFacts, ...] = ()
     plan: PlanFacts | None = None  # the registered experiment plan, if any
+    # A guardrail must not degrade beyond its margin (governance/rules/guardrails.py); never primary.
+    is_guardrail: bool = False
+    non_inferiority_margin: Decimal | None = None
 
     def meets_target(self, value: Decimal) -> bool:
         if self.target is None:
@@ -251,6 +255,8 @@ def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
     if policy.requires_significant_experiments:
         checks.append(_experiments(inputs))
         checks.append(_experiment_plans(inputs))
+        if any(k.is_guardrail for k in inputs.kpis):
+            checks.append(_guardrails(inputs))
     months: int | None = None
     if policy.gate == Gate.PILOT and any(k.plan is not None for k in inputs.kpis):
         requirement, months = _pilot_power(inputs, now)
@@ -588,7 +594,9 @@ def _experiments(inputs: GateInputs) -> Requirement:
     alpha = inputs.policy.significance_level
     method = inputs.policy.experiment_method
     kind = Term("test", "always_valid" if method == ExperimentMethod.ALWAYS_VALID else "fixed_horizon")
-    directions = {kpi.direction for kpi in inputs.kpis if kpi.experiments}
+    # A guardrail's experiments show it did not degrade (_guardrails), not an improvement.
+    judged = [kpi for kpi in inputs.kpis if not kpi.is_guardrail]
+    directions = {kpi.direction for kpi in judged if kpi.experiments}
     side = (
         Reason.of("experiments.interval", side=improvement_side(directions.pop()))
         if len(directions) == 1
@@ -597,7 +605,7 @@ def _experiments(inputs: GateInputs) -> Requirement:
     label = Reason.of("requirement.experiments", test=kind, alpha=f"{alpha:g}", side=side)
     failures: list[Param] = []
     successes: list[Param] = []
-    for kpi in inputs.kpis:
+    for kpi in judged:
         for experiment in kpi.experiments:
             verdict = experiment_verdict(experiment, kpi, method=method, alpha=alpha)
             line = Reason.of(
@@ -668,6 +676,26 @@ def _experiment_plans(inputs: GateInputs) -> Requirement:
         return Requirement("experiment_plan", label, True, Reason.of("experiment_plan.no_experiments"))
     return Requirement(
         "experiment_plan", label, True, Reason.of("experiment_plan.followed", lines=Listing(tuple(notes)))
+    )
+
+
+def _guardrails(inputs: GateInputs) -> Requirement:
+    """Every guardrail KPI is shown not to degrade beyond its non-inferiority margin: one-sided by
+    the always-valid test where it has an A/B experiment (whatever the policy's method, since the
+    committee looks every month), else by its latest measurement against baseline ± margin."""
+    alpha = inputs.policy.significance_level
+    label = Reason.of("requirement.guardrails", alpha=f"{alpha:g}")
+    checks = [guardrail_check(k, alpha=alpha) for k in inputs.kpis if k.is_guardrail]
+    breached = [c.reason for c in checks if not c.holds]
+    if breached:
+        return Requirement(
+            "guardrails", label, False, Reason.of("guardrails.breached", lines=Listing(tuple(breached)))
+        )
+    return Requirement(
+        "guardrails",
+        label,
+        True,
+        Reason.of("guardrails.hold", lines=Listing(tuple(c.reason for c in checks))),
     )
 
 

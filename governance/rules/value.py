@@ -20,6 +20,7 @@ from governance.rules.gates import (
     MeasurementFacts,
     experiment_verdict,
 )
+from governance.rules.guardrails import GuardrailCheck, guardrail_check
 from governance.rules.reasons import Listing, Money, Param, Reason, Term
 from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
 from projects.sequential import MeanLook, ProportionLook
@@ -85,15 +86,27 @@ class ExitBreach:
     kpi: str
     first_period: dt.date
     periods: int
+    guardrail: bool = False  # a guardrail beyond its margin, rather than a primary KPI off target
 
 
 def exit_criteria_breaches(
-    kpis: tuple[KPIFacts, ...], case: BusinessCaseFacts | None, *, month: dt.date
+    kpis: tuple[KPIFacts, ...],
+    case: BusinessCaseFacts | None,
+    *,
+    month: dt.date,
+    experiments: tuple[KPIExperiment, ...] = (),
 ) -> tuple[ExitBreach, ...]:
-    """Primary KPIs whose latest `missed_periods_to_retire` months up to `month` all missed the target."""
-    if case is None:
-        return ()
+    """Primary KPIs whose latest `missed_periods_to_retire` months up to `month` all missed the
+    target, and guardrail KPIs beyond their margin in `month` (a guardrail allows no month beyond it;
+    the breach's run counts back over the months it stayed beyond)."""
     breaches = []
+    for kpi in kpis:
+        if kpi.is_guardrail:
+            run = guardrail_breach_run(kpi, experiments, month)
+            if run.first_period is not None:
+                breaches.append(ExitBreach(kpi.name, run.first_period, run.length, guardrail=True))
+    if case is None:
+        return tuple(breaches)
     for kpi in (kpi_as_of(k, month) for k in kpis):
         if not kpi.is_primary or kpi.target is None:
             continue
@@ -245,6 +258,39 @@ class ExperimentVerdictLine:
         )
 
 
+def guardrail_as_of(
+    kpi: KPIFacts, experiments: tuple[KPIExperiment, ...], month: dt.date
+) -> GuardrailCheck | None:
+    """A guardrail KPI judged on its measurements and experiment looks up to the end of `month`;
+    None while there is nothing to judge it on (an unmeasured month is flagged as overdue)."""
+    seen = tuple(e.as_of(month) for e in experiments if e.kpi == kpi.name)
+    facts = tuple(e.facts() for e in seen if e.looks)
+    kpi = replace(kpi_as_of(kpi, month), experiments=facts)
+    if not facts and kpi.latest is None:
+        return None
+    return guardrail_check(kpi, alpha=EXPERIMENT_ALPHA)
+
+
+# How far back a guardrail's run of months beyond its margin is counted.
+_LONGEST_BREACH_RUN = 120
+
+
+def guardrail_breach_run(kpi: KPIFacts, experiments: tuple[KPIExperiment, ...], month: dt.date) -> MissedRun:
+    """The trailing run of months, up to `month`, at whose end the guardrail was shown beyond its
+    margin (GuardrailCheck.breached).
+
+    Its first month keys the breach, so a guardrail that stays beyond is one breach, not one a month.
+    """
+    length, first, current = 0, None, month_start(month)
+    while length < _LONGEST_BREACH_RUN:
+        check = guardrail_as_of(kpi, experiments, current)
+        if check is None or not check.breached:
+            break
+        length, first = length + 1, current
+        current = add_months(current, -1)
+    return MissedRun(length, first)
+
+
 def experiment_verdict_line(experiment: KPIExperiment, kpi: KPIFacts) -> ExperimentVerdictLine:
     """The always-valid verdict on an experiment that has at least one look."""
     line = ExperimentVerdictLine(
@@ -272,6 +318,12 @@ class KPIAttainment:
     missed_run: MissedRun
     overdue: bool
     experiments: tuple[ExperimentVerdictLine, ...] = ()  # those with a look by the end of the month
+    # A guardrail KPI's judgement as of the month; None for other KPIs and before any data.
+    guardrail: GuardrailCheck | None = None
+
+    @property
+    def guardrail_breached(self) -> bool:
+        return self.guardrail is not None and self.guardrail.breached
 
     def describe(self) -> Reason:
         if self.latest is None:
@@ -343,7 +395,9 @@ def experiments_as_of(
 def assess_value(inputs: ValueInputs) -> ValueAssessment:
     """The month's value review and its recommendation, first rule that applies:
 
-    - retire: a primary KPI missed its target for the consecutive months the exit criteria allow;
+    - retire: a primary KPI missed its target for the consecutive months the exit criteria allow,
+      or a guardrail KPI is shown beyond its non-inferiority margin (governance/rules/guardrails.py:
+      its latest measurement, or an experiment's always-valid interval wholly beyond the margin);
     - escalate: a KPI's measurement of last month is overdue (no one can judge value unmeasured);
     - adjust: a primary KPI's latest value misses its target, the projected ROI is not positive,
       or an A/B experiment on any KPI is conclusively negative (its always-valid interval lies
@@ -377,6 +431,9 @@ def assess_value(inputs: ValueInputs) -> ValueAssessment:
                 missed_run=missed_run(kpi) if kpi.target is not None else MissedRun(0, None),
                 overdue=expected and not any(m.period == due_period for m in kpi.measurements),
                 experiments=experiments_as_of(inputs.experiments, kpi, inputs.month),
+                guardrail=guardrail_as_of(kpi, inputs.experiments, inputs.month)
+                if kpi.is_guardrail
+                else None,
             )
         )
     horizon = inputs.business_case.horizon_months if inputs.business_case else 36
@@ -397,16 +454,23 @@ def _recommend(
     primary = [k for k in lines if k.is_primary]
     allowed = inputs.business_case.missed_periods_to_retire if inputs.business_case else None
     exits = [k for k in primary if allowed and k.missed_run.length >= allowed]
-    if exits:
-        return RETIRE, tuple(
-            Reason.of(
-                "value.exit_criteria_met",
-                kpi=k.name,
-                months=k.missed_run.length,
-                since=f"{k.missed_run.first_period:%Y-%m}",
-                allowed=allowed or 0,
-            )
-            for k in exits
+    # A guardrail beyond its margin retires like a primary KPI out of its exit criteria: the
+    # initiative does harm the business case never priced in.
+    # An experiment that cannot yet show the guardrail holds is no breach: only one shown beyond.
+    breached = [k.guardrail for k in lines if k.guardrail is not None and k.guardrail.breached]
+    if exits or breached:
+        return RETIRE, (
+            *(
+                Reason.of(
+                    "value.exit_criteria_met",
+                    kpi=k.name,
+                    months=k.missed_run.length,
+                    since=f"{k.missed_run.first_period:%Y-%m}",
+                    allowed=allowed or 0,
+                )
+                for k in exits
+            ),
+            *(Reason.of("value.guardrail_breached", check=check.reason) for check in breached),
         )
     overdue = [k for k in lines if k.overdue]
     if overdue:

@@ -14,16 +14,21 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from governance.access import roles
 from governance.access.checks import lock_initiative, require_not_terminal, require_on
 from governance.access.matrix import Operation
 from governance.errors import InvalidInput
 from governance.ledger.chain import ledger_append
 from governance.ledger.events import EXPERIMENT_PLAN_CHANGED, EXPERIMENT_PLAN_REGISTERED
+from governance.notifications.events import NotificationEvent
+from governance.notifications.services import members_of, notify
+from governance.reviews.models import ReviewStatus, SignOff
 from governance.rules.plans import PlanFacts, power_plan
 from projects.models import KPI, KPI_DECIMAL_PLACES, Experiment, ExperimentLook, ExperimentPlan
 from projects.values import parse_decimal
@@ -171,6 +176,40 @@ def _pinned(plan: ExperimentPlan) -> dict:
     return {name: getattr(plan, name) for name in PLAN_FIGURES}
 
 
+def _tell_of_a_change_after_data(initiative, kpi: KPI, plan: ExperimentPlan, actor) -> None:
+    """The chair and whoever signed an open review of the initiative hear of a plan changed after
+    its data arrived: their approvals are stale, and the scale gate may refuse a Go on it."""
+    signers = get_user_model().objects.filter(
+        pk__in=SignOff.objects.filter(review__initiative=initiative, review__status=ReviewStatus.OPEN).values(
+            "reviewer_id"
+        ),
+        is_active=True,
+    )
+    recipients = [u for u in [*members_of([roles.COMMITTEE_CHAIR]), *signers] if u.pk != actor.pk]
+    notify(
+        recipients=recipients,
+        event_key=f"experiment-plan-{plan.pk}-v{plan.version}-changed",
+        event=NotificationEvent.EXPERIMENT_PLAN_CHANGED,
+        initiative=initiative,
+        subject=lambda: (
+            _("[ValueGate] %(title)s: experiment plan for %(kpi)s changed after data arrived")
+            % {"title": initiative.title, "kpi": kpi.name}
+        ),
+        body=lambda: (
+            _(
+                "%(who)s changed the plan (version %(version)s) after %(looks)s look(s) of data. Reason: %(reason)s"
+            )
+            % {
+                "who": actor.get_username(),
+                "version": plan.version,
+                "looks": _looks_so_far(kpi),
+                "reason": plan.change_reason,
+            }
+        ),
+        to_do=lambda: _("Review the change before signing again: approvals given before it no longer count."),
+    )
+
+
 @transaction.atomic
 def experiment_plan_register(
     *, actor, kpi: KPI, plan: PlanInput, reason: str = "", now: dt.datetime | None = None
@@ -236,6 +275,7 @@ def experiment_plan_register(
                 "looks": looks,
             },
         )
+        _tell_of_a_change_after_data(initiative, kpi, saved, actor)
     else:
         ledger_append(
             actor=actor,

@@ -84,12 +84,15 @@ def test_the_retail_pilot_left_alone_is_escalated_and_its_failing_kpi_leads_to_a
         event_key=f"pilot-{retail.pk}-overdue-{retail.pilot_deadline:%Y%m%d}", recipient=demo["chair"]
     ).exists()
     # Click-through missed its target six months running (the business case allows three).
-    breach = ExitCriteriaBreach.objects.get(initiative=retail)
+    breach = ExitCriteriaBreach.objects.get(initiative=retail, kpi__is_primary=True)
     assert (breach.kpi.name, breach.missed_periods, breach.review) == ("Click-through rate", 6, None)
-    exit_notice = Notification.objects.get(
+    # And its brand-tone guardrail is beyond its margin: a breach of its own.
+    guardrail = ExitCriteriaBreach.objects.get(initiative=retail, kpi__is_guardrail=True)
+    assert guardrail.kpi.name.startswith("Brand-tone") and guardrail.review is None
+    exit_notices = Notification.objects.filter(
         event_key__startswith=f"exit-criteria-{retail.pk}-", recipient=demo["chair"]
     )
-    assert "Click-through rate missed its target 6 months in a row" in exit_notice.body
+    assert any("Click-through rate missed its target 6 months in a row" in n.body for n in exit_notices)
     value_review = ValueReview.objects.get(initiative=retail)
     assert value_review.recommendation == "retire"
     assert list(GateReview.objects.filter(initiative=retail, status="open")) == [scale_review]

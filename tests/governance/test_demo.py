@@ -41,6 +41,13 @@ def test_retail_copy_pilot_fails_its_scale_gate_naming_the_kpi(demo):
     assert "Click-through rate is 0.0409" in failing["targets_met"]
     assert "+2.3% relative" in failing["experiments"]
     assert "ROI" in failing["roi"]
+    # The brand-tone guardrail is beyond its margin, in the words the committee reads.
+    assert failing["guardrails"] == (
+        "Not shown within the margin: Brand-tone violations is 3.8 per 1,000 messages ("
+        + f"{initiative.kpis.get(is_guardrail=True).measurements.order_by('period').last().period:%Y-%m}"
+        + ") against a baseline of 2: +1.8 per 1,000 messages worse, beyond the margin of 1 per 1,000 "
+        "messages."
+    )
     review = GateReview.objects.get(initiative=initiative, status="open")
     for function in ("business", "legal", "finance", "technical"):
         signoff_record(

@@ -452,3 +452,37 @@ def test_the_admin_registers_a_plan_for_the_lead_and_refuses_a_lead_of_another_i
     assert ExperimentPlan.objects.get().traffic_per_month == 10000
     refused = client.post(url, form)  # the same plan again: nothing to change
     assert refused.status_code == 200 and "nothing changed" in refused.content.decode()
+
+
+def test_a_plan_changed_after_data_is_told_to_the_chair_and_the_signers_of_the_open_review(members):
+    from governance.notifications.models import Notification
+
+    initiative, kpi = built_through_services()
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    signoff_record(
+        actor=members["business"], review=review, function="business", decision="approve", rationale="ok"
+    )
+    before = set(Notification.objects.values_list("pk", flat=True))
+    smaller = PlanInput(minimum_effect="0.05", treatment_share="0.5", planned_looks=3, traffic_per_month=2000)
+    experiment_plan_register(actor=initiative.owner, kpi=kpi, plan=smaller, reason="Revised case", now=NOW)
+
+    told = Notification.objects.exclude(pk__in=before).filter(event="experiment_plan.changed")
+    assert {n.recipient for n in told} == {members["chair"], members["business"]}  # not the lead herself
+    (to_business,) = [n for n in told if n.recipient == members["business"]]
+    assert (
+        "experiment plan for" in to_business.subject and "changed after data arrived" in to_business.subject
+    )
+    assert "Reason: Revised case" in to_business.body and "after 1 look(s)" in to_business.body
+    assert "approvals given before it no longer count" in to_business.to_do
+
+
+def test_a_plan_registered_before_any_data_tells_nobody():
+    from governance.notifications.models import Notification
+
+    initiative = factories.pilot_ready_for_scale_gate()
+    kpi = initiative.kpis.get(is_primary=True)
+    ExperimentPlan.objects.filter(kpi=kpi).delete()
+    before = Notification.objects.count()
+    kpi.experiments.all().delete()
+    experiment_plan_register(actor=initiative.owner, kpi=kpi, plan=EVEN, now=NOW)
+    assert Notification.objects.count() == before

@@ -348,7 +348,8 @@ class Command(TranslatedCommand):
         review_open(actor=lead, initiative=initiative)
 
     def _retail_case(self, title, users):
-        """Nine months of pilot; A/B shows +2.3% click-through against a +30% target."""
+        """Nine months of pilot; A/B shows +2.3% click-through against a +30% target, and the
+        brand-tone guardrail is beyond its margin."""
         lead = users["lead-retail"]
         initiative = self._described(
             title,
@@ -368,7 +369,37 @@ class Command(TranslatedCommand):
             benefit="900000",
             exit_criteria="Stop if click-through is not 30% higher than baseline after the pilot.",
         )
+        # The guardrail the committee watches: generated copy must not cost the brand its voice.
+        guardrail = kpi_define(
+            actor=lead,
+            initiative=initiative,
+            name=self._t("Brand-tone violations"),
+            unit=self._t("per 1,000 messages"),
+            direction="decrease",
+            baseline="2.0",
+            target="1.5",
+            data_source=self._t("Copywriter review log, monthly"),
+            is_primary=False,
+            is_guardrail=True,
+            non_inferiority_margin="1.0",
+        )
         initiative = self._through_pilot_gate(initiative, users, lead, self.now - dt.timedelta(days=280))
+        # Beyond its margin of 1.0 from the fourth month: 3.8 per 1,000 against a baseline of 2.0.
+        first = month_start(initiative.stage_entered_at.date(), 1)
+        measurements_record(
+            actor=lead,
+            kpi=guardrail,
+            now=self.now,
+            measurements=[
+                MeasurementInput(
+                    period=month_start(first, i),
+                    value=Decimal(v),
+                    source=guardrail.data_source,
+                    sample_size=12000,
+                )
+                for i, v in enumerate(["2.1", "2.6", "3.0", "3.4", "3.6", "3.8"])
+            ],
+        )
         self._pilot_data(
             initiative,
             lead,

@@ -92,6 +92,20 @@ class KPIForm(forms.Form):
     )
     data_source = forms.CharField(max_length=200, label=_("Data source"))
     is_primary = forms.BooleanField(required=False, initial=True, label=_("Is primary"))
+    is_guardrail = forms.BooleanField(
+        required=False,
+        label=_("Is guardrail"),
+        help_text=_(
+            "A KPI that must not degrade beyond its margin (complaints, brand-tone violations); never primary."
+        ),
+    )
+    non_inferiority_margin = forms.DecimalField(
+        required=False,
+        max_digits=KPI_MAX_DIGITS,
+        decimal_places=KPI_DECIMAL_PLACES,
+        label=_("Non-inferiority margin"),
+        help_text=_("How much worse than its baseline a guardrail may get, in the KPI's unit."),
+    )
 
 
 class KPIChoiceForm(forms.Form):
