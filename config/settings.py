@@ -203,6 +203,19 @@ VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS = env.list(
     "VALUEGATE_NOTIFICATION_DEFAULT_CHANNELS", default=["email"]
 )
 
+# KPI connectors (governance/value/connectors): where KPIs can be measured from their systems of
+# record, by name, as JSON: {"name": {"kind": "sql", "url_env": "SALES_DATABASE_URL",
+# "timeout_seconds": 30, "row_limit": 10000}} reads a SQLAlchemy URL from the named environment
+# variable (PostgreSQL or SQLite; the credentials never enter the database), {"name": {"kind": "csv",
+# "directory": "/srv/kpi-drops"}} reads CSV files dropped there. A source is read again after
+# VALUEGATE_KPI_SOURCE_INTERVAL_HOURS, a failing one at every hourly run. Unset: one file-drop
+# directory in the checkout, which the demo's customer-service pilot is measured from.
+VALUEGATE_KPI_CONNECTORS = env.json(
+    "VALUEGATE_KPI_CONNECTORS",
+    default={"file-drops": {"kind": "csv", "directory": str(BASE_DIR / "kpi-drops")}},
+)
+VALUEGATE_KPI_SOURCE_INTERVAL_HOURS = env.int("VALUEGATE_KPI_SOURCE_INTERVAL_HOURS", default=24)
+
 # Celery: a broker only when REDIS_URL is set; otherwise tasks run in-process, eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
 # A web request waits on an unresponsive Redis about this long at most, all its Redis calls
@@ -268,6 +281,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.notifications.tasks.relay_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Before the exit criteria and value reviews of the hour, so that they judge fresh figures.
+    "measure-kpis-from-source": {
+        "task": "governance.tasks.measure_kpis_from_source",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 3000},
     },
     "chase-overdue-signoffs": {
         "task": "governance.tasks.chase_overdue_signoffs",

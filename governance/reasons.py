@@ -159,6 +159,56 @@ WORDS: dict[str, Any] = {
     ),
     "guardrails.breached": _("Not shown within the margin: %(lines)s."),
     "guardrails.hold": _("Within the margin: %(lines)s."),
+    # Measured from the system of record (the scale gate's policy can require it).
+    "requirement.measured_from_source": _("Primary KPIs measured from their systems of record"),
+    "measured_from_source.no_primary_kpi": _("No primary KPI to measure."),
+    # Translators: %(kpi)s is a KPI's name.
+    "measured_from_source.none": _("%(kpi)s has no measurement from its source during the pilot"),
+    # Translators: %(kpi)s is a KPI's name; %(count)s a number of months.
+    "measured_from_source.reported": ngettext_lazy(
+        "%(kpi)s has %(count)s month reported by its lead",
+        "%(kpi)s has %(count)s months reported by its lead",
+        "count",
+    ),
+    "measured_from_source.missing": _("Not measured from source: %(kpis)s."),
+    "measured_from_source.all": _("Every primary KPI's pilot months were measured from its source."),
+    # Why a KPI source could not be read; the owner reads it in the notification and on the KPI.
+    "kpi_source.no_rows": _("the source returned no rows."),
+    # Translators: %(limit)s is a number of rows.
+    "kpi_source.too_many_rows": _("the source returned more than %(limit)s rows; nothing was recorded."),
+    # Translators: %(row)s is a row number; %(column)s a column name (period, value or sample_size).
+    "kpi_source.bad_row": _(
+        "row %(row)s has no usable %(column)s (periods are first days of months, values numbers)."
+    ),
+    # Translators: %(columns)s lists column names, kept in English (period, value).
+    "kpi_source.missing_columns": _("the result has no column %(columns)s."),
+    # Translators: %(name)s is a file name.
+    "kpi_source.bad_file_name": _(
+        "“%(name)s” is not a file name this connector reads (letters, digits, dots, dashes, ending in .csv)."
+    ),
+    "kpi_source.file_missing": _("no file “%(name)s” is in the connector's directory."),
+    # Translators: %(problem)s is a technical error name.
+    "kpi_source.file_unreadable": _("the file “%(name)s” cannot be read as UTF-8 text (%(problem)s)."),
+    "kpi_source.not_a_select": _("the query must be a single SELECT (or WITH … SELECT) statement."),
+    # Translators: %(variable)s is the name of an environment variable.
+    "kpi_source.no_url": _(
+        "the environment variable %(variable)s holding the database's address is not set."
+    ),
+    "kpi_source.bad_url": _(
+        "the environment variable %(variable)s does not hold a database address ValueGate can use."
+    ),
+    # Translators: %(dialect)s is a database kind, e.g. mssql.
+    "kpi_source.dialect_unsupported": _(
+        "ValueGate cannot enforce a read-only transaction and a statement timeout on %(dialect)s; "
+        "PostgreSQL and SQLite are supported."
+    ),
+    # Translators: %(seconds)s is a number of seconds.
+    "kpi_source.timed_out": _("the query ran longer than its %(seconds)s-second timeout and was stopped."),
+    # Translators: %(problem)s is the database's own message, often in English.
+    "kpi_source.unreachable": _("the database could not be reached: %(problem)s"),
+    "kpi_source.query_failed": _("the database refused the query: %(problem)s"),
+    # Translators: %(connector)s is a connector's name.
+    "kpi_source.connector_gone": _("the connector %(connector)s is no longer configured."),
     "guardrail.no_margin": _("%(kpi)s is a guardrail without a baseline and a positive margin"),
     "guardrail.never_measured": _(
         "%(kpi)s has neither a measurement nor an A/B experiment to show it did not degrade"
@@ -238,8 +288,24 @@ WORDS: dict[str, Any] = {
         "needed); plan more traffic or a larger minimum effect",
         "max_months",
     ),
-    # Translators: problem is why the plan's figures cannot be used, in English.
+    # Translators: problem is why the plan's figures cannot be used (in English when it comes from
+    # the statistics).
     "pilot.plan_unusable": _("%(kpi)s: the plan's figures cannot be powered (%(problem)s)"),
+    "plan.no_baseline": _("the KPI has no baseline"),
+    # Translators: %(kpi)s is a KPI's name; %(looks)s and %(months)s numbers of monthly looks.
+    "pilot.too_few_looks": ngettext_lazy(
+        "%(kpi)s: the plan looks %(looks)s time, but the effect needs %(months)s monthly looks to show; "
+        "plan more looks or more traffic",
+        "%(kpi)s: the plan looks %(looks)s times, but the effect needs %(months)s monthly looks to show; "
+        "plan more looks or more traffic",
+        "looks",
+    ),
+    "requirement.plans_registered": _("Each primary KPI's experiment plan registered before the pilot"),
+    "plans_registered.no_primary_kpi": _("No primary KPI to plan an experiment for."),
+    # Translators: %(kpis)s lists KPI names.
+    "plans_registered.missing": _("No experiment plan registered for %(kpis)s."),
+    "plans_registered.all": _("Every primary KPI has a registered experiment plan."),
+    "plan.no_standard_deviation": _("a mean KPI's plan needs the standard deviation of one unit's value"),
     "roi.no_costs": _("No costs recorded: ROI cannot be projected."),
     "roi.projected": ngettext_lazy(
         "Projected ROI %(roi)s over %(months)s month (cost %(cost)s, benefit %(benefit)s).",
@@ -266,6 +332,16 @@ WORDS: dict[str, Any] = {
     ),
     "review.advanced_on_request": _("Advanced on request: every requirement holds."),
     # Why ValueGate opened a review itself.
+    # Translators: %(kpis)s lists KPI names; %(months)s is a number of months.
+    "review.opened.exit_criteria_met": ngettext_lazy(
+        "Exit criteria met: %(kpis)s missed the target for %(months)s or more consecutive month.",
+        "Exit criteria met: %(kpis)s missed the target for %(months)s or more consecutive months.",
+        "months",
+    ),
+    # Translators: %(kpis)s lists guardrail KPI names.
+    "review.opened.guardrail_breached": _("Guardrail breached: %(kpis)s degraded beyond the margin."),
+    # Translators: %(lines)s are the reasons above, one after the other.
+    "review.opened.reasons": _("%(lines)s"),
     "review.opened.pilot_overdue": ngettext_lazy(
         "The pilot passed its deadline of %(deadline)s %(days)s day ago; the committee decides to scale it or kill it.",
         "The pilot passed its deadline of %(deadline)s %(days)s days ago; the committee decides to scale it or kill it.",
@@ -411,4 +487,6 @@ def say_term(term: Term) -> str:
 def _separator(joined_by: str) -> str:
     if joined_by == "comma":
         return pgettext("between the words of a list", ", ")
+    if joined_by == "sentences":
+        return pgettext("between whole sentences", " ")
     return pgettext("between the clauses of a list", "; ")

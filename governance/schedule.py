@@ -22,10 +22,13 @@ from governance.ledger.sequencer import ledger_events_sequence
 from governance.oversight.follow_ups import overdue_signoffs_chase
 from governance.oversight.pilots import perpetual_pilots_escalate
 from governance.oversight.value_reviews import exit_criteria_enforce, value_reviews_open
+from governance.value.connectors.services import kpi_sources_read
 
 # In this order: exit criteria before perpetual pilots, so that a failing pilot past its deadline
 # faces the retire gate its exit criteria call for rather than the scale gate.
 PERIODIC_JOBS: tuple[tuple[str, Callable[..., int]], ...] = (
+    # First, so that exit criteria and value reviews judge the figures just read.
+    ("KPIs measured from source", kpi_sources_read),
     ("sign-off follow-ups", overdue_signoffs_chase),
     ("exit criteria", exit_criteria_enforce),
     ("perpetual pilots", perpetual_pilots_escalate),
@@ -39,6 +42,7 @@ PERIODIC_JOBS: tuple[tuple[str, Callable[..., int]], ...] = (
 
 # The jobs as people read them (governance_tick's report); the names above are stable keys.
 PERIODIC_JOB_LABELS = {
+    "KPIs measured from source": _("KPI measurements read from their sources"),
     "sign-off follow-ups": _("sign-off follow-ups"),
     "exit criteria": _("exit criteria"),
     "perpetual pilots": _("perpetual pilots"),
@@ -58,6 +62,7 @@ __all__ = [
     "PERIODIC_JOBS",
     "PERIODIC_JOB_LABELS",
     "exit_criteria_enforce",
+    "kpi_sources_read",
     "ledger_events_sequence",
     "ledger_checkpoints_publish",
     "overdue_signoffs_chase",

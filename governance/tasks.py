@@ -17,10 +17,16 @@ from governance.api.idempotency import idempotency_keys_purge
 from governance.retries import RETRY
 from governance.schedule import (
     exit_criteria_enforce,
+    kpi_sources_read,
     overdue_signoffs_chase,
     perpetual_pilots_escalate,
     value_reviews_open,
 )
+
+
+@shared_task(**RETRY)
+def measure_kpis_from_source() -> int:
+    return kpi_sources_read(now=timezone.now())
 
 
 @shared_task(**RETRY)

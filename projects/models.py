@@ -315,8 +315,23 @@ class KPIMeasurement(models.Model):
     )
     sample_size = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("sample size"))
     source = models.CharField(max_length=200, validators=[validate_single_line], verbose_name=_("source"))
+    # Reported by a person (recorded_by), or measured from the KPI's system of record by a
+    # connector (reading, which holds the provenance); never both, never neither.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    reading = models.ForeignKey(
+        "SourceReading",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measurements",
+        verbose_name=_("reading"),
     )
     recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
@@ -326,10 +341,87 @@ class KPIMeasurement(models.Model):
         ordering = ["kpi_id", "period"]
         constraints = [
             models.UniqueConstraint(fields=["kpi", "period"], name="one_measurement_per_kpi_period"),
+            models.CheckConstraint(
+                condition=Q(recorded_by__isnull=False, reading__isnull=True)
+                | Q(recorded_by__isnull=True, reading__isnull=False),
+                name="measurement_reported_or_measured",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kpi.name} {self.period:%Y-%m}: {self.value}"
+
+    @property
+    def measured_from_source(self) -> bool:
+        return self.reading_id is not None
+
+
+class KPISource(models.Model):
+    """Where a KPI is measured from: a connector of the deployment (settings.VALUEGATE_KPI_CONNECTORS)
+    and what it reads there: a read-only SQL query, or the name of a CSV file dropped in the
+    connector's directory. Either gives one row per month: period (its first day), value and, if
+    known, sample size. Only the value room's services write it (governance/value/connectors/);
+    the ledger holds every version of the query, so the committee reads what produced a figure.
+    """
+
+    kpi = models.OneToOneField(KPI, on_delete=models.CASCADE, related_name="source", verbose_name=_("kpi"))
+    connector = models.CharField(max_length=60, verbose_name=_("connector"))
+    query = models.TextField(
+        help_text=_(
+            "SQL connectors: a SELECT returning the columns period, value and optionally sample_size, "
+            "one row per month. File connectors: the CSV file's name in the connector's directory, "
+            "with the same columns as its header."
+        ),
+        verbose_name=_("query or file"),
+    )
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
+    )
+    registered_at = models.DateTimeField(default=timezone.now, verbose_name=_("registered at"))
+    last_read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last read at"))
+    # Set by the first failed reading after a good one and cleared by the next good one: the owner
+    # is told once per failing spell, never silently left with a gap.
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name=_("failing since"))
+    # The last failure as a reason (code and parameters, governance/rules/reasons.py), shown in the
+    # reader's language; empty while the source reads well.
+    last_problem = models.JSONField(default=dict, blank=True, verbose_name=_("last problem"))
+
+    class Meta:
+        verbose_name = _("KPI source")
+        verbose_name_plural = _("KPI sources")
+        ordering = ["kpi_id"]
+
+    def __str__(self) -> str:
+        # Translators: %(kpi)s is the KPI's name; %(connector)s the connector's name.
+        return gettext("%(kpi)s from %(connector)s") % {"kpi": self.kpi.name, "connector": self.connector}
+
+
+class SourceReading(models.Model):
+    """One successful reading of a KPI source: the provenance of the measurements it recorded."""
+
+    source = models.ForeignKey(
+        KPISource, on_delete=models.PROTECT, related_name="readings", verbose_name=_("source")
+    )
+    connector = models.CharField(max_length=60, verbose_name=_("connector"))
+    source_version = models.PositiveIntegerField(verbose_name=_("source version"))
+    query_hash = models.CharField(max_length=64, verbose_name=_("query hash (SHA-256)"))
+    row_count = models.PositiveIntegerField(verbose_name=_("rows read"))
+    result_hash = models.CharField(max_length=64, verbose_name=_("result hash (SHA-256)"))
+    read_at = models.DateTimeField(verbose_name=_("read at"))
+
+    class Meta:
+        verbose_name = _("source reading")
+        verbose_name_plural = _("source readings")
+        ordering = ["source_id", "read_at"]
+
+    def __str__(self) -> str:
+        # Translators: %(connector)s is a connector's name; %(at)s a date and time.
+        return gettext("Reading of %(connector)s at %(at)s") % {
+            "connector": self.connector,
+            "at": f"{self.read_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class ArmSummary(models.Model):

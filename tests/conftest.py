@@ -143,6 +143,14 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _kpi_drops(settings, tmp_path):
+    """The embedded default's file-drop connector, in the test's own directory."""
+    settings.VALUEGATE_KPI_CONNECTORS = {
+        "file-drops": {"kind": "csv", "directory": str(tmp_path / "kpi-drops")}
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Test users log in with a known password; hashing it slowly only slows the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

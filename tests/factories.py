@@ -267,6 +267,55 @@ def pilot_with_everything_the_scale_gate_reads(*, months: int = 6, **kwargs) -> 
     return initiative
 
 
+def proposal_through_services(*, data_source: str = "BI"):
+    """A proposal built through the services alone, so that the ledger holds every fact of it (what
+    a signer's snapshot rebuilds): its business case, one primary KPI and the case document.
+    Returns the initiative and its KPI."""
+    from governance.reviews.initiatives import (
+        business_case_record,
+        initiative_create,
+        initiative_submit,
+        kpi_define,
+    )
+    from governance.value.services import evidence_submit
+
+    owner = lead(username="lead")
+    initiative = initiative_create(
+        actor=owner,
+        title="Reply drafts",
+        department="Service",
+        pain_point="Slow",
+        process_embedding="Tickets",
+    )
+    business_case_record(
+        actor=owner,
+        initiative=initiative,
+        budget="1000",
+        expected_annual_benefit="5000",
+        horizon_months=12,
+        exit_criteria="Stop if slower",
+    )
+    kpi = kpi_define(
+        actor=owner,
+        initiative=initiative,
+        name="Resolved in time",
+        unit="share",
+        direction="increase",
+        baseline="0.4",
+        target="0.5",
+        data_source=data_source,
+    )
+    initiative_submit(actor=owner, initiative=initiative)
+    evidence_submit(
+        actor=owner,
+        initiative=initiative,
+        kind="business_case",
+        title="Case",
+        file=ContentFile(b"The case.\n", name="case.txt"),
+    )
+    return initiative, kpi
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)

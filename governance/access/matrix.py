@@ -64,6 +64,7 @@ class Operation(StrEnum):
     ADVANCE_INITIATIVE = gettext_noop("advance an initiative through a passing gate")
     CLOSE_CONDITION = gettext_noop("close a condition")
     OPEN_VALUE_REVIEW = gettext_noop("open a monthly value review")
+    MEASURE_FROM_SOURCE = gettext_noop("measure KPIs from their systems of record")
     EDIT_POLICY = gettext_noop("edit gate policies (as a new version)")
     MANAGE_MEMBERSHIP = gettext_noop("grant and revoke governance roles")
     MANAGE_API_TOKENS = gettext_noop("issue and revoke API tokens")
@@ -100,6 +101,7 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     Operation.ADVANCE_INITIATIVE: {CHAIR: ANY, LEAD: OWN},
     Operation.CLOSE_CONDITION: {CHAIR: ANY, LEAD: OWN, MEMBER: OWN},
     Operation.OPEN_VALUE_REVIEW: {SCHEDULER_ROLE: ANY},
+    Operation.MEASURE_FROM_SOURCE: {SCHEDULER_ROLE: ANY},
     Operation.EDIT_POLICY: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},  # the chair edits gate policies too
     Operation.MANAGE_MEMBERSHIP: {GOVERNANCE_ADMIN: ANY},
     # A token acts as its owner, so it never carries more than its owner may do.
@@ -148,6 +150,7 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.ADVANCE_INITIATIVE: (),  # a button on the review page; no Django form behind it
     Operation.CLOSE_CONDITION: ("governance.change_condition",),
     Operation.OPEN_VALUE_REVIEW: (),
+    Operation.MEASURE_FROM_SOURCE: (),
     Operation.EDIT_POLICY: ("governance.add_gatepolicy", "governance.change_gatepolicy"),
     Operation.MANAGE_MEMBERSHIP: (),
     Operation.MANAGE_API_TOKENS: (),

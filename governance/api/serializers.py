@@ -36,7 +36,7 @@ from governance.api.fields import (
 )
 from governance.api.schema import REASON_CODE_SCHEMA
 from governance.ledger.canonical import utc_text
-from governance.reasons import say
+from governance.reasons import say, say_stored
 from governance.rules.gates import ExperimentVerdict
 from governance.rules.reasons import Reason
 from governance.value.services import MeasurementInput
@@ -158,6 +158,15 @@ class MeasurementRowSerializer(serializers.Serializer):
     source = serializers.CharField(max_length=200)  # type: ignore[assignment]
 
 
+class ReadingSerializer(serializers.Serializer):
+    connector = serializers.CharField(read_only=True)
+    source_version = serializers.IntegerField(read_only=True)
+    query_hash = serializers.CharField(read_only=True, help_text=_("SHA-256 of the query's text, hex."))
+    row_count = serializers.IntegerField(read_only=True)
+    result_hash = serializers.CharField(read_only=True, help_text=_("SHA-256 of the rows as read, hex."))
+    read_at = serializers.DateTimeField(read_only=True)
+
+
 class MeasurementSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     period = serializers.DateField(read_only=True)
@@ -166,8 +175,22 @@ class MeasurementSerializer(serializers.Serializer):
     )
     sample_size = serializers.IntegerField(read_only=True, allow_null=True)
     source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a declared field, as above
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    recorded_by = serializers.CharField(
+        source="recorded_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who reported it; null when it was measured from the KPI's source."),
+    )
     recorded_at = serializers.DateTimeField(read_only=True)
+    measured_from_source = serializers.BooleanField(
+        read_only=True, help_text=_("Read from the KPI's system of record by a connector, not reported.")
+    )
+    provenance = ReadingSerializer(
+        source="reading",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The reading it came from; null when reported."),
+    )
 
 
 ROW_KEYS = frozenset({"period", "value", "sample_size", "source"})
@@ -867,6 +890,56 @@ class MeSerializer(serializers.Serializer):
 
 
 # Experiment plans: registered before the data, changed afterwards only with a reason -------------
+
+SOURCE_KEPT = _(
+    "ValueGate keeps it: every registration or change of the source adds a version to the ledger."
+)
+
+
+class KPISourceSerializer(StrictSerializer):
+    """Where a KPI is measured from: shown from a KPISource; validated into kpi_source_register's input."""
+
+    read_only_reasons = {
+        name: SOURCE_KEPT
+        for name in (
+            "version",
+            "registered_by",
+            "registered_at",
+            "last_read_at",
+            "failing_since",
+            "last_problem",
+        )
+    }
+
+    kpi = serializers.IntegerField(source="kpi_id", read_only=True)
+    connector = serializers.CharField(
+        max_length=60, help_text=_("One of the deployment's connectors (VALUEGATE_KPI_CONNECTORS), by name.")
+    )
+    query = serializers.CharField(
+        max_length=20_000,
+        trim_whitespace=True,
+        help_text=_(
+            "SQL connectors: one SELECT returning period, value and optionally sample_size, a row per month. "
+            "File connectors: the CSV file's name in the connector's directory."
+        ),
+    )
+    active = serializers.BooleanField(required=False, default=True, help_text=_("false pauses the readings."))
+    version = serializers.IntegerField(read_only=True)
+    registered_by = serializers.CharField(source="registered_by.username", read_only=True)
+    registered_at = serializers.DateTimeField(read_only=True)
+    last_read_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    failing_since = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Set while the source cannot be read; null when it reads well."),
+    )
+    last_problem = serializers.SerializerMethodField(
+        help_text=_("Why the last reading failed, in the reader's language.")
+    )
+
+    def get_last_problem(self, source) -> str:
+        return say_stored(source.last_problem) if source.last_problem else ""
+
 
 PLAN_KEPT = _("ValueGate keeps it: every registration or change of the plan adds a version to the ledger.")
 

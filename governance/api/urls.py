@@ -55,6 +55,11 @@ v1 = [
         name="experiment-plan",
     ),
     path(
+        "initiatives/<id:initiative_id>/kpis/<id:kpi_id>/source/",
+        value.KPISourceView.as_view(),
+        name="kpi-source",
+    ),
+    path(
         "initiatives/<id:initiative_id>/kpis/<id:kpi_id>/experiments/<id:experiment_id>/looks/",
         value.ExperimentLookListView.as_view(),
         name="experiment-looks",

@@ -201,6 +201,8 @@ class _Replay:
                     "period": dt.date.fromisoformat(m["period"]),
                     "value": kpi_decimal(m["value"]),
                     "sample_size": m["sample_size"],
+                    # Read by a connector: the reading's provenance, as the ledger pinned it.
+                    **({"from_source": True, "reading": data["reading"]} if data.get("reading") else {}),
                 }
                 for m in data["measurements"]
             )

@@ -360,6 +360,32 @@ KPI_MEASUREMENTS_RECORDED = declare(
     _("KPI measurements recorded"),
     kpi=INT,
     measurements=list_of(shape(period=DATE, value=DECIMAL, sample_size=nullable(INT), source=TEXT)),
+    # Measured from the KPI's system of record rather than reported: the reading's provenance.
+    reading=optional(
+        shape(
+            reading=INT,
+            source=INT,
+            connector=TEXT,
+            source_version=INT,
+            query_hash=TEXT,
+            row_count=INT,
+            result_hash=TEXT,
+            read_at=DATETIME,
+        )
+    ),
+)
+# Where a KPI is measured from: the connector and the query (or file name) it reads, every version.
+KPI_SOURCE_REGISTERED = declare(
+    "kpi.source_registered",
+    _("KPI source registered"),
+    source=INT,
+    kpi=INT,
+    version=INT,
+    connector=TEXT,
+    kind=TEXT,
+    query=TEXT,
+    query_hash=TEXT,
+    active=BOOL,
 )
 # Both arms' summary: counts for a proportion, plus means and variances for a mean.
 _ARMS: dict[str, Kind | OptionalKey] = {

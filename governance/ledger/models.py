@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from governance.ledger.events import CATALOGUE
 from projects.models import Initiative
 
 
@@ -103,9 +104,9 @@ class LedgerEvent(models.Model):
 
     def __str__(self) -> str:
         if self.seq is None:
-            # Translators: action is the event's code, e.g. signoff.recorded (not translated).
-            return gettext("(pending) %(action)s") % {"action": self.action}
-        return f"#{self.seq} {self.action}"
+            # Translators: action is the event's name, e.g. "Sign-off recorded".
+            return gettext("(pending) %(action)s") % {"action": self.action_label}
+        return f"#{self.seq} {self.action_label}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -114,6 +115,13 @@ class LedgerEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Ledger events are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        """The action's name from the event catalogue, in the reader's language; its code for an
+        action the catalogue no longer declares."""
+        declared = CATALOGUE.get(self.action)
+        return str(declared.label) if declared is not None else self.action
 
     @classmethod
     def last_seq(cls, using: str = "default") -> int:

@@ -40,6 +40,7 @@ class NotificationEvent(models.TextChoices):
         "experiment_plan.changed",
         _("An experiment plan was changed after its data arrived"),
     )
+    KPI_SOURCE_FAILED = "kpi_source.failed", _("A KPI could not be measured from its source")
     LEDGER_VERIFICATION_FAILED = "ledger.verification_failed", _("The nightly ledger verification failed")
     LEDGER_CHECKPOINT = "ledger.checkpoint", _("A signed checkpoint of the ledger was published")
     OTHER = "other", _("Other notifications")

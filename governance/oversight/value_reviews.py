@@ -25,6 +25,7 @@ from governance.oversight.models import ExitCriteriaBreach
 from governance.reasons import said, say
 from governance.reviews.models import GateReview
 from governance.reviews.services import review_open_by_system
+from governance.rules.reasons import Listing, Param, Reason
 from governance.rules.value import (
     MEASUREMENTS_DUE_DAY,
     ExperimentVerdictLine,
@@ -329,16 +330,29 @@ def _enforce(initiative_id: int, month: dt.date, now: dt.datetime) -> int:
             rows = list(pending.select_related("kpi"))
             names = sorted({b.kpi.name for b in rows if not b.kpi.is_guardrail})
             guardrails = sorted({b.kpi.name for b in rows if b.kpi.is_guardrail})
-            reasons = []
+            # Codes with parameters: the review says why in each reader's language.
+            reasons: list[Param] = []
             if names:
                 reasons.append(
-                    f"Exit criteria met: {', '.join(names)} missed the target for {allowed} or more "
-                    "consecutive months."
+                    Reason.of(
+                        "review.opened.exit_criteria_met",
+                        kpis=Listing(tuple(names), joined_by="comma"),
+                        months=allowed or 0,
+                    )
                 )
             if guardrails:
-                reasons.append(f"Guardrail breached: {', '.join(guardrails)} degraded beyond the margin.")
+                reasons.append(
+                    Reason.of(
+                        "review.opened.guardrail_breached", kpis=Listing(tuple(guardrails), joined_by="comma")
+                    )
+                )
             review = review_open_by_system(
-                initiative=initiative, gate=Gate.RETIRE, reason=" ".join(reasons), now=now
+                initiative=initiative,
+                gate=Gate.RETIRE,
+                reason=reasons[0]
+                if len(reasons) == 1
+                else Reason.of("review.opened.reasons", lines=Listing(tuple(reasons), joined_by="sentences")),
+                now=now,
             )
             opened = True
         elif open_review.gate == Gate.RETIRE:

@@ -71,6 +71,9 @@ def policy_rules(policy: GatePolicy) -> PolicyRules:
         signoff_validity_days=policy.signoff_validity_days,
         experiment_method=policy.experiment_method,
         refuses_plan_changed_after_data=policy.refuses_plan_changed_after_data,
+        requires_measured_from_source=policy.requires_measured_from_source,
+        requires_experiment_plan=policy.requires_experiment_plan,
+        required_power=float(policy.required_power),
     )
 
 
@@ -100,7 +103,12 @@ def kpi_row(kpi: KPI) -> dict:
         "id": kpi.pk,
         **{field: getattr(kpi, field) for field in (*KPI_DEFINITION, *GUARDRAIL_DEFINITION)},
         "measurements": [
-            {"period": m.period, "value": m.value, "sample_size": m.sample_size}
+            {
+                "period": m.period,
+                "value": m.value,
+                "sample_size": m.sample_size,
+                "from_source": m.reading_id is not None,
+            }
             for m in kpi.measurements.all()
         ],
         "experiments": [experiment_row(e, e.looks.all()) for e in kpi.experiments.all()],
@@ -291,7 +299,9 @@ def kpi_facts(row: dict) -> KPIFacts:
         **{field: row[field] for field in KPI_DEFINITION},
         is_guardrail=bool(row.get("is_guardrail", False)),
         non_inferiority_margin=row.get("non_inferiority_margin"),
-        measurements=tuple(MeasurementFacts(m["period"], m["value"]) for m in row["measurements"]),
+        measurements=tuple(
+            MeasurementFacts(m["period"], m["value"], bool(m.get("from_source"))) for m in row["measurements"]
+        ),
         experiments=tuple(experiment_facts(e) for e in row["experiments"]),
         plan=plan_facts(row.get("plan")),
     )
@@ -429,6 +439,9 @@ def gate_facts(data: GateData, rules: PolicyRules, open_conditions: Sequence[Ope
                             "period": m["period"],
                             "value": kpi_decimal(m["value"]),
                             "sample_size": m["sample_size"],
+                            # Only a measurement read from its source says so: the digests of
+                            # reported ones, pinned before sources existed, stay as they were.
+                            **({"from_source": True} if m.get("from_source") else {}),
                         }
                         for m in k["measurements"]
                     ),
@@ -719,6 +732,7 @@ def _decision_query(initiative_id: int, review_id: int, *, with_conditions: bool
             period="period",
             value="value",
             sample_size="sample_size",
+            reading="reading_id",
         ),
         "experiment_rows": _rows_of(
             Experiment.objects.filter(kpi__initiative=outer),
@@ -936,6 +950,7 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
                 "period": columns.date(m["period"]),
                 "value": columns.kpi_decimal(m["value"]),
                 "sample_size": m["sample_size"],
+                "from_source": m["reading"] is not None,
             }
         )
     looks: dict[int, list[dict]] = {}

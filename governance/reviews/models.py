@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -30,38 +33,67 @@ class GatePolicy(models.Model):
     gate = models.CharField(max_length=8, choices=Gate.choices, verbose_name=_("gate"))
     version = models.PositiveIntegerField(verbose_name=_("version"))
     required_functions = models.JSONField(
-        help_text=_('Committee functions whose approval the gate needs, e.g. ["business", "legal"].'),
+        help_text=_("Committee functions whose approval the gate needs."),
         verbose_name=_("required functions"),
     )
     risk_ethics_for_high_risk = models.BooleanField(
         default=True,
         help_text=_("High-risk initiatives also need risk & ethics; prohibited never pass."),
-        verbose_name=_("risk ethics for high risk"),
+        verbose_name=_("risk & ethics sign-off for high-risk initiatives"),
     )
-    requires_business_case = models.BooleanField(default=True, verbose_name=_("requires business case"))
-    requires_primary_kpi = models.BooleanField(default=True, verbose_name=_("requires primary kpi"))
-    required_evidence = models.JSONField(default=list, blank=True, verbose_name=_("required evidence"))
+    requires_business_case = models.BooleanField(
+        default=True,
+        help_text=_("The initiative needs a complete business case."),
+        verbose_name=_("business case required"),
+    )
+    requires_primary_kpi = models.BooleanField(
+        default=True,
+        help_text=_("The initiative needs a primary KPI with its baseline, target, unit and data source."),
+        verbose_name=_("primary KPI required"),
+    )
+    required_evidence = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Evidence kinds the initiative must have submitted."),
+        verbose_name=_("required evidence"),
+    )
     personal_data_evidence = models.JSONField(
         default=list,
         blank=True,
         help_text=_("Evidence kinds required when personal data is used."),
-        verbose_name=_("personal data evidence"),
+        verbose_name=_("evidence when personal data is used"),
     )
     min_measurements = models.PositiveSmallIntegerField(
         default=0,
         help_text=_("Measurements each primary KPI needs during the pilot (0: not checked)."),
-        verbose_name=_("min measurements"),
+        verbose_name=_("measurements per primary KPI"),
     )
-    requires_targets_met = models.BooleanField(default=False, verbose_name=_("requires targets met"))
+    requires_targets_met = models.BooleanField(
+        default=False,
+        help_text=_("Each primary KPI's latest measurement must meet its target."),
+        verbose_name=_("KPI targets met"),
+    )
     requires_significant_experiments = models.BooleanField(
-        default=False, verbose_name=_("requires significant experiments")
+        default=False,
+        help_text=_("The A/B experiments must show a significant improvement, and guardrail KPIs must hold."),
+        verbose_name=_("significant experiments"),
     )
     significance_level = models.DecimalField(
-        max_digits=4, decimal_places=3, default="0.050", verbose_name=_("significance level")
+        max_digits=4,
+        decimal_places=3,
+        default="0.050",
+        help_text=_("The chance of a false positive an experiment's test accepts, e.g. 0.050."),
+        verbose_name=_("significance level"),
     )
-    requires_positive_roi = models.BooleanField(default=False, verbose_name=_("requires positive roi"))
+    requires_positive_roi = models.BooleanField(
+        default=False,
+        help_text=_("The ROI projected over the business case's horizon must be positive."),
+        verbose_name=_("positive ROI"),
+    )
     requires_conditions_closed = models.BooleanField(
-        default=False, verbose_name=_("requires conditions closed")
+        default=False,
+        help_text=_("Every condition attached to an approval of the initiative must be closed."),
+        verbose_name=_("conditions closed"),
     )
     experiment_method = models.CharField(
         max_length=16,
@@ -76,17 +108,53 @@ class GatePolicy(models.Model):
             "Refuse a Go while an experiment plan was changed after its first look (the change "
             "and its reason are shown either way)."
         ),
-        verbose_name=_("refuses plan changed after data"),
+        verbose_name=_("refuse a plan changed after its data"),
+    )
+    requires_experiment_plan = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Each primary KPI's experiment plan must be registered before the pilot starts (pilot gate)."
+        ),
+        verbose_name=_("experiment plan registered before the pilot"),
+    )
+    required_power = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.80"),
+        validators=[MinValueValidator(Decimal("0.50")), MaxValueValidator(Decimal("0.99"))],
+        help_text=_(
+            "The chance a registered plan must give the pilot of showing its minimum effect within "
+            "its time box, e.g. 0.80 (pilot gate)."
+        ),
+        verbose_name=_("required power"),
+    )
+    requires_measured_from_source = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Each primary KPI's pilot months must be read from its system of record by a connector; "
+            "a month reported by the lead refuses the Go."
+        ),
+        verbose_name=_("primary KPIs measured from source"),
     )
     signoff_validity_days = models.PositiveSmallIntegerField(
-        default=90, verbose_name=_("signoff validity days")
+        default=90,
+        help_text=_("Days an approval counts; after them it must be given again."),
+        verbose_name=_("sign-off validity (days)"),
     )
-    reminder_days = models.PositiveSmallIntegerField(default=3, verbose_name=_("reminder days"))
-    escalation_days = models.PositiveSmallIntegerField(default=7, verbose_name=_("escalation days"))
+    reminder_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text=_("Days a function's sign-off may be awaited before its members are reminded."),
+        verbose_name=_("reminder after (days)"),
+    )
+    escalation_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text=_("Days a function's sign-off may be awaited before the chair is told."),
+        verbose_name=_("escalation after (days)"),
+    )
     max_pilot_days = models.PositiveSmallIntegerField(
         default=180,
         help_text=_("Time box of the pilot that this gate opens (pilot gate only)."),
-        verbose_name=_("max pilot days"),
+        verbose_name=_("pilot time box (days)"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

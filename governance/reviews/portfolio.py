@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from governance.ledger.models import LedgerEvent
+from governance.reasons import say_stored
 from governance.reviews.facts import (
     OpenCondition,
     current_policy,
@@ -35,7 +36,7 @@ from governance.rules.gates import (
     SignOffFacts,
     evaluate_gate,
 )
-from projects.models import KPI, BusinessCase, Evidence, Experiment, Initiative, KPIMeasurement
+from projects.models import KPI, BusinessCase, Evidence, Experiment, Initiative, KPIMeasurement, KPISource
 from projects.roi import MonthlyAmount, RoiProjection, percent, project_roi, rounded
 from projects.vocabulary import GATES_FROM_STAGE, EntryKind, ExperimentMethod, ReviewStatus, Stage
 
@@ -48,7 +49,7 @@ def _gate_prefetches(evidence: QuerySet[Evidence]) -> list:
     return [
         Prefetch(
             "kpis",
-            queryset=KPI.objects.select_related("plan").prefetch_related(
+            queryset=KPI.objects.select_related("plan", "source").prefetch_related(
                 "measurements", "experiments__looks"
             ),
         ),
@@ -194,6 +195,23 @@ class KPIRow:
         if self.latest is None:
             return None
         return self.kpi.meets_target(self.latest.value)
+
+    @property
+    def measured_from_source(self) -> int:
+        """How many of the measurements a connector read from the system of record."""
+        return sum(1 for m in self.measurements if m.measured_from_source)
+
+    @property
+    def source(self) -> KPISource | None:
+        try:
+            return self.kpi.source
+        except KPISource.DoesNotExist:
+            return None
+
+    @property
+    def source_problem(self) -> str:
+        source = self.source
+        return say_stored(source.last_problem) if source is not None and source.last_problem else ""
 
 
 @dataclass(frozen=True)

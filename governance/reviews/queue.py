@@ -14,7 +14,7 @@ from governance.reviews.facts import policy_rules
 from governance.reviews.models import GatePolicy, GateReview, SignOff
 from governance.reviews.portfolio import review_checklists
 from governance.rules.gates import GateEvaluation, required_functions
-from projects.vocabulary import ReviewStatus, RiskTier, function_name
+from projects.vocabulary import APPROVING_DECISIONS, ReviewStatus, RiskTier, function_name
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ PAGE_SIZE = 50
 # needs (most candidates do await the member), so a page evaluates about its own length of
 # checklists, and never fewer than this when few of them remain to fill.
 MIN_CHUNK = 10
-# The candidates are counted up to this many: beyond it the queue says "more than", and counting
-# stops there instead of reading every open review of the portfolio on each page.
+# The listed reviews are counted up to this many: beyond it the queue says "more than", and
+# counting stops there instead of reading every open review of the portfolio on each page.
 COUNTED_UP_TO = 1000
 
 
@@ -59,8 +59,9 @@ class QueuePage:
     items: list[QueueItem]
     number: int
     has_next: bool
-    candidates: int  # open reviews asking one of the member's functions that they may sign
-    more_candidates: bool = False  # more than COUNTED_UP_TO of them; `candidates` is the limit
+    # The reviews listed for the member across all pages (what the footer says), up to the limit.
+    listed: int
+    more_listed: bool = False  # more than COUNTED_UP_TO of them; `listed` is the limit
     # Open reviews asking for the member's functions that segregation of duties keeps from them.
     withheld: int = 0
 
@@ -79,15 +80,32 @@ def functions_signed_for(user) -> dict[int, str]:
     )
 
 
-def _asking(functions: frozenset[str]) -> Q:
+@dataclass(frozen=True)
+class _Asking:
+    """Which open reviews ask which of the member's functions, read from the policies at once."""
+
+    any: Q  # the reviews asking one of the functions
+    by_function: dict[str, Q]  # the reviews asking each function
+    validity: dict[int, list[int]]  # a sign-off's validity in days: the policies that give it
+
+
+def _asking(functions: frozenset[str]) -> _Asking:
     """The reviews whose policy asks one of `functions` for the initiative's risk tier."""
     asks_mine = Q(pk__in=[])
+    by_function = {f: Q(pk__in=[]) for f in functions}
+    validity: dict[int, list[int]] = {}
     for policy in GatePolicy.objects.all():
         rules = policy_rules(policy)
-        tiers = [tier for tier in RiskTier.values if functions & set(required_functions(rules, tier))]
-        if tiers:
-            asks_mine |= Q(policy_id=policy.pk, initiative__risk_tier__in=tiers)
-    return asks_mine
+        validity.setdefault(rules.signoff_validity_days, []).append(policy.pk)
+        tiers = {tier: set(required_functions(rules, tier)) for tier in RiskTier.values}
+        if any(functions & asked for asked in tiers.values()):
+            asks_mine |= Q(
+                policy_id=policy.pk, initiative__risk_tier__in=[t for t, a in tiers.items() if functions & a]
+            )
+        for function in functions:
+            if asking := [tier for tier, asked in tiers.items() if function in asked]:
+                by_function[function] |= Q(policy_id=policy.pk, initiative__risk_tier__in=asking)
+    return _Asking(asks_mine, by_function, validity)
 
 
 def _withheld_from(user, functions: frozenset[str]) -> Q:
@@ -104,19 +122,21 @@ def _withheld_from(user, functions: frozenset[str]) -> Q:
     )
 
 
-def _candidates(user, functions: frozenset[str], asking: Q):
+def _candidates(user, functions: frozenset[str], asking: _Asking):
     """The open reviews asking one of the member's functions that they may sign, oldest first:
     a query, paged by the caller."""
     return (
-        GateReview.objects.filter(asking, status=ReviewStatus.OPEN)
+        GateReview.objects.filter(asking.any, status=ReviewStatus.OPEN)
         .exclude(_withheld_from(user, functions))
         .order_by("opened_at", "id")
     )
 
 
-def _withheld(user, functions: frozenset[str], asking: Q) -> int:
+def _withheld(user, functions: frozenset[str], asking: _Asking) -> int:
     """How many open reviews ask for the member's functions but are not theirs to sign."""
-    withheld = GateReview.objects.filter(asking, _withheld_from(user, functions), status=ReviewStatus.OPEN)
+    withheld = GateReview.objects.filter(
+        asking.any, _withheld_from(user, functions), status=ReviewStatus.OPEN
+    )
     return min(withheld[: COUNTED_UP_TO + 1].count(), COUNTED_UP_TO)
 
 
@@ -180,15 +200,43 @@ def _page(user, functions: frozenset[str], *, now: dt.datetime, page: int, page_
         if len(chunk) < size:
             break
     items = awaited[(page - 1) * page_size : page * page_size]
-    counted = candidates[: COUNTED_UP_TO + 1].count()
+    # The candidates evaluated are counted by their checklists; those beyond the last one read
+    # are counted by the database. One query either way, so the page's queries stay fixed.
+    rest = _awaiting(user, functions, asking, candidates, now=now)
+    if after is not None:
+        rest = rest.filter(Q(opened_at__gt=after.opened_at) | Q(opened_at=after.opened_at, pk__gt=after.pk))
+    listed = len(awaited) + rest[: max(COUNTED_UP_TO + 1 - len(awaited), 0)].count()
     return QueuePage(
         items,
         page,
         len(awaited) > page * page_size,
-        min(counted, COUNTED_UP_TO),
-        more_candidates=counted > COUNTED_UP_TO,
+        min(listed, COUNTED_UP_TO),
+        more_listed=listed > COUNTED_UP_TO,
         withheld=_withheld(user, functions, asking),
     )
+
+
+def _awaiting(user, functions: frozenset[str], asking: _Asking, candidates, *, now: dt.datetime):
+    """The candidates the checklist would list, told by the database: those asking one of the
+    member's functions that has no approval counting yet (none, not approving, or expired) and
+    that the member does not sign for another function. An approval gone stale since (the
+    evidence changed) is seen only by the checklist; the queue evaluates every candidate it lists,
+    so this only counts those beyond the page."""
+    awaits = Q(pk__in=[])
+    for function in functions:
+        mine = SignOff.objects.filter(review=OuterRef("pk"), reviewer=user).exclude(function__code=function)
+        approved = Q(pk__in=[])
+        for days, policies in asking.validity.items():
+            counting = SignOff.objects.filter(
+                review=OuterRef("pk"),
+                function__code=function,
+                superseded_at__isnull=True,
+                decision__in=APPROVING_DECISIONS,
+                signed_at__gte=now - dt.timedelta(days=days),
+            )
+            approved |= Q(policy_id__in=policies) & Q(Exists(counting))
+        awaits |= asking.by_function[function] & ~Q(Exists(mine)) & ~approved
+    return candidates.filter(awaits)
 
 
 def _awaited(

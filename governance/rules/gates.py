@@ -12,7 +12,14 @@ from decimal import Decimal
 from typing import TypeVar
 
 from governance.rules.guardrails import guardrail_check
-from governance.rules.plans import PlanFacts, duration_reason, plan_duration, split_check, split_reason
+from governance.rules.plans import (
+    PlanFacts,
+    duration_reason,
+    plan_duration,
+    problem_of,
+    split_check,
+    split_reason,
+)
 from governance.rules.reasons import Listing, Money, Param, Reason, Term
 from projects.roi import MonthlyAmount, percent, project_roi, rounded
 from projects.sequential import (
@@ -70,6 +77,12 @@ class PolicyRules:
     experiment_method: str = ExperimentMethod.FIXED_HORIZON
     # A Go is refused while an experiment plan was changed after its first look.
     refuses_plan_changed_after_data: bool = False
+    # Every primary KPI's pilot months must come from its system of record, none reported by hand.
+    requires_measured_from_source: bool = False
+    # The pilot gate: each primary KPI's experiment plan registered before the pilot starts, and the
+    # power a plan must reach within its time box.
+    requires_experiment_plan: bool = False
+    required_power: float = 0.8
 
 
 # Entry to the proposal stage: no business case and primary KPI, no entry; a prohibited use never.
@@ -96,6 +109,7 @@ class BusinessCaseFacts:
 class MeasurementFacts:
     period: dt.date
     value: Decimal
+    from_source: bool = False  # measured from the system of record by a connector, not reported
 
 
 @dataclass(frozen=True)
@@ -250,6 +264,8 @@ def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
         checks.append(_evidence(inputs))
     if policy.min_measurements:
         checks.append(_measurements(inputs))
+    if policy.requires_measured_from_source:
+        checks.append(_measured_from_source(inputs))
     if policy.requires_targets_met:
         checks.append(_targets_met(inputs))
     if policy.requires_significant_experiments:
@@ -258,6 +274,8 @@ def evaluate_gate(inputs: GateInputs, *, now: dt.datetime) -> GateEvaluation:
         if any(k.is_guardrail for k in inputs.kpis):
             checks.append(_guardrails(inputs))
     months: int | None = None
+    if policy.gate == Gate.PILOT and policy.requires_experiment_plan:
+        checks.append(_plans_registered(inputs))
     if policy.gate == Gate.PILOT and any(k.plan is not None for k in inputs.kpis):
         requirement, months = _pilot_power(inputs, now)
         checks.append(requirement)
@@ -364,6 +382,33 @@ def _measurements(inputs: GateInputs) -> Requirement:
             "measurements", label, False, Reason.of("measurements.too_few", kpis=Listing(tuple(short)))
         )
     return Requirement("measurements", label, True, Reason.of("measurements.enough"))
+
+
+def _measured_from_source(inputs: GateInputs) -> Requirement:
+    """Each primary KPI has pilot months measured by its connector and none reported by hand: a
+    figure the lead typed cannot carry a Go that the policy wants read from the source."""
+    label = Reason.of("requirement.measured_from_source")
+    primary = [k for k in inputs.kpis if k.is_primary]
+    if not primary:
+        return Requirement(
+            "measured_from_source", label, False, Reason.of("measured_from_source.no_primary_kpi")
+        )
+    missing: list[Param] = []
+    for kpi in primary:
+        months = _pilot_measurements(kpi, inputs.pilot_started_on)
+        reported = sum(1 for m in months if not m.from_source)
+        if reported:
+            missing.append(Reason.of("measured_from_source.reported", kpi=kpi.name, count=reported))
+        elif not months:
+            missing.append(Reason.of("measured_from_source.none", kpi=kpi.name))
+    if missing:
+        return Requirement(
+            "measured_from_source",
+            label,
+            False,
+            Reason.of("measured_from_source.missing", kpis=Listing(tuple(missing))),
+        )
+    return Requirement("measured_from_source", label, True, Reason.of("measured_from_source.all"))
 
 
 def _targets_met(inputs: GateInputs) -> Requirement:
@@ -699,6 +744,23 @@ def _guardrails(inputs: GateInputs) -> Requirement:
     )
 
 
+def _plans_registered(inputs: GateInputs) -> Requirement:
+    """Pre-registration: what the pilot must show is pinned before its data can suggest it."""
+    label = Reason.of("requirement.plans_registered")
+    primary = [k for k in inputs.kpis if k.is_primary]
+    missing = tuple(k.name for k in primary if k.plan is None)
+    if not primary:
+        return Requirement("plans_registered", label, False, Reason.of("plans_registered.no_primary_kpi"))
+    if missing:
+        return Requirement(
+            "plans_registered",
+            label,
+            False,
+            Reason.of("plans_registered.missing", kpis=Listing(missing, joined_by="comma")),
+        )
+    return Requirement("plans_registered", label, True, Reason.of("plans_registered.all"))
+
+
 def _pilot_power(inputs: GateInputs, now: dt.datetime) -> tuple[Requirement, int | None]:
     """The pilot gate: each registered plan's traffic can show its minimum effect, and how long that
     takes; the longest reachable duration is the pilot's proposed time box."""
@@ -720,14 +782,23 @@ def _pilot_power(inputs: GateInputs, now: dt.datetime) -> tuple[Requirement, int
                 direction=kpi.direction,
                 unit=kpi.unit,
                 alpha=alpha,
+                power=inputs.policy.required_power,
             )
         except ValueError as error:
             passed = False
-            lines.append(Reason.of("pilot.plan_unusable", kpi=kpi.name, problem=str(error)))
+            lines.append(Reason.of("pilot.plan_unusable", kpi=kpi.name, problem=problem_of(error)))
             continue
         lines.append(duration_reason(kpi.name, kpi.unit, plan, duration, today=today))
         if duration.months is None:
             passed = False
+        elif duration.months > plan.planned_looks:
+            # The plan stops looking before the effect can show: the pilot would end inconclusive.
+            passed = False
+            lines.append(
+                Reason.of(
+                    "pilot.too_few_looks", kpi=kpi.name, looks=plan.planned_looks, months=duration.months
+                )
+            )
         else:
             longest = max(longest or 0, duration.months)
     reason = Reason.of("pilot_power.lines", lines=Listing(tuple(lines)))

@@ -52,6 +52,20 @@ def _rate_scale(unit: str) -> float:
     return 100.0 if unit.strip() == "%" else 1.0
 
 
+class PlanCannotBePowered(ValueError):
+    """A plan lacks a figure the power calculation needs; `reason` says which, as a code."""
+
+    def __init__(self, code: str):
+        self.reason = Reason.of(code)
+        super().__init__(code)
+
+
+def problem_of(error: ValueError) -> Reason | str:
+    """Why figures cannot be used: a reason in the reader's words when the rules know it, else the
+    statistics' own (English) message."""
+    return error.reason if isinstance(error, PlanCannotBePowered) else str(error)
+
+
 def power_plan(
     plan: PlanFacts, *, baseline: Decimal | None, direction: str, unit: str
 ) -> ProportionPlan | MeanPlan:
@@ -60,11 +74,11 @@ def power_plan(
     if plan.baseline is not None:
         baseline, unit = plan.baseline, ""
     if baseline is None:
-        raise ValueError("The KPI has no baseline.")
+        raise PlanCannotBePowered("plan.no_baseline")
     sign = -1.0 if direction == Direction.DECREASE else 1.0
     if plan.metric == Metric.MEAN:
         if plan.standard_deviation is None:
-            raise ValueError("A mean KPI's plan needs the standard deviation of one unit's value.")
+            raise PlanCannotBePowered("plan.no_standard_deviation")
         return MeanPlan(
             float(baseline),
             float(plan.standard_deviation),

@@ -38,7 +38,7 @@ class Listing:
     """Several parameters shown as one, joined as the reader's language joins a list."""
 
     items: tuple[Param, ...]
-    joined_by: str = "semicolon"  # "semicolon" between clauses, "comma" between words
+    joined_by: str = "semicolon"  # "semicolon" between clauses, "comma" between words, "sentences"
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,10 @@ from governance.ledger.chain import ledger_append
 from governance.ledger.events import EXPERIMENT_PLAN_CHANGED, EXPERIMENT_PLAN_REGISTERED
 from governance.notifications.events import NotificationEvent
 from governance.notifications.services import members_of, notify
+from governance.reasons import say
 from governance.reviews.models import ReviewStatus, SignOff
-from governance.rules.plans import PlanFacts, power_plan
+from governance.rules.plans import PlanFacts, power_plan, problem_of
+from governance.rules.reasons import Reason
 from projects.models import KPI, KPI_DECIMAL_PLACES, Experiment, ExperimentLook, ExperimentPlan
 from projects.values import parse_decimal
 from projects.vocabulary import Metric
@@ -150,8 +152,12 @@ def _checked(kpi: KPI, given: PlanInput) -> dict:
             unit=kpi.unit,
         )
     except ValueError as error:
-        # Translators: %(problem)s says why, in English (from the statistics).
-        raise InvalidInput(_("These figures cannot be powered: %(problem)s") % {"problem": error}) from None
+        problem = problem_of(error)
+        # Translators: %(problem)s says why (in English when it comes from the statistics).
+        message = _("These figures cannot be powered: %(problem)s")
+        raise InvalidInput(
+            message % {"problem": say(problem) if isinstance(problem, Reason) else problem}
+        ) from None
     other = (
         Experiment.objects.filter(kpi=kpi).exclude(metric=given.metric).values_list("name", flat=True).first()
     )

@@ -47,7 +47,10 @@ def value_tracked_initiatives(ids: list[int] | None = None) -> QuerySet[Initiati
 
 def kpi_facts(kpi: KPI) -> KPIFacts:
     return kpi_definition(
-        kpi, measurements=tuple(MeasurementFacts(m.period, m.value) for m in kpi.measurements.all())
+        kpi,
+        measurements=tuple(
+            MeasurementFacts(m.period, m.value, m.reading_id is not None) for m in kpi.measurements.all()
+        ),
     )
 
 

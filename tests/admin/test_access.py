@@ -41,6 +41,8 @@ REGISTERED = sorted(
 LEAD_READS = {
     "projects.initiative",
     "projects.kpimeasurement",
+    "projects.kpisource",  # where their KPIs are measured from, and the readings
+    "projects.sourcereading",
     "projects.experiment",
     "projects.financialentry",
     "projects.evidence",
@@ -484,6 +486,7 @@ def test_the_initiative_page_offers_each_role_only_its_own_buttons(world, people
         "Business case",
         "Add a KPI",
         "Record measurements",
+        "Measure a KPI from its source",
         "Record an A/B experiment",
         "Register an experiment plan",
         "Record a cost or benefit",

@@ -43,7 +43,7 @@ def test_only_governance_admins_and_the_chair_create_versions(people, who):
         ({"required_functions": []}, "Required functions"),
         ({"required_functions": ["business", "marketing"]}, "Required functions"),
         ({"required_evidence": ["horoscope"]}, "Required evidence"),
-        ({"signoff_validity_days": -1}, "Signoff validity days"),
+        ({"signoff_validity_days": -1}, "Sign-off validity"),
         ({"version": 9}, "not a rule of a gate policy"),
     ],
 )

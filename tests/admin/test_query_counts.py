@@ -10,7 +10,6 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from governance.access.models import CommitteeFunction
 from governance.ledger.chain import ledger_append
@@ -27,6 +26,7 @@ from projects.models import (
     KPIMeasurement,
 )
 from projects.vocabulary import EntryKind, Stage
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ MONTHS = [dt.date(2025, m, 1) for m in range(1, 13)]
 def grow_portfolio(count: int, *, owner, first: int = 0) -> list[Initiative]:
     """`count` initiatives in pilot or proposal, each with a business case, two KPIs with
     measurements, an experiment, costs and benefits, evidence, an open review and a sign-off."""
-    today = timezone.now().date()
+    today = configured_clock().date()
     initiatives = Initiative.objects.bulk_create(
         [
             Initiative(
@@ -125,7 +125,7 @@ def grow_portfolio(count: int, *, owner, first: int = 0) -> list[Initiative]:
                 gate="scale" if i.stage == Stage.PILOT else "pilot",
                 policy=policies["scale" if i.stage == Stage.PILOT else "pilot"],
                 requested_by=owner,
-                opened_at=timezone.now() - dt.timedelta(days=i.pk % 20),
+                opened_at=configured_clock() - dt.timedelta(days=i.pk % 20),
             )
             for i in initiatives
         ]
@@ -205,7 +205,7 @@ def enrich(initiative: Initiative, *, owner, count: int) -> None:
                 decision="approve",
                 rationale=f"v{n}",
                 digest="0" * 64,
-                superseded_at=timezone.now(),
+                superseded_at=configured_clock(),
             )
             for n in range(count)
         ]
@@ -260,7 +260,7 @@ def test_portfolio_pages_issue_the_same_queries_at_10_and_1000_initiatives(
         # Every review awaits business: the first page is full and tells there is more.
         queue_page = response.context["queue_page"]
         assert len(response.context["items"]) == PAGE_SIZE and queue_page.has_next
-        assert queue_page.candidates == 1000
+        assert queue_page.listed == 1000
     if url_name.endswith("dashboard"):
         assert response.context["data"].totals["initiatives"] == 1000
 

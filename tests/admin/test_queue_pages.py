@@ -52,7 +52,7 @@ def test_beyond_the_counted_limit_the_queue_says_more_than(members, client, monk
     business = members["business"]
     page = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
     # Every review is still listed; only the count stops at the limit.
-    assert (len(page.items), page.candidates, page.more_candidates) == (5, 3, True)
+    assert (len(page.items), page.listed, page.more_listed) == (5, 3, True)
 
     business.is_staff = True
     business.save()
@@ -62,7 +62,7 @@ def test_beyond_the_counted_limit_the_queue_says_more_than(members, client, monk
 
     monkeypatch.setattr(queue, "COUNTED_UP_TO", 5)
     exact = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
-    assert (exact.candidates, exact.more_candidates) == (5, False)
+    assert (exact.listed, exact.more_listed) == (5, False)
 
 
 def test_the_queue_says_how_many_reviews_segregation_of_duties_keeps_from_the_member(members, client):
@@ -83,7 +83,7 @@ def test_the_queue_says_how_many_reviews_segregation_of_duties_keeps_from_the_me
 
     page = awaiting_signoff(business, frozenset({"business"}), now=configured_clock())
     assert [item.review.initiative for item in page.items] == [other]
-    assert (page.candidates, page.withheld) == (1, 2)
+    assert (page.listed, page.withheld) == (1, 2)
 
     client.force_login(business)
     text = client.get(reverse("admin:governance_gatereview_queue")).content.decode()

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from governance.ledger.models import LedgerEvent
 from governance.reviews.facts import gate_inputs, initiative_with_gate_data, next_gate_checklist
@@ -20,6 +19,7 @@ from governance.rules.gates import SUBMISSION_RULES, evaluate_gate
 from projects.models import KPI, Evidence, FinancialEntry, Initiative, KPIMeasurement
 from projects.vocabulary import Outcome, Stage
 from tests import factories
+from tests.clock import configured_clock
 
 pytestmark = pytest.mark.django_db
 FOUR = ("business", "legal", "finance", "technical")
@@ -137,7 +137,7 @@ def test_a_lead_records_pilot_data_and_refused_rows_are_named(people, as_user):
     client = as_user(people["lead"])
     rows = {"rows-TOTAL_FORMS": "3", "rows-INITIAL_FORMS": "0", "kpi": str(kpi.pk)}
     this_month = dt.date(2020, 1, 1)  # a month with no measurement yet
-    future = (timezone.now().date().replace(day=1) + dt.timedelta(days=40)).replace(day=1)
+    future = (configured_clock().date().replace(day=1) + dt.timedelta(days=40)).replace(day=1)
     response = client.post(
         url("projects_initiative_measurements", initiative.pk),
         {
@@ -259,7 +259,9 @@ def test_the_initiative_page_shows_kpis_experiments_roi_checklist_history_and_le
     }
     assert "Awaiting the legal sign-off." in html
     assert "Conversion beat its target." in html  # the sign-off history
-    assert "signoff.recorded" in html and "review.opened" in html  # the ledger, read-only
+    # The ledger, read-only, names the actions as the event catalogue does.
+    assert "Sign-off recorded" in html and "Gate review opened" in html
+    assert "signoff.recorded" not in html and "review.opened" not in html
     assert page.ledger_total == 2
 
 
@@ -269,7 +271,7 @@ def test_the_page_s_checklist_is_the_gate_the_services_evaluate(people):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     from governance.reviews.portfolio import initiative_page
 
-    now = timezone.now()
+    now = configured_clock()
     for initiative in Initiative.objects.all():
         page = initiative_page(initiative.pk, now=now)
         if initiative.stage == Stage.DRAFT:
@@ -283,7 +285,7 @@ def test_the_page_s_checklist_is_the_gate_the_services_evaluate(people):
 
 def test_a_committee_member_finds_the_review_in_the_queue_and_signs_it(people, as_user):
     old = factories.proposal_ready_for_pilot_gate(title="Older proposal")
-    review_old = review_open(actor=old.owner, initiative=old, now=timezone.now() - dt.timedelta(days=9))
+    review_old = review_open(actor=old.owner, initiative=old, now=configured_clock() - dt.timedelta(days=9))
     new = factories.proposal_ready_for_pilot_gate(title="Newer proposal")
     review_new = review_open(actor=new.owner, initiative=new)
     client = as_user(people["business"])
@@ -446,12 +448,15 @@ def test_a_governance_admin_saves_a_policy_and_new_reviews_use_it(people, as_use
         "escalation_days": "5",
         "max_pilot_days": "180",
         "experiment_method": "fixed_horizon",
+        "required_power": "0.90",
+        "requires_measured_from_source": "on",
     }
     assert initial["experiment_method"] == "always_valid"
     response = client.post(url("governance_gatepolicy_add"), data)
     assert response.status_code == 302
     assert "Saved as version 2 of the scale gate" in " ".join(shown(response))
-    assert GatePolicy.objects.get(gate="scale", version=2).experiment_method == "fixed_horizon"
+    saved = GatePolicy.objects.get(gate="scale", version=2)
+    assert (saved.experiment_method, saved.requires_measured_from_source) == ("fixed_horizon", True)
     policy = GatePolicy.objects.get(gate="scale", version=2)
     assert policy.required_functions[-1] == "risk_ethics" and str(policy.significance_level) == "0.010"
     assert GatePolicy.objects.get(gate="scale", version=1).min_measurements == 3
@@ -485,11 +490,13 @@ def test_an_auditor_reads_everything_and_is_offered_nothing(people, as_user):
 
 def test_the_dashboard_shows_stages_money_overdue_pilots_missing_kpis_and_waiting_reviews(people, as_user):
     late = factories.pilot_ready_for_scale_gate(title="Late pilot")
-    Initiative.objects.filter(pk=late.pk).update(pilot_deadline=timezone.now().date() - dt.timedelta(days=30))
+    Initiative.objects.filter(pk=late.pk).update(
+        pilot_deadline=configured_clock().date() - dt.timedelta(days=30)
+    )
     missing = factories.pilot_ready_for_scale_gate(title="Missing pilot")
     KPIMeasurement.objects.filter(kpi__initiative=missing).update(value="9")
     old = factories.proposal_ready_for_pilot_gate(title="Waiting proposal")
-    review_open(actor=old.owner, initiative=old, now=timezone.now() - dt.timedelta(days=12))
+    review_open(actor=old.owner, initiative=old, now=configured_clock() - dt.timedelta(days=12))
     response = as_user(people["chair"]).get(url("projects_initiative_dashboard"))
     data = response.context["data"]
     html = response.content.decode()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from governance.ledger.models import LedgerEvent
 from governance.notifications.models import Notification
@@ -22,6 +24,7 @@ from governance.schedule import (
     run_periodic_work,
     value_reviews_open,
 )
+from governance.value.connectors.services import kpi_source_register
 from governance.value.models import ValueReview
 from projects.models import Initiative
 from projects.vocabulary import EntryKind, Stage
@@ -393,9 +396,16 @@ def test_running_all_periodic_work_twice_for_the_same_period_changes_nothing_mor
     failing, kpi = failing_pilot()
     for month in (1, 2, 3):
         measure(kpi, month, "11")
+    drops = Path(settings.VALUEGATE_KPI_CONNECTORS["file-drops"]["directory"])
+    drops.mkdir(parents=True)
+    (drops / "proposal.csv").write_text("period,value\n2026-01-01,12\n2026-02-01,12.5\n")
+    kpi_source_register(
+        actor=proposal.owner, kpi=proposal.kpis.get(), connector="file-drops", query="proposal.csv"
+    )
     now = at("2026-04-20T06:00:00+00:00")
     first = run_periodic_work(now=now)
     assert first == {
+        "KPIs measured from source": 2,
         "sign-off follow-ups": 8,
         "exit criteria": 2,
         "perpetual pilots": 1,

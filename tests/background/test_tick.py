@@ -32,6 +32,7 @@ def test_tick_runs_every_job_and_reports_what_each_did(members):
     output = tick("2026-04-05T06:00:00Z")
     assert output.splitlines() == [
         "Governance tick at 2026-04-05 06:00:00 UTC",
+        "  KPI measurements read from their sources: 0",
         "  sign-off follow-ups: 0",
         "  exit criteria: 0",
         "  perpetual pilots: 0",

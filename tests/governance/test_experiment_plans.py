@@ -14,7 +14,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -23,17 +22,11 @@ from governance.errors import InvalidInput, NotAllowed
 from governance.ledger.models import LedgerEvent
 from governance.reasons import say
 from governance.reviews.facts import next_gate_checklist
-from governance.reviews.initiatives import (
-    business_case_record,
-    initiative_create,
-    initiative_submit,
-    kpi_define,
-)
 from governance.reviews.policies import policy_version_create
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.value.plans import PlanInput, experiment_plan_register
-from governance.value.services import evidence_submit, experiment_record
+from governance.value.services import experiment_record
 from projects.models import ExperimentPlan
 from projects.power import pilot_deadline
 from projects.vocabulary import Stage
@@ -160,36 +153,8 @@ def test_a_lead_of_another_initiative_is_refused():
 
 def built_through_services():
     """A proposal built through the services alone, its plan registered before its experiment."""
-    lead = factories.lead(username="lead")
-    initiative = initiative_create(
-        actor=lead, title="Reply drafts", department="Service", pain_point="Slow", process_embedding="Tickets"
-    )
-    business_case_record(
-        actor=lead,
-        initiative=initiative,
-        budget="1000",
-        expected_annual_benefit="5000",
-        horizon_months=12,
-        exit_criteria="Stop if slower",
-    )
-    kpi = kpi_define(
-        actor=lead,
-        initiative=initiative,
-        name="Resolved in time",
-        unit="share",
-        direction="increase",
-        baseline="0.4",
-        target="0.5",
-        data_source="BI",
-    )
-    initiative_submit(actor=lead, initiative=initiative)
-    evidence_submit(
-        actor=lead,
-        initiative=initiative,
-        kind="business_case",
-        title="Case",
-        file=ContentFile(b"The case.\n", name="case.txt"),
-    )
+    initiative, kpi = factories.proposal_through_services()
+    lead = initiative.owner
     plan = PlanInput(minimum_effect="0.1", treatment_share="0.5", planned_looks=3, traffic_per_month=2000)
     experiment_plan_register(actor=lead, kpi=kpi, plan=plan, now=NOW)
     experiment_record(
@@ -385,6 +350,62 @@ def test_without_a_plan_the_pilot_keeps_the_policy_s_time_box(members):
     approve_all(review_open(actor=initiative.owner, initiative=initiative), members)
     initiative.refresh_from_db()
     assert initiative.pilot_deadline == TODAY + dt.timedelta(days=180)
+
+
+def test_a_plan_that_stops_looking_before_its_effect_can_show_fails_the_pilot_gate():
+    initiative = factories.proposal_ready_for_pilot_gate()
+    needed = next_gate_months(initiative, EVEN)
+    short = PlanInput(
+        minimum_effect="2", treatment_share="0.5", planned_looks=needed - 1, traffic_per_month=10_000
+    )
+    experiment_plan_register(actor=initiative.owner, kpi=initiative.kpis.get(), plan=short, now=NOW)
+
+    checklist = next_gate_checklist(initiative.pk, now=NOW)
+
+    line = requirement(checklist, "pilot_power")
+    assert not line.passed and checklist.proposed_pilot_months is None
+    assert (
+        f"the plan looks {needed - 1} time{'s' if needed - 1 != 1 else ''}, but the effect needs {needed} "
+        "monthly looks to show; plan more looks or more traffic" in say(line.reason)
+    )
+
+
+def next_gate_months(initiative, plan: PlanInput) -> int:
+    """The months the pilot gate says `plan` needs (registered, read, then taken back)."""
+    kpi = initiative.kpis.get()
+    experiment_plan_register(actor=initiative.owner, kpi=kpi, plan=plan, now=NOW)
+    months = next_gate_checklist(initiative.pk, now=NOW).proposed_pilot_months
+    ExperimentPlan.objects.filter(kpi=kpi).delete()
+    assert months is not None and months >= 2
+    return months
+
+
+def test_the_policy_s_required_power_sets_how_long_the_pilot_must_run(members):
+    initiative = factories.proposal_ready_for_pilot_gate()
+    experiment_plan_register(actor=initiative.owner, kpi=initiative.kpis.get(), plan=EVEN, now=NOW)
+    at_80 = next_gate_checklist(initiative.pk, now=NOW)
+    policy_version_create(actor=members["chair"], gate="pilot", required_power="0.95", now=NOW)
+    at_95 = next_gate_checklist(initiative.pk, now=NOW)
+
+    assert at_95.proposed_pilot_months > at_80.proposed_pilot_months
+    assert "with 95% power" in say(requirement(at_95, "pilot_power").reason)
+    assert "with 80% power" in say(requirement(at_80, "pilot_power").reason)
+
+
+def test_a_policy_can_require_the_plan_before_the_pilot_starts(members):
+    initiative = factories.proposal_ready_for_pilot_gate()
+    policy_version_create(actor=members["chair"], gate="pilot", requires_experiment_plan=True, now=NOW)
+
+    line = requirement(next_gate_checklist(initiative.pk, now=NOW), "plans_registered")
+    assert not line.passed
+    assert say(line.reason) == "No experiment plan registered for First-contact resolution."
+    review = review_open(actor=initiative.owner, initiative=initiative)
+    approve_all(review, members)
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PROPOSAL  # four approvals, but no plan: no pilot
+
+    experiment_plan_register(actor=initiative.owner, kpi=initiative.kpis.get(), plan=EVEN, now=NOW)
+    assert requirement(next_gate_checklist(initiative.pk, now=NOW), "plans_registered").passed
 
 
 # The API and the admin ---------------------------------------------------------------------------

@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from governance.reasons import say
-from governance.rules.plans import PlanFacts, plan_duration, power_plan, split_check, split_reason
+from governance.rules.plans import (
+    PlanCannotBePowered,
+    PlanFacts,
+    plan_duration,
+    power_plan,
+    split_check,
+    split_reason,
+)
 from projects.power import MeanPlan, ProportionPlan
 
 D = Decimal
@@ -35,8 +42,10 @@ def test_a_kpi_to_lower_has_a_negative_effect_and_a_plan_s_own_baseline_wins():
 
 def test_a_mean_plan_needs_its_standard_deviation():
     mean = replace(PLAN, metric="mean", minimum_effect=D("15"))
-    with pytest.raises(ValueError, match="standard deviation"):
+    with pytest.raises(PlanCannotBePowered) as refused:
         power_plan(mean, baseline=D("300"), direction="decrease", unit="s")
+    # A reason the reader's language words, not the statistics' English.
+    assert say(refused.value.reason) == "a mean KPI's plan needs the standard deviation of one unit's value"
     pilot = power_plan(
         replace(mean, standard_deviation=D("120")), baseline=D("300"), direction="decrease", unit="s"
     )

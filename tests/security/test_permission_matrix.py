@@ -45,11 +45,18 @@ from governance.reviews.models import Condition, GateReview, SignOff
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.tasks import escalate_perpetual_pilots, open_value_reviews
-from projects.models import Initiative
+from projects.models import Initiative, KPISource
 from projects.vocabulary import Outcome, ReviewStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_kpi_connector(settings, tmp_path):
+    """A connector to register KPI sources with (the page is offered only when one is configured)."""
+    settings.VALUEGATE_KPI_CONNECTORS = {"warehouse": {"kind": "csv", "directory": str(tmp_path)}}
+
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -312,6 +319,7 @@ POLICY = {
     "escalation_days": "7",
     "max_pilot_days": "180",
     "experiment_method": "always_valid",
+    "required_power": "0.80",
 }
 
 
@@ -422,6 +430,16 @@ ENTRY_POINTS: list[EntryPoint] = [
         "experiment-plan",
         READ,
         api_call("get", "experiment-plan", lambda w: (w.pilot.pk, kpi_of_pilot(w))),
+    ),
+    EntryPoint(
+        Op.VIEW_INITIATIVE,
+        "api",
+        "kpi-source",
+        READ,
+        api_call("get", "kpi-source", lambda w: (w.pilot.pk, kpi_of_pilot(w))),
+        prepare=lambda w: KPISource.objects.create(
+            kpi_id=kpi_of_pilot(w), connector="warehouse", query="kpi.csv", registered_by=w.pilot.owner
+        ),
     ),
     EntryPoint(Op.VIEW_INITIATIVE, "api", "checklist", READ, api_call("get", "checklist", pilot)),
     EntryPoint(
@@ -622,6 +640,22 @@ ENTRY_POINTS: list[EntryPoint] = [
         ),
     ),
     EntryPoint(
+        Op.RECORD_MEASUREMENTS,
+        "admin",
+        "projects_initiative_kpi_source",
+        WRITE,
+        admin_post(
+            "projects_initiative_kpi_source",
+            pilot,
+            lambda w: {
+                "kpi": str(kpi_of_pilot(w)),
+                "connector": "warehouse",
+                "query": "kpi.csv",
+                "active": "on",
+            },
+        ),
+    ),
+    EntryPoint(
         Op.RECORD_EXPERIMENT,
         "admin",
         "projects_initiative_experiment_plan",
@@ -630,6 +664,18 @@ ENTRY_POINTS: list[EntryPoint] = [
             "projects_initiative_experiment_plan",
             pilot,
             lambda w: {**CHANGED_PLAN, "kpi": str(kpi_of_pilot(w)), "metric": "proportion"},
+        ),
+    ),
+    EntryPoint(
+        Op.RECORD_MEASUREMENTS,
+        "api",
+        "kpi-source",
+        WRITE,
+        api_call(
+            "post",
+            "kpi-source",
+            lambda w: (w.pilot.pk, kpi_of_pilot(w)),
+            lambda w: {"connector": "warehouse", "query": "kpi.csv"},
         ),
     ),
     EntryPoint(
@@ -1106,6 +1152,25 @@ def test_the_scheduler_opens_reviews_and_value_reviews_through_the_tasks():
     assert LedgerEvent.objects.filter(action="value_review.opened").exists()
 
 
+def test_reading_kpi_sources_is_the_schedulers_and_refused_without_the_grant(monkeypatch, tmp_path):
+    world = build_world()
+    kpi = world.pilot.kpis.get()
+    from governance.tasks import measure_kpis_from_source
+    from governance.value.connectors.services import kpi_source_register
+
+    (tmp_path / "kpi.csv").write_text("period,value\n2020-01-01,12\n")
+    kpi_source_register(actor=world.pilot.owner, kpi=kpi, connector="warehouse", query="kpi.csv")
+    assert MATRIX[Operation.MEASURE_FROM_SOURCE] == {Role.SCHEDULER: Scope.ANY}
+    monkeypatch.setitem(MATRIX, Operation.MEASURE_FROM_SOURCE, {})
+    with pytest.raises(NotAllowed):
+        measure_kpis_from_source.delay()
+    assert not kpi.measurements.filter(period=dt.date(2020, 1, 1)).exists()
+    monkeypatch.undo()
+    (tmp_path / "kpi.csv").write_text("period,value\n2020-01-01,12\n")
+    assert measure_kpis_from_source.delay().get() == 1
+    assert kpi.measurements.get(period=dt.date(2020, 1, 1)).measured_from_source
+
+
 @time_machine.travel(VALUE_REVIEW_DAY, tick=True)
 @pytest.mark.parametrize("operation", [Operation.REQUEST_REVIEW, Operation.OPEN_VALUE_REVIEW])
 def test_the_tasks_ask_the_matrix_a_scheduler_without_the_grant_is_refused(operation, monkeypatch):
@@ -1178,7 +1243,8 @@ def test_every_admin_page_action_and_add_form_that_acts_is_walked(rf):
 
 def test_every_operation_is_walked_somewhere():
     walked = {e.operation for e in ENTRY_POINTS}
-    assert set(Operation) - walked == {Operation.OPEN_VALUE_REVIEW}  # the scheduler's alone: see above
+    # The scheduler's alone: see above.
+    assert set(Operation) - walked == {Operation.OPEN_VALUE_REVIEW, Operation.MEASURE_FROM_SOURCE}
 
 
 def test_a_role_group_holds_exactly_the_django_permissions_of_its_operations():

@@ -20,6 +20,7 @@ from governance.api.serializers import (
     ExperimentPlanSerializer,
     ExperimentSerializer,
     FinancialEntrySerializer,
+    KPISourceSerializer,
     MeasurementBatchResultSerializer,
     MeasurementBatchSerializer,
     MeasurementSerializer,
@@ -27,6 +28,7 @@ from governance.api.serializers import (
 from governance.api.views.base import ApiView, Pages
 from governance.reviews.facts import experiment_judgements, judging_policy, kpi_definition, policy_rules
 from governance.reviews.models import GateReview
+from governance.value.connectors.services import kpi_source_register
 from governance.value.plans import PlanInput, experiment_plan_register
 from governance.value.services import (
     evidence_submit,
@@ -43,6 +45,7 @@ from projects.models import (
     ExperimentPlan,
     FinancialEntry,
     KPIMeasurement,
+    KPISource,
 )
 from projects.vocabulary import ReviewStatus
 
@@ -60,7 +63,9 @@ class MeasurementListView(ListModelMixin, ApiView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no KPI
             return KPIMeasurement.objects.none()
         return (
-            KPIMeasurement.objects.filter(kpi=self.get_kpi()).select_related("recorded_by").order_by("period")
+            KPIMeasurement.objects.filter(kpi=self.get_kpi())
+            .select_related("recorded_by", "reading")
+            .order_by("period")
         )
 
     def get(self, request, *args, **kwargs):
@@ -235,6 +240,41 @@ class ExperimentPlanView(ApiView):
         experiment_plan_register(actor=request.user, kpi=kpi, plan=PlanInput(**figures), reason=reason)
         body = ExperimentPlanSerializer(self.get_plan(kpi)).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=TAG,
+    description=_(
+        "Where a KPI is measured from: a connector of the deployment and the query (or file) it reads, "
+        "every hour, recording closed months with their provenance. POST registers it or changes it "
+        "(a new version in the ledger)."
+    ),
+)
+class KPISourceView(ApiView):
+    queryset = KPISource.objects.none()
+    serializer_class = KPISourceSerializer
+    # The lead's own choice of what produces the figures: an integration token may read it only.
+    integration_methods = frozenset({"GET"})
+
+    def get_source(self, kpi: KPI) -> KPISource:
+        source = KPISource.objects.select_related("registered_by").filter(kpi=kpi).first()
+        if source is None:
+            # Translators: %(kpi)s is an id.
+            raise NotFound(gettext("KPI %(kpi)s is not measured from a source.") % {"kpi": kpi.pk})
+        return source
+
+    @extend_schema(responses={200: KPISourceSerializer})
+    def get(self, request, *args, **kwargs):
+        return Response(KPISourceSerializer(self.get_source(self.get_kpi())).data)
+
+    @extend_schema(summary=_("Register or change the KPI's source"), responses={201: KPISourceSerializer})
+    @idempotent
+    def post(self, request, *args, **kwargs):
+        kpi = self.get_kpi()
+        serializer = KPISourceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kpi_source_register(actor=request.user, kpi=kpi, **serializer.validated_data)
+        return Response(KPISourceSerializer(self.get_source(kpi)).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=TAG, description=_("Monthly costs and realised benefits."))

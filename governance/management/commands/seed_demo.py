@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -33,6 +34,8 @@ from governance.reviews.initiatives import (
 )
 from governance.reviews.services import review_kill, review_open
 from governance.reviews.signoffs import signoff_record
+from governance.value.connectors.config import configured_connectors
+from governance.value.connectors.services import kpi_source_read, kpi_source_register
 from governance.value.plans import PlanInput, experiment_plan_register
 from governance.value.services import (
     MeasurementInput,
@@ -64,6 +67,8 @@ FOUR = ("business", "legal", "finance", "technical")
 
 RETAIL_TITLE = "GenAI marketing copy for product pages"
 SERVICE_TITLE = "Customer-service reply assistant"
+# The embedded default's file-drop connector (config/settings.py), which the service pilot is read from.
+DEMO_CONNECTOR = "file-drops"
 
 
 def month_start(day: dt.date, offset: int = 0) -> dt.date:
@@ -228,20 +233,32 @@ class Command(TranslatedCommand):
     def _member(function):
         return "risk" if function == "risk_ethics" else function
 
-    def _pilot_data(self, initiative, lead, kpi_values, experiment, cost, benefit):
+    def _pilot_data(self, initiative, lead, kpi_values, experiment, cost, benefit, *, dropped_as: str = ""):
+        """A pilot's months: reported by its lead, or (`dropped_as`, a CSV file's name) measured
+        from the file its system of record drops for the file-drop connector, when one is set up."""
         kpi = initiative.kpis.get(is_primary=True)
         first = month_start(initiative.stage_entered_at.date(), 1)
-        measurements_record(
-            actor=lead,
-            kpi=kpi,
-            now=self.now,
-            measurements=[
-                MeasurementInput(
-                    period=month_start(first, i), value=Decimal(v), source=kpi.data_source, sample_size=5000
-                )
-                for i, v in enumerate(kpi_values)
-            ],
-        )
+        months = [(month_start(first, i), Decimal(v)) for i, v in enumerate(kpi_values)]
+        drops = configured_connectors().get(DEMO_CONNECTOR)
+        if dropped_as and drops is not None and drops.kind == "csv":
+            directory = Path(drops.directory)
+            directory.mkdir(parents=True, exist_ok=True)
+            rows = "".join(f"{month:%Y-%m-%d},{value},5000\n" for month, value in months)
+            (directory / dropped_as).write_text("period,value,sample_size\n" + rows, encoding="utf-8")
+            source = kpi_source_register(
+                actor=lead, kpi=kpi, connector=DEMO_CONNECTOR, query=dropped_as, now=self.now
+            )
+            kpi_source_read(source_id=source.pk, now=self.now)
+        else:
+            measurements_record(
+                actor=lead,
+                kpi=kpi,
+                now=self.now,
+                measurements=[
+                    MeasurementInput(period=month, value=value, source=kpi.data_source, sample_size=5000)
+                    for month, value in months
+                ],
+            )
         self._register_plan(lead, kpi, experiment, len(kpi_values))
         self._experiment_with_monthly_looks(lead, kpi, experiment, first, len(kpi_values))
         for i in range(len(kpi_values)):
@@ -344,6 +361,7 @@ class Command(TranslatedCommand):
             },
             cost="15000",
             benefit="38000",
+            dropped_as="first-response-time.csv",
         )
         review_open(actor=lead, initiative=initiative)
 

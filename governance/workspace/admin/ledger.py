@@ -181,7 +181,15 @@ class RecordedBetweenFilter(admin.ListFilter):
 
 @admin.register(LedgerEvent)
 class LedgerEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "recorded_at", "actor_name", "action", "initiative", "short_hash", "signer_link"]
+    list_display = [
+        "seq",
+        "recorded_at",
+        "actor_name",
+        "action_name",
+        "initiative",
+        "short_hash",
+        "signer_link",
+    ]
     list_display_links = ["seq"]
     list_filter = [ActionFilter, ActorFilter, InitiativeFilter, RecordedBetweenFilter]
     change_list_template = "governance/admin/ledger_change_list.html"
@@ -199,7 +207,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
         "seq",
         "recorded_at",
         "actor_name",
-        "action",
+        "action_name",
         "initiative",
         "formatted_payload",
         "reasons_in_words",
@@ -233,6 +241,11 @@ class LedgerEventAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("Hash"))
     def short_hash(self, obj: LedgerEvent):
         return format_html('<code title="{}">{}…</code>', obj.hash, obj.hash[:12])
+
+    @admin.display(description=gettext_lazy("action"), ordering="action")
+    def action_name(self, obj: LedgerEvent):
+        # The catalogue's name for people; the code stays in the payload export and the filter's URL.
+        return obj.action_label
 
     @admin.display(description=gettext_lazy("What the signer saw"))
     def signer_link(self, obj: LedgerEvent):
@@ -335,7 +348,7 @@ class LedgerEventAdmin(ReadOnlyAdmin):
                     k["direction"],
                     k["baseline"],
                     k["target"],
-                    ", ".join(f"{m['period']:%Y-%m}: {m['value']}" for m in k["measurements"]) or "—",
+                    ", ".join(_measurement_text(m) for m in k["measurements"]) or "—",
                     "; ".join(_experiment_text(e) for e in k["experiments"]) or "—",
                     _plan_text(k.get("plan")),
                 )
@@ -438,6 +451,20 @@ class LedgerEventAdmin(ReadOnlyAdmin):
                     reverse("admin:governance_ledgerevent_change", args=[pk]) + "#signer-saw"
                 )
         raise Http404(_("The ledger holds no record of this sign-off that you may see."))
+
+
+def _measurement_text(measurement: dict) -> str:
+    """A month as the signer saw it, and where it came from: its source's reading, or the lead."""
+    reading = measurement.get("reading")
+    if reading:
+        # Translators: %(connector)s is a connector's name; %(hash)s the start of a SHA-256 digest.
+        where = _("measured from source: %(connector)s, result %(hash)s…") % {
+            "connector": reading["connector"],
+            "hash": reading["result_hash"][:12],
+        }
+    else:
+        where = _("reported by lead")
+    return f"{measurement['period']:%Y-%m}: {measurement['value']} ({where})"
 
 
 def _header_row(*titles):

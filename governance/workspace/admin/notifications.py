@@ -77,6 +77,28 @@ class NotificationDeliveryAdmin(ReadOnlyAdmin):
         )
 
 
+@admin.display(description=gettext_lazy("Event"), ordering="event")
+def event_name(obj) -> str:
+    """The event's name for people; a kind no longer declared as stored."""
+    try:
+        return str(NotificationEvent(obj.event).label)
+    except ValueError:
+        return obj.event
+
+
+class EventFilter(admin.SimpleListFilter):
+    """The events by their names, in the catalogue's order."""
+
+    title = gettext_lazy("event")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return NotificationEvent.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
 class DeliveryInline(ReadOnlyInline):
     model = NotificationDelivery
     fields = ("channel", "destination", "state", "attempts", "next_attempt_at", "last_error")
@@ -87,8 +109,8 @@ class DeliveryInline(ReadOnlyInline):
 class NotificationAdmin(ReadOnlyAdmin):
     """Each person's own notifications (their in-app inbox); the chair and governance admins all of them."""
 
-    list_display = ["subject", "recipient", "event", "created_at", "read_at"]
-    list_filter = ["event"]
+    list_display = ["subject", "recipient", event_name, "created_at", "read_at"]
+    list_filter = [EventFilter]
     list_select_related = ["recipient"]
     show_full_result_count = False
     actions = ["mark_read"]
@@ -145,7 +167,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     """A person's own choices: which events reach them on which channel (e-mail, their committee's chat)."""
 
     form = PreferenceForm
-    list_display = ["event", "channel"]
+    list_display = [event_name, "channel"]
     show_full_result_count = False
 
     def _allowed(self, request, obj=None) -> bool:

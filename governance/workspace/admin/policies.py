@@ -6,17 +6,50 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Field
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from governance.access.models import CommitteeFunction
 from governance.reviews.models import GatePolicy
 from governance.reviews.policies import policy_rule_fields, policy_version_create
 from governance.workspace.admin.access import access
 from governance.workspace.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages
-from projects.vocabulary import EvidenceKind, FunctionCode
+from projects.vocabulary import EvidenceKind, FunctionCode, Term
+
+# The policy's lists of codes, and the vocabulary that names them for people.
+NAMED_LISTS: dict[str, type[Term]] = {
+    "required_functions": FunctionCode,
+    "required_evidence": EvidenceKind,
+    "personal_data_evidence": EvidenceKind,
+}
+
+
+def names(vocabulary: type[Term], codes) -> str:
+    """`["business", "legal"]` as people read it: "Business, Legal" in their language."""
+
+    def name(code: str) -> str:
+        try:
+            return str(vocabulary(code).label)
+        except ValueError:
+            return code  # a code the vocabulary no longer knows: shown as stored
+
+    # Translators: separates the items of a list ("business, legal").
+    return pgettext("between the words of a list", ", ").join(name(code) for code in codes or ()) or "—"
+
+
+def _named_list_display(field_name: str):
+    vocabulary = NAMED_LISTS[field_name]
+    field = GatePolicy._meta.get_field(field_name)
+    assert isinstance(field, Field)  # a column of the policy, not a relation
+
+    @admin.display(description=field.verbose_name)
+    def display(self, obj: GatePolicy) -> str:
+        return names(vocabulary, getattr(obj, field_name))
+
+    return display
 
 
 class GatePolicyForm(forms.ModelForm):
@@ -34,7 +67,7 @@ class GatePolicyForm(forms.ModelForm):
         required=False,
     )
     personal_data_evidence = forms.MultipleChoiceField(
-        label=gettext_lazy("Personal data evidence"),
+        label=gettext_lazy("Evidence when personal data is used"),
         choices=EvidenceKind.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -52,7 +85,7 @@ class GatePolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     list_display = [
         "gate",
         "version",
-        "required_functions",
+        "required_functions_names",
         "signoff_validity_days",
         "created_by",
         "created_at",
@@ -71,10 +104,27 @@ class GatePolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # reviews pin the version they were opened under
 
+    required_functions_names = _named_list_display("required_functions")
+    required_evidence_names = _named_list_display("required_evidence")
+    personal_data_evidence_names = _named_list_display("personal_data_evidence")
+
+    def _shown_as_text(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    @staticmethod
+    def _text_fields() -> list[str]:
+        """A reader's page: every field as text, the lists of codes named as people read them."""
+        rules = [f"{f}_names" if f in NAMED_LISTS else f for f in policy_rule_fields()]
+        return ["gate", "version", "created_by", "created_at", *rules]
+
     def get_readonly_fields(self, request, obj=None):
+        if self._shown_as_text(request, obj):
+            return self._text_fields()
         return ["gate", "version", "created_by", "created_at"] if obj is not None else []
 
     def get_fields(self, request, obj=None):
+        if self._shown_as_text(request, obj):
+            return self._text_fields()
         fields = list(super().get_fields(request, obj))
         if obj is not None:
             fields = ["gate", "version", "created_by", "created_at", *[f for f in fields if f != "gate"]]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from governance.access.matrix import Operation
 from governance.access.selectors import visible_initiatives
+from governance.reasons import say_stored
 from governance.reviews.facts import experiment_facts, experiment_row
 from governance.reviews.initiatives import initiative_create, initiative_submit
 from governance.reviews.models import GateReview
@@ -35,7 +36,15 @@ from governance.workspace.admin.base import (
 from governance.workspace.views import dashboard as dashboard_views
 from governance.workspace.views import initiatives as initiative_views
 from governance.workspace.views.forms import InitiativeForm
-from projects.models import Evidence, Experiment, FinancialEntry, Initiative, KPIMeasurement
+from projects.models import (
+    Evidence,
+    Experiment,
+    FinancialEntry,
+    Initiative,
+    KPIMeasurement,
+    KPISource,
+    SourceReading,
+)
 from projects.vocabulary import Gate, ReviewStatus, Stage
 
 GATE_LABELS = dict(Gate.choices)
@@ -150,6 +159,7 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             view(initiative_views.experiment, "experiment"),
             view(initiative_views.experiment_look, "experiment_look"),
             view(initiative_views.experiment_plan, "experiment_plan"),
+            view(initiative_views.kpi_source, "kpi_source"),
             view(initiative_views.money, "money"),
             view(initiative_views.evidence, "evidence", uploads=True),
             view(initiative_views.submit, "submit"),
@@ -175,16 +185,73 @@ class InitiativeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:projects_initiative_change", args=[obj.pk]))
 
 
+class MeasurementOrigin(admin.SimpleListFilter):
+    title = gettext_lazy("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return [("source", gettext_lazy("measured from source")), ("lead", gettext_lazy("reported by lead"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("source", "lead"):
+            return queryset.filter(reading__isnull=self.value() == "lead")
+        return queryset
+
+
 @admin.register(KPIMeasurement)
 class MeasurementAdmin(ScopedReadOnlyAdmin):
     initiative_path = "kpi__initiative"
-    list_display = ["kpi", "initiative", "period", "value", "sample_size", "source", "recorded_at"]
+    list_display = ["kpi", "initiative", "period", "value", "sample_size", "origin", "source", "recorded_at"]
+    list_filter = [MeasurementOrigin]
     list_select_related = ["kpi__initiative"]
     date_hierarchy = "period"
 
     @admin.display(description=gettext_lazy("Initiative"))
     def initiative(self, obj):
         return obj.kpi.initiative
+
+    @admin.display(description=gettext_lazy("origin"))
+    def origin(self, obj):
+        return _("measured from source") if obj.measured_from_source else _("reported by lead")
+
+
+@admin.register(KPISource)
+class KPISourceAdmin(ScopedReadOnlyAdmin):
+    """Where KPIs are measured from: the committee reads each query that produced a figure."""
+
+    initiative_path = "kpi__initiative"
+    list_display = [
+        "kpi",
+        "initiative",
+        "connector",
+        "version",
+        "active",
+        "last_read_at",
+        "failing_since",
+        "problem",
+    ]
+    list_filter = ["connector", "active"]
+    list_select_related = ["kpi__initiative"]
+    exclude = ["last_problem"]
+    readonly_fields = ["problem"]
+
+    @admin.display(description=gettext_lazy("Initiative"))
+    def initiative(self, obj):
+        return obj.kpi.initiative
+
+    @admin.display(description=gettext_lazy("last problem"))
+    def problem(self, obj):
+        return say_stored(obj.last_problem) if obj.last_problem else "—"
+
+
+@admin.register(SourceReading)
+class SourceReadingAdmin(ScopedReadOnlyAdmin):
+    """The provenance of measurements read from a source: what anyone can recompute."""
+
+    initiative_path = "source__kpi__initiative"
+    list_display = ["source", "connector", "source_version", "row_count", "result_hash", "read_at"]
+    list_select_related = ["source__kpi"]
+    date_hierarchy = "read_at"
 
 
 @admin.register(Experiment)

@@ -7,6 +7,8 @@ from django import template
 from governance.access.preferences import person_name
 from governance.reasons import say
 from governance.rules.reasons import Reason
+from governance.workspace import people
+from governance.workspace.people import person_html
 from projects.money import format_money
 
 register = template.Library()
@@ -35,3 +37,17 @@ def money_whole(amount, currency: str = ""):
 def person(user) -> str:
     """`{{ initiative.owner|person }}`: a person's name as the reader's language writes it."""
     return person_name(user) if user is not None else "—"
+
+
+@register.simple_tag(takes_context=True)
+def person_link(context, user) -> str:
+    """`{% person_link review.requested_by %}`: a person's name, a link only to a page about them
+    the reader may open."""
+    return person_html(context["request"], user) if user is not None else "—"
+
+
+@register.simple_tag(takes_context=True)
+def readonly_contents(context, field) -> str:
+    """`{% readonly_contents field %}` in the admin's fieldset templates, for `{{ field.contents }}`:
+    a person in a read-only field links only to a page the reader may open."""
+    return people.readonly_contents(context["request"], field)

@@ -124,6 +124,31 @@ class MeasurementRowForm(forms.Form):
     source = forms.CharField(max_length=200, label=_("Source"))
 
 
+class KPISourceForm(KPIChoiceForm):
+    """Where a KPI is measured from: one of the deployment's connectors and what it reads there."""
+
+    connector = forms.ChoiceField(choices=(), label=_("Connector"))
+    query = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        max_length=20_000,
+        label=_("Query or file"),
+        help_text=_(
+            "SQL: one SELECT returning the columns period (first day of the month), value and, if known, "
+            "sample_size, one row per month. File: the CSV's name in the connector's directory, with "
+            "those columns as its header."
+        ),
+    )
+    active = forms.BooleanField(
+        required=False, initial=True, label=_("Read it on schedule"), help_text=_("Untick to pause it.")
+    )
+
+    def __init__(self, *args, initiative: Initiative, connectors, **kwargs):
+        super().__init__(*args, initiative=initiative, **kwargs)
+        cast(forms.ChoiceField, self.fields["connector"]).choices = [
+            (c.name, f"{c.name} ({c.kind.upper()})") for c in connectors
+        ]
+
+
 MeasurementRowFormSet = forms.formset_factory(MeasurementRowForm, extra=3, max_num=24, absolute_max=24)
 
 

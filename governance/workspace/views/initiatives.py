@@ -24,6 +24,8 @@ from governance.reviews.initiatives import (
 from governance.reviews.models import GateReview
 from governance.reviews.portfolio import initiative_page
 from governance.reviews.services import review_open
+from governance.value.connectors.config import configured_connectors
+from governance.value.connectors.services import kpi_source_register
 from governance.value.evidence_checks import sent_name
 from governance.value.plans import PlanInput, experiment_plan_register
 from governance.value.services import (
@@ -83,6 +85,8 @@ def page_actions(request, page) -> list[dict]:
         add("kpi", _("Add a KPI"))
     if who.may_record_measurements(initiative) and page.kpis:
         add("measurements", _("Record measurements"))
+        if configured_connectors():
+            add("kpi_source", _("Measure a KPI from its source"))
     if who.may_record_experiment(initiative) and page.kpis:
         add("experiment", _("Record an A/B experiment"))
         if page.experiments:
@@ -341,6 +345,31 @@ def experiment_plan(request, model_admin, object_id):
             "replaces the old one; after it, a change needs a reason and stays visible to the committee."
         ),
         submit_label=_("Register the plan"),
+    )
+
+
+def kpi_source(request, model_admin, object_id):
+    initiative = visible_initiative(request, object_id)
+    require(access(request).may_record_measurements(initiative))
+    connectors = configured_connectors().values()
+    return _service_form(
+        request,
+        model_admin,
+        initiative,
+        forms.KPISourceForm(request.POST or None, initiative=initiative, connectors=connectors),
+        save=lambda data: kpi_source_register(actor=request.user, **data),
+        success=_(
+            "The source was registered and its query pinned in the ledger; it is read within the hour, "
+            "then daily."
+        ),
+        # Translators: the initiative's title.
+        title=_("Measure a KPI of “%(title)s” from its source") % {"title": initiative.title},
+        intro=_(
+            "ValueGate reads the KPI's closed months from the system of record on schedule, read-only, "
+            "and records each with its provenance: the committee sees it as measured from source. "
+            "A reading that fails records nothing and tells you why."
+        ),
+        submit_label=_("Register the source"),
     )
 
 
