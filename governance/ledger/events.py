@@ -566,6 +566,8 @@ VALUE_REVIEW_OPENED = declare(
             consecutive_misses=INT,
             overdue=BOOL,
             experiments=optional(list_of(map_of(JSON))),
+            # The latest value was read from the KPI's system of record, not reported.
+            measured_from_source=optional(BOOL),
         )
     ),
     overdue_kpis=list_of(TEXT),

@@ -192,6 +192,8 @@ def _attainment_row(k: KPIAttainment) -> dict:
     }
     if k.experiments:
         row["experiments"] = [_experiment_row(e) for e in k.experiments]
+    if k.latest is not None and k.latest.from_source:
+        row["measured_from_source"] = True
     return row
 
 

@@ -26,6 +26,7 @@ from governance.audit.signer_view import signer_view
 from governance.errors import InvalidInput, NotAllowed
 from governance.ledger.models import LedgerEvent
 from governance.notifications.models import Notification
+from governance.oversight.value_reviews import value_reviews_open
 from governance.reasons import say, say_stored
 from governance.reviews.facts import next_gate_checklist
 from governance.reviews.policies import policy_version_create
@@ -34,6 +35,7 @@ from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.schedule import run_periodic_work
 from governance.value.connectors.services import kpi_source_register, kpi_sources_read
+from governance.value.models import ValueReview
 from projects.models import KPIMeasurement, KPISource, SourceReading
 from projects.vocabulary import Stage
 from tests import factories
@@ -218,6 +220,29 @@ def test_a_query_returning_nothing_is_a_failure_not_a_silent_gap(pilot, sales_co
     assert kpi_sources_read(now=NOW + dt.timedelta(hours=1)) == 1
     source.refresh_from_db()
     assert (source.failing_since, source.last_problem) == (None, {})
+
+
+def test_an_unreachable_database_is_a_failure_with_its_reason(pilot, settings, monkeypatch):
+    monkeypatch.setenv("GONE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/nothing")
+    settings.VALUEGATE_KPI_CONNECTORS = {"gone": {"kind": "sql", "url_env": "GONE_URL", "timeout_seconds": 2}}
+    kpi_source_register(actor=pilot.owner, kpi=pilot.kpis.get(), connector="gone", query=QUERY, now=NOW)
+
+    assert kpi_sources_read(now=NOW) == 0
+
+    assert say_stored(KPISource.objects.get().last_problem).startswith("the database could not be reached: ")
+    assert Notification.objects.filter(event="kpi_source.failed", recipient=pilot.owner).count() == 1
+
+
+def test_a_missing_url_variable_is_named(pilot, settings, monkeypatch):
+    monkeypatch.delenv("SALES_DATABASE_URL", raising=False)
+    settings.VALUEGATE_KPI_CONNECTORS = {"sales": {"kind": "sql", "url_env": "SALES_DATABASE_URL"}}
+    kpi_source_register(actor=pilot.owner, kpi=pilot.kpis.get(), connector="sales", query=QUERY, now=NOW)
+
+    kpi_sources_read(now=NOW)
+
+    assert say_stored(KPISource.objects.get().last_problem) == (
+        "the environment variable SALES_DATABASE_URL holding the database's address is not set."
+    )
 
 
 def test_a_query_cannot_write_to_the_source(pilot, sales_connector):
@@ -477,3 +502,24 @@ def test_the_api_registers_a_source_and_shows_why_it_fails_in_the_readers_langua
     shown = api.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
     assert shown["failing_since"] is not None
     assert shown["last_problem"] == "连接器目录中没有文件“k.csv”。"
+
+
+def test_the_monthly_value_review_says_its_figure_came_from_the_source(pilot, sales_connector, client):
+    review_day = dt.datetime.combine(THIS_MONTH.replace(day=11), dt.time(6), tzinfo=dt.UTC)
+    put_months(sales_connector, [(months_before(THIS_MONTH, 1)[0], Decimal("12.5"), 900)])
+    kpi_source_register(
+        actor=pilot.owner, kpi=pilot.kpis.get(), connector="sales", query=QUERY, now=review_day
+    )
+    assert kpi_sources_read(now=review_day) == 1
+
+    assert value_reviews_open(now=review_day) == 1
+
+    review = ValueReview.objects.get(initiative=pilot)
+    assert review.kpi_attainment[0]["measured_from_source"] is True
+    chair = factories.committee()["chair"]
+    chair.is_staff = True
+    chair.save()
+    client.force_login(chair)
+    page = client.get(reverse("admin:governance_valuereview_change", args=[review.pk])).content.decode()
+    assert "<td>Conversion rate</td><td>12.5 (" in page
+    assert "measured from source" in page

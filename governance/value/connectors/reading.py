@@ -148,10 +148,13 @@ def _check_columns(columns) -> None:
 
 
 @cache
-def _engine(url: str) -> sqlalchemy.Engine:
+def _engine(url: str, timeout_seconds: float) -> sqlalchemy.Engine:
     # No pool: a reading runs at most hourly, and a pooled connection would outlive a password
-    # rotated in the environment.
-    return sqlalchemy.create_engine(url, poolclass=NullPool)
+    # rotated in the environment. Connecting is bounded as the statement is: an unreachable server
+    # must not hold the periodic work.
+    backend = sqlalchemy.make_url(url).get_backend_name()
+    connect_args = {"connect_timeout": max(1, round(timeout_seconds))} if backend == "postgresql" else {}
+    return sqlalchemy.create_engine(url, poolclass=NullPool, connect_args=connect_args)
 
 
 def _read_sql(connector: Connector, query: str) -> list[dict]:
@@ -160,7 +163,7 @@ def _read_sql(connector: Connector, query: str) -> list[dict]:
         raise SourceProblem("kpi_source.no_url", variable=connector.url_env)
     check_query(connector, query)
     try:
-        engine = _engine(url)
+        engine = _engine(url, connector.timeout_seconds)
     except (sqlalchemy.exc.ArgumentError, ImportError, sqlalchemy.exc.NoSuchModuleError):
         raise SourceProblem("kpi_source.bad_url", variable=connector.url_env) from None
     dialect = engine.dialect.name
@@ -177,14 +180,17 @@ def _read_sql(connector: Connector, query: str) -> list[dict]:
         if _timed_out(error):
             raise SourceProblem("kpi_source.timed_out", seconds=f"{connector.timeout_seconds:g}") from None
         raise SourceProblem("kpi_source.unreachable", problem=_first_line(error)) from None
-    except sqlalchemy.exc.DBAPIError as error:
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        # Whatever else the query did wrong (returned no result set, …): the reading's failure alone.
         raise SourceProblem("kpi_source.query_failed", problem=_first_line(error)) from None
     return rows
 
 
-def _first_line(error: sqlalchemy.exc.DBAPIError) -> str:
+def _first_line(error: sqlalchemy.exc.SQLAlchemyError) -> str:
     # The driver's message without the statement, which the source's page already shows.
-    return str(error.orig).strip().splitlines()[0][:300] if error.orig is not None else type(error).__name__
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 def _timed_out(error: sqlalchemy.exc.OperationalError) -> bool:

@@ -21,7 +21,7 @@ class ValueReviewAdmin(ScopedReadOnlyAdmin):
     list_select_related = ["initiative"]
     search_fields = ["initiative__title"]
     show_full_result_count = False
-    readonly_fields = ["reasons_in_words", "ab_experiments"]
+    readonly_fields = ["reasons_in_words", "kpi_figures", "ab_experiments"]
     exclude = ["reasons"]
 
     @admin.display(description=gettext_lazy("Reasons"))
@@ -30,6 +30,29 @@ class ValueReviewAdmin(ScopedReadOnlyAdmin):
         reasons = review.reason_codes or review.reasons
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((say_stored(r),) for r in reasons))
+        )
+
+    @admin.display(description=gettext_lazy("KPIs"))
+    def kpi_figures(self, review: ValueReview) -> str:
+        """Each KPI's latest value as the review judged it, and where it came from."""
+        rows = [
+            (
+                row["kpi"],
+                f"{row['value']} ({row['period']})" if row.get("value") is not None else "—",
+                row.get("target") or "—",
+                _("measured from source")
+                if row.get("measured_from_source")
+                else (_("reported by lead") if row.get("value") is not None else "—"),
+            )
+            for row in review.kpi_attainment
+        ]
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("KPI"),
+            _("Latest value"),
+            _("Target"),
+            _("origin"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
     @admin.display(description=gettext_lazy("A/B experiments (always-valid)"))
