@@ -180,6 +180,107 @@ _MESSAGE_FIELDS = (
 )
 
 
+# The columns the claim's single statement returns, per model (each in its model's field order,
+# as Model.from_db reads them).
+_CLAIMED_FIELDS = {
+    "delivery": ("id", "channel", "event_key", "destination", "attempts", "notification_id"),
+    "notification": (
+        "id",
+        "event",
+        "event_key",
+        "subject",
+        "body",
+        "to_do",
+        "link",
+        "created_at",
+        "recipient_id",
+        "initiative_id",
+    ),
+    "recipient": ("id", "email"),
+    "initiative": ("id", "title"),
+}
+
+
+def _in_field_order(model, names) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
+
+
+@functools.cache
+def _claimed_columns() -> dict[str, tuple[str, ...]]:
+    notification = Notification._meta
+    models = {
+        "delivery": NotificationDelivery,
+        "notification": Notification,
+        "recipient": notification.get_field("recipient").related_model,
+        "initiative": notification.get_field("initiative").related_model,
+    }
+    return {part: _in_field_order(models[part], names) for part, names in _CLAIMED_FIELDS.items()}
+
+
+@functools.cache
+def _claim_statement() -> str:
+    """PostgreSQL's claim as one statement: lock the next due rows (skipping those another relay
+    holds), move their next attempt past the lease and return them with what their messages read.
+
+    Written by hand because the ORM has no UPDATE … RETURNING joined to other tables: through it
+    the claim took five round trips and the ORM's compiling, a quarter of what the relay adds to
+    posting each message.
+    """
+    quote = connection.ops.quote_name
+    delivery, notification = NotificationDelivery._meta, Notification._meta
+    recipient = notification.get_field("recipient").related_model._meta
+    initiative = notification.get_field("initiative").related_model._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name.removesuffix("_id")).column)
+
+    def listed(alias: str, meta, names) -> str:
+        return ", ".join(f"{alias}.{column(meta, name)}" for name in names)
+
+    table = quote(delivery.db_table)
+    due_at, pk = column(delivery, "next_attempt_at"), column(delivery, "id")
+    return (
+        f"WITH claimed AS (UPDATE {table} SET {due_at} = %s WHERE {pk} IN ("
+        f"SELECT {pk} FROM {table} WHERE {column(delivery, 'state')} = %s AND {due_at} <= %s "
+        f"ORDER BY {due_at}, {pk} LIMIT %s FOR UPDATE SKIP LOCKED) "
+        f"RETURNING {', '.join(column(delivery, name) for name in _claimed_columns()['delivery'])}) "
+        f"SELECT {listed('c', delivery, _claimed_columns()['delivery'])}, "
+        f"{listed('n', notification, _claimed_columns()['notification'])}, "
+        f"{listed('u', recipient, _claimed_columns()['recipient'])}, {listed('i', initiative, _claimed_columns()['initiative'])} "
+        f"FROM claimed c JOIN {quote(notification.db_table)} n ON n.{column(notification, 'id')} = "
+        f"c.{column(delivery, 'notification_id')} "
+        f"JOIN {quote(recipient.db_table)} u ON u.{column(recipient, 'id')} = n.{column(notification, 'recipient_id')} "
+        f"LEFT JOIN {quote(initiative.db_table)} i ON i.{column(initiative, 'id')} = "
+        f"n.{column(notification, 'initiative_id')} ORDER BY c.{pk}"
+    )
+
+
+def _claimed_delivery(row: tuple) -> NotificationDelivery:
+    """A claimed row as the ORM would load it with only() those columns (the rest deferred)."""
+    alias = connection.alias
+    names = _claimed_columns()
+    at = 0
+    parts = {}
+    for part in ("delivery", "notification", "recipient", "initiative"):
+        parts[part] = row[at : at + len(names[part])]
+        at += len(names[part])
+    recipient_model = Notification._meta.get_field("recipient").related_model
+    initiative_model = Notification._meta.get_field("initiative").related_model
+    delivery = NotificationDelivery.from_db(alias, names["delivery"], parts["delivery"])
+    notification = Notification.from_db(alias, names["notification"], parts["notification"])
+    Notification.recipient.field.set_cached_value(
+        notification, recipient_model.from_db(alias, names["recipient"], parts["recipient"])
+    )
+    initiative = (
+        None
+        if parts["initiative"][0] is None
+        else initiative_model.from_db(alias, names["initiative"], parts["initiative"])
+    )
+    Notification.initiative.field.set_cached_value(notification, initiative)
+    NotificationDelivery.notification.field.set_cached_value(delivery, notification)
+    return delivery
+
+
 def _claim(now: dt.datetime, size: int) -> list[NotificationDelivery]:
     """Take the next due deliveries for this relay alone, in one short transaction.
 
@@ -188,6 +289,10 @@ def _claim(now: dt.datetime, size: int) -> list[NotificationDelivery]:
     settling one leaves it to be taken again once the lease is over: nothing is lost, and only the
     message in hand when it died can go twice, under the same idempotency key.
     """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_claim_statement(), [now + claim_lease(), DeliveryState.PENDING, now, size])
+            return [_claimed_delivery(row) for row in cursor.fetchall()]
     with transaction.atomic():
         ids = list(
             NotificationDelivery.objects.select_for_update(skip_locked=True, of=("self",))
