@@ -21,9 +21,10 @@ import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -201,20 +202,24 @@ _CLAIMED_FIELDS = {
 }
 
 
+def _related_model(name: str) -> type[models.Model]:
+    """The model a notification's foreign key `name` points at (its recipient, its initiative)."""
+    return cast(type[models.Model], Notification._meta.get_field(name).related_model)
+
+
 def _in_field_order(model, names) -> tuple[str, ...]:
     return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
 
 
 @functools.cache
 def _claimed_columns() -> dict[str, tuple[str, ...]]:
-    notification = Notification._meta
-    models = {
+    claimed = {
         "delivery": NotificationDelivery,
         "notification": Notification,
-        "recipient": notification.get_field("recipient").related_model,
-        "initiative": notification.get_field("initiative").related_model,
+        "recipient": _related_model("recipient"),
+        "initiative": _related_model("initiative"),
     }
-    return {part: _in_field_order(models[part], names) for part, names in _CLAIMED_FIELDS.items()}
+    return {part: _in_field_order(claimed[part], names) for part, names in _CLAIMED_FIELDS.items()}
 
 
 @functools.cache
@@ -228,8 +233,7 @@ def _claim_statement() -> str:
     """
     quote = connection.ops.quote_name
     delivery, notification = NotificationDelivery._meta, Notification._meta
-    recipient = notification.get_field("recipient").related_model._meta
-    initiative = notification.get_field("initiative").related_model._meta
+    recipient, initiative = _related_model("recipient")._meta, _related_model("initiative")._meta
 
     def column(meta, name: str) -> str:
         return quote(meta.get_field(name.removesuffix("_id")).column)
@@ -264,8 +268,7 @@ def _claimed_delivery(row: tuple) -> NotificationDelivery:
     for part in ("delivery", "notification", "recipient", "initiative"):
         parts[part] = row[at : at + len(names[part])]
         at += len(names[part])
-    recipient_model = Notification._meta.get_field("recipient").related_model
-    initiative_model = Notification._meta.get_field("initiative").related_model
+    recipient_model, initiative_model = _related_model("recipient"), _related_model("initiative")
     delivery = NotificationDelivery.from_db(alias, names["delivery"], parts["delivery"])
     notification = Notification.from_db(alias, names["notification"], parts["notification"])
     Notification.recipient.field.set_cached_value(
