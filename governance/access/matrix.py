@@ -67,6 +67,7 @@ class Operation(StrEnum):
     MEASURE_FROM_SOURCE = gettext_noop("measure KPIs from their systems of record")
     EDIT_POLICY = gettext_noop("edit gate policies (as a new version)")
     MANAGE_MEMBERSHIP = gettext_noop("grant and revoke governance roles")
+    READ_MEMBERSHIP = gettext_noop("see who holds which governance role, and who granted it when")
     MANAGE_API_TOKENS = gettext_noop("issue and revoke API tokens")
     READ_LEDGER = gettext_noop("read the decision ledger")
     EXPORT_LEDGER = gettext_noop("export the decision ledger")
@@ -104,6 +105,8 @@ MATRIX: dict[Operation, dict[Role, Scope]] = {
     Operation.MEASURE_FROM_SOURCE: {SCHEDULER_ROLE: ANY},
     Operation.EDIT_POLICY: {CHAIR: ANY, GOVERNANCE_ADMIN: ANY},  # the chair edits gate policies too
     Operation.MANAGE_MEMBERSHIP: {GOVERNANCE_ADMIN: ANY},
+    # Reviewing role assignments is an auditor's job.
+    Operation.READ_MEMBERSHIP: {AUDITOR: ANY, GOVERNANCE_ADMIN: ANY},
     # A token acts as its owner, so it never carries more than its owner may do.
     Operation.MANAGE_API_TOKENS: {GOVERNANCE_ADMIN: ANY, LEAD: OWN, MEMBER: OWN, CHAIR: OWN, AUDITOR: OWN},
     Operation.READ_LEDGER: {MEMBER: ANY, CHAIR: ANY, AUDITOR: ANY, GOVERNANCE_ADMIN: ANY},
@@ -153,6 +156,7 @@ OPERATION_PERMISSIONS: dict[Operation, tuple[str, ...]] = {
     Operation.MEASURE_FROM_SOURCE: (),
     Operation.EDIT_POLICY: ("governance.add_gatepolicy", "governance.change_gatepolicy"),
     Operation.MANAGE_MEMBERSHIP: (),
+    Operation.READ_MEMBERSHIP: (),
     Operation.MANAGE_API_TOKENS: (),
     Operation.READ_LEDGER: (
         "governance.view_ledgerevent",

@@ -67,7 +67,7 @@ SEES_DELIVERIES = {"chair", "govadmin", "superuser"}
 
 def reads_list(who: str, label: str) -> bool:
     if label == MEMBERSHIP:
-        return who in MANAGES_MEMBERSHIP
+        return who in MANAGES_MEMBERSHIP or who == "auditor"  # auditors read who held which role
     if label in OWN_NOTIFICATIONS:
         return who != "nobody"
     if label == DELIVERIES:

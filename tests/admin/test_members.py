@@ -93,7 +93,30 @@ def test_one_save_grants_and_revokes_and_the_list_shows_the_result(people, as_us
     assert response.redirect_chain[-1][0].startswith(LIST)
 
 
-@pytest.mark.parametrize("who", ["chair", "auditor", "lead", "legal", "nobody"])
+def test_an_auditor_reads_who_holds_which_role_and_who_granted_it_when_but_changes_nothing(people, as_user):
+    person = factories.user_in(username="person")
+    govadmin = as_user(people["govadmin"])
+    save_roles(govadmin, person, roles_wanted=[CHAIR], roles_shown=[])
+    save_roles(govadmin, person, roles_wanted=[LEGAL], roles_shown=[CHAIR])
+    client = as_user(people["auditor"])
+
+    listed = client.get(LIST)
+    assert listed.status_code == 200 and "person" in listed.content.decode()
+    detail = client.get(page(person)).content.decode()
+    history = re.findall(r"<tr><td>[^<]*</td><td>(Role \w+)</td><td>([^<]*)</td><td>([^<]*)</td>", detail)
+    assert history == [
+        ("Role granted", CHAIR, "govadmin"),
+        ("Role granted", LEGAL, "govadmin"),  # one save: its grants, then its revocations
+        ("Role revoked", CHAIR, "govadmin"),
+    ]
+    assert 'name="roles"' not in detail  # a reader gets no form
+
+    assert client.post(page(person), {"roles": [AUDITORS], "shown": [LEGAL]}).status_code == 403
+    assert held(person) == {LEGAL}
+    assert "People and roles" in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.parametrize("who", ["chair", "lead", "legal", "nobody"])
 def test_other_roles_are_refused_the_page_and_change_nothing(people, as_user, who):
     person = factories.user_in(AUDITORS, username="person")
     client = as_user(people[who])

@@ -912,6 +912,22 @@ ENTRY_POINTS: list[EntryPoint] = [
         owner=None,
     ),
     EntryPoint(
+        Op.READ_MEMBERSHIP,
+        "admin",
+        "governance_member_changelist",
+        READ,
+        admin_get("governance_member_changelist"),
+        owner=None,
+    ),
+    EntryPoint(
+        Op.READ_MEMBERSHIP,
+        "admin",
+        "governance_member_change",
+        READ,
+        admin_get("governance_member_change", lambda w: (w.candidate.pk,)),
+        owner=None,
+    ),
+    EntryPoint(
         Op.MANAGE_MEMBERSHIP,
         "admin",
         "governance_member_change",

@@ -7,6 +7,7 @@ it. Django's user admin keeps the accounts themselves and no longer edits groups
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 from django import forms
@@ -15,7 +16,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -24,6 +27,9 @@ from governance.access.membership import account_changed, account_flags, members
 from governance.access.models import Member
 from governance.access.preferences import person_name
 from governance.access.recording import governed_groups
+from governance.ledger.canonical import canonical_json
+from governance.ledger.events import MEMBERSHIP_GRANTED, MEMBERSHIP_REVOKED
+from governance.ledger.models import LedgerEvent
 from governance.workspace.admin.base import ServiceErrorsAsMessages
 
 
@@ -90,9 +96,10 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
     actions = None
-    readonly_fields = ("username", "full_name", "email", "is_active", "is_staff", "last_login")
+    ACCOUNT_FIELDS = ("username", "full_name", "email", "is_active", "is_staff", "last_login")
+    readonly_fields = (*ACCOUNT_FIELDS, "role_history")
     fieldsets = [
-        (None, {"fields": readonly_fields}),
+        (None, {"fields": ACCOUNT_FIELDS}),
         (
             gettext_lazy("Governance roles"),
             {
@@ -103,7 +110,61 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
                 ),
             },
         ),
+        (gettext_lazy("Role history"), {"fields": ["role_history"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        if self._may_manage(request):
+            return self.fieldsets
+        # A reader (an auditor) sees the account, the roles held and their history; no form.
+        return [
+            (None, {"fields": [*self.ACCOUNT_FIELDS, "roles_held"]}),
+            (gettext_lazy("Role history"), {"fields": ["role_history"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._may_manage(request):
+            return self.readonly_fields
+        return (*self.ACCOUNT_FIELDS, "roles_held", "role_history")
+
+    @admin.display(description=gettext_lazy("Role history"))
+    def role_history(self, obj):
+        """Every grant and revocation of the person's governance roles, from the ledger: who did it
+        and when (the ledger is what proves it; this page only reads it)."""
+        username = obj.get_username()
+        events = [
+            event
+            for event in LedgerEvent.objects.filter(
+                action__in=(MEMBERSHIP_GRANTED.code, MEMBERSHIP_REVOKED.code),
+                payload__contains=canonical_json({"user": username})[1:-1],
+            ).order_by("recorded_at", "id")
+            if json.loads(event.payload).get("user") == username
+        ]
+        if not events:
+            return _("No role was granted or revoked through ValueGate.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>#{}</td></tr>",
+            (
+                (
+                    date_format(localtime(event.recorded_at), "DATETIME_FORMAT"),
+                    event.action_label,
+                    json.loads(event.payload).get("group", ""),
+                    event.actor_name,
+                    event.seq if event.seq is not None else "—",
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("When"),
+            _("Change"),
+            _("Role"),
+            _("By"),
+            _("Ledger event"),
+            rows,
+        )
 
     def get_queryset(self, request):
         # One query for the roles of every listed person, however many there are.
@@ -122,11 +183,14 @@ class MemberAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def _may_manage(self, request) -> bool:
         return allowed(request.user, Operation.MANAGE_MEMBERSHIP)
 
+    def _may_read(self, request) -> bool:
+        return allowed(request.user, Operation.READ_MEMBERSHIP) or self._may_manage(request)
+
     def has_module_permission(self, request):
-        return self._may_manage(request)
+        return self._may_read(request)
 
     def has_view_permission(self, request, obj=None):
-        return self._may_manage(request)
+        return self._may_read(request)
 
     def has_change_permission(self, request, obj=None):
         return self._may_manage(request)
