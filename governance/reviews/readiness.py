@@ -120,13 +120,20 @@ def _kpi_rows(ids: Sequence[int]) -> tuple[dict[int, list[dict]], dict[int, dict
 
 
 def _add_measurements(ids: Sequence[int], kpis_by_id: dict[int, dict]) -> None:
-    for kpi_id, period, value, sample_size in (
+    for kpi_id, period, value, sample_size, reading_id in (
         KPIMeasurement.objects.filter(kpi__initiative_id__in=ids)
         .order_by("kpi_id", "period")
-        .values_list("kpi_id", "period", "value", "sample_size")
+        .values_list("kpi_id", "period", "value", "sample_size", "reading_id")
     ):
         kpis_by_id[kpi_id]["measurements"].append(
-            {"period": period, "value": value, "sample_size": sample_size}
+            # As the gate facts read a measurement (governance/reviews/facts.py, kpi_row): the same
+            # digest, whichever page computes it.
+            {
+                "period": period,
+                "value": value,
+                "sample_size": sample_size,
+                "from_source": reading_id is not None,
+            }
         )
 
 

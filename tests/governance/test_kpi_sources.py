@@ -30,7 +30,7 @@ from governance.oversight.value_reviews import value_reviews_open
 from governance.reasons import say, say_stored
 from governance.reviews.facts import next_gate_checklist
 from governance.reviews.policies import policy_version_create
-from governance.reviews.portfolio import initiative_page
+from governance.reviews.portfolio import initiative_page, review_checklists
 from governance.reviews.services import review_open
 from governance.reviews.signoffs import signoff_record
 from governance.schedule import run_periodic_work
@@ -523,3 +523,25 @@ def test_the_monthly_value_review_says_its_figure_came_from_the_source(pilot, sa
     page = client.get(reverse("admin:governance_valuereview_change", args=[review.pk])).content.decode()
     assert "<td>Conversion rate</td><td>12.5 (" in page
     assert "measured from source" in page
+
+
+def test_an_approval_of_figures_read_from_the_source_counts_on_every_page(pilot, sales_connector):
+    """The queue, the sign-off page and the initiative page compute the same digest the sign-off
+    pinned: a measured month must not make a fresh approval look stale on any of them."""
+    members = factories.committee()
+    put_months(sales_connector, [(months_before(THIS_MONTH, 1)[0], Decimal("12.5"), 900)])
+    kpi_source_register(actor=pilot.owner, kpi=pilot.kpis.get(), connector="sales", query=QUERY, now=NOW)
+    assert kpi_sources_read(now=NOW) == 1
+    review = review_open(actor=members["chair"], initiative=pilot, gate="scale")
+    signoff_record(
+        actor=members["business"], review=review, function="business", decision="approve", rationale="ok"
+    )
+
+    checklists = {
+        "queue and sign-off page": review_checklists([review], now=NOW)[review.pk],
+        "initiative page": initiative_page(pilot.pk, now=NOW).checklist,
+        "gate": next_gate_checklist(pilot.pk, now=NOW),
+    }
+    for where, checklist in checklists.items():
+        line = next(r for r in checklist.requirements if r.code == "signoff:business")
+        assert line.passed, f"{where}: {say(line.reason)}"
