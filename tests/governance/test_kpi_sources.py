@@ -141,10 +141,17 @@ def test_closed_months_are_recorded_from_the_source_with_their_provenance(pilot,
     (registered,) = source_events(pilot, "kpi.source_registered")
     assert (registered["query"], registered["version"], registered["kind"]) == (QUERY, 1, "sql")
 
-    # Read again within the interval: not due. Read again after it: nothing new to record.
+    # Read again within the interval: not due. Once the month in progress has ended (and the
+    # interval passed), it is read; after that, nothing new to record.
     assert kpi_sources_read(now=NOW + dt.timedelta(hours=1)) == 0
-    assert kpi_sources_read(now=NOW + dt.timedelta(days=2)) == 0
-    assert KPIMeasurement.objects.filter(kpi=kpi).count() == 3
+    next_month = dt.datetime.combine(
+        (THIS_MONTH + dt.timedelta(days=32)).replace(day=1), dt.time(1), tzinfo=dt.UTC
+    )
+    after_the_month = max(next_month, NOW + dt.timedelta(days=1, hours=1))
+    assert kpi_sources_read(now=after_the_month) == 1
+    assert KPIMeasurement.objects.get(kpi=kpi, period=THIS_MONTH).value == Decimal("99")
+    assert kpi_sources_read(now=after_the_month + dt.timedelta(days=2)) == 0
+    assert KPIMeasurement.objects.filter(kpi=kpi).count() == 4
 
 
 def test_the_initiative_page_and_the_api_say_which_figures_came_from_the_source(
