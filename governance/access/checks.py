@@ -68,6 +68,17 @@ def require_not_terminal(initiative: Initiative) -> None:
         )
 
 
+def lock_live_initiative_for(
+    actor, initiative: Initiative | int, *, operation: Operation, action: str
+) -> Initiative:
+    """The initiative locked, once the matrix grants `operation` on it to `actor` and it is not
+    retired or rejected: how every service that records the lead's evidence begins."""
+    initiative = lock_initiative(initiative)
+    require_on(actor, operation, initiative, action=action)
+    require_not_terminal(initiative)
+    return initiative
+
+
 def require_single_line(**fields: str | None) -> None:
     """Refuse a one-line field (a title, a KPI name) holding line breaks or control characters.
 

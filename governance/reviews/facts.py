@@ -97,19 +97,24 @@ KPI_DEFINITION = ("name", "unit", "direction", "baseline", "target", "data_sourc
 GUARDRAIL_DEFINITION = ("is_guardrail", "non_inferiority_margin")
 
 
+def measurement_row(period, value, sample_size, reading_id) -> dict:
+    """One measurement as the gate facts (and so the sign-offs' digests) read it, whichever reader
+    loads it: the ORM, the lean decision's one statement, the whole portfolio's readiness."""
+    return {
+        "period": period,
+        "value": value,
+        "sample_size": sample_size,
+        "from_source": reading_id is not None,
+    }
+
+
 def kpi_row(kpi: KPI) -> dict:
     """A KPI with its measurements and experiments as plain data (the rows the gate facts take)."""
     return {
         "id": kpi.pk,
         **{field: getattr(kpi, field) for field in (*KPI_DEFINITION, *GUARDRAIL_DEFINITION)},
         "measurements": [
-            {
-                "period": m.period,
-                "value": m.value,
-                "sample_size": m.sample_size,
-                "from_source": m.reading_id is not None,
-            }
-            for m in kpi.measurements.all()
+            measurement_row(m.period, m.value, m.sample_size, m.reading_id) for m in kpi.measurements.all()
         ],
         "experiments": [experiment_row(e, e.looks.all()) for e in kpi.experiments.all()],
         "plan": plan_row(_plan_of(kpi)),
@@ -946,12 +951,9 @@ def decision_snapshot(initiative: Initiative, review: GateReview, rules: PolicyR
     measurements: dict[int, list[dict]] = {}
     for m in sorted(columns.load(row["measurement_rows"]), key=lambda m: (m["kpi"], m["period"])):
         measurements.setdefault(m["kpi"], []).append(
-            {
-                "period": columns.date(m["period"]),
-                "value": columns.kpi_decimal(m["value"]),
-                "sample_size": m["sample_size"],
-                "from_source": m["reading"] is not None,
-            }
+            measurement_row(
+                columns.date(m["period"]), columns.kpi_decimal(m["value"]), m["sample_size"], m["reading"]
+            )
         )
     looks: dict[int, list[dict]] = {}
     for look in sorted(

@@ -24,6 +24,7 @@ from governance.reviews.facts import (
     business_case_facts,
     experiment_row,
     inputs_from,
+    measurement_row,
     plan_from_values,
     policy_rules,
 )
@@ -125,16 +126,7 @@ def _add_measurements(ids: Sequence[int], kpis_by_id: dict[int, dict]) -> None:
         .order_by("kpi_id", "period")
         .values_list("kpi_id", "period", "value", "sample_size", "reading_id")
     ):
-        kpis_by_id[kpi_id]["measurements"].append(
-            # As the gate facts read a measurement (governance/reviews/facts.py, kpi_row): the same
-            # digest, whichever page computes it.
-            {
-                "period": period,
-                "value": value,
-                "sample_size": sample_size,
-                "from_source": reading_id is not None,
-            }
-        )
+        kpis_by_id[kpi_id]["measurements"].append(measurement_row(period, value, sample_size, reading_id))
 
 
 def _add_experiments(ids: Sequence[int], kpis_by_id: dict[int, dict]) -> None:

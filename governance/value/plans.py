@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from governance.access import roles
-from governance.access.checks import lock_initiative, require_not_terminal, require_on
+from governance.access.checks import lock_live_initiative_for
 from governance.access.matrix import Operation
 from governance.errors import InvalidInput
 from governance.ledger.chain import ledger_append
@@ -229,15 +229,13 @@ def experiment_plan_register(
     pin it, and a policy can refuse a Go on it. Approvals signed before it become stale.
     """
     now = now or timezone.now()
-    initiative = lock_initiative(kpi.initiative_id)
-    require_on(
+    initiative = lock_live_initiative_for(
         actor,
-        Operation.RECORD_EXPERIMENT,
-        initiative,
+        kpi.initiative_id,
+        operation=Operation.RECORD_EXPERIMENT,
         # Translators: completes the refusal "Only <who> may …."
         action=pgettext("refusal", "register its experiment plans"),
     )
-    require_not_terminal(initiative)
     kpi = KPI.objects.get(pk=kpi.pk)
     if not kpi.is_primary:
         raise InvalidInput(_("An experiment plan is registered for a primary KPI."))

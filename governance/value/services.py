@@ -18,12 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from governance.access.checks import (
-    lock_initiative,
-    require_not_terminal,
-    require_on,
-    require_single_line,
-)
+from governance.access.checks import lock_live_initiative_for, require_single_line
 from governance.access.matrix import Operation
 from governance.errors import InvalidInput
 from governance.ledger.chain import ledger_append
@@ -106,22 +101,13 @@ def _first_of_month(day: dt.date) -> bool:
     return isinstance(day, dt.date) and day.day == 1
 
 
-def _owned_live_initiative(
-    actor, initiative: Initiative | int, *, operation: Operation, action: str
-) -> Initiative:
-    initiative = lock_initiative(initiative)
-    require_on(actor, operation, initiative, action=action)
-    require_not_terminal(initiative)
-    return initiative
-
-
 @transaction.atomic
 def measurements_record(
     *, actor, kpi: KPI, measurements: Sequence[MeasurementInput], now: dt.datetime | None = None
 ) -> list[KPIMeasurement]:
     """Record KPI measurements, all or nothing. Ledger: kpi.measurements_recorded (one event)."""
     now = now or timezone.now()
-    initiative = _owned_live_initiative(
+    initiative = lock_live_initiative_for(
         actor,
         kpi.initiative_id,
         operation=Operation.RECORD_MEASUREMENTS,
@@ -288,7 +274,7 @@ def experiment_record(
     """Record an A/B experiment and its first look (on `looked_on`, today if omitted).
     Ledger: experiment.recorded."""
     now = now or timezone.now()
-    _owned_live_initiative(
+    lock_live_initiative_for(
         actor,
         kpi.initiative_id,
         operation=Operation.RECORD_EXPERIMENT,
@@ -380,7 +366,7 @@ def experiment_look_record(
     """
     now = now or timezone.now()
     kpi = experiment.kpi
-    _owned_live_initiative(
+    lock_live_initiative_for(
         actor,
         kpi.initiative_id,
         operation=Operation.RECORD_EXPERIMENT,
@@ -430,7 +416,7 @@ def financial_entry_record(
     """Record a month's cost or realised benefit, of a month that has happened.
     Ledger: financial_entry.recorded."""
     now = now or timezone.now()
-    initiative = _owned_live_initiative(
+    initiative = lock_live_initiative_for(
         actor,
         initiative,
         operation=Operation.RECORD_MONEY,
@@ -498,7 +484,7 @@ def evidence_submit(
     content are checked first (governance/value/evidence_checks.py). Files are never overwritten: a
     revision is a new version that `replaces` the latest one of the same kind, which stays.
     """
-    initiative = _owned_live_initiative(
+    initiative = lock_live_initiative_for(
         actor,
         initiative,
         operation=Operation.UPLOAD_EVIDENCE,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from governance.access.checks import lock_initiative, require_not_terminal, require_on
+from governance.access.checks import lock_initiative, lock_live_initiative_for
 from governance.access.matrix import SCHEDULER, Operation, require
 from governance.errors import InvalidInput
 from governance.ledger.chain import ledger_append
@@ -36,14 +36,14 @@ from projects.vocabulary import TERMINAL_STAGES
 
 
 def _connector(name: str) -> Connector:
-    connector = configured_connectors().get(name)
-    if connector is None:
+    configured = configured_connectors()
+    if name not in configured:
         # Translators: %(name)s is what was given; %(names)s lists the configured connectors.
         raise InvalidInput(
             _("No connector is named %(name)s; configured: %(names)s.")
-            % {"name": name, "names": ", ".join(configured_connectors()) or "—"}
+            % {"name": name, "names": ", ".join(configured) or "—"}
         )
-    return connector
+    return configured[name]
 
 
 @transaction.atomic
@@ -56,16 +56,13 @@ def kpi_source_register(
     takes effect from the next reading; measurements already read keep the version they came from.
     """
     now = now or timezone.now()
-    initiative = lock_initiative(kpi.initiative_id)
-    require_on(
+    initiative = lock_live_initiative_for(
         actor,
-        Operation.RECORD_MEASUREMENTS,
-        initiative,
+        kpi.initiative_id,
+        operation=Operation.RECORD_MEASUREMENTS,
         # Translators: completes the refusal "Only <who> may …."
         action=pgettext("refusal", "register where its KPIs are measured from"),
     )
-    require_not_terminal(initiative)
-    kpi = KPI.objects.get(pk=kpi.pk)
     query = (query or "").strip()
     if not query:
         raise InvalidInput(_("Give the query, or the file's name, to read."))
@@ -142,7 +139,7 @@ def kpi_source_read(
     *, source_id: int, connectors: dict[str, Connector] | None = None, now: dt.datetime
 ) -> int:
     """Read one source now and record what it adds; the number of measurements recorded."""
-    source = KPISource.objects.select_related("kpi").get(pk=source_id)
+    source = KPISource.objects.get(pk=source_id)
     connector = (connectors if connectors is not None else configured_connectors()).get(source.connector)
     try:
         if connector is None:
